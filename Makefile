@@ -1,0 +1,111 @@
+# thermo - plain Makefile. Targets:
+#   make            release build: build/libthermo.{a,so}, build/thermo
+#   make test       build and run the test suite (installs dependencies first)
+#   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
+#   make bench      benchmarks (speed is measured here, never in tests)
+#   make demo       the main job on the embedded default
+#   make install    PREFIX=/usr/local: header, libraries, tool, thermo.pc
+#   make deps       install the Debian packages thermo needs (apt-get)
+
+PREFIX  ?= /usr/local
+BUILD   ?= build
+CC      ?= cc
+# -std=c11 (not gnu11) keeps -ffp-contract=off: no fused multiply-adds, so a
+# seed gives the same numbers whichever vector unit runs the code. Never
+# -Ofast: it lets the compiler assume away the NaN checks that stop a diverging
+# simulation.
+OPT     ?= -O3
+WARN    := -Wall -Wextra -Wshadow -Wdouble-promotion -Wstrict-prototypes -Wno-unknown-pragmas
+CFLAGS  ?= $(OPT)
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) -fopenmp -fPIC \
+             -Iinclude -Isrc $(CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS  := -llapacke -lopenblas -lm
+ALL_LDFLAGS = -fopenmp $(LDFLAGS) $(EXTRA_LDFLAGS)
+
+DEB_PACKAGES := build-essential libopenblas-dev liblapacke-dev pkg-config
+
+LIB_SRC   := $(sort $(wildcard src/*/*.c))
+TOOL_SRC  := $(sort $(wildcard tools/thermo/*.c))
+TEST_SRC  := $(sort $(wildcard tests/*.c))
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+TOOL_OBJ  := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
+
+HEADERS := include/thermo.h $(wildcard src/*/*.h) $(wildcard src/*/*.inc) \
+           $(wildcard tests/*.h) $(wildcard tools/thermo/*.h)
+
+.PHONY: all lib tool test asan bench demo install deps clean check-deps
+all: lib tool
+
+lib: $(BUILD)/libthermo.a $(BUILD)/libthermo.so
+tool: $(BUILD)/thermo
+
+$(BUILD)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libthermo.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libthermo.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libthermo.so.$(word 1,$(subst ., ,$(VERSION))) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/thermo: $(TOOL_OBJ) $(BUILD)/libthermo.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libthermo.a $(LDLIBS)
+
+$(BUILD)/run_tests: $(TEST_OBJ) $(BUILD)/libthermo.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJ) $(BUILD)/libthermo.a $(LDLIBS)
+
+$(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libthermo.a $(HEADERS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libthermo.a $(LDLIBS)
+
+VERSION := $(shell sed -n 's/^\#define TH_VERSION_STRING "\(.*\)"/\1/p' include/thermo.h)
+
+# Installs the Debian packages only when one is missing, so it is cheap to
+# depend on; uses sudo when not root.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+# Tests run with two threads so that the threaded paths are exercised.
+test: deps
+	$(MAKE) --no-print-directory $(BUILD)/run_tests tool
+	OMP_NUM_THREADS=2 ./$(BUILD)/run_tests
+	./tests/cli_test.sh ./$(BUILD)/thermo
+
+asan: deps
+	$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined" build-asan/run_tests build-asan/thermo
+	ASAN_OPTIONS=detect_leaks=1 OMP_NUM_THREADS=2 ./build-asan/run_tests
+	ASAN_OPTIONS=detect_leaks=1 ./tests/cli_test.sh ./build-asan/thermo
+
+bench: deps $(BENCH_BIN)
+	@for b in $(BENCH_BIN); do ./$$b || exit 1; done
+
+demo: deps tool
+	./$(BUILD)/thermo simulate --preset demo
+
+install: lib tool
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 include/thermo.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(BUILD)/libthermo.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libthermo.so $(DESTDIR)$(PREFIX)/lib/libthermo.so.$(VERSION)
+	ln -sf libthermo.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libthermo.so.$(word 1,$(subst ., ,$(VERSION)))
+	ln -sf libthermo.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libthermo.so
+	install -m 755 $(BUILD)/thermo $(DESTDIR)$(PREFIX)/bin/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' thermo.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/thermo.pc
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,29 @@
+/* internal.h - what the library's modules share and users do not see. */
+#ifndef THERMO_INTERNAL_H
+#define THERMO_INTERNAL_H
+
+#include "thermo.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Records a detailed message for th_last_error() and returns code, so that a
+ * failure reads: return th__fail(TH_EINVAL, "dt = %g: expected dt > 0", dt); */
+int th__fail(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Contract checks stay on in release builds: a violated contract is a bug in
+ * the caller, and continuing would corrupt results silently. */
+#define TH_ASSERT(cond)                                                      \
+    do {                                                                     \
+        if (!(cond)) th__assert_fail(#cond, __FILE__, __LINE__, __func__);   \
+    } while (0)
+_Noreturn void th__assert_fail(const char *expr, const char *file, int line,
+                               const char *func);
+
+/* Allocation aligned for vector loads; sizes in bytes. NULL on failure. */
+void *th__alloc(size_t bytes);
+void *th__calloc(size_t count, size_t size);
+void th__free(void *p);
+
+#endif

@@ -1,0 +1,314 @@
+/* langevin.c - batched overdamped Euler-Maruyama for thermodynamic computers.
+ *
+ *     x_{k+1} = x_k - mu dt dV/dx(x_k, t_k) + sqrt(2 mu kT dt) xi_k
+ *
+ * (science.md section 1). The fast kernel spends its time in one matrix product
+ * per coupled block row per step, F = X J for all B trajectories at once; the
+ * on-site force, the update, the heat and the divergence check are fused into
+ * one pass over each trajectory. The reference kernel is the same mathematics
+ * as plain loops, kept as the twin the tests compare against.
+ *
+ * Heat (Sekimoto, Stratonovich): Q = -sum_k dV/dx(x_mid, t_{k+1}) . dx_k.
+ * Work: W = sum_k V(x_k, t_{k+1}) - V(x_k, t_k). Splitting each step into a
+ * change of the potential at fixed x (work) and a move at fixed t (heat) gives
+ * the first law W = V_end - V_start + Q, exact but for the midpoint rule's
+ * O(dx^3) error on the quartic term, which sums to O(dt) over a path. */
+#include "internal.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+/* One matrix product F[:, c0:c1] = X[:, k0:k1] J[k0:k1, c0:c1]. */
+struct gemm_block {
+    size_t c0, c1; /* target units (columns of F) */
+    size_t k0, k1; /* source units: the span of every group coupled to the targets */
+};
+
+struct block_plan {
+    size_t n_blocks;
+    struct gemm_block blocks[TH_MAX_GROUPS];
+};
+
+/* Everything a run needs besides the model and batch, prepared once per run so
+ * that nothing is allocated inside the step loop. */
+struct run_setup {
+    struct block_plan plan;
+    uint64_t blocks_per_step; /* Philox blocks per trajectory and step: ceil(n/4) */
+    th_ptr mudt;              /* (n) mu dt, or 0 for a clamped unit */
+    th_ptr sigma;             /* (n) sqrt(2 mu kT dt), or 0 for a clamped unit */
+    th_ptr field;             /* the drive's field, or (n) zeros without a drive */
+    th_ptr zeros;             /* owned storage behind field when there is no drive */
+    int field_per_trajectory;
+    double blowup;
+    int *row_ok;              /* (b) the last step kept trajectory k bounded */
+    double *coupling_energy;  /* (b) x.Jx/2 at the start of the run */
+    size_t next_snap;
+    size_t progress_every;
+};
+
+/* Builds the plan: for each group of target units, the contiguous span of
+ * source units covering all groups it couples to (zeros inside the span cost
+ * flops but not correctness); neighbouring target groups with the same span
+ * share one product. For an all-to-all model this is a single n x n product;
+ * for the PRL architecture (visible-hidden, hidden-hidden) two products with
+ * exactly the nonzero blocks. */
+static void plan_blocks(const th_model *m, struct block_plan *plan)
+{
+    plan->n_blocks = 0;
+    for (size_t g = 0; g < m->n_groups; g++) {
+        size_t k0 = m->n, k1 = 0;
+        for (size_t h = 0; h < m->n_groups; h++) {
+            if (!m->couples[g][h]) continue;
+            if (m->group_start[h] < k0) k0 = m->group_start[h];
+            if (m->group_start[h + 1] > k1) k1 = m->group_start[h + 1];
+        }
+        if (k1 == 0) continue; /* uncoupled group: its force columns stay 0 */
+        struct gemm_block *last = plan->n_blocks ? &plan->blocks[plan->n_blocks - 1] : NULL;
+        if (last && last->c1 == m->group_start[g] && last->k0 == k0 && last->k1 == k1) {
+            last->c1 = m->group_start[g + 1];
+            continue;
+        }
+        plan->blocks[plan->n_blocks++] =
+            (struct gemm_block){m->group_start[g], m->group_start[g + 1], k0, k1};
+    }
+}
+
+static int drive_pair(const th_run *r, double t, double *a_now, double *a_next)
+{
+    if (!r->drive) {
+        *a_now = *a_next = 0;
+        return TH_OK;
+    }
+    *a_now = r->drive->amplitude(t, r->drive->ctx);
+    *a_next = r->drive->amplitude(t + r->dt, r->drive->ctx);
+    if (!isfinite(*a_now) || !isfinite(*a_next))
+        return th__fail(TH_EINVAL, "drive amplitude at t = %g is %g: expected a finite value",
+                        isfinite(*a_now) ? t + r->dt : t,
+                        isfinite(*a_now) ? *a_next : *a_now);
+    return TH_OK;
+}
+
+/* After each step: divergence, snapshots, progress. */
+static int after_step(th_batch *s, const th_run *r, struct run_setup *su, size_t done)
+{
+    for (size_t k = 0; k < s->b; k++) {
+        if (su->row_ok[k]) continue;
+        size_t bad = 0;
+        double v = 0;
+        for (size_t i = 0; i < s->n; i++) {
+            v = th_get(s->work_next, s->dtype, k * s->n + i);
+            if (!(fabs(v) <= su->blowup)) {
+                bad = i;
+                break;
+            }
+        }
+        return th__fail(TH_EDIVERGED,
+                        "simulation diverged at step %llu (t = %g): trajectory %zu, unit %zu "
+                        "reached x = %g, beyond the bound %g; the time step dt = %g is probably "
+                        "too large for the wells (mu dt times the curvature 2 J2 + 12 J4 x^2 "
+                        "must stay well below 1)",
+                        (unsigned long long)s->step, s->t, k, bad, v, su->blowup, r->dt);
+    }
+    size_t es = th_dtype_size(s->dtype);
+    while (su->next_snap < r->n_snaps && r->snap_steps[su->next_snap] == done) {
+        memcpy((char *)r->snap_out.v + su->next_snap * s->b * s->n * es, s->x.v,
+               s->b * s->n * es);
+        su->next_snap++;
+    }
+    if (r->progress && (done % su->progress_every == 0 || done == r->n_steps) &&
+        r->progress(done, r->n_steps, r->progress_ctx))
+        return th__fail(TH_ECANCELED, "run canceled by its progress callback after %zu of %zu "
+                        "steps", done, r->n_steps);
+    return TH_OK;
+}
+
+#define REAL float
+#define FN(name) name##_f32
+#define GEMM cblas_sgemm
+#define NORMAL_FILL th_normal_fill_f32
+#define MEMBER f32
+#include "langevin_kernel.inc"
+#undef REAL
+#undef FN
+#undef GEMM
+#undef NORMAL_FILL
+#undef MEMBER
+
+#define REAL double
+#define FN(name) name##_f64
+#define GEMM cblas_dgemm
+#define NORMAL_FILL th_normal_fill_f64
+#define MEMBER f64
+#include "langevin_kernel.inc"
+#undef REAL
+#undef FN
+#undef GEMM
+#undef NORMAL_FILL
+#undef MEMBER
+
+th_run th_run_default(void)
+{
+    th_run r;
+    memset(&r, 0, sizeof r);
+    r.n_steps = 1000;
+    r.dt = 1e-3;
+    r.kernel = TH_KERNEL_FAST;
+    r.blowup = 1e6;
+    return r;
+}
+
+th_batch *th_batch_alloc(const th_model *m, size_t b, uint64_t seed)
+{
+    TH_ASSERT(m != NULL);
+    if (b == 0) {
+        th__fail(TH_EINVAL, "batch of 0 trajectories: expected at least 1");
+        return NULL;
+    }
+    if (b > ((size_t)1 << 40) / m->n) {
+        th__fail(TH_EINVAL, "batch of %zu trajectories of %zu units is too large", b, m->n);
+        return NULL;
+    }
+    th_batch *s = calloc(1, sizeof *s);
+    if (!s) {
+        th__fail(TH_ENOMEM, "out of memory allocating a batch");
+        return NULL;
+    }
+    s->dtype = m->dtype;
+    s->n = m->n;
+    s->b = b;
+    s->seed = seed;
+    size_t es = th_dtype_size(m->dtype);
+    s->x.v = th__calloc(b * m->n, es);
+    s->work_force.v = th__calloc(b * m->n, es);
+    s->work_next.v = th__calloc(b * m->n, es);
+    s->heat = th__calloc(b, sizeof(double));
+    s->work = th__calloc(b, sizeof(double));
+    s->stream = th__calloc(b, sizeof(uint64_t));
+    if (!s->x.v || !s->work_force.v || !s->work_next.v || !s->heat || !s->work || !s->stream) {
+        th__fail(TH_ENOMEM, "out of memory allocating %zu trajectories of %zu units", b, m->n);
+        th_batch_free(s);
+        return NULL;
+    }
+    for (size_t k = 0; k < b; k++) s->stream[k] = k;
+    return s;
+}
+
+void th_batch_free(th_batch *s)
+{
+    if (!s) return;
+    th__free(s->x.v);
+    th__free(s->work_force.v);
+    th__free(s->work_next.v);
+    th__free(s->heat);
+    th__free(s->work);
+    th__free(s->stream);
+    free(s);
+}
+
+void th_batch_reset(th_batch *s)
+{
+    TH_ASSERT(s != NULL);
+    memset(s->x.v, 0, s->b * s->n * th_dtype_size(s->dtype));
+    memset(s->heat, 0, s->b * sizeof(double));
+    memset(s->work, 0, s->b * sizeof(double));
+    s->step = 0;
+    s->t = 0;
+}
+
+static void setup_free(struct run_setup *su)
+{
+    th__free(su->mudt.v);
+    th__free(su->sigma.v);
+    th__free(su->zeros.v);
+    th__free(su->row_ok);
+    th__free(su->coupling_energy);
+}
+
+static int check_run(const th_model *m, const th_batch *s, const th_run *r)
+{
+    if (s->n != m->n)
+        return th__fail(TH_EINVAL, "batch has %zu units per trajectory but the model has %zu",
+                        s->n, m->n);
+    if (s->dtype != m->dtype)
+        return th__fail(TH_EINVAL, "batch and model differ in precision");
+    if (!(r->dt > 0) || !isfinite(r->dt))
+        return th__fail(TH_EINVAL, "dt = %g: expected a finite time step > 0", r->dt);
+    if (!(r->blowup > 0))
+        return th__fail(TH_EINVAL, "blowup = %g: expected a bound > 0", r->blowup);
+    if (r->kernel != TH_KERNEL_FAST && r->kernel != TH_KERNEL_REFERENCE)
+        return th__fail(TH_EINVAL, "kernel %d: expected TH_KERNEL_FAST or TH_KERNEL_REFERENCE",
+                        (int)r->kernel);
+    if (r->drive && (!r->drive->amplitude || !r->drive->field.v))
+        return th__fail(TH_EINVAL, "drive without an amplitude function or a field");
+    if (r->n_snaps && (!r->snap_steps || !r->snap_out.v))
+        return th__fail(TH_EINVAL, "%zu snapshots requested without snap_steps or snap_out",
+                        r->n_snaps);
+    for (size_t j = 0; j < r->n_snaps; j++) {
+        if (r->snap_steps[j] > r->n_steps)
+            return th__fail(TH_EINVAL, "snapshot %zu at step %zu: the run has %zu steps", j,
+                            r->snap_steps[j], r->n_steps);
+        if (j && r->snap_steps[j] <= r->snap_steps[j - 1])
+            return th__fail(TH_EINVAL, "snapshot steps must ascend: %zu follows %zu",
+                            r->snap_steps[j], r->snap_steps[j - 1]);
+    }
+    if (r->drive) {
+        size_t nf = r->drive->per_trajectory ? s->b * s->n : s->n;
+        for (size_t i = 0; i < nf; i++)
+            if (!isfinite(th_get(r->drive->field, m->dtype, i)))
+                return th__fail(TH_EINVAL, "drive field[%zu] = %g: expected a finite value", i,
+                                th_get(r->drive->field, m->dtype, i));
+    }
+    return th_model_validate(m);
+}
+
+int th_langevin_run(const th_model *m, th_batch *s, const th_run *r)
+{
+    TH_ASSERT(m != NULL && s != NULL && r != NULL);
+    int rc = check_run(m, s, r);
+    if (rc != TH_OK) return rc;
+
+    const size_t n = m->n;
+    const size_t es = th_dtype_size(m->dtype);
+    struct run_setup su;
+    memset(&su, 0, sizeof su);
+    plan_blocks(m, &su.plan);
+    su.blocks_per_step = (n + 3) / 4;
+    su.blowup = r->blowup;
+    su.progress_every = r->progress_every ? r->progress_every
+                                          : (r->n_steps >= 100 ? r->n_steps / 100 : 1);
+    su.mudt.v = th__alloc(n * es);
+    su.sigma.v = th__alloc(n * es);
+    su.row_ok = th__calloc(s->b, sizeof(int));
+    su.coupling_energy = th__calloc(s->b, sizeof(double));
+    if (r->drive) {
+        su.field = r->drive->field;
+        su.field_per_trajectory = r->drive->per_trajectory;
+    } else {
+        su.zeros.v = th__calloc(n, es);
+        su.field = su.zeros;
+    }
+    if (!su.mudt.v || !su.sigma.v || !su.row_ok || !su.coupling_energy || !su.field.v) {
+        setup_free(&su);
+        return th__fail(TH_ENOMEM, "out of memory preparing a run");
+    }
+    const double mudt = m->mu * r->dt, sigma = sqrt(2.0 * m->mu * m->kT * r->dt);
+    for (size_t i = 0; i < n; i++) {
+        int held = r->clamped && r->clamped[i];
+        th_set(su.mudt, m->dtype, i, held ? 0.0 : mudt);
+        th_set(su.sigma, m->dtype, i, held ? 0.0 : sigma);
+    }
+    while (su.next_snap < r->n_snaps && r->snap_steps[su.next_snap] == 0) {
+        memcpy((char *)r->snap_out.v + su.next_snap * s->b * n * es, s->x.v, s->b * n * es);
+        su.next_snap++;
+    }
+
+    if (m->dtype == TH_F32)
+        rc = r->kernel == TH_KERNEL_FAST ? run_fast_f32(m, s, r, &su)
+                                         : run_reference_f32(m, s, r, &su);
+    else
+        rc = r->kernel == TH_KERNEL_FAST ? run_fast_f64(m, s, r, &su)
+                                         : run_reference_f64(m, s, r, &su);
+    setup_free(&su);
+    return rc;
+}

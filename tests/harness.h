@@ -1,0 +1,84 @@
+/* harness.h - a small test harness: checks print the expression and both
+ * values on failure; a test passes when none of its checks failed.
+ *
+ *     static void test_something(void) { CHECK_CLOSE(f(1.0), 2.0, 1e-12); }
+ *     void suite_mine(void) { RUN_TEST(test_something); }
+ *
+ * Each suite_* function is listed in tests/main.c. */
+#ifndef THERMO_TEST_HARNESS_H
+#define THERMO_TEST_HARNESS_H
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+extern int th_test_check_failed; /* checks failed in the current test */
+
+int th_test_selected(const char *name);
+void th_test_record(const char *name, int failed, double seconds);
+double th_test_clock(void);
+
+#define RUN_TEST(fn)                                                  \
+    do {                                                              \
+        if (th_test_selected(#fn)) {                                  \
+            th_test_check_failed = 0;                                 \
+            double t0_ = th_test_clock();                             \
+            fn();                                                     \
+            th_test_record(#fn, th_test_check_failed,                 \
+                           th_test_clock() - t0_);                    \
+        }                                                             \
+    } while (0)
+
+#define CHECK(cond)                                                   \
+    do {                                                              \
+        if (!(cond)) {                                                \
+            fprintf(stderr, "  %s:%d: CHECK(%s) failed\n", __FILE__,  \
+                    __LINE__, #cond);                                 \
+            th_test_check_failed++;                                   \
+        }                                                             \
+    } while (0)
+
+/* |a - b| <= tol; NaN never passes. */
+#define CHECK_CLOSE(a, b, tol)                                        \
+    do {                                                              \
+        double a_ = (double)(a), b_ = (double)(b), t_ = (double)(tol);\
+        if (!(fabs(a_ - b_) <= t_)) {                                 \
+            fprintf(stderr,                                           \
+                    "  %s:%d: CHECK_CLOSE(%s, %s, %s) failed: "       \
+                    "%.10g vs %.10g (diff %.3g, tol %.3g)\n",         \
+                    __FILE__, __LINE__, #a, #b, #tol, a_, b_,         \
+                    fabs(a_ - b_), t_);                               \
+            th_test_check_failed++;                                   \
+        }                                                             \
+    } while (0)
+
+/* |a - b| <= rtol * max(|a|, |b|) */
+#define CHECK_REL(a, b, rtol)                                         \
+    do {                                                              \
+        double ra_ = (double)(a), rb_ = (double)(b);                  \
+        double rs_ = fmax(fabs(ra_), fabs(rb_));                      \
+        CHECK_CLOSE(ra_, rb_, (double)(rtol) * rs_);                  \
+    } while (0)
+
+#define CHECK_EQ_INT(a, b)                                            \
+    do {                                                              \
+        long long ia_ = (long long)(a), ib_ = (long long)(b);         \
+        if (ia_ != ib_) {                                             \
+            fprintf(stderr, "  %s:%d: CHECK_EQ_INT(%s, %s) failed: "  \
+                    "%lld vs %lld\n", __FILE__, __LINE__, #a, #b,     \
+                    ia_, ib_);                                        \
+            th_test_check_failed++;                                   \
+        }                                                             \
+    } while (0)
+
+#define CHECK_STR_CONTAINS(hay, needle)                               \
+    do {                                                              \
+        const char *h_ = (hay), *n_ = (needle);                       \
+        if (!h_ || !strstr(h_, n_)) {                                 \
+            fprintf(stderr, "  %s:%d: \"%s\" does not contain "       \
+                    "\"%s\"\n", __FILE__, __LINE__, h_ ? h_ : "(null)", n_); \
+            th_test_check_failed++;                                   \
+        }                                                             \
+    } while (0)
+
+#endif

@@ -1,0 +1,57 @@
+/* main.c - the test runner. Usage: run_tests [substring ...] runs the tests
+ * whose names contain any of the substrings (all when none). Ends with the line
+ * "N passed, N failed" and exits non-zero on any failure. */
+#include "harness.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+int th_test_check_failed;
+
+static int n_passed, n_failed;
+static int n_filters;
+static char **filters;
+
+void suite_rng(void);
+void suite_model(void);
+void suite_langevin(void);
+void suite_physics(void);
+
+int th_test_selected(const char *name)
+{
+    if (n_filters == 0) return 1;
+    for (int i = 0; i < n_filters; i++)
+        if (strstr(name, filters[i])) return 1;
+    return 0;
+}
+
+double th_test_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void th_test_record(const char *name, int failed, double seconds)
+{
+    if (failed) {
+        n_failed++;
+        printf("FAIL %-44s %7.2f s (%d checks failed)\n", name, seconds, failed);
+    } else {
+        n_passed++;
+        printf("ok   %-44s %7.2f s\n", name, seconds);
+    }
+    fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+    n_filters = argc - 1;
+    filters = argv + 1;
+    suite_rng();
+    suite_model();
+    suite_langevin();
+    suite_physics();
+    printf("%d passed, %d failed\n", n_passed, n_failed);
+    return n_failed ? 1 : 0;
+}

@@ -1,0 +1,317 @@
+/* test_langevin.c - the integrator's machinery: the fast kernel against its
+ * reference twin, determinism across threads and across split runs,
+ * snapshots, divergence, cancellation and rejected parameters. The physics
+ * (equilibrium statistics, the first law) is in test_physics.c. */
+#include "harness.h"
+#include "thermo.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+static double sine_amplitude(double t, void *ctx)
+{
+    (void)ctx;
+    return 0.8 * sin(6.0 * t) + 0.3;
+}
+
+static double nan_after_half(double t, void *ctx)
+{
+    (void)ctx;
+    return t > 0.5 ? (double)NAN : 1.0;
+}
+
+/* A model with every feature the kernels handle: three groups with a
+ * non-contiguous pattern (0-2 and 1-1 coupled, 0-0 and 2-2 not), random
+ * couplings, biases and on-site terms. */
+static th_model *mixed_model(th_dtype dtype, size_t n0, size_t n1, size_t n2, uint64_t seed)
+{
+    size_t sizes[3] = {n0, n1, n2};
+    th_model *m = th_model_alloc(3, sizes, dtype);
+    th_model_couple(m, 0, 2);
+    th_model_couple(m, 1, 1);
+    m->kT = 0.3;
+    m->mu = 1.3;
+    th_rng r;
+    th_rng_init(&r, seed, 99);
+    for (size_t i = 0; i < m->n; i++) {
+        th_set(m->J2, dtype, i, 0.5 + th_rng_uniform(&r));
+        th_set(m->J4, dtype, i, th_rng_uniform(&r));
+        th_set(m->b, dtype, i, th_rng_uniform(&r) - 0.5);
+        for (size_t j = i + 1; j < m->n; j++)
+            if (th_model_groups_couple(m, i, j))
+                th_model_set_coupling(m, i, j, 0.6 * (th_rng_uniform(&r) - 0.5));
+    }
+    return m;
+}
+
+static void fill_field(th_ptr f, th_dtype dtype, size_t count, uint64_t seed)
+{
+    th_rng r;
+    th_rng_init(&r, seed, 7);
+    for (size_t i = 0; i < count; i++) th_set(f, dtype, i, 2 * th_rng_uniform(&r) - 1);
+}
+
+static double max_abs_diff(th_ptr a, th_ptr b, th_dtype dtype, size_t count)
+{
+    double d = 0;
+    for (size_t i = 0; i < count; i++)
+        d = fmax(d, fabs(th_get(a, dtype, i) - th_get(b, dtype, i)));
+    return d;
+}
+
+/* The fast kernel (matrix product plan, fused pass, telescoped coupling heat)
+ * against the reference (plain loops, heat with the full midpoint force), with
+ * clamping, a per-trajectory drive, and a pattern the plan must split. Both
+ * draw the same noise, so they differ only by rounding: in double by ~1e-13
+ * after 400 steps (tolerance 1e-9), in float by ~1e-6 relative per step,
+ * accumulated over 400 contracting steps (tolerance 2e-4 on states of order 1;
+ * heat, a sum of 400 x 12 terms, to 2e-3 relative). */
+static void twin_check(th_dtype dtype, double tol_x, double tol_rel_heat)
+{
+    const size_t B = 5;
+    th_model *m = mixed_model(dtype, 4, 5, 3, 11);
+    th_batch *fast = th_batch_alloc(m, B, 2024);
+    th_batch *ref = th_batch_alloc(m, B, 2024);
+    unsigned char clamped[12] = {0};
+    clamped[2] = clamped[9] = 1;
+    th_ptr field = {.v = calloc(B * m->n, th_dtype_size(dtype))};
+    fill_field(field, dtype, B * m->n, 5);
+    for (size_t i = 0; i < B * m->n; i++) {
+        th_set(fast->x, dtype, i, 0.1 * (double)(i % 7) - 0.3);
+        th_set(ref->x, dtype, i, 0.1 * (double)(i % 7) - 0.3);
+    }
+    th_drive drive = {.amplitude = sine_amplitude, .field = field, .per_trajectory = 1};
+    th_run r = th_run_default();
+    r.n_steps = 400;
+    r.dt = 2e-3;
+    r.clamped = clamped;
+    r.drive = &drive;
+    CHECK_EQ_INT(th_langevin_run(m, fast, &r), TH_OK);
+    r.kernel = TH_KERNEL_REFERENCE;
+    CHECK_EQ_INT(th_langevin_run(m, ref, &r), TH_OK);
+
+    CHECK(max_abs_diff(fast->x, ref->x, dtype, B * m->n) <= tol_x);
+    double heat_scale = 0, work_scale = 0;
+    for (size_t k = 0; k < B; k++) {
+        heat_scale = fmax(heat_scale, fabs(ref->heat[k]));
+        work_scale = fmax(work_scale, fabs(ref->work[k]));
+    }
+    CHECK(heat_scale > 1); /* the comparison below is not vacuous */
+    CHECK(work_scale > 1);
+    for (size_t k = 0; k < B; k++) {
+        CHECK_CLOSE(fast->heat[k], ref->heat[k], tol_rel_heat * heat_scale);
+        CHECK_CLOSE(fast->work[k], ref->work[k], tol_rel_heat * work_scale);
+    }
+    for (size_t k = 0; k < B; k++) { /* clamped units never move */
+        CHECK_CLOSE(th_get(fast->x, dtype, k * m->n + 2), 0.1 * (double)((k * 12 + 2) % 7) - 0.3,
+                    1e-7);
+        CHECK_CLOSE(th_get(ref->x, dtype, k * m->n + 9), 0.1 * (double)((k * 12 + 9) % 7) - 0.3,
+                    1e-7);
+    }
+    CHECK_EQ_INT(fast->step, 400);
+    CHECK_CLOSE(fast->t, 0.8, 1e-12);
+    free(field.v);
+    th_batch_free(fast);
+    th_batch_free(ref);
+    th_model_free(m);
+}
+
+static void test_langevin_twin_f64(void) { twin_check(TH_F64, 1e-9, 1e-9); }
+static void test_langevin_twin_f32(void) { twin_check(TH_F32, 2e-4, 2e-3); }
+
+static void run_with_threads(int threads, const th_model *m, th_batch *s, const th_run *r)
+{
+    omp_set_num_threads(threads);
+    openblas_set_num_threads(threads);
+    th_batch_reset(s);
+    CHECK_EQ_INT(th_langevin_run(m, s, r), TH_OK);
+}
+
+/* Same seed, one thread or two: bitwise identical states, heat and work. Big
+ * enough (B = 16, n = 300) that OpenBLAS and OpenMP really split the work. */
+static void test_langevin_threads_identical(void)
+{
+    th_model *m = mixed_model(TH_F32, 100, 120, 80, 3);
+    m->kT = 0.1;
+    th_batch *a = th_batch_alloc(m, 16, 77), *b = th_batch_alloc(m, 16, 77);
+    th_run r = th_run_default();
+    r.n_steps = 60;
+    int saved = omp_get_max_threads();
+    run_with_threads(1, m, a, &r);
+    run_with_threads(2, m, b, &r);
+    omp_set_num_threads(saved);
+    openblas_set_num_threads(saved);
+    CHECK(memcmp(a->x.v, b->x.v, 16 * m->n * sizeof(float)) == 0);
+    CHECK(memcmp(a->heat, b->heat, 16 * sizeof(double)) == 0);
+    CHECK(memcmp(a->work, b->work, 16 * sizeof(double)) == 0);
+    th_batch_free(a);
+    th_batch_free(b);
+    th_model_free(m);
+}
+
+/* Noise is a function of (seed, stream, step), so 100 steps in one run equal
+ * 30 + 70 in two, bit for bit in the states; the heat differs only by the
+ * rounding of the telescoped coupling term. Snapshots equal the states of
+ * separate runs of those lengths. */
+static void test_langevin_split_runs_and_snapshots(void)
+{
+    th_model *m = mixed_model(TH_F64, 6, 6, 6, 8);
+    th_batch *one = th_batch_alloc(m, 3, 5), *two = th_batch_alloc(m, 3, 5);
+    size_t snap_steps[3] = {0, 30, 100};
+    double *snaps = calloc(3 * 3 * m->n, sizeof(double));
+    th_run r = th_run_default();
+    r.n_steps = 100;
+    r.snap_steps = snap_steps;
+    r.n_snaps = 3;
+    r.snap_out.f64 = snaps;
+    CHECK_EQ_INT(th_langevin_run(m, one, &r), TH_OK);
+    th_run r2 = th_run_default();
+    r2.n_steps = 30;
+    CHECK_EQ_INT(th_langevin_run(m, two, &r2), TH_OK);
+    CHECK(memcmp(snaps + 3 * m->n, two->x.v, 3 * m->n * sizeof(double)) == 0);
+    r2.n_steps = 70;
+    CHECK_EQ_INT(th_langevin_run(m, two, &r2), TH_OK);
+    CHECK(memcmp(one->x.v, two->x.v, 3 * m->n * sizeof(double)) == 0);
+    CHECK(memcmp(snaps + 6 * m->n, two->x.v, 3 * m->n * sizeof(double)) == 0);
+    for (size_t i = 0; i < 3 * m->n; i++) CHECK_CLOSE(snaps[i], 0, 0);
+    for (size_t k = 0; k < 3; k++) CHECK_CLOSE(one->heat[k], two->heat[k], 1e-10);
+    CHECK_EQ_INT(two->step, 100);
+    free(snaps);
+    th_batch_free(one);
+    th_batch_free(two);
+    th_model_free(m);
+}
+
+/* dt = 1 in quartic wells: the first steps overshoot and x explodes. The run
+ * must stop with TH_EDIVERGED naming the step, and leave only finite states
+ * within the bound (never NaN). Checked for both kernels and precisions. */
+static void divergence_check(th_dtype dtype, th_kernel kernel)
+{
+    size_t sizes[1] = {4};
+    th_model *m = th_model_alloc(1, sizes, dtype);
+    th_batch *s = th_batch_alloc(m, 3, 1);
+    th_run r = th_run_default();
+    r.dt = 1.0;
+    r.n_steps = 100;
+    r.kernel = kernel;
+    int rc = th_langevin_run(m, s, &r);
+    CHECK_EQ_INT(rc, TH_EDIVERGED);
+    CHECK_STR_CONTAINS(th_last_error(), "diverged at step");
+    CHECK(s->step < 100);
+    for (size_t i = 0; i < 3 * 4; i++) {
+        double v = th_get(s->x, dtype, i);
+        CHECK(isfinite(v) && fabs(v) <= r.blowup);
+    }
+    th_batch_free(s);
+    th_model_free(m);
+}
+
+static void test_langevin_divergence_stops(void)
+{
+    divergence_check(TH_F32, TH_KERNEL_FAST);
+    divergence_check(TH_F64, TH_KERNEL_FAST);
+    divergence_check(TH_F32, TH_KERNEL_REFERENCE);
+}
+
+static int stop_at_40(size_t done, size_t total, void *ctx)
+{
+    size_t *calls = ctx;
+    (*calls)++;
+    return done >= 40 && total == 200;
+}
+
+static void test_langevin_progress_cancel(void)
+{
+    size_t sizes[1] = {5};
+    th_model *m = th_model_alloc(1, sizes, TH_F32);
+    th_batch *s = th_batch_alloc(m, 2, 1);
+    th_run r = th_run_default();
+    r.n_steps = 200;
+    size_t calls = 0;
+    r.progress = stop_at_40;
+    r.progress_ctx = &calls;
+    r.progress_every = 10;
+    CHECK_EQ_INT(th_langevin_run(m, s, &r), TH_ECANCELED);
+    CHECK_EQ_INT(calls, 4);
+    CHECK_EQ_INT(s->step, 40);
+    CHECK_STR_CONTAINS(th_last_error(), "40 of 200");
+    th_batch_free(s);
+    th_model_free(m);
+}
+
+/* Each invalid run parameter is refused with a message naming it, before any
+ * step is taken. */
+static void test_langevin_rejects_invalid(void)
+{
+    size_t sizes[2] = {3, 2};
+    th_model *m = th_model_alloc(2, sizes, TH_F64);
+    th_batch *s = th_batch_alloc(m, 2, 1);
+    th_run r = th_run_default();
+
+    r.dt = 0;
+    CHECK_EQ_INT(th_langevin_run(m, s, &r), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "dt");
+    r.dt = -1e-3;
+    CHECK_EQ_INT(th_langevin_run(m, s, &r), TH_EINVAL);
+    r.dt = NAN;
+    CHECK_EQ_INT(th_langevin_run(m, s, &r), TH_EINVAL);
+    r = th_run_default();
+
+    m->kT = -1;
+    CHECK_EQ_INT(th_langevin_run(m, s, &r), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "kT");
+    m->kT = 1;
+
+    size_t bad_order[2] = {5, 3};
+    double snaps[2 * 2 * 5];
+    r.snap_steps = bad_order;
+    r.n_snaps = 2;
+    r.snap_out.f64 = snaps;
+    CHECK_EQ_INT(th_langevin_run(m, s, &r), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "ascend");
+    size_t beyond[1] = {5000};
+    r.snap_steps = beyond;
+    r.n_snaps = 1;
+    CHECK_EQ_INT(th_langevin_run(m, s, &r), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "5000");
+    r = th_run_default();
+
+    double field[5] = {1, 2, NAN, 0, 0};
+    th_drive drive = {.amplitude = sine_amplitude, .field.f64 = field};
+    r.drive = &drive;
+    CHECK_EQ_INT(th_langevin_run(m, s, &r), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "field[2]");
+    field[2] = 0;
+    drive.amplitude = nan_after_half;
+    CHECK_EQ_INT(th_langevin_run(m, s, &r), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "amplitude");
+    CHECK(s->step < 1000);
+    r = th_run_default();
+
+    size_t other_sizes[1] = {4};
+    th_model *other = th_model_alloc(1, other_sizes, TH_F64);
+    CHECK_EQ_INT(th_langevin_run(other, s, &r), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "units");
+    th_model_free(other);
+
+    CHECK(th_batch_alloc(m, 0, 1) == NULL);
+    CHECK_STR_CONTAINS(th_last_error(), "0 trajectories");
+
+    for (size_t i = 0; i < 2 * 5; i++) CHECK(isfinite(s->x.f64[i]));
+    th_batch_free(s);
+    th_model_free(m);
+}
+
+void suite_langevin(void)
+{
+    RUN_TEST(test_langevin_twin_f64);
+    RUN_TEST(test_langevin_twin_f32);
+    RUN_TEST(test_langevin_threads_identical);
+    RUN_TEST(test_langevin_split_runs_and_snapshots);
+    RUN_TEST(test_langevin_divergence_stops);
+    RUN_TEST(test_langevin_progress_cancel);
+    RUN_TEST(test_langevin_rejects_invalid);
+}
