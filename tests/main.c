@@ -16,6 +16,9 @@ void suite_rng(void);
 void suite_model(void);
 void suite_langevin(void);
 void suite_physics(void);
+void suite_idx(void);
+void suite_safetensors(void);
+void suite_pictures(void);
 
 int th_test_selected(const char *name)
 {
@@ -52,6 +55,9 @@ int main(int argc, char **argv)
     suite_model();
     suite_langevin();
     suite_physics();
+    suite_idx();
+    suite_safetensors();
+    suite_pictures();
     printf("%d passed, %d failed\n", n_passed, n_failed);
     return n_failed ? 1 : 0;
 }

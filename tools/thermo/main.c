@@ -1,0 +1,96 @@
+/* main.c - the thermo command: finds the command named by the first argument
+ * and hands it the rest. A new command is one cmd_*.c file and one row in
+ * the table below. */
+#include "tool.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct tool_command {
+    const char *name;
+    tool_command_fn run;
+    const char *summary; /* one line for the command list */
+} tool_command;
+
+static int cmd_help(int argc, char **argv);
+
+static const tool_command commands[] = {
+    {"simulate", cmd_simulate, "run Langevin trajectories of a model; report speed, state and heat"},
+    {"version", cmd_version, "print the version, the BLAS library and the thread counts"},
+    {"help", cmd_help, "list the commands, or show one command's options: thermo help simulate"},
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static const tool_command *find_command(const char *name)
+{
+    for (size_t k = 0; k < N_COMMANDS; k++)
+        if (strcmp(commands[k].name, name) == 0) return &commands[k];
+    return NULL;
+}
+
+static void print_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: thermo <command> [options]\n"
+            "\n"
+            "Simulates thermodynamic computers: real-valued units that fluctuate in a heat\n"
+            "bath under overdamped Langevin dynamics.\n"
+            "\n"
+            "commands:\n");
+    for (size_t k = 0; k < N_COMMANDS; k++)
+        fprintf(out, "  %-10s %s\n", commands[k].name, commands[k].summary);
+    fprintf(out,
+            "\n"
+            "Run 'thermo <command> --help' for a command's options.\n");
+}
+
+static int unknown_command(const char *name)
+{
+    fprintf(stderr, "thermo: unknown command '%s'\n"
+                    "Run 'thermo --help' for the list of commands.\n", name);
+    return TOOL_EXIT_USAGE;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stdout);
+        return TOOL_EXIT_OK;
+    }
+    if (argc > 2) {
+        fprintf(stderr, "thermo help: expected at most one command name\n"
+                        "Run 'thermo --help' for the list of commands.\n");
+        return TOOL_EXIT_USAGE;
+    }
+    const tool_command *c = find_command(argv[1]);
+    if (!c) return unknown_command(argv[1]);
+    /* Every command answers --help itself, so "help X" is "X --help". */
+    char help_flag[] = "--help";
+    char *args[] = {argv[1], help_flag, NULL};
+    return c->run(2, args);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stderr);
+        return TOOL_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0) {
+        print_usage(stdout);
+        return TOOL_EXIT_OK;
+    }
+    if (strcmp(name, "--version") == 0) name = "version";
+    const tool_command *c = find_command(name);
+    if (!c) {
+        if (name[0] == '-') {
+            fprintf(stderr, "thermo: unknown option '%s'\n"
+                            "Run 'thermo --help' for the list of commands.\n", name);
+            return TOOL_EXIT_USAGE;
+        }
+        return unknown_command(name);
+    }
+    return c->run(argc - 1, argv + 1);
+}

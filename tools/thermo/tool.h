@@ -1,0 +1,95 @@
+/* tool.h - what the files of the thermo command share: the commands, the
+ * option tables and their strict parser, the progress bar, exit codes.
+ *
+ * The tool is the only layer that prints or exits. A command parses its
+ * options into a parameter struct, calls the library, renders the result and
+ * returns an exit status; main() returns that status. */
+#ifndef THERMO_TOOL_H
+#define THERMO_TOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit statuses: 2 is the convention for a command line the tool could not
+ * understand, 1 for a run that failed. */
+enum {
+    TOOL_EXIT_OK = 0,
+    TOOL_EXIT_FAIL = 1,
+    TOOL_EXIT_USAGE = 2
+};
+
+/* ------------------------------------------------------------ commands */
+
+/* A command receives argv[0] = its own name and the arguments after it. */
+typedef int (*tool_command_fn)(int argc, char **argv);
+
+int cmd_simulate(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+/* ------------------------------------------------------------- options */
+
+typedef enum tool_opt_kind {
+    TOOL_OPT_FLAG,     /* int, set to 1; takes no value */
+    TOOL_OPT_REAL,     /* double, any finite value */
+    TOOL_OPT_POSITIVE, /* double > 0, finite */
+    TOOL_OPT_NONNEG,   /* double >= 0, finite */
+    TOOL_OPT_COUNT,    /* size_t >= 1 */
+    TOOL_OPT_U64,      /* uint64_t, any */
+    TOOL_OPT_CHOICE    /* int: index into choices */
+} tool_opt_kind;
+
+/* One option of a command. The table drives both the parser and the help,
+ * so that every option the parser accepts is documented with its default. */
+typedef struct tool_opt {
+    const char *name;           /* without the leading "--" */
+    const char *metavar;        /* value placeholder in the help; NULL for flags */
+    tool_opt_kind kind;
+    void *dest;                 /* the parameter struct field, typed by kind */
+    const char *const *choices; /* TOOL_OPT_CHOICE: NULL-terminated names */
+    const char *help;           /* one line: what the option means */
+    const char *default_text;   /* shown instead of *dest's value; NULL = the value */
+} tool_opt;
+
+/* tool_parse's outcome besides TOOL_EXIT_OK and TOOL_EXIT_USAGE. */
+#define TOOL_PARSE_HELP (-1)
+
+/* Parses argv[1..argc-1] of command cmd ("simulate") against the table:
+ * "--name value" and "--name=value", later occurrences win. Returns
+ * TOOL_EXIT_OK, TOOL_PARSE_HELP for -h/--help, or TOOL_EXIT_USAGE after
+ * printing a message that names the option (and, for an unknown option, how
+ * to get help). Fields of options that are not given keep their values. */
+int tool_parse(const char *cmd, const tool_opt *opts, size_t n_opts,
+               int argc, char **argv);
+
+/* Prints the option table with each option's meaning and current value as
+ * its default; call it before parsing. */
+void tool_print_options(const tool_opt *opts, size_t n_opts);
+
+/* Strict conversions of a whole string: no leading or trailing characters,
+ * no NaN or infinity, no overflow. 0 on success, -1 otherwise. */
+int tool_to_double(const char *text, double *out);
+int tool_to_u64(const char *text, uint64_t *out);
+
+/* ------------------------------------------------------------ progress */
+
+/* A progress bar on stderr with percentage, rate and time left. It draws
+ * only when stderr is a terminal and the user did not ask for quiet, so that
+ * logs and pipes stay clean. */
+typedef struct tool_progress {
+    int enabled;
+    double start;       /* monotonic seconds at tool_progress_begin */
+    double last_draw;   /* monotonic seconds of the last redraw */
+    const char *what;   /* rate unit: "steps" */
+    int drawn;          /* something is on the line and must be cleared */
+} tool_progress;
+
+void tool_progress_begin(tool_progress *p, const char *what, int quiet);
+/* The th_run.progress callback: ctx is a tool_progress. Never asks to stop. */
+int tool_progress_update(size_t done, size_t total, void *ctx);
+/* Clears the line so that the report starts on a clean one. */
+void tool_progress_end(tool_progress *p);
+
+/* Monotonic wall-clock seconds. */
+double tool_now(void);
+
+#endif
