@@ -72,6 +72,13 @@ const char *th_last_error(void);
 
 const char *th_version(void);
 
+/* The OpenBLAS core type ("SkylakeX", "Haswell") this CPU should use when the
+ * loaded OpenBLAS fell back to its generic kernels for want of recognising
+ * it; NULL when OpenBLAS chose well. It takes effect only through the
+ * environment variable OPENBLAS_CORETYPE set before OpenBLAS loads (the thermo
+ * tool does this and re-executes itself). */
+const char *th_blas_core_hint(void);
+
 /* ------------------------------------------------------- random numbers */
 
 /* Philox4x32-10 (Salmon, Moraes, Dror, Shaw, SC'11): a counter-based generator.

@@ -249,6 +249,32 @@ static void test_idx_rejects_bad_data(void)
                      NULL);
     expect_idx_error("halfgz.gz", gzbuf, gz_n / 2, 0, TH_EFORMAT, "cut short", NULL);
 
+    /* Bytes after the gzip stream that are no further gzip member. */
+    uint8_t tail[600];
+    memcpy(tail, gzbuf, gz_n);
+    memcpy(tail + gz_n, "junk", 4);
+    expect_idx_error("junk.gz", tail, gz_n + 4, 0, TH_EFORMAT,
+                     "trailing bytes after the end of the gzip stream", NULL);
+
+    /* Two gzip members back to back are one valid stream (as from
+     * cat a.gz b.gz), even when the split falls inside the header. */
+    const char *part1 = scratch("part1.gz"), *part2 = scratch("part2.gz");
+    write_gz(part1, buf, 6);
+    write_gz(part2, buf + 6, n - 6);
+    uint8_t two[600];
+    size_t n_two = 0;
+    const char *parts[2] = {part1, part2};
+    for (int k = 0; k < 2; k++) {
+        FILE *pf = fopen(parts[k], "rb");
+        if (pf) {
+            n_two += fread(two + n_two, 1, sizeof two - n_two, pf);
+            fclose(pf);
+        }
+    }
+    const char *joined = scratch("joined.gz");
+    write_raw(joined, two, n_two);
+    check_read(joined);
+
     /* A flipped bit in the CRC-32 trailer: zlib's check must surface. */
     gzbuf[gz_n - 8] ^= 0x01;
     expect_idx_error("badcrc.gz", gzbuf, gz_n, 0, TH_EFORMAT, "corrupt gzip stream", NULL);

@@ -131,12 +131,13 @@ static void run_with_threads(int threads, const th_model *m, th_batch *s, const 
 }
 
 /* Same seed, one thread or two: bitwise identical states, heat and work. Big
- * enough (B = 16, n = 300) that OpenBLAS and OpenMP really split the work. */
+ * enough (B = 32, n = 300, above the kernel's threading threshold) that
+ * OpenBLAS and OpenMP really split the work. */
 static void test_langevin_threads_identical(void)
 {
     th_model *m = mixed_model(TH_F32, 100, 120, 80, 3);
     m->kT = 0.1;
-    th_batch *a = th_batch_alloc(m, 16, 77), *b = th_batch_alloc(m, 16, 77);
+    th_batch *a = th_batch_alloc(m, 32, 77), *b = th_batch_alloc(m, 32, 77);
     th_run r = th_run_default();
     r.n_steps = 60;
     int saved = omp_get_max_threads();
@@ -144,9 +145,9 @@ static void test_langevin_threads_identical(void)
     run_with_threads(2, m, b, &r);
     omp_set_num_threads(saved);
     openblas_set_num_threads(saved);
-    CHECK(memcmp(a->x.v, b->x.v, 16 * m->n * sizeof(float)) == 0);
-    CHECK(memcmp(a->heat, b->heat, 16 * sizeof(double)) == 0);
-    CHECK(memcmp(a->work, b->work, 16 * sizeof(double)) == 0);
+    CHECK(memcmp(a->x.v, b->x.v, 32 * m->n * sizeof(float)) == 0);
+    CHECK(memcmp(a->heat, b->heat, 32 * sizeof(double)) == 0);
+    CHECK(memcmp(a->work, b->work, 32 * sizeof(double)) == 0);
     th_batch_free(a);
     th_batch_free(b);
     th_model_free(m);

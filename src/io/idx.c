@@ -51,40 +51,156 @@ static void format_size(char *buf, size_t size, const size_t *dims, size_t n_dim
     else snprintf(buf, size, "%s = %llu bytes", shape, (unsigned long long)total);
 }
 
-/* An open IDX file and what reading it has found out so far. */
+/* An open IDX file and what reading it has found out so far. Compressed
+ * files go through inflate directly rather than zlib's gzread, which would
+ * silently skip bytes that follow the gzip stream (gzip -d warns about
+ * them): here they are rejected like any other trailing bytes. */
 typedef struct idx_reader {
-    gzFile gz;
+    int fd;
     const char *path;
-    int compressed; /* gzip, known after the first read */
+    int compressed; /* the file starts with the gzip magic 0x1f 0x8b */
     int cut;        /* the gzip stream ended before its end marker and checksum */
+    int done;       /* gzip: the last member and its checksum are read */
+    z_stream z;     /* gzip: the decompressor, fed from in */
+    int z_live;     /* z needs inflateEnd */
+    uint8_t *in;    /* (IDX_IN_SIZE) file bytes not yet consumed */
+    size_t in_pos, in_have; /* raw: the unconsumed bytes are in[in_pos, in_have) */
 } idx_reader;
 
-/* Reads up to n bytes; returns the count read, short only at the end of the
- * data, or a negative TH_E* status. Loops because gzread takes an unsigned
- * int length and may return less than asked before the end. */
-static long long read_some(idx_reader *r, uint8_t *buf, size_t n)
+#define IDX_IN_SIZE ((size_t)1 << 16)
+
+/* read() that retries on signals; the count, 0 at the end, -1 on error. */
+static ssize_t read_fd(int fd, void *buf, size_t n)
+{
+    for (;;) {
+        ssize_t r = read(fd, buf, n);
+        if (r >= 0 || errno != EINTR) return r;
+    }
+}
+
+/* Appends file bytes after the k unconsumed ones at z.next_in, moved to the
+ * front of in; returns how many arrived (0 at the end) or a TH_E* status. */
+static long long gz_refill(idx_reader *r)
+{
+    size_t k = r->z.avail_in;
+    if (k) memmove(r->in, r->z.next_in, k);
+    ssize_t got = read_fd(r->fd, r->in + k, IDX_IN_SIZE - k);
+    if (got < 0) return th__fail(TH_EIO, "%s: read failed: %s", r->path, strerror(errno));
+    r->z.next_in = r->in;
+    r->z.avail_in = (uInt)(k + (size_t)got);
+    return got;
+}
+
+/* After the end of a gzip member: another member may follow (gzip allows
+ * concatenation); anything else is trailing garbage. 0 or a TH_E* status. */
+static int gz_next_member(idx_reader *r)
+{
+    while (r->z.avail_in < 2) {
+        long long got = gz_refill(r);
+        if (got < 0) return (int)got;
+        if (got == 0) break;
+    }
+    if (r->z.avail_in == 0) {
+        r->done = 1;
+        return TH_OK;
+    }
+    if (r->z.avail_in < 2 || r->z.next_in[0] != 0x1f || r->z.next_in[1] != 0x8b)
+        return th__fail(TH_EFORMAT, "%s: trailing bytes after the end of the gzip stream",
+                        r->path);
+    if (inflateReset(&r->z) != Z_OK)
+        return th__fail(TH_EFORMAT, "%s: cannot restart the gzip decoder", r->path);
+    return TH_OK;
+}
+
+static long long gz_read(idx_reader *r, uint8_t *buf, size_t n)
 {
     size_t got = 0;
-    while (got < n) {
+    while (got < n && !r->done && !r->cut) {
         size_t want = n - got;
         if (want > ((size_t)1 << 30)) want = (size_t)1 << 30;
-        int k = gzread(r->gz, buf + got, (unsigned)want);
-        if (k <= 0) break;
-        got += (size_t)k;
-    }
-    /* gzread reports a gzip stream that stops early as a short read with
-     * Z_BUF_ERROR kept aside; anything else non-zero is a real failure (a
-     * system error, bad compressed data, a checksum mismatch). */
-    int zerr = Z_OK;
-    const char *msg = gzerror(r->gz, &zerr);
-    if (zerr == Z_BUF_ERROR) {
-        r->cut = 1;
-    } else if (zerr == Z_ERRNO) {
-        return th__fail(TH_EIO, "%s: read failed: %s", r->path, strerror(errno));
-    } else if (zerr != Z_OK) {
-        return th__fail(TH_EFORMAT, "%s: corrupt gzip stream: %s", r->path, msg);
+        r->z.next_out = buf + got;
+        r->z.avail_out = (uInt)want;
+        if (r->z.avail_in == 0) {
+            long long more = gz_refill(r);
+            if (more < 0) return more;
+            if (more == 0) {
+                /* The file ends inside a member: data, or at least its
+                 * checksum, is missing. */
+                r->cut = 1;
+                break;
+            }
+        }
+        int ret = inflate(&r->z, Z_NO_FLUSH);
+        got = (size_t)(r->z.next_out - buf);
+        if (ret == Z_STREAM_END) {
+            int rc = gz_next_member(r);
+            if (rc != TH_OK) return rc;
+        } else if (ret == Z_MEM_ERROR) {
+            return th__fail(TH_ENOMEM, "%s: out of memory in the gzip decoder", r->path);
+        } else if (ret != Z_OK && ret != Z_BUF_ERROR) {
+            /* Z_DATA_ERROR (bad data, a wrong checksum) or Z_NEED_DICT,
+             * which no gzip file may ask for. */
+            return th__fail(TH_EFORMAT, "%s: corrupt gzip stream: %s", r->path,
+                            r->z.msg ? r->z.msg : "invalid data");
+        }
     }
     return (long long)got;
+}
+
+static long long raw_read(idx_reader *r, uint8_t *buf, size_t n)
+{
+    size_t got = 0;
+    size_t pending = r->in_have - r->in_pos;
+    if (pending) {
+        got = pending < n ? pending : n;
+        memcpy(buf, r->in + r->in_pos, got);
+        r->in_pos += got;
+    }
+    while (got < n) {
+        ssize_t k = read_fd(r->fd, buf + got, n - got);
+        if (k < 0) return th__fail(TH_EIO, "%s: read failed: %s", r->path, strerror(errno));
+        if (k == 0) break;
+        got += (size_t)k;
+    }
+    return (long long)got;
+}
+
+/* Reads up to n bytes of the (decompressed) content; returns the count,
+ * short only at its end, or a negative TH_E* status. */
+static long long read_some(idx_reader *r, uint8_t *buf, size_t n)
+{
+    return r->compressed ? gz_read(r, buf, n) : raw_read(r, buf, n);
+}
+
+/* Tells gzip from raw by the first two bytes and sets up the reader; 0 or
+ * a TH_E* status. */
+static int reader_open(idx_reader *r)
+{
+    r->in = malloc(IDX_IN_SIZE);
+    if (!r->in) return th__fail(TH_ENOMEM, "%s: cannot allocate a read buffer", r->path);
+    while (r->in_have < 2) {
+        ssize_t k = read_fd(r->fd, r->in + r->in_have, 2 - r->in_have);
+        if (k < 0) return th__fail(TH_EIO, "%s: read failed: %s", r->path, strerror(errno));
+        if (k == 0) break;
+        r->in_have += (size_t)k;
+    }
+    r->compressed = r->in_have == 2 && r->in[0] == 0x1f && r->in[1] == 0x8b;
+    if (!r->compressed) return TH_OK;
+    /* 16 + MAX_WBITS: a gzip wrapper (not zlib's), with its CRC-32 and
+     * length checked by inflate itself. */
+    if (inflateInit2(&r->z, 16 + MAX_WBITS) != Z_OK)
+        return th__fail(TH_ENOMEM, "%s: cannot set up the gzip decoder", r->path);
+    r->z_live = 1;
+    r->z.next_in = r->in;
+    r->z.avail_in = 2;
+    return TH_OK;
+}
+
+static void reader_close(idx_reader *r)
+{
+    if (r->z_live) inflateEnd(&r->z);
+    free(r->in);
+    close(r->fd);
 }
 
 /* What a truncation message adds about how the bytes were counted. */
@@ -101,7 +217,6 @@ static int read_header(idx_reader *r, size_t dims[4], size_t *n_dims, uint64_t *
     uint8_t magic[4];
     long long got = read_some(r, magic, 4);
     if (got < 0) return (int)got;
-    r->compressed = !gzdirect(r->gz);
     if (got < 4)
         return th__fail(TH_EFORMAT, "%s: %lld bytes%s: too short for an IDX file's 4-byte magic",
                         path, got, count_note(r));
@@ -229,23 +344,17 @@ int th_idx_read_u8(const char *path, size_t dims[4], size_t *n_dims, uint8_t **d
         close(fd);
         return th__fail(TH_EIO, "%s: is a directory, expected an IDX file", path);
     }
-    /* gzdopen reads gzip and, transparently, uncompressed files: the format
-     * is told from the content (the 0x1f 0x8b magic), never from the name. */
-    gzFile gz = gzdopen(fd, "rb");
-    if (!gz) {
-        close(fd);
-        return th__fail(TH_ENOMEM, "%s: cannot set up the zlib reader", path);
-    }
-    gzbuffer(gz, 1u << 16);
-
-    idx_reader r = {.gz = gz, .path = path};
+    /* The format is told from the content (the gzip magic 0x1f 0x8b),
+     * never from the name. */
+    idx_reader r = {.fd = fd, .path = path};
     size_t d[IDX_MAX_DIMS] = {0};
     size_t nd = 0;
     uint64_t total = 0;
-    int rc = read_header(&r, d, &nd, &total);
     uint8_t *buf = NULL;
+    int rc = reader_open(&r);
+    if (rc == TH_OK) rc = read_header(&r, d, &nd, &total);
     if (rc == TH_OK) rc = read_data(&r, total, d, nd, &buf);
-    gzclose_r(gz);
+    reader_close(&r);
     if (rc != TH_OK) return rc;
     for (size_t k = 0; k < nd; k++) dims[k] = d[k];
     *n_dims = nd;

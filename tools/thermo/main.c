@@ -3,7 +3,11 @@
  * the table below. */
 #include "tool.h"
 
+#include "thermo.h"
+
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 typedef struct tool_command {
@@ -71,8 +75,22 @@ static int cmd_help(int argc, char **argv)
     return c->run(2, args);
 }
 
+/* OpenBLAS fixes its kernels when it loads, so a better core for this CPU
+ * (see th_blas_core_hint) needs the environment variable and a fresh start of
+ * the process. THERMO_NO_REEXEC=1 turns this off. */
+static void choose_blas_core(char **argv)
+{
+    const char *hint = th_blas_core_hint();
+    if (!hint || getenv("OPENBLAS_CORETYPE") || getenv("THERMO_NO_REEXEC")) return;
+    if (setenv("OPENBLAS_CORETYPE", hint, 1) != 0) return;
+    execv("/proc/self/exe", argv);
+    /* exec failed: carry on with the kernels we have */
+    unsetenv("OPENBLAS_CORETYPE");
+}
+
 int main(int argc, char **argv)
 {
+    choose_blas_core(argv);
     if (argc < 2) {
         print_usage(stderr);
         return TOOL_EXIT_USAGE;

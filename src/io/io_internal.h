@@ -1,0 +1,36 @@
+/* io_internal.h - what the io modules share: the atomic writer.
+ *
+ * Every writer in thermo goes through these three calls so that a target file
+ * is either its old self or the complete new one, never a half-written mix:
+ *
+ *     char tmp[4096];
+ *     FILE *f = th__atomic_open(path, tmp, sizeof tmp);
+ *     if (!f) return TH_EIO;                    // message already recorded
+ *     if (fwrite(...) != ...) { th__atomic_abort(f, tmp); return th__fail(...); }
+ *     return th__atomic_commit(f, tmp, path);   // TH_OK or TH_EIO
+ */
+#ifndef THERMO_IO_INTERNAL_H
+#define THERMO_IO_INTERNAL_H
+
+#include "core/internal.h"
+
+#include <stdio.h>
+
+/* Creates <path>.tmp.<pid> (in the target's folder, so that the final rename
+ * never crosses file systems) and opens it for binary writing; its name goes
+ * to tmp_path. NULL on failure, with a message naming path and the reason
+ * (th_last_error); the caller returns TH_EIO. */
+FILE *th__atomic_open(const char *path, char *tmp_path, size_t tmp_size);
+
+/* Flushes f, syncs it to disk, closes it and renames it over path. On any
+ * failure removes the temporary file and returns TH_EIO with a message naming
+ * path; the previous file at path, if any, is left as it was. f is closed in
+ * every case. */
+int th__atomic_commit(FILE *f, const char *tmp_path, const char *path);
+
+/* Closes f and removes the temporary file: the write is abandoned and path
+ * keeps its previous content. Records no message, so the caller's own stays.
+ * f may be NULL. */
+void th__atomic_abort(FILE *f, const char *tmp_path);
+
+#endif
