@@ -54,13 +54,15 @@ static void test_rng_u32_follows_definition(void)
     th_rng r;
     th_rng_init(&r, seed, stream);
     for (uint64_t q = 0; q < 10; q++)
-        for (int j = 0; j < 4; j++) CHECK_EQ_INT(th_rng_u32(&r), stream_word(seed, stream, q, j));
+        for (int j = 0; j < 4; j++)
+            CHECK_EQ_INT(th_rng_u32(&r), stream_word(seed, stream, q, j));
     CHECK_EQ_INT(r.block, 10);
 
     th_rng_init(&r, seed, stream);
     r.block = 0xfffffffeull;
     for (uint64_t q = 0xfffffffeull; q < 0x100000002ull; q++)
-        for (int j = 0; j < 4; j++) CHECK_EQ_INT(th_rng_u32(&r), stream_word(seed, stream, q, j));
+        for (int j = 0; j < 4; j++)
+            CHECK_EQ_INT(th_rng_u32(&r), stream_word(seed, stream, q, j));
 }
 
 static void test_rng_streams_differ(void)
@@ -168,7 +170,7 @@ static void test_normal_follows_definition(void)
 {
     const uint64_t seed = 0x9e3779b97f4a7c15ull, stream = 0x0000000700000003ull;
     const uint64_t first = 0xfffffff0ull;
-    enum { N = 101 };
+    enum { N = 105 }; /* 27 blocks: the odd last one is above 2^32 too */
     double d[N];
     float f[N];
     th_normal_fill_f64(seed, stream, first, d, N);
@@ -181,16 +183,18 @@ static void test_normal_follows_definition(void)
 }
 
 /* Value i comes from block first + i/4, so a fill from block 7 is the fill
- * from block 0 without its first 28 values, exactly, in both precisions; the
- * lengths cross the f32 fill's internal chunks (256 values). */
+ * from block 0 without its first 28 values, exactly, in both precisions, and
+ * a shorter fill is a prefix; the lengths cross the f32 fill's internal
+ * chunks (256 values). */
 static void test_normal_random_access(void)
 {
     enum { N = 1000 };
-    static float f0[N], f7[N], f70[N];
+    static float f0[N], f7[N], f70[N], f_short[N];
     static double d0[N], d7[N];
     th_normal_fill_f32(11, 4, 0, f0, N);
     th_normal_fill_f32(11, 4, 7, f7, N - 28);
     th_normal_fill_f32(11, 4, 70, f70, N - 280);
+    th_normal_fill_f32(11, 4, 0, f_short, N - 3); /* ends inside a block */
     th_normal_fill_f64(11, 4, 0, d0, N);
     th_normal_fill_f64(11, 4, 7, d7, N - 28);
     int f_bad = 0, d_bad = 0;
@@ -199,6 +203,7 @@ static void test_normal_random_access(void)
         d_bad += d7[i] != d0[i + 28];
     }
     for (size_t i = 0; i + 280 < N; i++) f_bad += f70[i] != f0[i + 280];
+    for (size_t i = 0; i + 3 < N; i++) f_bad += f_short[i] != f0[i];
     CHECK_EQ_INT(f_bad, 0);
     CHECK_EQ_INT(d_bad, 0);
 }
@@ -221,7 +226,8 @@ static void test_normal_partial_and_unaligned(void)
         th_normal_fill_f32(5, 6, 9, buf_f + 1, n);
         th_normal_fill_f64(5, 6, 9, buf_d + 1, n);
         int bad = 0;
-        for (size_t i = 0; i < n; i++) bad += buf_f[1 + i] != ref_f[i] || buf_d[1 + i] != ref_d[i];
+        for (size_t i = 0; i < n; i++)
+            bad += buf_f[1 + i] != ref_f[i] || buf_d[1 + i] != ref_d[i];
         for (size_t i = n + 1; i < 20; i++) bad += buf_f[i] != -99.0f || buf_d[i] != -99.0;
         bad += buf_f[0] != -99.0f || buf_d[0] != -99.0;
         CHECK_EQ_INT(bad, 0);

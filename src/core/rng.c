@@ -2,11 +2,10 @@
  * standard normals by the Box-Muller transform.
  *
  * Philox4x32-10 is the generator of J. K. Salmon, M. A. Moraes, R. O. Dror and
- * D. E. Shaw, "Parallel random numbers: as easy as 1, 2, 3", SC'11 (section
- * 3.3 and table 2): a 10-round Feistel-like bijection of a 128-bit counter
- * under a 64-bit key. Because any block can be computed directly, the noise of
- * a trajectory is a pure function of (seed, stream, step), whatever the
- * threads.
+ * D. E. Shaw, "Parallel random numbers: as easy as 1, 2, 3", SC'11: a
+ * 10-round Feistel-like bijection of a 128-bit counter under a 64-bit key.
+ * Because any block can be computed directly, the noise of a trajectory is a
+ * pure function of (seed, stream, step), whatever the threads.
  *
  * th_normal_fill_f32 is the hot path of the Langevin integrator (one normal per
  * unit per step per trajectory). It generates Philox blocks into small stack
@@ -33,12 +32,12 @@
 /* The f32 fill is compiled for several instruction sets and the best one for
  * the running processor is picked when the library is loaded (GNU ifunc; the
  * build itself stays free of -march flags). Plain x86-64 has only SSE2, whose
- * 4-lane vectors and missing 32x32 -> 64-bit lane multiply leave Philox no
- * faster than scalar code; AVX2 and AVX-512 make the whole fill about 1.5 and
- * 1.6 times faster (measured on the development machine). The results are the
- * same bits in every version (see above). gcc only: clang 14 emits the
- * dispatcher only in translation units that call the function. Define
- * TH_NO_TARGET_CLONES to build the plain version only. */
+ * 4-lane vectors, and the shuffles around its 32x32 -> 64-bit multiplies,
+ * leave Philox barely faster than scalar code; AVX2 and AVX-512 make the
+ * whole fill about 1.4 and 1.6 times faster (measured on the development
+ * machine). Every version gives the same bits (see above). gcc only: clang 14
+ * emits the dispatcher only in translation units that call the function.
+ * Define TH_NO_TARGET_CLONES to build the plain version only. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
     !defined(TH_NO_TARGET_CLONES) && defined(__has_attribute)
 #if __has_attribute(target_clones)
@@ -49,9 +48,9 @@
 #define TH__CLONES
 #endif
 
-/* Salmon et al. (2011), table 2: the Philox4x32 multipliers and the Weyl
- * sequence constants (golden ratio and sqrt(3) - 1, as 32-bit fractions) that
- * advance the key between rounds. */
+/* Salmon et al. (2011): the Philox4x32 multipliers, and the Weyl sequence
+ * constants that advance the key between rounds (the fractional parts of the
+ * golden ratio and of sqrt(3), times 2^32). */
 #define PHILOX_M0 0xD2511F53u
 #define PHILOX_M1 0xCD9E8D57u
 #define PHILOX_W0 0x9E3779B9u
@@ -64,7 +63,7 @@ typedef struct philox_ctr {
     uint32_t c0, c1, c2, c3;
 } philox_ctr;
 
-/* One Philox4x32 round (Salmon et al. 2011, section 3.3): two 32x32 -> 64-bit
+/* One Philox4x32 round (Salmon et al. 2011): two 32x32 -> 64-bit
  * products; the high halves are mixed with the other two words and the key,
  * and the words are permuted. Written on 64-bit products so that the compiler
  * can vectorise it (pmuludq). */
@@ -147,7 +146,7 @@ double th_rng_uniform(th_rng *r)
  * for independent uniform U1 in (0, 1] and angle A uniform in [0, 2 pi),
  * z0 = sqrt(-2 ln U1) cos A and z1 = sqrt(-2 ln U1) sin A are independent
  * standard normals. From a word pair (w0, w1):
- *     U1 = (w0 + 1/2) 2^-32  in (0, 1), so |z| <= sqrt(2 ln 2^33) = 6.66,
+ *     U1 = (w0 + 1/2) 2^-32  in (0, 1), so |z| <= sqrt(2 ln 2^33) = 6.764,
  *     A  = 2 pi w1 2^-32.
  * This is the definition both precisions follow; the f64 version evaluates it
  * with libm. */
@@ -213,9 +212,9 @@ static inline float select_float(uint32_t cond, float a, float b)
  * the information (-ln U1 ~ 1 - U1 can be as small as 2^-33, while float x
  * is only accurate to 2^-25), so there f = U1 - 1 = -(~w + 1/2) 2^-32 is
  * taken from the integer word instead, exact up to one rounding.
- * ln(1 + f) = 2 atanh(s), s = f / (2 + f), |s| <= 0.1716, by the series
- * 2 (s + s^3/3 + s^5/5 + s^7/7 + s^9/9), whose next term is below 2e-9
- * relative (Abramowitz and Stegun 4.1.28). */
+ * ln(1 + f) = ln((1 + s) / (1 - s)) = 2 atanh(s) with s = f / (2 + f),
+ * |s| <= 0.1716, by the series 2 (s + s^3/3 + s^5/5 + s^7/7 + s^9/9), whose
+ * next term is below 2e-9 relative. */
 static inline float radius2(uint32_t w)
 {
     float x = ((float)w + 0.5f) * 0x1p-32f;
@@ -304,22 +303,22 @@ static inline void cos_sin_turn(uint32_t w, float *co, float *si)
  * b + nb/2, through the rounds side by side: one block alone is a chain of
  * ten dependent multiplies, and two independent chains keep the multiplier
  * busy while the shuffles of the other wait. */
-static void philox_blocks(uint64_t q0, size_t nb, uint32_t s0, uint32_t s1, uint32_t k0,
-                          uint32_t k1, uint32_t w[4][CHUNK])
+static void philox_blocks(uint64_t q0, size_t nb, uint32_t st_lo, uint32_t st_hi,
+                          uint32_t key_lo, uint32_t key_hi, uint32_t w[4][CHUNK])
 {
     size_t half = nb / 2;
 #pragma omp simd
     for (size_t b = 0; b < half; b++) {
         uint64_t qa = q0 + b, qb = q0 + b + half;
-        philox_ctr ca = {(uint32_t)qa, (uint32_t)(qa >> 32), s0, s1};
-        philox_ctr cb = {(uint32_t)qb, (uint32_t)(qb >> 32), s0, s1};
-        uint32_t ka = k0, kb = k1;
+        philox_ctr ca = {(uint32_t)qa, (uint32_t)(qa >> 32), st_lo, st_hi};
+        philox_ctr cb = {(uint32_t)qb, (uint32_t)(qb >> 32), st_lo, st_hi};
+        uint32_t k0 = key_lo, k1 = key_hi;
 #pragma GCC unroll 10
         for (int r = 0; r < PHILOX_ROUNDS; r++) {
-            ca = philox_round(ca, ka, kb);
-            cb = philox_round(cb, ka, kb);
-            ka += PHILOX_W0;
-            kb += PHILOX_W1;
+            ca = philox_round(ca, k0, k1);
+            cb = philox_round(cb, k0, k1);
+            k0 += PHILOX_W0;
+            k1 += PHILOX_W1;
         }
         w[0][b] = ca.c0;
         w[1][b] = ca.c1;
@@ -332,8 +331,8 @@ static void philox_blocks(uint64_t q0, size_t nb, uint32_t s0, uint32_t s1, uint
     }
     if (nb % 2) {
         uint64_t q = q0 + nb - 1;
-        philox_ctr c = {(uint32_t)q, (uint32_t)(q >> 32), s0, s1};
-        c = philox10(c, k0, k1);
+        philox_ctr c = {(uint32_t)q, (uint32_t)(q >> 32), st_lo, st_hi};
+        c = philox10(c, key_lo, key_hi);
         w[0][nb - 1] = c.c0;
         w[1][nb - 1] = c.c1;
         w[2][nb - 1] = c.c2;
@@ -346,8 +345,8 @@ void th_normal_fill_f32(uint64_t seed, uint64_t stream, uint64_t first_block,
                         float *out, size_t n)
 {
     TH_ASSERT(out || n == 0);
-    const uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
-    const uint32_t s0 = (uint32_t)stream, s1 = (uint32_t)(stream >> 32);
+    const uint32_t key_lo = (uint32_t)seed, key_hi = (uint32_t)(seed >> 32);
+    const uint32_t st_lo = (uint32_t)stream, st_hi = (uint32_t)(stream >> 32);
     uint32_t w[4][CHUNK];
     float zc[2][CHUNK], zs[2][CHUNK]; /* [pair][block]: r cos A, r sin A */
     uint64_t q = first_block;
@@ -356,20 +355,20 @@ void th_normal_fill_f32(uint64_t seed, uint64_t stream, uint64_t first_block,
         size_t left = n - done;
         size_t nb = left / 4 + (left % 4 != 0);
         if (nb > CHUNK) nb = CHUNK;
-        philox_blocks(q, nb, s0, s1, k0, k1, w);
+        philox_blocks(q, nb, st_lo, st_hi, key_lo, key_hi, w);
         /* Both pairs of a block in one iteration: two independent chains of
          * dependent operations, which the processor overlaps. */
 #pragma omp simd
         for (size_t b = 0; b < nb; b++) {
             float rad0 = sqrt_pos(radius2(w[0][b]));
             float rad1 = sqrt_pos(radius2(w[2][b]));
-            float c0, s0_, c1, s1_;
-            cos_sin_turn(w[1][b], &c0, &s0_);
-            cos_sin_turn(w[3][b], &c1, &s1_);
-            zc[0][b] = rad0 * c0;
-            zs[0][b] = rad0 * s0_;
-            zc[1][b] = rad1 * c1;
-            zs[1][b] = rad1 * s1_;
+            float cos0, sin0, cos1, sin1;
+            cos_sin_turn(w[1][b], &cos0, &sin0);
+            cos_sin_turn(w[3][b], &cos1, &sin1);
+            zc[0][b] = rad0 * cos0;
+            zs[0][b] = rad0 * sin0;
+            zc[1][b] = rad1 * cos1;
+            zs[1][b] = rad1 * sin1;
         }
         /* Value 4b + j of the chunk is word j of block b: the pairs (0, 1)
          * and (2, 3) give (r cos A, r sin A) each. */
