@@ -174,7 +174,8 @@ static void test_st_roundtrip_bit_identical(void)
         make_tensor("empty32", TH_F32, 1, sz, NULL),
     };
     th_meta meta = {0};
-    CHECK_EQ_INT(th_meta_set(&meta, "note", "quote \" backslash \\ tab \t caf\xc3\xa9 \xe2\x9c\x93"), TH_OK);
+    const char *note_in = "quote \" backslash \\ tab \t caf\xc3\xa9 \xe2\x9c\x93";
+    CHECK_EQ_INT(th_meta_set(&meta, "note", note_in), TH_OK);
     CHECK_EQ_INT(th_meta_set(&meta, "empty", ""), TH_OK);
 
     CHECK_EQ_INT(th_safetensors_write(path, t, 5, &meta), TH_OK);
