@@ -185,6 +185,37 @@ check_threads() {
     ok "--threads 1 and --threads 2 give identical results"
 }
 
+# thermo data: help, a good folder, and bad inputs each rejected with a
+# non-zero exit and a message naming the file, never a crash.
+check_data() {
+    run data --help
+    if [ $status -ne 0 ]; then fail "data --help" "exit status $status"; return; fi
+    run data info --data data/prl2026
+    if [ $status -ne 0 ] || ! grep -q '3' "$TMP/out"; then
+        fail "data info" "the embedded digits were not described"; return
+    fi
+    run data info --data "$TMP/nonexistent"
+    if [ $status -ne 1 ] || ! grep -q 'nonexistent' "$TMP/err"; then
+        fail "data info (missing folder)" "expected exit 1 naming the folder"; return
+    fi
+    mkdir -p "$TMP/bad"
+    head -c 100 data/prl2026/train-images-idx3-ubyte > "$TMP/bad/train-images-idx3-ubyte"
+    cp data/prl2026/train-labels-idx1-ubyte "$TMP/bad/"
+    run data info --data "$TMP/bad"
+    if [ $status -ne 1 ] || ! grep -q 'train-images-idx3-ubyte' "$TMP/err"; then
+        fail "data info (truncated images)" "expected exit 1 naming the file"; return
+    fi
+    rm "$TMP/bad/train-images-idx3-ubyte"
+    mkdir "$TMP/bad/train-images-idx3-ubyte"
+    run data info --data "$TMP/bad"
+    if [ $status -ne 1 ] || ! grep -q 'director' "$TMP/err"; then
+        fail "data info (directory for a file)" "expected exit 1 saying it is a directory"; return
+    fi
+    run data info --split test
+    if [ $status -ne 2 ]; then fail "data info --split test" "expected exit 2"; return; fi
+    ok "data: help, info, and bad folders rejected with a message"
+}
+
 check_help
 check_version
 check_simulate_help
@@ -196,6 +227,7 @@ check_diverging
 check_preset
 check_same_seed
 check_threads
+check_data
 
 echo "cli: $passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -25,6 +25,7 @@ typedef int (*tool_command_fn)(int argc, char **argv);
 
 int cmd_simulate(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_data(int argc, char **argv);
 
 /* ------------------------------------------------------------- options */
 
