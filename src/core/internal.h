@@ -26,4 +26,9 @@ void *th__alloc(size_t bytes);
 void *th__calloc(size_t count, size_t size);
 void th__free(void *p);
 
+/* F = X J for M rows of states X (M, n), in the model's dtype: one matrix
+ * product per coupled block row (langevin.c); columns of F that no coupled
+ * block reaches are set to 0. */
+void th__coupling_force(const th_model *m, size_t M, th_ptr X, th_ptr F);
+
 #endif

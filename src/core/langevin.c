@@ -147,6 +147,17 @@ static int after_step(th_batch *s, const th_run *r, struct run_setup *su, size_t
 #undef NORMAL_FILL
 #undef MEMBER
 
+void th__coupling_force(const th_model *m, size_t M, th_ptr X, th_ptr F)
+{
+    struct block_plan plan;
+    plan_blocks(m, &plan);
+    memset(F.v, 0, M * m->n * th_dtype_size(m->dtype));
+    if (m->dtype == TH_F32)
+        coupling_force_f32(&plan, M, m->n, X.f32, m->J.f32, F.f32);
+    else
+        coupling_force_f64(&plan, M, m->n, X.f64, m->J.f64, F.f64);
+}
+
 th_run th_run_default(void)
 {
     th_run r;

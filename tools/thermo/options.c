@@ -56,6 +56,7 @@ static const char *kind_expectation(tool_opt_kind kind)
     case TOOL_OPT_NONNEG: return "a number >= 0";
     case TOOL_OPT_COUNT: return "a whole number >= 1";
     case TOOL_OPT_U64: return "a whole number >= 0";
+    case TOOL_OPT_STRING: return "a non-empty value";
     case TOOL_OPT_FLAG:
     case TOOL_OPT_CHOICE: break;
     }
@@ -100,6 +101,10 @@ static int set_value(const char *cmd, const tool_opt *o, const char *text)
     case TOOL_OPT_FLAG:
         *(int *)o->dest = 1;
         return 0;
+    case TOOL_OPT_STRING:
+        ok = text[0] != '\0';
+        if (ok) *(const char **)o->dest = text;
+        break;
     }
     if (ok) return 0;
     fprintf(stderr, "thermo %s: --%s: expected %s, got '%s'\n", cmd, o->name,
@@ -172,6 +177,11 @@ static void format_value(const tool_opt *o, char *buf, size_t size)
     case TOOL_OPT_U64: snprintf(buf, size, "%" PRIu64, *(const uint64_t *)o->dest); break;
     case TOOL_OPT_CHOICE: snprintf(buf, size, "%s", o->choices[*(const int *)o->dest]); break;
     case TOOL_OPT_FLAG: buf[0] = '\0'; break;
+    case TOOL_OPT_STRING: {
+        const char *v = *(const char *const *)o->dest;
+        snprintf(buf, size, "%s", v ? v : "none");
+        break;
+    }
     }
 }
 

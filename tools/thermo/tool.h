@@ -26,6 +26,8 @@ typedef int (*tool_command_fn)(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_data(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
 
 /* ------------------------------------------------------------- options */
 
@@ -36,7 +38,8 @@ typedef enum tool_opt_kind {
     TOOL_OPT_NONNEG,   /* double >= 0, finite */
     TOOL_OPT_COUNT,    /* size_t >= 1 */
     TOOL_OPT_U64,      /* uint64_t, any */
-    TOOL_OPT_CHOICE    /* int: index into choices */
+    TOOL_OPT_CHOICE,   /* int: index into choices */
+    TOOL_OPT_STRING    /* const char *, non-empty (a path, a name) */
 } tool_opt_kind;
 
 /* One option of a command. The table drives both the parser and the help,

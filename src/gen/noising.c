@@ -1,0 +1,248 @@
+/* noising.c - the generator's parameters and architecture, and its noising
+ * process: the reference process whose time reverse the computer learns
+ * (Whitelam, PRL 2026; science.md section 2).
+ *
+ * Each path starts at x = 0 and is prepared for t_f under the constant force
+ * drive * s (an image-tilted equilibrium of the uncoupled wells), then noised
+ * for t_f under the force a(t) s, with a(t) falling linearly from drive to 0
+ * at ramp_fraction * t_f; in the last part the units relax freely into the
+ * thermal noise of their wells. Couplings play no part. */
+#include "gen_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+th_gen_params th_gen_params_default(void)
+{
+    th_gen_params p;
+    memset(&p, 0, sizeof p);
+    p.n_visible = 784;
+    p.n_hidden = 512;
+    p.kT = 0.1;
+    p.J2 = 1;
+    p.J4 = 1;
+    p.mu = 1;
+    p.dt = 1e-3;
+    p.t_f = 2.5;
+    p.drive = 2;
+    p.ramp_fraction = 0.75;
+    p.hidden_drive = TH_HIDDEN_COPY;
+    p.seed = 1;
+    p.block_steps = 250;
+    return p;
+}
+
+int th_gen_params_validate(const th_gen_params *p)
+{
+    TH_ASSERT(p != NULL);
+    if (p->n_visible == 0) return th__fail(TH_EINVAL, "n_visible = 0: expected at least 1 unit");
+    if (p->n_hidden == 0) return th__fail(TH_EINVAL, "n_hidden = 0: expected at least 1 unit");
+    if (p->n_visible + p->n_hidden > 65536)
+        return th__fail(TH_EINVAL, "%zu units: at most 65536 supported",
+                        p->n_visible + p->n_hidden);
+    if (!(p->kT > 0) || !isfinite(p->kT))
+        return th__fail(TH_EINVAL, "kT = %g: expected a finite temperature > 0", p->kT);
+    if (!(p->mu > 0) || !isfinite(p->mu))
+        return th__fail(TH_EINVAL, "mu = %g: expected a finite mobility > 0", p->mu);
+    if (!(p->J2 >= 0) || !isfinite(p->J2) || !(p->J4 >= 0) || !isfinite(p->J4) ||
+        !(p->J2 > 0 || p->J4 > 0))
+        return th__fail(TH_EINVAL, "J2 = %g, J4 = %g: expected finite values >= 0, not both 0",
+                        p->J2, p->J4);
+    if (!(p->dt > 0) || !isfinite(p->dt))
+        return th__fail(TH_EINVAL, "dt = %g: expected a finite time step > 0", p->dt);
+    if (!(p->t_f >= p->dt) || !isfinite(p->t_f))
+        return th__fail(TH_EINVAL, "t_f = %g: expected a finite time of at least dt = %g", p->t_f,
+                        p->dt);
+    if (p->t_f / p->dt > 1e8)
+        return th__fail(TH_EINVAL, "t_f / dt = %g steps: at most 1e8 supported", p->t_f / p->dt);
+    if (!isfinite(p->drive))
+        return th__fail(TH_EINVAL, "drive = %g: expected a finite value", p->drive);
+    if (!(p->ramp_fraction > 0 && p->ramp_fraction <= 1))
+        return th__fail(TH_EINVAL, "ramp_fraction = %g: expected a value in (0, 1]",
+                        p->ramp_fraction);
+    if (p->hidden_drive != TH_HIDDEN_COPY && p->hidden_drive != TH_HIDDEN_PROJECTION)
+        return th__fail(TH_EINVAL, "hidden_drive = %d: expected copy or projection",
+                        (int)p->hidden_drive);
+    if (p->block_steps == 0) return th__fail(TH_EINVAL, "block_steps = 0: expected at least 1");
+    return TH_OK;
+}
+
+size_t th_gen_steps(const th_gen_params *p) { return (size_t)llround(p->t_f / p->dt); }
+
+double th_gen_ramp(const th_gen_params *p, double t)
+{
+    const double t_ramp = p->ramp_fraction * p->t_f;
+    return t < t_ramp ? p->drive * (1.0 - t / t_ramp) : 0.0;
+}
+
+static th_model *two_groups(const th_gen_params *p, th_dtype dtype)
+{
+    size_t sizes[2] = {p->n_visible, p->n_hidden};
+    th_model *m = th_model_alloc(2, sizes, dtype);
+    if (!m) return NULL;
+    m->kT = p->kT;
+    m->mu = p->mu;
+    th_model_set_onsite(m, p->J2, p->J4);
+    return m;
+}
+
+th_model *th_gen_model_alloc(const th_gen_params *p, th_dtype dtype)
+{
+    if (th_gen_params_validate(p) != TH_OK) return NULL;
+    th_model *m = two_groups(p, dtype);
+    if (!m) return NULL;
+    th_model_couple(m, 0, 1); /* visible-hidden */
+    th_model_couple(m, 1, 1); /* hidden-hidden; no visible-visible */
+    return m;
+}
+
+/* The projection's noise stream, far from the paths' and the samples'. */
+#define PROJECTION_STREAM ((uint64_t)1 << 62)
+
+int th_gen_drive_field(const th_gen_params *p, const float *images, size_t B, th_ptr out,
+                       th_dtype dtype)
+{
+    int rc = th_gen_params_validate(p);
+    if (rc != TH_OK) return rc;
+    TH_ASSERT(images != NULL && out.v != NULL);
+    const size_t nv = p->n_visible, nh = p->n_hidden, n = nv + nh;
+    for (size_t k = 0; k < B; k++) {
+        const float *s = images + k * nv;
+        for (size_t i = 0; i < nv; i++) {
+            if (!isfinite(s[i]))
+                return th__fail(TH_EINVAL, "image %zu, pixel %zu = %g: expected a finite value",
+                                k, i, (double)s[i]);
+            th_set(out, dtype, k * n + i, -(double)s[i]);
+        }
+        if (p->hidden_drive == TH_HIDDEN_COPY)
+            for (size_t a = 0; a < nh; a++) th_set(out, dtype, k * n + nv + a, -(double)s[a % nv]);
+    }
+    if (p->hidden_drive == TH_HIDDEN_PROJECTION) {
+        /* P (nv, nh), P_ia ~ N(0, 1/nv): row i from blocks i * ceil(nh/4) of
+         * the projection stream, so P is fixed by the seed alone. */
+        float *row = th__alloc(nh * sizeof(float));
+        double *h = th__calloc(B * nh, sizeof(double));
+        if (!row || !h) {
+            th__free(row);
+            th__free(h);
+            return th__fail(TH_ENOMEM, "out of memory for the hidden projection");
+        }
+        const double scale = 1.0 / sqrt((double)nv);
+        for (size_t i = 0; i < nv; i++) {
+            th_normal_fill_f32(p->seed, PROJECTION_STREAM, (uint64_t)i * ((nh + 3) / 4), row, nh);
+            for (size_t k = 0; k < B; k++) {
+                const double si = (double)images[k * nv + i] * scale;
+                for (size_t a = 0; a < nh; a++) h[k * nh + a] += si * (double)row[a];
+            }
+        }
+        for (size_t k = 0; k < B; k++)
+            for (size_t a = 0; a < nh; a++) th_set(out, dtype, k * n + nv + a, -h[k * nh + a]);
+        th__free(row);
+        th__free(h);
+    }
+    return TH_OK;
+}
+
+struct phase {
+    const th_gen_params *p;
+    double t0;   /* time at which the phase began */
+    int ramp;    /* 0: constant drive (preparation), 1: the ramp a(t - t0) */
+};
+
+static double phase_amplitude(double t, void *ctx)
+{
+    const struct phase *ph = ctx;
+    return ph->ramp ? th_gen_ramp(ph->p, t - ph->t0) : ph->p->drive;
+}
+
+int th__gen_noising_paths(const th_gen_params *p, const float *images,
+                          const uint64_t *path_ids, size_t B, th_dtype dtype,
+                          th__path_block_fn fn, void *ctx)
+{
+    int rc = th_gen_params_validate(p);
+    if (rc != TH_OK) return rc;
+    if (B == 0) return th__fail(TH_EINVAL, "0 paths: expected at least 1");
+    TH_ASSERT(images != NULL && path_ids != NULL && fn != NULL);
+    const size_t n = p->n_visible + p->n_hidden, steps = th_gen_steps(p);
+    const size_t block = p->block_steps < steps ? p->block_steps : steps;
+    const size_t es = th_dtype_size(dtype);
+
+    /* The reference process has no couplings at all, so the integrator's plan
+     * has no matrix product to do. */
+    th_model *ref = two_groups(p, dtype);
+    th_batch *s = ref ? th_batch_alloc(ref, B, p->seed) : NULL;
+    th_ptr field = {.v = th__alloc(B * n * es)};
+    th_ptr states = {.v = th__alloc((block + 1) * B * n * es)};
+    size_t *snap_steps = th__alloc((block + 1) * sizeof(size_t));
+    if (!ref || !s || !field.v || !states.v || !snap_steps) {
+        rc = ref && s ? th__fail(TH_ENOMEM, "out of memory for %zu noising paths", B)
+                      : TH_ENOMEM;
+        goto done;
+    }
+    for (size_t k = 0; k < B; k++) s->stream[k] = TH_GEN_PATH_STREAM + path_ids[k];
+    if ((rc = th_gen_drive_field(p, images, B, field, dtype)) != TH_OK) goto done;
+    for (size_t j = 0; j <= block; j++) snap_steps[j] = j;
+
+    struct phase ph = {p, 0.0, 0};
+    th_drive drive = {.amplitude = phase_amplitude, .ctx = &ph, .field = field,
+                      .per_trajectory = 1};
+    th_run r = th_run_default();
+    r.dt = p->dt;
+    r.drive = &drive;
+    r.n_steps = steps; /* preparation */
+    if ((rc = th_langevin_run(ref, s, &r)) != TH_OK) goto done;
+
+    ph.ramp = 1;
+    ph.t0 = s->t;
+    r.snap_steps = snap_steps;
+    r.snap_out = states;
+    for (size_t k0 = 0; k0 < steps; k0 += block) {
+        r.n_steps = steps - k0 < block ? steps - k0 : block;
+        r.n_snaps = r.n_steps + 1;
+        if ((rc = th_langevin_run(ref, s, &r)) != TH_OK) goto done;
+        if ((rc = fn(states, r.n_steps, B, k0, ctx)) != TH_OK) goto done;
+    }
+done:
+    th__free(snap_steps);
+    th__free(states.v);
+    th__free(field.v);
+    th_batch_free(s);
+    th_model_free(ref);
+    return rc;
+}
+
+struct snap_ctx {
+    const th_gen_params *p;
+    const size_t *snap_steps;
+    size_t n_snaps, next;
+    float *out;
+};
+
+static int collect_snapshots(th_ptr states, size_t T, size_t B, size_t first_step, void *vctx)
+{
+    struct snap_ctx *c = vctx;
+    const size_t n = c->p->n_visible + c->p->n_hidden, nv = c->p->n_visible;
+    while (c->next < c->n_snaps && c->snap_steps[c->next] <= first_step + T) {
+        const size_t j = c->snap_steps[c->next] - first_step;
+        for (size_t k = 0; k < B; k++)
+            for (size_t i = 0; i < nv; i++)
+                c->out[(c->next * B + k) * nv + i] = states.f32[(j * B + k) * n + i];
+        c->next++;
+    }
+    return TH_OK;
+}
+
+int th_gen_noising_snapshots(const th_gen_params *p, const float *images,
+                             const uint64_t *path_ids, size_t B, const size_t *snap_steps,
+                             size_t n_snaps, float *out)
+{
+    TH_ASSERT(snap_steps != NULL && out != NULL);
+    int rc = th_gen_params_validate(p);
+    if (rc != TH_OK) return rc;
+    for (size_t j = 0; j < n_snaps; j++)
+        if (snap_steps[j] > th_gen_steps(p) || (j && snap_steps[j] <= snap_steps[j - 1]))
+            return th__fail(TH_EINVAL, "snapshot step %zu: expected ascending steps up to %zu",
+                            snap_steps[j], th_gen_steps(p));
+    struct snap_ctx c = {p, snap_steps, n_snaps, 0, out};
+    return th__gen_noising_paths(p, images, path_ids, B, TH_F32, collect_snapshots, &c);
+}

@@ -1,0 +1,91 @@
+/* sample.c - generation: thermal noise in, images out, by the computer's
+ * own time-independent Langevin dynamics with its trained couplings and no
+ * neural network (science.md section 2). */
+#include "gen_internal.h"
+
+#include <string.h>
+
+th_gen_sample_opts th_gen_sample_opts_default(void)
+{
+    th_gen_sample_opts o;
+    memset(&o, 0, sizeof o);
+    o.batch = 128;
+    return o;
+}
+
+int th_gen_sample(const th_model *m, const th_gen_params *p, size_t count,
+                  const th_gen_sample_opts *opts, float *out, double *heat)
+{
+    TH_ASSERT(m != NULL && p != NULL && opts != NULL && out != NULL);
+    int rc = th_gen_params_validate(p);
+    if (rc != TH_OK) return rc;
+    if (m->n != p->n_visible + p->n_hidden)
+        return th__fail(TH_EINVAL, "the model has %zu units: expected %zu visible + %zu hidden",
+                        m->n, p->n_visible, p->n_hidden);
+    if (opts->batch == 0) return th__fail(TH_EINVAL, "batch = 0: expected at least 1");
+    if (opts->n_snaps && (!opts->snap_steps || !opts->snap_out || opts->snap_traj == 0))
+        return th__fail(TH_EINVAL, "snapshots requested without steps, trajectories or buffer");
+    if (opts->snap_traj > opts->batch || opts->snap_traj > count)
+        return th__fail(TH_EINVAL, "%zu snapshot trajectories: at most the batch (%zu) and the "
+                        "count (%zu)", opts->snap_traj, opts->batch, count);
+    if ((rc = th_model_validate(m)) != TH_OK) return rc;
+
+    const size_t n = m->n, nv = p->n_visible, steps = th_gen_steps(p);
+    const size_t es = th_dtype_size(m->dtype);
+    const size_t B = opts->batch < count ? opts->batch : count;
+    /* The uncoupled wells of the noise phase: same on-site terms, no
+     * couplings or biases. */
+    size_t sizes[2] = {p->n_visible, p->n_hidden};
+    th_model *noise = th_model_alloc(2, sizes, m->dtype);
+    th_batch *s = noise ? th_batch_alloc(m, B, p->seed) : NULL;
+    void *snaps = opts->n_snaps ? th__alloc(opts->n_snaps * B * n * es) : NULL;
+    if (!noise || !s || (opts->n_snaps && !snaps)) {
+        rc = noise && s ? th__fail(TH_ENOMEM, "out of memory for sampling") : TH_ENOMEM;
+        goto done;
+    }
+    memcpy(noise->J2.v, m->J2.v, n * es);
+    memcpy(noise->J4.v, m->J4.v, n * es);
+    noise->kT = m->kT;
+    noise->mu = m->mu;
+
+    for (size_t k0 = 0; k0 < count; k0 += B) {
+        const size_t nb = count - k0 < B ? count - k0 : B;
+        th_batch_reset(s);
+        for (size_t k = 0; k < B; k++) s->stream[k] = TH_GEN_SAMPLE_STREAM + opts->first + k0 + k;
+        th_run r = th_run_default();
+        r.dt = p->dt;
+        r.n_steps = steps;
+        if ((rc = th_langevin_run(noise, s, &r)) != TH_OK) goto done;
+        memset(s->heat, 0, B * sizeof(double));
+        memset(s->work, 0, B * sizeof(double));
+        if (k0 == 0 && opts->n_snaps) {
+            r.snap_steps = opts->snap_steps;
+            r.n_snaps = opts->n_snaps;
+            r.snap_out.v = snaps;
+        }
+        if ((rc = th_langevin_run(m, s, &r)) != TH_OK) goto done;
+        for (size_t k = 0; k < nb; k++) {
+            for (size_t i = 0; i < nv; i++)
+                out[(k0 + k) * nv + i] = (float)th_get(s->x, m->dtype, k * n + i);
+            if (heat) heat[k0 + k] = s->heat[k];
+        }
+        if (k0 == 0 && opts->n_snaps) {
+            th_ptr sp = {.v = snaps};
+            for (size_t j = 0; j < opts->n_snaps; j++)
+                for (size_t k = 0; k < opts->snap_traj; k++)
+                    for (size_t i = 0; i < nv; i++)
+                        opts->snap_out[(j * opts->snap_traj + k) * nv + i] =
+                            (float)th_get(sp, m->dtype, (j * B + k) * n + i);
+        }
+        if (opts->progress && opts->progress(k0 + nb, count, opts->progress_ctx)) {
+            rc = th__fail(TH_ECANCELED, "sampling stopped after %zu of %zu samples", k0 + nb,
+                          count);
+            goto done;
+        }
+    }
+done:
+    th__free(snaps);
+    th_batch_free(s);
+    th_model_free(noise);
+    return rc;
+}
