@@ -490,7 +490,7 @@ int th_gen_train(th_model *m, const th_gen_params *p, const float *images, size_
  * bath during the second, computing phase. */
 #define TH_GEN_SAMPLE_STREAM ((uint64_t)1 << 33)
 typedef struct th_gen_sample_opts {
-    size_t batch;              /* trajectories simulated at once: 128 */
+    size_t batch;              /* trajectories simulated at once: 256 */
     uint64_t first;            /* index of the first sample: 0 */
     /* Snapshots of the first snap_traj samples at snap_steps of the
      * computing phase (0 = the noise it starts from), into snap_out

@@ -216,6 +216,88 @@ check_data() {
     ok "data: help, info, and bad folders rejected with a message"
 }
 
+# thermo train: the tiny preset runs end to end and writes every output; a
+# run killed right after its checkpoint at update 2 (SIGKILL, no clean-up)
+# and resumed gives a model bit-identical to an uninterrupted run.
+check_train_resume() {
+    local tiny=(train --preset tiny --updates 5 --samples 6 --quiet)
+    run "${tiny[@]}" --out "$TMP/whole"
+    if [ $status -ne 0 ]; then fail "train tiny" "exit status $status"; return; fi
+    local f
+    for f in model.safetensors loss.csv summary.json noising.png denoising.png samples.png \
+             fields.png; do
+        if [ ! -s "$TMP/whole/$f" ]; then fail "train tiny" "$f was not written"; return; fi
+    done
+    if ! no_nan; then fail "train tiny" "the report mentions nan"; return; fi
+    # the braces keep bash's own "Killed" notice out of the log
+    { THERMO_TEST_KILL_AFTER=2 "$THERMO" "${tiny[@]}" --out "$TMP/killed" >"$TMP/out" \
+        2>"$TMP/err"; } 2>/dev/null
+    status=$?
+    if [ $status -ne 137 ] || [ ! -s "$TMP/killed/checkpoint.safetensors" ] ||
+       [ -e "$TMP/killed/model.safetensors" ]; then
+        fail "train kill" "expected death by SIGKILL (137) after a checkpoint, got $status"
+        return
+    fi
+    run "${tiny[@]}" --out "$TMP/killed" --resume
+    if [ $status -ne 0 ]; then fail "train --resume" "exit status $status"; return; fi
+    if ! cmp -s "$TMP/whole/model.safetensors" "$TMP/killed/model.safetensors"; then
+        fail "train --resume" "the resumed model differs from the uninterrupted one"; return
+    fi
+    if ! cmp -s "$TMP/whole/loss.csv" "$TMP/killed/loss.csv"; then
+        fail "train --resume" "the resumed loss.csv differs"; return
+    fi
+    run "${tiny[@]}" --out "$TMP/killed" --resume --lr 1e-3
+    if [ $status -ne 1 ] || ! grep -q 'learning_rate' "$TMP/err"; then
+        fail "train --resume (other settings)" "expected exit 1 naming the setting"; return
+    fi
+    ok "train: tiny preset writes all outputs; kill -9 and --resume give the same model"
+}
+
+# The first 8 bytes of every PNG file, in hex.
+PNG_SIGNATURE=89504e470d0a1a0a
+
+# thermo sample on a model from thermo train's tiny preset (a second or so):
+# a PNG and a report without nan; sample K regenerated alone has the same
+# heat; bad inputs rejected with the right status and the file named.
+check_sample() {
+    run train --help
+    if [ $status -ne 0 ]; then
+        echo "skip sample: this thermo has no train command to make a model with"
+        return
+    fi
+    run train --preset tiny --out "$TMP/run" --quiet
+    if [ $status -ne 0 ]; then fail "train --preset tiny" "exit status $status"; return; fi
+    local model=$TMP/run/model.safetensors
+    run sample --model "$model" --n 12 --out "$TMP/s.png" --heat "$TMP/heat.csv" --preview
+    if [ $status -ne 0 ]; then fail "sample" "exit status $status"; return; fi
+    if [ "$(head -c 8 "$TMP/s.png" | od -An -tx1 | tr -d ' \n')" != "$PNG_SIGNATURE" ]; then
+        fail "sample" "$TMP/s.png is not a PNG file"; return
+    fi
+    if ! grep -q '^heat ' "$TMP/out" || ! grep -q '^preview ' "$TMP/out"; then
+        fail "sample" "no heat line or no preview"; return
+    fi
+    if ! no_nan; then fail "sample" "nan in the output"; return; fi
+    if [ -s "$TMP/err" ]; then fail "sample" "expected nothing on stderr when it is not a terminal"; return; fi
+    if [ "$(wc -l < "$TMP/heat.csv")" -ne 13 ]; then fail "sample --heat" "expected a header and 12 rows"; return; fi
+    run sample --model "$model" --n 1 --first 5 --out "$TMP/s5.png" --heat "$TMP/heat5.csv" --quiet
+    if [ $status -ne 0 ] || [ "$(sed -n 2p "$TMP/heat5.csv")" != "$(sed -n 7p "$TMP/heat.csv")" ]; then
+        fail "sample --first 5 --n 1" "sample 5 alone differs from sample 5 of a run of 12"; return
+    fi
+    run sample --model "$TMP/missing.safetensors" --n 3 --out "$TMP/m.png" --quiet
+    if [ $status -ne 1 ] || ! grep -q 'missing.safetensors' "$TMP/err"; then
+        fail "sample (missing model)" "expected exit 1 naming the file"; return
+    fi
+    head -c 300 "$model" > "$TMP/truncated.safetensors"
+    run sample --model "$TMP/truncated.safetensors" --n 3 --out "$TMP/t.png" --quiet
+    if [ $status -ne 1 ] || ! grep -q 'truncated.safetensors' "$TMP/err" || ! no_nan; then
+        fail "sample (truncated model)" "expected exit 1 naming the file"; return
+    fi
+    expect_usage_error "sample --n 0" "--n" sample --model "$model" --n 0 --out "$TMP/z.png" || return
+    expect_usage_error "sample without --out" "--out" sample --model "$model" --n 3 || return
+    expect_usage_error "sample --seed -1" "--seed" sample --model "$model" --n 3 --out "$TMP/z.png" --seed -1 || return
+    ok "sample: PNG, report without nan, samples regenerated alone, bad inputs rejected"
+}
+
 check_help
 check_version
 check_simulate_help
@@ -228,6 +310,8 @@ check_preset
 check_same_seed
 check_threads
 check_data
+check_train_resume
+check_sample
 
 echo "cli: $passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -19,6 +19,8 @@ void suite_physics(void);
 void suite_idx(void);
 void suite_safetensors(void);
 void suite_pictures(void);
+void suite_gen(void);
+void suite_gen_meta(void);
 
 int th_test_selected(const char *name)
 {
@@ -58,6 +60,8 @@ int main(int argc, char **argv)
     suite_idx();
     suite_safetensors();
     suite_pictures();
+    suite_gen();
+    suite_gen_meta();
     printf("%d passed, %d failed\n", n_passed, n_failed);
     return n_failed ? 1 : 0;
 }

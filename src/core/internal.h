@@ -31,4 +31,9 @@ void th__free(void *p);
  * block reaches are set to 0. */
 void th__coupling_force(const th_model *m, size_t M, th_ptr X, th_ptr F);
 
+/* th_langevin_run without th_model_validate, whose O(n^2) scan would
+ * dominate many short runs of a model the library built itself and knows
+ * to be valid (the generator's uncoupled reference process). */
+int th__langevin_run_trusted(const th_model *m, th_batch *s, const th_run *r);
+
 #endif

@@ -71,7 +71,9 @@ size_t th_gen_steps(const th_gen_params *p) { return (size_t)llround(p->t_f / p-
 
 double th_gen_ramp(const th_gen_params *p, double t)
 {
-    const double t_ramp = p->ramp_fraction * p->t_f;
+    /* the path lasts th_gen_steps(p) steps of dt, which may differ from t_f
+     * by rounding; the ramp follows the path */
+    const double t_ramp = p->ramp_fraction * (double)th_gen_steps(p) * p->dt;
     return t < t_ramp ? p->drive * (1.0 - t / t_ramp) : 0.0;
 }
 
@@ -190,7 +192,7 @@ int th__gen_noising_paths(const th_gen_params *p, const float *images,
     r.dt = p->dt;
     r.drive = &drive;
     r.n_steps = steps; /* preparation */
-    if ((rc = th_langevin_run(ref, s, &r)) != TH_OK) goto done;
+    if ((rc = th__langevin_run_trusted(ref, s, &r)) != TH_OK) goto done;
 
     ph.ramp = 1;
     ph.t0 = s->t;
@@ -199,7 +201,7 @@ int th__gen_noising_paths(const th_gen_params *p, const float *images,
     for (size_t k0 = 0; k0 < steps; k0 += block) {
         r.n_steps = steps - k0 < block ? steps - k0 : block;
         r.n_snaps = r.n_steps + 1;
-        if ((rc = th_langevin_run(ref, s, &r)) != TH_OK) goto done;
+        if ((rc = th__langevin_run_trusted(ref, s, &r)) != TH_OK) goto done;
         if ((rc = fn(states, r.n_steps, B, k0, ctx)) != TH_OK) goto done;
     }
 done:

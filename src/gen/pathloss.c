@@ -69,6 +69,9 @@ static int check_architecture(const th_model *m, const th_gen_params *p, const c
         m->group_start[1] != p->n_visible)
         return th__fail(TH_EINVAL, "%s has %zu units in %zu groups: expected %zu visible + %zu "
                         "hidden", what, m->n, m->n_groups, p->n_visible, p->n_hidden);
+    if (m->kT != p->kT || m->mu != p->mu)
+        return th__fail(TH_EINVAL, "%s has kT = %g, mu = %g but the settings say kT = %g, "
+                        "mu = %g", what, m->kT, m->mu, p->kT, p->mu);
     if (m->couples[0][0])
         return th__fail(TH_EINVAL, "%s couples visible units to each other: the generator has "
                         "no visible-visible couplings", what);

@@ -139,14 +139,18 @@ int th__gen_block_loss_reference(const th_model *m, const th_gen_params *p, th_p
     if (grad) {
         /* One double value per unordered pair, written to both halves, keeps
          * the gradient exactly symmetric like J itself. */
-        for (size_t i = 0; i < n; i++)
-            for (size_t j = i + 1; j < n; j++) {
-                if (!th_model_groups_couple(m, i, j)) continue;
-                const double gij = w.grad_J[i * n + j];
-                th_set(grad->J, grad->dtype, i * n + j,
-                       th_get(grad->J, grad->dtype, i * n + j) + gij);
-                th_set(grad->J, grad->dtype, j * n + i,
-                       th_get(grad->J, grad->dtype, j * n + i) + gij);
+        for (size_t g = 0; g < m->n_groups; g++)
+            for (size_t h = g; h < m->n_groups; h++) {
+                if (!m->couples[g][h]) continue;
+                for (size_t i = m->group_start[g]; i < m->group_start[g + 1]; i++)
+                    for (size_t j = g == h ? i + 1 : m->group_start[h];
+                         j < m->group_start[h + 1]; j++) {
+                        const double gij = w.grad_J[i * n + j];
+                        th_set(grad->J, grad->dtype, i * n + j,
+                               th_get(grad->J, grad->dtype, i * n + j) + gij);
+                        th_set(grad->J, grad->dtype, j * n + i,
+                               th_get(grad->J, grad->dtype, j * n + i) + gij);
+                    }
             }
         for (size_t i = p->n_visible; i < n; i++)
             th_set(grad->b, grad->dtype, i, th_get(grad->b, grad->dtype, i) + w.grad_b[i]);

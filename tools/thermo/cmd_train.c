@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,10 +191,11 @@ typedef struct train_state {
     int failed; /* a checkpoint could not be written */
 } train_state;
 
+/* gp was validated before training, so writing it cannot fail. */
 static void settings_meta(const train_params *tp, const th_gen_params *gp,
                           const training_set *ts, th_meta *meta)
 {
-    th_gen_params_to_meta(gp, meta);
+    if (th_gen_params_to_meta(gp, meta) != TH_OK) th_meta_set(meta, "gen.error", th_last_error());
     th_meta_set(meta, "train.preset", preset_names[tp->preset]);
     th_meta_setf(meta, "train.updates", "%zu", tp->updates);
     th_meta_setf(meta, "train.learning_rate", "%.17g", tp->learning_rate);
@@ -237,10 +239,15 @@ static int on_update(size_t u, double loss, const th_model *m, void *ctx)
     train_state *st = ctx;
     (void)loss;
     tool_progress_update(u + 1, st->tp->updates, &st->bar);
-    if ((u + 1) % st->tp->checkpoint_every == 0 && u + 1 < st->tp->updates &&
-        write_checkpoint(st, m, u + 1) != TH_OK) {
-        st->failed = 1;
-        return 1;
+    if ((u + 1) % st->tp->checkpoint_every == 0 && u + 1 < st->tp->updates) {
+        if (write_checkpoint(st, m, u + 1) != TH_OK) {
+            st->failed = 1;
+            return 1;
+        }
+        /* For the kill-and-resume test: die like a killed process right
+         * after the checkpoint of this update, with no chance to clean up. */
+        const char *crash = getenv("THERMO_TEST_KILL_AFTER");
+        if (crash && strtoull(crash, NULL, 10) == u + 1) raise(SIGKILL);
     }
     return 0;
 }

@@ -1,0 +1,491 @@
+/* cmd_sample.c - thermo sample: turn thermal noise into images with a trained
+ * generative computer, by its own time-independent Langevin dynamics
+ * (science.md section 2), and report the speed and the heat each sample
+ * gives to the bath.
+ *
+ * Everything the dynamics needs comes from the model file: the couplings
+ * and biases from its tensors, the generator's settings from its "gen.*"
+ * metadata (th_gen_params_from_meta), the picture's shape from "data.rows"
+ * and "data.cols", and its grey range from "picture.lo" and "picture.hi",
+ * which thermo train writes. Sample k uses its own noise stream, so
+ * --first K --n 1 regenerates sample K of a larger run exactly. */
+#include "thermo.h"
+#include "tool.h"
+
+#include <cblas.h>
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CMD "sample"
+/* More threads than this is a typo, and (int) must hold the value. */
+#define MAX_THREADS 4096
+/* Pixels between the pictures of the grid and around them. */
+#define GRID_GAP 2
+/* Without a grey range in the file, these percentiles of all the pixels of
+ * all the samples map to black and white: a few outlying pixels then cannot
+ * wash out the rest. */
+#define LO_PERCENTILE 0.01
+#define HI_PERCENTILE 0.99
+/* The PRL's 784 + 512 unit computer gives about this much heat per sample
+ * (science.md section 2), a reference point for the report. */
+#define PRL_HEAT_KT 2.9e3
+
+typedef struct sample_params {
+    const char *model;     /* the model file */
+    size_t n;              /* samples; 0 = not given */
+    const char *out;       /* the PNG */
+    const char *seed_text; /* NULL = the model's gen.seed */
+    uint64_t first;        /* index of the first sample */
+    size_t columns;        /* pictures across the grid */
+    size_t magnify;        /* PNG pixels per picture pixel, each way */
+    const char *heat;      /* CSV of the heat per sample; NULL = none */
+    size_t threads;        /* 0 = leave OpenMP and OpenBLAS as they are */
+    int quiet;
+    int preview;
+} sample_params;
+
+/* How the samples are drawn: shape and grey range. */
+typedef struct picture_layout {
+    size_t rows, cols;  /* one sample as a picture */
+    float lo, hi;       /* black and white */
+    int range_from_file;
+} picture_layout;
+
+typedef struct sample_result {
+    double wall;                /* seconds spent in th_gen_sample */
+    double heat_mean, heat_sd;  /* per sample, in kT */
+} sample_result;
+
+static void print_help(const tool_opt *opts, size_t n_opts)
+{
+    printf("usage: thermo sample --model FILE --n N --out FILE.png [options]\n"
+           "\n"
+           "Generates N samples with a trained generative computer (thermo train): each\n"
+           "starts at x = 0, equilibrates in the uncoupled wells for t_f (pure thermal\n"
+           "noise), then runs for t_f under the trained couplings and biases; its visible\n"
+           "units are the picture. Draws the samples as a grid in a PNG and reports the\n"
+           "speed and the heat each sample gave to the bath while computing. Sample K\n"
+           "always gets the same noise for a given seed, so --first K --n 1 regenerates\n"
+           "it alone.\n"
+           "\n"
+           "options:\n");
+    tool_print_options(opts, n_opts);
+    printf("\n"
+           "The picture's shape comes from the model's metadata data.rows and data.cols\n"
+           "(28 x 28 when absent and there are 784 visible units), its grey range from\n"
+           "picture.lo and picture.hi (when absent: the 1st and 99th percentiles of the\n"
+           "samples' pixels).\n"
+           "\n"
+           "Exit status: 0 on success, 1 when the run fails (a model file that cannot be\n"
+           "used is named), 2 for a command line that cannot be used.\n");
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "thermo " CMD ": ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nRun 'thermo " CMD " --help' for its options.\n");
+    va_end(ap);
+    return TOOL_EXIT_USAGE;
+}
+
+/* A library failure; the tool's own allocations leave no library message. */
+static int fail_lib(int rc)
+{
+    const char *why = th_last_error();
+    fprintf(stderr, "thermo " CMD ": %s\n", why[0] ? why : th_strerror(rc));
+    return TOOL_EXIT_FAIL;
+}
+
+/* ------------------------------------------------------- the model file */
+
+/* A positive whole number from the metadata, or 0 when the key is absent;
+ * -1 after printing when it is malformed. */
+static int meta_size(const char *path, const th_meta *meta, const char *key, size_t *out)
+{
+    const char *text = th_meta_get(meta, key);
+    uint64_t v = 0;
+    *out = 0;
+    if (!text) return 0;
+    if (tool_to_u64(text, &v) != 0 || v == 0 || v > SIZE_MAX) {
+        fprintf(stderr, "thermo " CMD ": %s: metadata %s = '%.60s': expected a whole number "
+                        ">= 1\n", path, key, text);
+        return -1;
+    }
+    *out = (size_t)v;
+    return 0;
+}
+
+/* rows x cols of one sample; 0, or -1 after printing. */
+static int picture_shape(const char *path, const th_meta *meta, size_t n_visible,
+                         picture_layout *pl)
+{
+    if (meta_size(path, meta, "data.rows", &pl->rows) ||
+        meta_size(path, meta, "data.cols", &pl->cols))
+        return -1;
+    if (!pl->rows && !pl->cols && n_visible == 784) {
+        pl->rows = pl->cols = 28; /* MNIST */
+        return 0;
+    }
+    if (!pl->rows || !pl->cols) {
+        fprintf(stderr, "thermo " CMD ": %s: no metadata data.rows and data.cols to draw %zu "
+                        "visible units as a picture; add both to the file's metadata\n",
+                path, n_visible);
+        return -1;
+    }
+    if (pl->rows > n_visible / pl->cols || pl->rows * pl->cols != n_visible) {
+        fprintf(stderr, "thermo " CMD ": %s: data.rows x data.cols = %zu x %zu, but the model "
+                        "has %zu visible units\n", path, pl->rows, pl->cols, n_visible);
+        return -1;
+    }
+    return 0;
+}
+
+/* The grey range the trainer chose: 1 when the file has one, 0 when it has
+ * neither key, -1 after printing when it is malformed or has one key only. */
+static int file_grey_range(const char *path, const th_meta *meta, picture_layout *pl)
+{
+    const char *lo_text = th_meta_get(meta, "picture.lo");
+    const char *hi_text = th_meta_get(meta, "picture.hi");
+    if (!lo_text && !hi_text) return 0;
+    double lo = 0, hi = 0;
+    if (!lo_text || !hi_text || tool_to_double(lo_text, &lo) != 0 ||
+        tool_to_double(hi_text, &hi) != 0 || !isfinite((float)lo) || !isfinite((float)hi) ||
+        !((float)lo < (float)hi)) {
+        fprintf(stderr, "thermo " CMD ": %s: metadata picture.lo = '%.40s', picture.hi = '%.40s': "
+                        "expected two finite numbers with lo < hi\n", path,
+                lo_text ? lo_text : "(missing)", hi_text ? hi_text : "(missing)");
+        return -1;
+    }
+    pl->lo = (float)lo;
+    pl->hi = (float)hi;
+    pl->range_from_file = 1;
+    return 1;
+}
+
+/* ---------------------------------------------------------- statistics */
+
+static int compare_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* The q-quantile of sorted values (linear between order statistics). */
+static double quantile(const float *sorted, size_t count, double q)
+{
+    double pos = q * (double)(count - 1);
+    size_t i = (size_t)pos;
+    if (i + 1 >= count) return (double)sorted[count - 1];
+    double frac = pos - (double)i;
+    return (double)sorted[i] + frac * ((double)sorted[i + 1] - (double)sorted[i]);
+}
+
+/* The percentile range of all pixels; 0, or -1 when out of memory. */
+static int percentile_range(const float *pixels, size_t count, picture_layout *pl)
+{
+    float *sorted = malloc(count * sizeof *sorted);
+    if (!sorted) return -1;
+    memcpy(sorted, pixels, count * sizeof *sorted);
+    qsort(sorted, count, sizeof *sorted, compare_float);
+    double lo = quantile(sorted, count, LO_PERCENTILE);
+    double hi = quantile(sorted, count, HI_PERCENTILE);
+    free(sorted);
+    /* A constant picture still needs lo < hi; it is drawn mid-grey. */
+    if (!((float)lo < (float)hi)) {
+        double half = fmax(0.5, 0.5 * fabs(lo));
+        hi = lo + half;
+        lo -= half;
+    }
+    pl->lo = (float)lo;
+    pl->hi = (float)hi;
+    pl->range_from_file = 0;
+    return 0;
+}
+
+/* Mean and sample standard deviation of the heat; two passes, because the
+ * spread is small against the mean (sd / mean ~ 1e-2). */
+static void heat_stats(const double *heat, size_t n, sample_result *res)
+{
+    double sum = 0;
+    for (size_t k = 0; k < n; k++) sum += heat[k];
+    res->heat_mean = sum / (double)n;
+    double ss = 0;
+    for (size_t k = 0; k < n; k++) ss += (heat[k] - res->heat_mean) * (heat[k] - res->heat_mean);
+    res->heat_sd = n > 1 ? sqrt(ss / (double)(n - 1)) : 0.0;
+}
+
+/* ------------------------------------------------------------- outputs */
+
+/* The heat of each sample as CSV, written atomically like the library's
+ * files: a temporary file in the same folder, synced, then renamed. 0, or -1
+ * with errno set. */
+static int write_heat_csv(const char *path, const double *heat, size_t n, uint64_t first)
+{
+    char tmp[4200];
+    int len = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    if (len < 0 || (size_t)len >= sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    FILE *f = fopen(tmp, "w");
+    if (!f) return -1;
+    fprintf(f, "sample,heat_kT\n");
+    for (size_t k = 0; k < n; k++)
+        fprintf(f, "%llu,%.10g\n", (unsigned long long)(first + k), heat[k]);
+    int bad = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;
+    int err = errno;
+    bad |= fclose(f) != 0;
+    if (!bad && rename(tmp, path) == 0) return 0;
+    if (!bad) err = errno;
+    remove(tmp);
+    errno = err;
+    return -1;
+}
+
+static int result_is_finite(const sample_result *res)
+{
+    return isfinite(res->wall) && isfinite(res->heat_mean) && isfinite(res->heat_sd);
+}
+
+static void print_report(const sample_params *p, const th_gen_params *gp, const th_model *m,
+                         const picture_layout *pl, const sample_result *res)
+{
+    const size_t n = p->n;
+    printf("model     %s: %zu visible + %zu hidden units, kT %g, dt %g, t_f %g "
+           "(%zu steps of noise, %zu of computing)\n", p->model, gp->n_visible, gp->n_hidden,
+           m->kT, gp->dt, gp->t_f, th_gen_steps(gp), th_gen_steps(gp));
+    printf("samples   %zu (indices %llu to %llu), seed %llu%s\n", n,
+           (unsigned long long)p->first, (unsigned long long)(p->first + n - 1),
+           (unsigned long long)gp->seed, p->seed_text ? "" : " (the model's)");
+    printf("          threads %d (OpenMP), %d (OpenBLAS)\n", omp_get_max_threads(),
+           openblas_get_num_threads());
+    printf("speed     %.3f s wall, %.3g s per sample\n", res->wall, res->wall / (double)n);
+    printf("heat      mean %.4g kT, sd %.3g kT per sample, given to the bath while computing\n",
+           res->heat_mean, res->heat_sd);
+    if (gp->n_visible == 784 && gp->n_hidden == 512)
+        printf("          (the PRL paper reports about %.2g kT for this computer)\n", PRL_HEAT_KT);
+    size_t across = n < p->columns ? n : p->columns;
+    size_t down = (n + across - 1) / across;
+    printf("picture   %s: %zu x %zu pixels a sample, %zu across x %zu down, magnified %zux\n",
+           p->out, pl->rows, pl->cols, across, down, p->magnify);
+    printf("          grey range %.4g (black) to %.4g (white), %s\n", (double)pl->lo,
+           (double)pl->hi, pl->range_from_file ? "from the model file"
+                                                : "1st to 99th percentile of the samples");
+    if (p->heat) printf("heat file %s\n", p->heat);
+}
+
+/* ---------------------------------------------------------------- run */
+
+/* Whether the folder of path takes new files, checked before sampling so
+ * that a mistyped --out fails at once rather than after a long run. 0, or -1
+ * after printing. */
+static int folder_writable(const char *path)
+{
+    char dir[4200];
+    const char *slash = strrchr(path, '/');
+    int len = slash ? snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path)
+                    : snprintf(dir, sizeof dir, ".");
+    if (len < 0 || (size_t)len >= sizeof dir) {
+        fprintf(stderr, "thermo " CMD ": %.80s...: path too long\n", path);
+        return -1;
+    }
+    if (len == 0) snprintf(dir, sizeof dir, "/");
+    if (access(dir, W_OK | X_OK) != 0) {
+        fprintf(stderr, "thermo " CMD ": %s: cannot write in the folder %s: %s\n", path, dir,
+                strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Everything after the command line: load, sample, draw, report. */
+static int run_sample(const sample_params *p, uint64_t seed)
+{
+    th_model *m = NULL;
+    th_meta meta = {0};
+    float *pixels = NULL;
+    double *heat = NULL;
+    th_canvas *canvas = NULL;
+    int exit_code = TOOL_EXIT_FAIL;
+    int rc;
+
+    if (folder_writable(p->out) != 0 || (p->heat && folder_writable(p->heat) != 0))
+        goto done;
+    rc = th_model_load(p->model, &m, &meta);
+    if (rc != TH_OK) {
+        fail_lib(rc);
+        goto done;
+    }
+    th_gen_params gp;
+    if ((rc = th_gen_params_from_meta(&meta, &gp)) != TH_OK) {
+        fprintf(stderr, "thermo " CMD ": %s: %s%s\n", p->model, th_last_error(),
+                strstr(th_last_error(), ": missing")
+                    ? " (models written by thermo train carry the generator's settings)"
+                    : "");
+        goto done;
+    }
+    if (p->seed_text) gp.seed = seed;
+    picture_layout pl = {0};
+    int have_range = 0;
+    if (picture_shape(p->model, &meta, gp.n_visible, &pl) != 0 ||
+        (have_range = file_grey_range(p->model, &meta, &pl)) < 0)
+        goto done;
+
+    if (p->n > SIZE_MAX / sizeof(float) / gp.n_visible) {
+        fprintf(stderr, "thermo " CMD ": --n %zu: %zu samples of %zu pixels do not fit in "
+                        "memory\n", p->n, p->n, gp.n_visible);
+        goto done;
+    }
+    pixels = malloc(p->n * gp.n_visible * sizeof *pixels); /* (n, n_visible) */
+    heat = malloc(p->n * sizeof *heat);                    /* (n) */
+    if (!pixels || !heat) {
+        fprintf(stderr, "thermo " CMD ": out of memory for %zu samples of %zu pixels\n", p->n,
+                gp.n_visible);
+        goto done;
+    }
+
+    tool_progress bar;
+    tool_progress_begin(&bar, "samples", p->quiet);
+    th_gen_sample_opts so = th_gen_sample_opts_default();
+    so.first = p->first;
+    so.progress = tool_progress_update;
+    so.progress_ctx = &bar;
+    sample_result res = {0};
+    double t0 = tool_now();
+    rc = th_gen_sample(m, &gp, p->n, &so, pixels, heat);
+    res.wall = tool_now() - t0;
+    tool_progress_end(&bar);
+    if (rc != TH_OK) {
+        fail_lib(rc);
+        goto done;
+    }
+
+    /* The library stops a diverging run; this guards the picture and the
+     * report anyway, since a nan printed as a result is worse than none. */
+    for (size_t i = 0; i < p->n * gp.n_visible; i++)
+        if (!isfinite(pixels[i])) {
+            fprintf(stderr, "thermo " CMD ": sample %llu has a non-finite pixel\n",
+                    (unsigned long long)(p->first + i / gp.n_visible));
+            goto done;
+        }
+    heat_stats(heat, p->n, &res);
+    if (!result_is_finite(&res)) {
+        fprintf(stderr, "thermo " CMD ": the run produced a non-finite heat\n");
+        goto done;
+    }
+    if (!have_range && percentile_range(pixels, p->n * gp.n_visible, &pl) != 0) {
+        fprintf(stderr, "thermo " CMD ": out of memory for the grey range\n");
+        goto done;
+    }
+
+    canvas = th_picture_grid(pixels, p->n, pl.rows, pl.cols, p->columns, GRID_GAP, pl.lo, pl.hi);
+    if (!canvas) {
+        fail_lib(TH_ENOMEM);
+        goto done;
+    }
+    if ((rc = th_png_write(p->out, canvas, p->magnify)) != TH_OK) {
+        fail_lib(rc);
+        goto done;
+    }
+    if (p->heat && write_heat_csv(p->heat, heat, p->n, p->first) != 0) {
+        fprintf(stderr, "thermo " CMD ": %s: cannot write: %s\n", p->heat, strerror(errno));
+        goto done;
+    }
+    char *preview = NULL;
+    if (p->preview && !(preview = th_preview_utf8(pixels, pl.rows, pl.cols, pl.lo, pl.hi))) {
+        fail_lib(TH_ENOMEM);
+        goto done;
+    }
+    print_report(p, &gp, m, &pl, &res);
+    if (preview) {
+        printf("preview   sample %llu\n%s", (unsigned long long)p->first, preview);
+        free(preview);
+    }
+    exit_code = TOOL_EXIT_OK;
+done:
+    th_canvas_free(canvas);
+    free(heat);
+    free(pixels);
+    th_meta_clear(&meta);
+    th_model_free(m);
+    return exit_code;
+}
+
+int cmd_sample(int argc, char **argv)
+{
+    sample_params p = {
+        .model = NULL,
+        .n = 0,
+        .out = NULL,
+        .seed_text = NULL,
+        .first = 0,
+        .columns = 10,
+        .magnify = 2,
+        .heat = NULL,
+        .threads = 0,
+        .quiet = 0,
+        .preview = 0,
+    };
+    /* --seed is read as text: its default is whatever the model file says,
+     * which no number in the table could stand for. */
+    const tool_opt opts[] = {
+        {"model", "FILE", TOOL_OPT_STRING, &p.model, NULL,
+         "the trained model, such as RUN/model.safetensors of thermo train (required)", ""},
+        {"n", "N", TOOL_OPT_COUNT, &p.n, NULL, "number of samples (required)", ""},
+        {"out", "FILE.png", TOOL_OPT_STRING, &p.out, NULL,
+         "the PNG with the grid of samples (required)", ""},
+        {"seed", "S", TOOL_OPT_STRING, &p.seed_text, NULL, "seed of the samples' noise",
+         "the model's gen.seed"},
+        {"first", "K", TOOL_OPT_U64, &p.first, NULL,
+         "index of the first sample: sample K always gets the same noise", NULL},
+        {"columns", "C", TOOL_OPT_COUNT, &p.columns, NULL, "samples across the grid", NULL},
+        {"magnify", "M", TOOL_OPT_COUNT, &p.magnify, NULL,
+         "PNG pixels per picture pixel, each way", NULL},
+        {"heat", "FILE.csv", TOOL_OPT_STRING, &p.heat, NULL,
+         "also write the heat of each sample in kT (columns sample, heat_kT)", "none"},
+        {"threads", "T", TOOL_OPT_COUNT, &p.threads, NULL,
+         "threads for OpenMP and OpenBLAS; results do not depend on it",
+         "OMP_NUM_THREADS or all cores"},
+        {"quiet", NULL, TOOL_OPT_FLAG, &p.quiet, NULL,
+         "no progress bar (it is drawn only on a terminal anyway)", NULL},
+        {"preview", NULL, TOOL_OPT_FLAG, &p.preview, NULL,
+         "print the first sample in the terminal with Unicode shading", NULL},
+    };
+    const size_t n_opts = sizeof opts / sizeof opts[0];
+
+    int rc = tool_parse(CMD, opts, n_opts, argc, argv);
+    if (rc == TOOL_PARSE_HELP) {
+        print_help(opts, n_opts);
+        return TOOL_EXIT_OK;
+    }
+    if (rc != TOOL_EXIT_OK) return rc;
+    if (!p.model) return usage_error("--model FILE is required");
+    if (!p.n) return usage_error("--n N is required");
+    if (!p.out) return usage_error("--out FILE.png is required");
+    uint64_t seed = 0;
+    if (p.seed_text && tool_to_u64(p.seed_text, &seed) != 0)
+        return usage_error("--seed: expected a whole number >= 0, got '%s'", p.seed_text);
+    /* Sample k's noise stream is TH_GEN_SAMPLE_STREAM + k; indices below
+     * TH_GEN_SAMPLE_STREAM keep those streams clear of every other use. */
+    if (p.first >= TH_GEN_SAMPLE_STREAM || p.n > TH_GEN_SAMPLE_STREAM - p.first)
+        return usage_error("--first %llu --n %zu: sample indices must stay below %llu",
+                           (unsigned long long)p.first, p.n,
+                           (unsigned long long)TH_GEN_SAMPLE_STREAM);
+    if (p.threads > MAX_THREADS)
+        return usage_error("--threads: expected at most %d, got %zu", MAX_THREADS, p.threads);
+    if (p.threads > 0) {
+        omp_set_num_threads((int)p.threads);
+        openblas_set_num_threads((int)p.threads);
+    }
+    return run_sample(&p, seed);
+}
