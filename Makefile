@@ -104,8 +104,10 @@ asan: deps
 bench: deps $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do ./$$b || exit 1; done
 
+# The PRL generator on the three embedded digits: train, sample, measure heat.
 demo: deps tool
-	./$(BUILD)/thermo simulate --preset demo
+	./$(BUILD)/thermo train --preset prl2026 --out runs/prl2026
+	@echo "pictures: runs/prl2026/samples.png denoising.png noising.png fields.png"
 
 install: lib tool
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin

@@ -437,17 +437,32 @@ static int write_summary(const char *path, const train_params *tp, const th_gen_
     return 0;
 }
 
+/* The grey range of every picture: that of the prepared states, the clean
+ * images as the computer's units hold them (the quartic wells compress the
+ * standardised pixels), so that digits and samples show at full contrast. */
+static int picture_range(const th_gen_params *gp, const training_set *ts, float *lo, float *hi)
+{
+    const size_t nv = gp->n_visible;
+    float *prepared = malloc(3 * nv * sizeof(float));
+    if (!prepared) return TH_ENOMEM;
+    const uint64_t ids[3] = {0, 1, 2};
+    const size_t step0 = 0;
+    int rc = th_gen_noising_snapshots(gp, ts->images, ids, 3, &step0, 1, prepared);
+    *lo = *hi = 0;
+    for (size_t i = 0; rc == TH_OK && i < 3 * nv; i++) {
+        *lo = fminf(*lo, prepared[i]);
+        *hi = fmaxf(*hi, prepared[i]);
+    }
+    free(prepared);
+    return rc;
+}
+
 /* Generation, heat, recognisability, and the four pictures. */
 static int generate(const train_params *tp, const th_gen_params *gp, const training_set *ts,
-                    const th_model *m, gen_report *g)
+                    const th_model *m, float lo, float hi, gen_report *g)
 {
     const size_t nv = gp->n_visible, steps = th_gen_steps(gp), N = tp->samples;
     const size_t rows = ts->rows, cols = ts->cols;
-    float lo = 0, hi = 0;
-    for (size_t i = 0; i < 3 * nv; i++) {
-        lo = fminf(lo, ts->images[i]);
-        hi = fmaxf(hi, ts->images[i]);
-    }
     size_t snap_steps[N_SNAPS];
     for (size_t j = 0; j < N_SNAPS; j++) snap_steps[j] = j * steps / (N_SNAPS - 1);
     const size_t traj = N < 10 ? N : 10;
@@ -678,10 +693,11 @@ int cmd_train(int argc, char **argv)
     char path[4200];
     th_meta meta = {0};
     settings_meta(&p, &gp, &ts, &meta);
-    float lo = 0, hi = 0;
-    for (size_t i = 0; i < 3 * gp.n_visible; i++) {
-        lo = fminf(lo, ts.images[i]);
-        hi = fmaxf(hi, ts.images[i]);
+    float lo, hi;
+    if (picture_range(&gp, &ts, &lo, &hi) != TH_OK) {
+        th_meta_clear(&meta);
+        fail(NULL);
+        goto done;
     }
     th_meta_setf(&meta, "picture.lo", "%.9g", (double)lo);
     th_meta_setf(&meta, "picture.hi", "%.9g", (double)hi);
@@ -698,7 +714,7 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "thermo " CMD ": %s: cannot write: %s\n", path, strerror(errno));
         goto done;
     }
-    if (generate(&p, &gp, &ts, m, &g) != TH_OK) {
+    if (generate(&p, &gp, &ts, m, lo, hi, &g) != TH_OK) {
         fail(NULL);
         goto done;
     }
