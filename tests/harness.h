@@ -81,4 +81,22 @@ double th_test_clock(void);
         }                                                             \
     } while (0)
 
+
+/* ---- shared helpers (tests/test_util.c) ---- */
+
+#include <stdint.h>
+
+/* A scratch folder for tests that write files: scratch_begin makes a fresh
+ * one (0 on failure), scratch(name) gives a path in it and remembers it, and
+ * scratch_end removes what was remembered, newest first, then the folder. */
+extern char scratch_dir[64];
+int scratch_begin(void);
+const char *scratch(const char *name);
+void scratch_end(void);
+
+/* Vigna's splitmix64, for test inputs that must not depend on the
+ * generator under test; test_uniform is uniform in [lo, hi), 53 bits. */
+uint64_t splitmix64(uint64_t *state);
+double test_uniform(uint64_t *state, double lo, double hi);
+
 #endif

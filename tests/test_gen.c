@@ -20,20 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Vigna's splitmix64: test inputs only. */
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-/* Uniform in [lo, hi) from the top 53 bits. */
-static double test_uniform(uint64_t *state, double lo, double hi)
-{
-    return lo + (hi - lo) * (double)(splitmix64(state) >> 11) * 0x1.0p-53;
-}
 
 /* count random images (count, nv), each standardised to zero mean and unit
  * variance over its pixels as th_dataset_standardize does (science.md

@@ -13,38 +13,6 @@
 
 /* ------------------------------------------------------- scratch folder */
 
-#define MAX_SCRATCH 64
-
-static char scratch_dir[64];
-static char scratch_names[MAX_SCRATCH][256];
-static int n_scratch;
-
-static int scratch_begin(void)
-{
-    snprintf(scratch_dir, sizeof scratch_dir, "/tmp/thermo-test-idx-XXXXXX");
-    n_scratch = 0;
-    return mkdtemp(scratch_dir) != NULL;
-}
-
-/* A path in the scratch folder, remembered for scratch_end. */
-static const char *scratch(const char *name)
-{
-    if (n_scratch == MAX_SCRATCH) abort();
-    char *p = scratch_names[n_scratch++];
-    snprintf(p, sizeof scratch_names[0], "%s/%s", scratch_dir, name);
-    return p;
-}
-
-static void scratch_end(void)
-{
-    for (int k = n_scratch - 1; k >= 0; k--) {
-        struct stat st;
-        if (stat(scratch_names[k], &st) != 0) continue;
-        if (S_ISDIR(st.st_mode)) rmdir(scratch_names[k]);
-        else unlink(scratch_names[k]);
-    }
-    rmdir(scratch_dir);
-}
 
 /* ------------------------------------------------- an IDX writer by hand */
 
@@ -307,7 +275,8 @@ static void test_dataset_load_and_dir(void)
     uint8_t ibuf[256], lbuf[64];
     size_t ni = good_images(ibuf), nl = good_labels(lbuf);
     /* train: raw images, gzip labels; t10k: the other way round. */
-    write_raw(scratch("train-images-idx3-ubyte"), ibuf, ni);
+    const char *train_images = scratch("train-images-idx3-ubyte");
+    write_raw(train_images, ibuf, ni);
     write_gz(scratch("train-labels-idx1-ubyte.gz"), lbuf, nl);
     write_gz(scratch("t10k-images-idx3-ubyte.gz"), ibuf, ni);
     write_raw(scratch("t10k-labels-idx1-ubyte"), lbuf, nl);
@@ -330,7 +299,7 @@ static void test_dataset_load_and_dir(void)
 
     /* Images alone. */
     th_dataset *d = NULL;
-    CHECK_EQ_INT(th_dataset_load(scratch_names[0], NULL, &d), TH_OK);
+    CHECK_EQ_INT(th_dataset_load(train_images, NULL, &d), TH_OK);
     CHECK(d && d->labels == NULL && d->count == N_IMG);
     th_dataset_free(d);
     th_dataset_free(NULL);

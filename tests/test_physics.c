@@ -24,20 +24,6 @@
 
 #define TWO_PI 6.283185307179586
 
-/* Vigna's splitmix64: a small, well-mixed generator for test inputs only. */
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-/* Uniform in [lo, hi) from the top 53 bits. */
-static double test_uniform(uint64_t *state, double lo, double hi)
-{
-    return lo + (hi - lo) * (double)(splitmix64(state) >> 11) * 0x1.0p-53;
-}
 
 /* Mean of v (n) and the standard error of that mean, sd / sqrt(n). */
 static void mean_se(const double *v, size_t n, double *mean, double *se)

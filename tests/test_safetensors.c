@@ -21,40 +21,6 @@
 
 /* ------------------------------------------------------- scratch folder */
 
-#define MAX_SCRATCH 96
-
-static char scratch_dir[64];
-static char scratch_names[MAX_SCRATCH][256];
-static int n_scratch;
-
-static int scratch_begin(void)
-{
-    snprintf(scratch_dir, sizeof scratch_dir, "/tmp/thermo-test-st-XXXXXX");
-    n_scratch = 0;
-    return mkdtemp(scratch_dir) != NULL;
-}
-
-/* A path in the scratch folder, remembered for scratch_end. */
-static const char *scratch(const char *name)
-{
-    if (n_scratch == MAX_SCRATCH) abort();
-    char *p = scratch_names[n_scratch++];
-    snprintf(p, sizeof scratch_names[0], "%s/%s", scratch_dir, name);
-    return p;
-}
-
-/* Removes what the test made, newest first so that folders are empty when
- * their turn comes. */
-static void scratch_end(void)
-{
-    for (int k = n_scratch - 1; k >= 0; k--) {
-        struct stat st;
-        if (stat(scratch_names[k], &st) != 0) continue;
-        if (S_ISDIR(st.st_mode)) rmdir(scratch_names[k]);
-        else unlink(scratch_names[k]);
-    }
-    rmdir(scratch_dir);
-}
 
 static void write_bytes(const char *path, const void *bytes, size_t n)
 {

@@ -1,0 +1,54 @@
+/* test_util.c - helpers shared by the test suites (declared in harness.h). */
+#include "harness.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_SCRATCH 128
+
+char scratch_dir[64];
+static char scratch_names[MAX_SCRATCH][256];
+static int n_scratch;
+
+int scratch_begin(void)
+{
+    snprintf(scratch_dir, sizeof scratch_dir, "/tmp/thermo-test-XXXXXX");
+    n_scratch = 0;
+    return mkdtemp(scratch_dir) != NULL;
+}
+
+const char *scratch(const char *name)
+{
+    if (n_scratch == MAX_SCRATCH) abort(); /* a test bug: raise the limit */
+    char *p = scratch_names[n_scratch++];
+    snprintf(p, sizeof scratch_names[0], "%s/%s", scratch_dir, name);
+    return p;
+}
+
+/* Newest first, so that folders are empty when their turn comes. */
+void scratch_end(void)
+{
+    for (int k = n_scratch - 1; k >= 0; k--) {
+        struct stat st;
+        if (stat(scratch_names[k], &st) != 0) continue;
+        if (S_ISDIR(st.st_mode))
+            rmdir(scratch_names[k]);
+        else
+            unlink(scratch_names[k]);
+    }
+    rmdir(scratch_dir);
+}
+
+uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+double test_uniform(uint64_t *state, double lo, double hi)
+{
+    return lo + (hi - lo) * (double)(splitmix64(state) >> 11) * 0x1.0p-53;
+}
