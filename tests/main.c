@@ -21,6 +21,7 @@ void suite_safetensors(void);
 void suite_pictures(void);
 void suite_gen(void);
 void suite_gen_meta(void);
+void suite_energy(void);
 
 int th_test_selected(const char *name)
 {
@@ -62,6 +63,7 @@ int main(int argc, char **argv)
     suite_pictures();
     suite_gen();
     suite_gen_meta();
+    suite_energy();
     printf("%d passed, %d failed\n", n_passed, n_failed);
     return n_failed ? 1 : 0;
 }

@@ -28,6 +28,7 @@ int cmd_version(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
+int cmd_energy(int argc, char **argv);
 
 /* ------------------------------------------------------------- options */
 

@@ -1,0 +1,806 @@
+/* cmd_energy.c - thermo energy: the energy ledger of a trained generative
+ * thermodynamic computer, reported with every assumption beside its number.
+ *
+ * The thermodynamic side is measured: N generations with th_gen_sample, each
+ * giving its Stratonovich heat (in kT) to the bath while it computes; the
+ * heat in joules is Q k_B T at the chosen temperature, the entropy produced
+ * in an isothermal bath is Q / T, and no work is done while the couplings
+ * stay fixed. The digital side is priced: the PRL paper's MLP denoiser
+ * (Whitelam, PRL 136, 037101, 2026; science.md section 2), the arithmetic
+ * of this very simulation, the CPU's own energy counters where Linux
+ * exposes them (RAPL), and a network the user names. The ratios of the two
+ * reproduce the paper's estimate and say what they leave out. */
+#include "thermo.h"
+#include "tool.h"
+
+#include <cblas.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CMD "energy"
+#define MAX_THREADS 4096
+/* The paper's own numbers (science.md section 2): heat per sample (approx.),
+ * energy per MAC, temperature, and its baseline network. */
+#define PAPER_HEAT_KT 2.9e3
+#define PAPER_MAC_J 1e-12
+#define PAPER_TEMPERATURE_K 300.0
+#define PAPER_STEPS 10
+static const size_t PAPER_NETWORK[] = {784, 128, 128, 784};
+#define PAPER_LAYERS (sizeof PAPER_NETWORK / sizeof PAPER_NETWORK[0])
+/* Layer widths --network accepts; a deeper network is a typo. */
+#define MAX_LAYERS 64
+/* Samples are generated this many at a time, so that memory for their
+ * pictures stays bounded for any --samples (the heat is kept for all). */
+#define CHUNK 1024
+/* The histogram: about sqrt(N) bins, at least MIN_BINS, at most MAX_BINS. */
+#define MIN_BINS 5
+#define MAX_BINS 40
+#define CHART_WIDTH 640
+#define CHART_HEIGHT 360
+#define POWERCAP_ROOT "/sys/class/powercap"
+
+typedef struct energy_params {
+    const char *model;
+    size_t samples;
+    double temperature; /* K */
+    double time_unit;   /* seconds per unit of 1/mu */
+    double mac_energy;  /* J per multiply-accumulate */
+    const char *network;
+    size_t steps;
+    const char *json;
+    const char *histogram;
+    const char *seed_text; /* NULL = the model's gen.seed */
+    size_t threads;
+    int quiet;
+} energy_params;
+
+/* One line of the digital side: MACs (or a measurement) per sample. */
+typedef struct digital_line {
+    const char *id;       /* "a" .. "d" */
+    char label[160];      /* the assumptions in short, for the ratio table */
+    char assumes[MAX_LAYERS * 21 + 256]; /* what the number takes for granted */
+    int available;        /* 0: the line has no number here */
+    char why_not[512];    /* when not available */
+    double macs;          /* MACs per sample; 0 for a measurement */
+    double joules;        /* per sample */
+    int ratio_defined;
+    double ratio;         /* joules / mean heat in joules */
+} digital_line;
+
+enum { LINE_PAPER, LINE_SIM, LINE_RAPL, LINE_USER, N_LINES };
+
+typedef struct ledger {
+    th_gen_params gp;
+    th_energy_sim_ops ops;
+    th_heat_stats hs;
+    double kT_J;            /* k_B T at the chosen temperature */
+    double heat_J;          /* mean heat per sample, J */
+    double noise_s;         /* physical time of the noise phase, s */
+    double compute_s;       /* and of the computing phase */
+    double wall;            /* s in th_gen_sample */
+    size_t n_bins;
+    double bin_lo, bin_hi;
+    size_t *bins;           /* (n_bins) */
+    size_t network[MAX_LAYERS];
+    size_t n_layers;
+    double paper_ratio;     /* the paper's numbers only */
+    double rapl_total_J;    /* line (c) over the whole sampling */
+    size_t rapl_zones;
+    digital_line line[N_LINES];
+} ledger;
+
+static void print_help(const tool_opt *opts, size_t n_opts)
+{
+    printf("usage: thermo energy --model FILE [options]\n"
+           "\n"
+           "The energy ledger of a trained generative computer (thermo train): generates N\n"
+           "samples, measures the heat each gives to the bath while it computes, converts\n"
+           "it to joules at a temperature, and sets it against digital computing: (a) the\n"
+           "PRL paper's 784-128-128-784 MLP denoiser run for 10 steps, (b) the arithmetic\n"
+           "of this simulation, (c) the energy the CPU packages used for the run, where\n"
+           "Linux exposes RAPL counters to this user, (d) the network given by --network\n"
+           "and --steps. Every line is printed with its assumptions, then one table of\n"
+           "ratios (digital energy / heat) and what the estimate leaves out.\n"
+           "\n"
+           "options:\n");
+    tool_print_options(opts, n_opts);
+    printf("\n"
+           "The histogram has about sqrt(N) bins (%d to %d) spanning the smallest to the\n"
+           "largest heat; the report states the range. The environment variable\n"
+           "THERMO_POWERCAP names another folder than " POWERCAP_ROOT " for line (c).\n"
+           "\n"
+           "Exit status: 0 on success, 1 when the run fails (a model file that cannot be\n"
+           "used is named), 2 for a command line that cannot be used.\n", MIN_BINS, MAX_BINS);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "thermo " CMD ": ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nRun 'thermo " CMD " --help' for its options.\n");
+    va_end(ap);
+    return TOOL_EXIT_USAGE;
+}
+
+static int fail_lib(int rc)
+{
+    const char *why = th_last_error();
+    fprintf(stderr, "thermo " CMD ": %s\n", why[0] ? why : th_strerror(rc));
+    return TOOL_EXIT_FAIL;
+}
+
+/* "784,128,128,784" into widths; 0, or -1 when malformed. */
+static int parse_network(const char *text, size_t *widths, size_t *n)
+{
+    *n = 0;
+    const char *p = text;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char word[32];
+        uint64_t v;
+        if (len == 0 || len >= sizeof word || *n == MAX_LAYERS) return -1;
+        memcpy(word, p, len);
+        word[len] = '\0';
+        if (tool_to_u64(word, &v) != 0 || v == 0 || v > SIZE_MAX) return -1;
+        widths[(*n)++] = (size_t)v;
+        if (!comma) break;
+        p = comma + 1;
+    }
+    return *n >= 2 ? 0 : -1;
+}
+
+/* 2170880 -> "2,170,880": counts of this size are read, not parsed. */
+static const char *grouped(uint64_t v, char *buf, size_t size)
+{
+    char digits[32];
+    int len = snprintf(digits, sizeof digits, "%llu", (unsigned long long)v);
+    size_t out = 0;
+    for (int i = 0; i < len && out + 2 < size; i++) {
+        if (i > 0 && (len - i) % 3 == 0) buf[out++] = ',';
+        buf[out++] = digits[i];
+    }
+    buf[out] = '\0';
+    return buf;
+}
+
+static void network_text(const size_t *widths, size_t n, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t l = 0; l < n && used < size; l++) {
+        int w = snprintf(buf + used, size - used, "%s%zu", l ? "-" : "", widths[l]);
+        if (w < 0) break;
+        used += (size_t)w;
+    }
+}
+
+/* Whether the folder of path takes new files, checked before the long run.
+ * 0, or -1 after printing. */
+static int folder_writable(const char *path)
+{
+    char dir[4200];
+    const char *slash = strrchr(path, '/');
+    int len = slash ? snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path)
+                    : snprintf(dir, sizeof dir, ".");
+    if (len < 0 || (size_t)len >= sizeof dir) {
+        fprintf(stderr, "thermo " CMD ": %.80s...: path too long\n", path);
+        return -1;
+    }
+    if (len == 0) snprintf(dir, sizeof dir, "/");
+    if (access(dir, W_OK | X_OK) != 0) {
+        fprintf(stderr, "thermo " CMD ": %s: cannot write in the folder %s: %s\n", path, dir,
+                strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------- sampling */
+
+/* The library reports progress within one call; the bar spans all chunks. */
+typedef struct chunk_progress {
+    tool_progress *bar;
+    size_t offset, total;
+} chunk_progress;
+
+static int chunk_progress_update(size_t done, size_t total, void *ctx)
+{
+    (void)total;
+    chunk_progress *cp = ctx;
+    return tool_progress_update(cp->offset + done, cp->total, cp->bar);
+}
+
+/* N samples in chunks; heat (N) in kT. 0, or -1 after printing. */
+static int sample_heat(const energy_params *p, const th_model *m, const th_gen_params *gp,
+                       double *heat, double *wall)
+{
+    const size_t chunk = p->samples < CHUNK ? p->samples : CHUNK;
+    float *pixels = malloc(chunk * gp->n_visible * sizeof *pixels); /* (chunk, n_visible) */
+    if (!pixels) {
+        fprintf(stderr, "thermo " CMD ": out of memory for %zu samples of %zu pixels\n", chunk,
+                gp->n_visible);
+        return -1;
+    }
+    tool_progress bar;
+    tool_progress_begin(&bar, "samples", p->quiet);
+    chunk_progress cp = {&bar, 0, p->samples};
+    th_gen_sample_opts so = th_gen_sample_opts_default();
+    so.progress = chunk_progress_update;
+    so.progress_ctx = &cp;
+    int rc = TH_OK;
+    double t0 = tool_now();
+    for (size_t k0 = 0; k0 < p->samples && rc == TH_OK; k0 += chunk) {
+        const size_t nb = p->samples - k0 < chunk ? p->samples - k0 : chunk;
+        so.first = k0;
+        cp.offset = k0;
+        rc = th_gen_sample(m, gp, nb, &so, pixels, heat + k0);
+    }
+    *wall = tool_now() - t0;
+    tool_progress_end(&bar);
+    free(pixels);
+    if (rc != TH_OK) {
+        fail_lib(rc);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------ the ledger */
+
+static void set_ratio(digital_line *d, double heat_J)
+{
+    d->ratio_defined = th_energy_ratio(d->joules, heat_J, &d->ratio) == TH_OK;
+}
+
+/* Lines (a), (b), (d): MAC counts priced at --mac-energy. */
+static int price_lines(const energy_params *p, ledger *L)
+{
+    uint64_t macs;
+    char num[32], normals[32], net[MAX_LAYERS * 21]; /* 20 digits and a '-' a layer */
+    digital_line *a = &L->line[LINE_PAPER];
+    if (th_energy_mlp_macs(PAPER_NETWORK, PAPER_LAYERS, PAPER_STEPS, &macs) != TH_OK)
+        return fail_lib(TH_EINVAL);
+    *a = (digital_line){.id = "a", .available = 1, .macs = (double)macs};
+    snprintf(a->label, sizeof a->label, "paper's baseline 784-128-128-784 MLP x %d steps, "
+             "%g J/MAC", PAPER_STEPS, p->mac_energy);
+    a->joules = a->macs * p->mac_energy;
+    snprintf(a->assumes, sizeof a->assumes,
+             "the PRL paper's baseline: a 784-128-128-784 MLP denoiser run for %d steps, "
+             "one MAC per weight at %g J; biases, activations and memory traffic not counted",
+             PAPER_STEPS, p->mac_energy);
+
+    digital_line *b = &L->line[LINE_SIM];
+    const th_energy_sim_ops *o = &L->ops;
+    *b = (digital_line){.id = "b", .available = 1,
+                        .macs = (double)o->coupling_macs + (double)o->onsite_macs};
+    snprintf(b->label, sizeof b->label, "simulating this computer, coupling + on-site, "
+             "%g J/MAC", p->mac_energy);
+    b->joules = b->macs * p->mac_energy;
+    snprintf(b->assumes, sizeof b->assumes,
+             "simulating the computer digitally: %s coupled pairs x %llu force evaluations "
+             "(%llu computing steps + 1 for the heat) plus %d MACs per unit per step for the "
+             "on-site update in both phases, at %g J per MAC; the %s Gaussian numbers and "
+             "memory traffic not counted", grouped(o->coupling_pairs, num, sizeof num),
+             (unsigned long long)(o->steps + 1), (unsigned long long)o->steps,
+             TH_ENERGY_ONSITE_MACS, p->mac_energy,
+             grouped(o->normals, normals, sizeof normals));
+
+    digital_line *d = &L->line[LINE_USER];
+    if (th_energy_mlp_macs(L->network, L->n_layers, p->steps, &macs) != TH_OK)
+        return fail_lib(TH_EINVAL);
+    network_text(L->network, L->n_layers, net, sizeof net);
+    *d = (digital_line){.id = "d", .available = 1, .macs = (double)macs};
+    snprintf(d->label, sizeof d->label, "your network: %.80s MLP x %zu steps, %g J/MAC", net,
+             p->steps, p->mac_energy);
+    d->joules = d->macs * p->mac_energy;
+    snprintf(d->assumes, sizeof d->assumes,
+             "the network you named: a %s MLP run for %zu steps, one MAC per weight at %g J; "
+             "biases, activations and memory traffic not counted", net, p->steps,
+             p->mac_energy);
+    return TOOL_EXIT_OK;
+}
+
+/* Line (c), first half: the counters before sampling. When they cannot be
+ * read the line says why, and the second half does nothing. */
+static void measured_begin(ledger *L, const char *root, th_rapl_reading *before)
+{
+    digital_line *c = &L->line[LINE_RAPL];
+    *c = (digital_line){.id = "c"};
+    snprintf(c->label, sizeof c->label, "this CPU's packages over the run (RAPL)");
+    snprintf(c->assumes, sizeof c->assumes,
+             "the energy counters of the CPU packages (RAPL, %s) read before and after "
+             "sampling, divided by the samples: idle power and other processes included; "
+             "memory, disks, fans and power supply losses not", root);
+    if (th_rapl_read(root, before) != TH_OK)
+        snprintf(c->why_not, sizeof c->why_not, "%s", th_last_error());
+}
+
+/* Line (c), second half: the energy used since measured_begin, per sample. */
+static void measured_end(const energy_params *p, ledger *L, const char *root,
+                         const th_rapl_reading *before)
+{
+    digital_line *c = &L->line[LINE_RAPL];
+    th_rapl_reading after;
+    double joules = 0;
+    if (c->why_not[0]) return;
+    if (th_rapl_read(root, &after) != TH_OK || th_rapl_joules(before, &after, &joules) != TH_OK) {
+        snprintf(c->why_not, sizeof c->why_not, "%s", th_last_error());
+        return;
+    }
+    c->available = 1;
+    c->joules = joules / (double)p->samples;
+    L->rapl_total_J = joules;
+    L->rapl_zones = after.count;
+}
+
+/* ------------------------------------------------------------ report */
+
+/* text wrapped at word boundaries to lines of at most WRAP columns, each
+ * line indented by indent columns, the first of them filled by head. */
+#define WRAP 92
+static void print_wrapped(const char *head, size_t indent, const char *text)
+{
+    const char *p = text;
+    int first = 1;
+    while (*p) {
+        size_t room = WRAP - indent, len = strlen(p);
+        size_t take = len;
+        if (len > room) {
+            take = room;
+            while (take > 0 && p[take] != ' ') take--;
+            if (take == 0) take = room; /* one word longer than the line */
+        }
+        printf("%-*s%.*s\n", (int)indent, first ? head : "", (int)take, p);
+        first = 0;
+        p += take;
+        while (*p == ' ') p++;
+    }
+}
+
+static void print_line_ratio(const digital_line *d)
+{
+    if (!d->available)
+        printf("  (%s)   %-12s %-10s not available here: %s\n", d->id, "-", "-", d->label);
+    else if (d->ratio_defined)
+        printf("  (%s)   %-12.4g %-10.3g %s\n", d->id, d->joules, d->ratio, d->label);
+    else
+        printf("  (%s)   %-12.4g %-10s %s\n", d->id, d->joules, "undefined", d->label);
+}
+
+static void print_report(const energy_params *p, const th_model *m, const ledger *L)
+{
+    const th_gen_params *gp = &L->gp;
+    const th_heat_stats *hs = &L->hs;
+    const th_energy_sim_ops *o = &L->ops;
+    char n1[32], n2[32], n3[32];
+    printf("model     %s: generative computer, %zu visible + %zu hidden units\n", p->model,
+           gp->n_visible, gp->n_hidden);
+    printf("          %s coupled pairs (ordered), kT %g, dt %g, t_f %g: %llu steps a phase\n",
+           grouped(o->coupling_pairs, n1, sizeof n1), m->kT, gp->dt, gp->t_f,
+           (unsigned long long)o->steps);
+    printf("samples   %zu, seed %llu%s, %.3g s wall (%.3g s a sample)\n"
+           "          threads %d (OpenMP), %d (OpenBLAS)\n", p->samples,
+           (unsigned long long)gp->seed,
+           p->seed_text ? "" : " (the model's)", L->wall, L->wall / (double)p->samples,
+           omp_get_max_threads(), openblas_get_num_threads());
+    printf("bath      %g K: kT = %.7g J (k_B = %.7g J/K, exact in the SI since 2019)\n",
+           p->temperature, L->kT_J, TH_BOLTZMANN_J_PER_K);
+
+    printf("\nthe thermodynamic computer, per sample\n");
+    printf("  heat      mean %.4g kT, sd %.3g kT, range %.4g to %.4g kT\n", hs->mean, hs->sd,
+           hs->min, hs->max);
+    printf("            given to the bath while computing (Stratonovich heat, Sekimoto)\n");
+    printf("            = %.4g J mean, %.3g J sd at %g K\n", L->heat_J, hs->sd * L->kT_J,
+           p->temperature);
+    printf("            %zu of %zu samples took heat from the bath (Q < 0); the ledger uses the "
+           "mean\n", hs->negative, hs->count);
+    printf("  work      0: couplings and biases stay fixed while it computes; V does not "
+           "change in time\n"
+           "            (switching them on before and off after is programming, not counted)\n");
+    printf("  entropy   Q/T = %.4g k_B = %.4g J/K produced in the bath (isothermal, %g K);\n"
+           "            the change of the units' own entropy is not included\n", hs->mean,
+           hs->mean * TH_BOLTZMANN_J_PER_K, p->temperature);
+    printf("  time      noise equilibration %.4g s, then computing %.4g s (the phase whose heat "
+           "is\n            counted), each %llu steps x dt %g x %g s: %.4g s a sample\n",
+           L->noise_s, L->compute_s, (unsigned long long)o->steps, gp->dt, p->time_unit,
+           L->noise_s + L->compute_s);
+    printf("  power     mean heat / computing time = %.4g W\n", L->heat_J / L->compute_s);
+    if (p->histogram)
+        printf("  histogram %s: %zu bins of %.4g kT from %.4g to %.4g kT; red line: the mean%s\n",
+               p->histogram, L->n_bins, (L->bin_hi - L->bin_lo) / (double)L->n_bins, L->bin_lo,
+               L->bin_hi, L->bin_lo < 0 && L->bin_hi > 0 ? ", grey line: 0" : "");
+
+    const digital_line *a = &L->line[LINE_PAPER], *b = &L->line[LINE_SIM];
+    const digital_line *c = &L->line[LINE_RAPL], *d = &L->line[LINE_USER];
+    printf("\nthe digital side, per sample, at %g J per multiply-accumulate (MAC)\n",
+           p->mac_energy);
+    printf("  (a) %s MACs = %.4g J\n", grouped((uint64_t)a->macs, n1, sizeof n1), a->joules);
+    print_wrapped("", 6, a->assumes);
+    printf("  (b) %s MACs = %.4g J: this simulation's own arithmetic\n",
+           grouped((uint64_t)b->macs, n1, sizeof n1), b->joules);
+    printf("        coupling forces %s MACs x %llu (%llu steps + 1 for the heat) = %s\n",
+           grouped(o->coupling_pairs, n1, sizeof n1),
+           (unsigned long long)(o->steps + 1), (unsigned long long)o->steps,
+           grouped(o->coupling_macs, n2, sizeof n2));
+    printf("        on-site update  %d MACs x %zu units x %llu steps (both phases) = %s\n",
+           TH_ENERGY_ONSITE_MACS, gp->n_visible + gp->n_hidden,
+           (unsigned long long)(2 * o->steps), grouped(o->onsite_macs, n3, sizeof n3));
+    printf("        not counted: %s Gaussian numbers (Philox and Box-Muller), memory traffic\n",
+           grouped(o->normals, n1, sizeof n1));
+    if (c->available) {
+        printf("  (c) %.4g J measured (%.4g J over %zu samples, %zu package zone%s)\n",
+               c->joules, L->rapl_total_J, p->samples, L->rapl_zones,
+               L->rapl_zones == 1 ? "" : "s");
+        print_wrapped("", 6, c->assumes);
+    } else {
+        printf("  (c) not available here: %s\n", c->why_not);
+    }
+    printf("  (d) %s MACs = %.4g J%s\n", grouped((uint64_t)d->macs, n1, sizeof n1),
+           d->joules, d->macs == a->macs ? " (the same count as (a))" : "");
+    print_wrapped("", 6, d->assumes);
+
+    printf("\nratios: digital energy / thermodynamic heat (mean %.4g J a sample)\n", L->heat_J);
+    printf("  line  digital, J   ratio      assumes\n");
+    for (size_t k = 0; k < N_LINES; k++) print_line_ratio(&L->line[k]);
+    if (!(L->heat_J > 0))
+        printf("  undefined: the mean heat is %.4g kT <= 0 (the computer took heat from the "
+               "bath on\n  average), and a ratio to it means nothing\n", hs->mean);
+    const double paper_kT_J = th_energy_kT_joules(PAPER_TEMPERATURE_K);
+    printf("paper     %s MACs x %g J = %.4g J against %.2g kT x %.4g J (%g K):\n"
+           "          ratio %.3g, the paper's own estimate (\"above 1e10\")\n",
+           grouped((uint64_t)a->macs, n1, sizeof n1), PAPER_MAC_J, a->macs * PAPER_MAC_J,
+           PAPER_HEAT_KT, paper_kT_J, PAPER_TEMPERATURE_K, L->paper_ratio);
+    if (a->ratio_defined)
+        printf("ours      %.4g J (line a) against the heat measured here, %.4g kT x %.4g J "
+               "(%g K):\n          ratio %.3g\n", a->joules, hs->mean, L->kT_J,
+               p->temperature, a->ratio);
+    else
+        printf("ours      undefined: the measured mean heat is not positive\n");
+    printf("\n");
+    print_wrapped("left out", 10,
+                  "The heat is that of an ideal computer's units while they compute. Not "
+                  "counted: the control electronics and clocks, reading out the visible "
+                  "units, programming the couplings (writing them, switching them on and off "
+                  "for each sample), training, cooling or holding the bath at its "
+                  "temperature, the noise phase, and the simulation's own overheads (a CPU "
+                  "simulating the computer is lines (b) and (c), not the computer). The MAC "
+                  "lines count arithmetic only: no memory traffic, data movement or idle "
+                  "power.");
+    if (p->json) printf("json      %s\n", p->json);
+}
+
+/* ------------------------------------------------------------- JSON */
+
+static const char *const LEFT_OUT[] = {
+    "control electronics and clocks",
+    "reading out the visible units",
+    "programming the couplings: writing them, switching them on and off for each sample "
+    "(work at fixed x, not measured)",
+    "training",
+    "cooling or holding the bath at its temperature",
+    "the noise phase before computing",
+    "the simulation's own overheads: a CPU simulating the computer is lines b and c, not the "
+    "computer",
+    "for the MAC lines: memory traffic, data movement, activations and idle power",
+};
+
+static void add_line_json(cJSON *arr, const digital_line *d)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "line", d->id);
+    cJSON_AddStringToObject(o, "what", d->label);
+    cJSON_AddBoolToObject(o, "available", d->available);
+    if (d->available) {
+        if (d->macs > 0) cJSON_AddNumberToObject(o, "macs", d->macs);
+        cJSON_AddNumberToObject(o, "energy_J", d->joules);
+        if (d->ratio_defined) cJSON_AddNumberToObject(o, "ratio", d->ratio);
+        else cJSON_AddNullToObject(o, "ratio");
+    } else {
+        cJSON_AddStringToObject(o, "why_not", d->why_not);
+        cJSON_AddNullToObject(o, "ratio");
+    }
+    cJSON_AddStringToObject(o, "assumes", d->assumes);
+    cJSON_AddItemToArray(arr, o);
+}
+
+static char *ledger_json(const energy_params *p, const ledger *L)
+{
+    const th_heat_stats *hs = &L->hs;
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "thermo_version", th_version());
+    cJSON_AddStringToObject(root, "model", p->model);
+    cJSON_AddNumberToObject(root, "samples", (double)p->samples);
+    cJSON_AddNumberToObject(root, "seed", (double)L->gp.seed);
+    cJSON_AddNumberToObject(root, "temperature_K", p->temperature);
+    cJSON_AddNumberToObject(root, "boltzmann_J_per_K", TH_BOLTZMANN_J_PER_K);
+    cJSON_AddNumberToObject(root, "kT_J", L->kT_J);
+    cJSON_AddNumberToObject(root, "time_unit_s", p->time_unit);
+    cJSON_AddNumberToObject(root, "mac_energy_J", p->mac_energy);
+    cJSON_AddNumberToObject(root, "wall_seconds", L->wall);
+
+    cJSON *h = cJSON_AddObjectToObject(root, "heat_per_sample");
+    cJSON_AddStringToObject(h, "phase", "computing (couplings on), Stratonovich heat given "
+                                        "to the bath");
+    cJSON_AddNumberToObject(h, "mean_kT", hs->mean);
+    cJSON_AddNumberToObject(h, "sd_kT", hs->sd);
+    cJSON_AddNumberToObject(h, "min_kT", hs->min);
+    cJSON_AddNumberToObject(h, "max_kT", hs->max);
+    cJSON_AddNumberToObject(h, "negative_samples", (double)hs->negative);
+    cJSON_AddNumberToObject(h, "mean_J", L->heat_J);
+    cJSON_AddNumberToObject(h, "sd_J", hs->sd * L->kT_J);
+    cJSON *hist = cJSON_AddObjectToObject(h, "histogram");
+    cJSON_AddNumberToObject(hist, "lo_kT", L->bin_lo);
+    cJSON_AddNumberToObject(hist, "hi_kT", L->bin_hi);
+    cJSON *counts = cJSON_AddArrayToObject(hist, "counts");
+    for (size_t k = 0; k < L->n_bins; k++)
+        cJSON_AddItemToArray(counts, cJSON_CreateNumber((double)L->bins[k]));
+    if (p->histogram) cJSON_AddStringToObject(hist, "png", p->histogram);
+
+    cJSON *w = cJSON_AddObjectToObject(root, "work_per_sample");
+    cJSON_AddNumberToObject(w, "kT", 0);
+    cJSON_AddStringToObject(w, "why", "the couplings and biases stay fixed while it computes, "
+                                      "so V does not depend on time");
+    cJSON *e = cJSON_AddObjectToObject(root, "entropy_production_per_sample");
+    cJSON_AddNumberToObject(e, "bath_kB", hs->mean);
+    cJSON_AddNumberToObject(e, "bath_J_per_K", hs->mean * TH_BOLTZMANN_J_PER_K);
+    cJSON_AddStringToObject(e, "note", "Q/T for an isothermal bath; the units' own entropy "
+                                       "change is not included");
+    cJSON *t = cJSON_AddObjectToObject(root, "time_per_sample_s");
+    cJSON_AddNumberToObject(t, "noise_equilibration", L->noise_s);
+    cJSON_AddNumberToObject(t, "computing", L->compute_s);
+    cJSON_AddNumberToObject(t, "steps_per_phase", (double)L->ops.steps);
+    cJSON_AddNumberToObject(t, "dt", L->gp.dt);
+
+    cJSON *sim = cJSON_AddObjectToObject(root, "simulation_ops_per_sample");
+    cJSON_AddNumberToObject(sim, "coupling_pairs", (double)L->ops.coupling_pairs);
+    cJSON_AddNumberToObject(sim, "coupling_macs", (double)L->ops.coupling_macs);
+    cJSON_AddNumberToObject(sim, "onsite_macs", (double)L->ops.onsite_macs);
+    cJSON_AddNumberToObject(sim, "gaussian_numbers", (double)L->ops.normals);
+
+    cJSON *lines = cJSON_AddArrayToObject(root, "digital");
+    for (size_t k = 0; k < N_LINES; k++) add_line_json(lines, &L->line[k]);
+
+    cJSON *paper = cJSON_AddObjectToObject(root, "paper_check");
+    cJSON_AddNumberToObject(paper, "macs", L->line[LINE_PAPER].macs);
+    cJSON_AddNumberToObject(paper, "mac_energy_J", PAPER_MAC_J);
+    cJSON_AddNumberToObject(paper, "heat_kT", PAPER_HEAT_KT);
+    cJSON_AddNumberToObject(paper, "temperature_K", PAPER_TEMPERATURE_K);
+    cJSON_AddNumberToObject(paper, "ratio", L->paper_ratio);
+    cJSON *left = cJSON_AddArrayToObject(root, "left_out");
+    for (size_t k = 0; k < sizeof LEFT_OUT / sizeof LEFT_OUT[0]; k++)
+        cJSON_AddItemToArray(left, cJSON_CreateString(LEFT_OUT[k]));
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    return text;
+}
+
+/* text to path atomically: a temporary file in the same folder, synced,
+ * then renamed over the target. 0, or -1 with errno set. */
+static int write_text_atomic(const char *path, const char *text)
+{
+    char tmp[4200];
+    int len = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    if (len < 0 || (size_t)len >= sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    FILE *f = fopen(tmp, "w");
+    if (!f) return -1;
+    int bad = fputs(text, f) < 0 || fputc('\n', f) == EOF;
+    bad |= fflush(f) != 0 || fsync(fileno(f)) != 0;
+    int err = errno;
+    bad |= fclose(f) != 0;
+    if (!bad && rename(tmp, path) == 0) return 0;
+    if (!bad) err = errno;
+    remove(tmp);
+    errno = err;
+    return -1;
+}
+
+/* -------------------------------------------------------------- run */
+
+static int write_outputs(const energy_params *p, const ledger *L)
+{
+    if (p->histogram) {
+        const double marks[2] = {L->hs.mean, 0.0};
+        th_canvas *c = th_picture_histogram(L->bins, L->n_bins, L->bin_lo, L->bin_hi, marks, 2,
+                                            CHART_WIDTH, CHART_HEIGHT);
+        int rc = c ? th_png_write(p->histogram, c, 1) : TH_ENOMEM;
+        th_canvas_free(c);
+        if (rc != TH_OK) return fail_lib(rc);
+    }
+    if (p->json) {
+        char *text = ledger_json(p, L);
+        if (!text) {
+            fprintf(stderr, "thermo " CMD ": out of memory for the JSON\n");
+            return TOOL_EXIT_FAIL;
+        }
+        int bad = write_text_atomic(p->json, text);
+        int err = errno;
+        free(text);
+        if (bad) {
+            fprintf(stderr, "thermo " CMD ": %s: cannot write: %s\n", p->json, strerror(err));
+            return TOOL_EXIT_FAIL;
+        }
+    }
+    return TOOL_EXIT_OK;
+}
+
+static int run_energy(const energy_params *p, uint64_t seed, ledger *L)
+{
+    th_model *m = NULL;
+    th_meta meta = {0};
+    double *heat = NULL;
+    int exit_code = TOOL_EXIT_FAIL;
+    int rc;
+
+    if ((p->json && folder_writable(p->json) != 0) ||
+        (p->histogram && folder_writable(p->histogram) != 0))
+        goto done;
+    if ((rc = th_model_load(p->model, &m, &meta)) != TH_OK) {
+        fail_lib(rc);
+        goto done;
+    }
+    if (!th_meta_get(&meta, "gen.n_visible")) {
+        fprintf(stderr, "thermo " CMD ": %s: no generator settings (gen.*) in its metadata: "
+                        "this kind of model is not supported yet; thermo energy handles "
+                        "generative computers written by thermo train (classifiers come "
+                        "later)\n", p->model);
+        goto done;
+    }
+    if ((rc = th_gen_params_from_meta(&meta, &L->gp)) != TH_OK) {
+        fprintf(stderr, "thermo " CMD ": %s: %s\n", p->model, th_last_error());
+        goto done;
+    }
+    if (p->seed_text) L->gp.seed = seed;
+    if ((rc = th_energy_gen_ops(m, &L->gp, &L->ops)) != TH_OK) {
+        fail_lib(rc);
+        goto done;
+    }
+    heat = malloc(p->samples * sizeof *heat); /* (samples) in kT */
+    size_t bins = (size_t)ceil(sqrt((double)p->samples));
+    L->n_bins = bins < MIN_BINS ? MIN_BINS : bins > MAX_BINS ? MAX_BINS : bins;
+    L->bins = malloc(L->n_bins * sizeof *L->bins);
+    if (!heat || !L->bins) {
+        fprintf(stderr, "thermo " CMD ": out of memory for %zu samples\n", p->samples);
+        goto done;
+    }
+
+    const char *root = getenv("THERMO_POWERCAP");
+    if (!root || !root[0]) root = POWERCAP_ROOT;
+    th_rapl_reading before;
+    measured_begin(L, root, &before);
+    if (sample_heat(p, m, &L->gp, heat, &L->wall) != 0) goto done;
+    measured_end(p, L, root, &before);
+
+    if ((rc = th_heat_stats_compute(heat, p->samples, &L->hs)) != TH_OK ||
+        (rc = th_histogram_bin(heat, p->samples, L->n_bins, &L->bin_lo, &L->bin_hi,
+                               L->bins)) != TH_OK) {
+        fail_lib(rc);
+        goto done;
+    }
+    L->kT_J = th_energy_kT_joules(p->temperature);
+    L->heat_J = L->hs.mean * L->kT_J;
+    L->noise_s = (double)L->ops.steps * L->gp.dt * p->time_unit;
+    L->compute_s = L->noise_s; /* both phases last th_gen_steps(p) steps */
+    if (price_lines(p, L) != TOOL_EXIT_OK) goto done;
+    for (size_t k = 0; k < N_LINES; k++)
+        if (L->line[k].available) set_ratio(&L->line[k], L->heat_J);
+    if (th_energy_ratio(L->line[LINE_PAPER].macs * PAPER_MAC_J,
+                        PAPER_HEAT_KT * th_energy_kT_joules(PAPER_TEMPERATURE_K),
+                        &L->paper_ratio) != TH_OK) {
+        fail_lib(TH_EINVAL);
+        goto done;
+    }
+    /* Extreme --temperature, --time-unit or --mac-energy can overflow a
+     * double; a report with inf in it is worse than none. */
+    int finite = isfinite(L->heat_J) && isfinite(L->kT_J) && isfinite(L->compute_s) &&
+                 L->compute_s > 0 && isfinite(L->heat_J / L->compute_s) &&
+                 isfinite(L->hs.mean * TH_BOLTZMANN_J_PER_K);
+    for (size_t k = 0; k < N_LINES; k++)
+        finite &= isfinite(L->line[k].joules) &&
+                  !(L->line[k].available && L->heat_J > 0 && !L->line[k].ratio_defined);
+    if (!finite) {
+        fprintf(stderr, "thermo " CMD ": --temperature %g, --time-unit %g, --mac-energy %g: an "
+                        "energy, time or power overflows or vanishes\n", p->temperature,
+                p->time_unit, p->mac_energy);
+        goto done;
+    }
+    if ((exit_code = write_outputs(p, L)) != TOOL_EXIT_OK) goto done;
+    print_report(p, m, L);
+    exit_code = TOOL_EXIT_OK;
+done:
+    free(heat);
+    th_meta_clear(&meta);
+    th_model_free(m);
+    return exit_code;
+}
+
+int cmd_energy(int argc, char **argv)
+{
+    energy_params p = {
+        .model = NULL,
+        .samples = 1000,
+        .temperature = 300,
+        .time_unit = 1e-6,
+        .mac_energy = 1e-12,
+        .network = "784,128,128,784",
+        .steps = PAPER_STEPS,
+        .json = NULL,
+        .histogram = NULL,
+        .seed_text = NULL,
+        .threads = 0,
+        .quiet = 0,
+    };
+    const tool_opt opts[] = {
+        {"model", "FILE", TOOL_OPT_STRING, &p.model, NULL,
+         "the trained generative computer, such as RUN/model.safetensors (required)", ""},
+        {"samples", "N", TOOL_OPT_COUNT, &p.samples, NULL,
+         "generations whose heat is measured", NULL},
+        {"temperature", "K", TOOL_OPT_POSITIVE, &p.temperature, NULL,
+         "bath temperature in kelvin: kT = k_B T joules", NULL},
+        {"time-unit", "S", TOOL_OPT_POSITIVE, &p.time_unit, NULL,
+         "seconds per unit of time 1/mu (about 1e-6 for electrical hardware)", NULL},
+        {"mac-energy", "J", TOOL_OPT_POSITIVE, &p.mac_energy, NULL,
+         "joules per digital multiply-accumulate", NULL},
+        {"network", "W0,W1,...", TOOL_OPT_STRING, &p.network, NULL,
+         "layer widths of a digital MLP to compare with (line d)", NULL},
+        {"steps", "S", TOOL_OPT_COUNT, &p.steps, NULL,
+         "denoising steps of that network (line d)", NULL},
+        {"json", "FILE", TOOL_OPT_STRING, &p.json, NULL,
+         "also write the ledger as JSON, each line with its assumptions", "none"},
+        {"histogram", "FILE.png", TOOL_OPT_STRING, &p.histogram, NULL,
+         "draw the heat per sample as a histogram (no text; the report gives the range)",
+         "none"},
+        {"seed", "S", TOOL_OPT_STRING, &p.seed_text, NULL, "seed of the samples' noise",
+         "the model's gen.seed"},
+        {"threads", "T", TOOL_OPT_COUNT, &p.threads, NULL,
+         "threads for OpenMP and OpenBLAS; results do not depend on it",
+         "OMP_NUM_THREADS or all cores"},
+        {"quiet", NULL, TOOL_OPT_FLAG, &p.quiet, NULL,
+         "no progress bar (it is drawn only on a terminal anyway)", NULL},
+    };
+    const size_t n_opts = sizeof opts / sizeof opts[0];
+
+    int rc = tool_parse(CMD, opts, n_opts, argc, argv);
+    if (rc == TOOL_PARSE_HELP) {
+        print_help(opts, n_opts);
+        return TOOL_EXIT_OK;
+    }
+    if (rc != TOOL_EXIT_OK) return rc;
+    if (!p.model) return usage_error("--model FILE is required");
+    uint64_t seed = 0;
+    if (p.seed_text && tool_to_u64(p.seed_text, &seed) != 0)
+        return usage_error("--seed: expected a whole number >= 0, got '%s'", p.seed_text);
+    if (p.samples > TH_GEN_SAMPLE_STREAM)
+        return usage_error("--samples %zu: at most %llu", p.samples,
+                           (unsigned long long)TH_GEN_SAMPLE_STREAM);
+    if (p.threads > MAX_THREADS)
+        return usage_error("--threads: expected at most %d, got %zu", MAX_THREADS, p.threads);
+    ledger L;
+    memset(&L, 0, sizeof L);
+    if (parse_network(p.network, L.network, &L.n_layers) != 0)
+        return usage_error("--network: expected 2 to %d layer widths >= 1 separated by commas, "
+                           "such as 784,128,128,784; got '%s'", MAX_LAYERS, p.network);
+    uint64_t macs;
+    if (th_energy_mlp_macs(L.network, L.n_layers, p.steps, &macs) != TH_OK)
+        return usage_error("--network %s --steps %zu: %s", p.network, p.steps, th_last_error());
+    if (p.threads > 0) {
+        omp_set_num_threads((int)p.threads);
+        openblas_set_num_threads((int)p.threads);
+    }
+    rc = run_energy(&p, seed, &L);
+    free(L.bins);
+    return rc;
+}
