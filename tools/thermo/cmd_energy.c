@@ -120,24 +120,6 @@ static void print_help(const tool_opt *opts, size_t n_opts)
            "used is named), 2 for a command line that cannot be used.\n", MIN_BINS, MAX_BINS);
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "thermo " CMD ": ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nRun 'thermo " CMD " --help' for its options.\n");
-    va_end(ap);
-    return TOOL_EXIT_USAGE;
-}
-
-static int fail_lib(int rc)
-{
-    const char *why = th_last_error();
-    fprintf(stderr, "thermo " CMD ": %s\n", why[0] ? why : th_strerror(rc));
-    return TOOL_EXIT_FAIL;
-}
 
 /* "784,128,128,784" into widths; 0, or -1 when malformed. */
 static int parse_network(const char *text, size_t *widths, size_t *n)
@@ -250,7 +232,7 @@ static int sample_heat(const energy_params *p, const th_model *m, const th_gen_p
     tool_progress_end(&bar);
     free(pixels);
     if (rc != TH_OK) {
-        fail_lib(rc);
+        tool_fail_lib(CMD, rc);
         return -1;
     }
     return 0;
@@ -270,7 +252,7 @@ static int price_lines(const energy_params *p, ledger *L)
     char num[32], normals[32], net[MAX_LAYERS * 21]; /* 20 digits and a '-' a layer */
     digital_line *a = &L->line[LINE_PAPER];
     if (th_energy_mlp_macs(PAPER_NETWORK, PAPER_LAYERS, PAPER_STEPS, &macs) != TH_OK)
-        return fail_lib(TH_EINVAL);
+        return tool_fail_lib(CMD, TH_EINVAL);
     *a = (digital_line){.id = "a", .available = 1, .macs = (double)macs};
     snprintf(a->label, sizeof a->label, "paper's baseline 784-128-128-784 MLP x %d steps, "
              "%g J/MAC", PAPER_STEPS, p->mac_energy);
@@ -298,7 +280,7 @@ static int price_lines(const energy_params *p, ledger *L)
 
     digital_line *d = &L->line[LINE_USER];
     if (th_energy_mlp_macs(L->network, L->n_layers, p->steps, &macs) != TH_OK)
-        return fail_lib(TH_EINVAL);
+        return tool_fail_lib(CMD, TH_EINVAL);
     network_text(L->network, L->n_layers, net, sizeof net);
     *d = (digital_line){.id = "d", .available = 1, .macs = (double)macs};
     snprintf(d->label, sizeof d->label, "your network: %.80s MLP x %zu steps, %g J/MAC", net,
@@ -618,7 +600,7 @@ static int write_outputs(const energy_params *p, const ledger *L)
                                             CHART_WIDTH, CHART_HEIGHT);
         int rc = c ? th_png_write(p->histogram, c, 1) : TH_ENOMEM;
         th_canvas_free(c);
-        if (rc != TH_OK) return fail_lib(rc);
+        if (rc != TH_OK) return tool_fail_lib(CMD, rc);
     }
     if (p->json) {
         char *text = ledger_json(p, L);
@@ -649,7 +631,7 @@ static int run_energy(const energy_params *p, uint64_t seed, ledger *L)
         (p->histogram && folder_writable(p->histogram) != 0))
         goto done;
     if ((rc = th_model_load(p->model, &m, &meta)) != TH_OK) {
-        fail_lib(rc);
+        tool_fail_lib(CMD, rc);
         goto done;
     }
     if (!th_meta_get(&meta, "gen.n_visible")) {
@@ -665,7 +647,7 @@ static int run_energy(const energy_params *p, uint64_t seed, ledger *L)
     }
     if (p->seed_text) L->gp.seed = seed;
     if ((rc = th_energy_gen_ops(m, &L->gp, &L->ops)) != TH_OK) {
-        fail_lib(rc);
+        tool_fail_lib(CMD, rc);
         goto done;
     }
     heat = malloc(p->samples * sizeof *heat); /* (samples) in kT */
@@ -687,7 +669,7 @@ static int run_energy(const energy_params *p, uint64_t seed, ledger *L)
     if ((rc = th_heat_stats_compute(heat, p->samples, &L->hs)) != TH_OK ||
         (rc = th_histogram_bin(heat, p->samples, L->n_bins, &L->bin_lo, &L->bin_hi,
                                L->bins)) != TH_OK) {
-        fail_lib(rc);
+        tool_fail_lib(CMD, rc);
         goto done;
     }
     L->kT_J = th_energy_kT_joules(p->temperature);
@@ -700,7 +682,7 @@ static int run_energy(const energy_params *p, uint64_t seed, ledger *L)
     if (th_energy_ratio(L->line[LINE_PAPER].macs * PAPER_MAC_J,
                         PAPER_HEAT_KT * th_energy_kT_joules(PAPER_TEMPERATURE_K),
                         &L->paper_ratio) != TH_OK) {
-        fail_lib(TH_EINVAL);
+        tool_fail_lib(CMD, TH_EINVAL);
         goto done;
     }
     /* Extreme --temperature, --time-unit or --mac-energy can overflow a
@@ -779,23 +761,23 @@ int cmd_energy(int argc, char **argv)
         return TOOL_EXIT_OK;
     }
     if (rc != TOOL_EXIT_OK) return rc;
-    if (!p.model) return usage_error("--model FILE is required");
+    if (!p.model) return tool_usage_error(CMD, "--model FILE is required");
     uint64_t seed = 0;
     if (p.seed_text && tool_to_u64(p.seed_text, &seed) != 0)
-        return usage_error("--seed: expected a whole number >= 0, got '%s'", p.seed_text);
+        return tool_usage_error(CMD, "--seed: expected a whole number >= 0, got '%s'", p.seed_text);
     if (p.samples > TH_GEN_SAMPLE_STREAM)
-        return usage_error("--samples %zu: at most %llu", p.samples,
+        return tool_usage_error(CMD, "--samples %zu: at most %llu", p.samples,
                            (unsigned long long)TH_GEN_SAMPLE_STREAM);
     if (p.threads > MAX_THREADS)
-        return usage_error("--threads: expected at most %d, got %zu", MAX_THREADS, p.threads);
+        return tool_usage_error(CMD, "--threads: expected at most %d, got %zu", MAX_THREADS, p.threads);
     ledger L;
     memset(&L, 0, sizeof L);
     if (parse_network(p.network, L.network, &L.n_layers) != 0)
-        return usage_error("--network: expected 2 to %d layer widths >= 1 separated by commas, "
+        return tool_usage_error(CMD, "--network: expected 2 to %d layer widths >= 1 separated by commas, "
                            "such as 784,128,128,784; got '%s'", MAX_LAYERS, p.network);
     uint64_t macs;
     if (th_energy_mlp_macs(L.network, L.n_layers, p.steps, &macs) != TH_OK)
-        return usage_error("--network %s --steps %zu: %s", p.network, p.steps, th_last_error());
+        return tool_usage_error(CMD, "--network %s --steps %zu: %s", p.network, p.steps, th_last_error());
     if (p.threads > 0) {
         omp_set_num_threads((int)p.threads);
         openblas_set_num_threads((int)p.threads);

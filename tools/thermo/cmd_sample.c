@@ -86,25 +86,6 @@ static void print_help(const tool_opt *opts, size_t n_opts)
            "used is named), 2 for a command line that cannot be used.\n");
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "thermo " CMD ": ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nRun 'thermo " CMD " --help' for its options.\n");
-    va_end(ap);
-    return TOOL_EXIT_USAGE;
-}
-
-/* A library failure; the tool's own allocations leave no library message. */
-static int fail_lib(int rc)
-{
-    const char *why = th_last_error();
-    fprintf(stderr, "thermo " CMD ": %s\n", why[0] ? why : th_strerror(rc));
-    return TOOL_EXIT_FAIL;
-}
 
 /* ------------------------------------------------------- the model file */
 
@@ -323,7 +304,7 @@ static int run_sample(const sample_params *p, uint64_t seed)
         goto done;
     rc = th_model_load(p->model, &m, &meta);
     if (rc != TH_OK) {
-        fail_lib(rc);
+        tool_fail_lib(CMD, rc);
         goto done;
     }
     th_gen_params gp;
@@ -366,7 +347,7 @@ static int run_sample(const sample_params *p, uint64_t seed)
     res.wall = tool_now() - t0;
     tool_progress_end(&bar);
     if (rc != TH_OK) {
-        fail_lib(rc);
+        tool_fail_lib(CMD, rc);
         goto done;
     }
 
@@ -390,11 +371,11 @@ static int run_sample(const sample_params *p, uint64_t seed)
 
     canvas = th_picture_grid(pixels, p->n, pl.rows, pl.cols, p->columns, GRID_GAP, pl.lo, pl.hi);
     if (!canvas) {
-        fail_lib(TH_ENOMEM);
+        tool_fail_lib(CMD, TH_ENOMEM);
         goto done;
     }
     if ((rc = th_png_write(p->out, canvas, p->magnify)) != TH_OK) {
-        fail_lib(rc);
+        tool_fail_lib(CMD, rc);
         goto done;
     }
     if (p->heat && write_heat_csv(p->heat, heat, p->n, p->first) != 0) {
@@ -403,7 +384,7 @@ static int run_sample(const sample_params *p, uint64_t seed)
     }
     char *preview = NULL;
     if (p->preview && !(preview = th_preview_utf8(pixels, pl.rows, pl.cols, pl.lo, pl.hi))) {
-        fail_lib(TH_ENOMEM);
+        tool_fail_lib(CMD, TH_ENOMEM);
         goto done;
     }
     print_report(p, &gp, m, &pl, &res);
@@ -469,20 +450,20 @@ int cmd_sample(int argc, char **argv)
         return TOOL_EXIT_OK;
     }
     if (rc != TOOL_EXIT_OK) return rc;
-    if (!p.model) return usage_error("--model FILE is required");
-    if (!p.n) return usage_error("--n N is required");
-    if (!p.out) return usage_error("--out FILE.png is required");
+    if (!p.model) return tool_usage_error(CMD, "--model FILE is required");
+    if (!p.n) return tool_usage_error(CMD, "--n N is required");
+    if (!p.out) return tool_usage_error(CMD, "--out FILE.png is required");
     uint64_t seed = 0;
     if (p.seed_text && tool_to_u64(p.seed_text, &seed) != 0)
-        return usage_error("--seed: expected a whole number >= 0, got '%s'", p.seed_text);
+        return tool_usage_error(CMD, "--seed: expected a whole number >= 0, got '%s'", p.seed_text);
     /* Sample k's noise stream is TH_GEN_SAMPLE_STREAM + k; indices below
      * TH_GEN_SAMPLE_STREAM keep those streams clear of every other use. */
     if (p.first >= TH_GEN_SAMPLE_STREAM || p.n > TH_GEN_SAMPLE_STREAM - p.first)
-        return usage_error("--first %llu --n %zu: sample indices must stay below %llu",
+        return tool_usage_error(CMD, "--first %llu --n %zu: sample indices must stay below %llu",
                            (unsigned long long)p.first, p.n,
                            (unsigned long long)TH_GEN_SAMPLE_STREAM);
     if (p.threads > MAX_THREADS)
-        return usage_error("--threads: expected at most %d, got %zu", MAX_THREADS, p.threads);
+        return tool_usage_error(CMD, "--threads: expected at most %d, got %zu", MAX_THREADS, p.threads);
     if (p.threads > 0) {
         omp_set_num_threads((int)p.threads);
         openblas_set_num_threads((int)p.threads);

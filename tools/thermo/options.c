@@ -4,10 +4,13 @@
  * than silently become 0 (atof("abc")) or wrap around (strtoull("-1")). */
 #include "tool.h"
 
+#include "thermo.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,4 +244,22 @@ void tool_print_options(const tool_opt *opts, size_t n_opts)
         print_option(left, text);
     }
     print_option("-h, --help", "show this help");
+}
+
+int tool_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "thermo %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nRun 'thermo %s --help' for its options.\n", cmd);
+    va_end(ap);
+    return TOOL_EXIT_USAGE;
+}
+
+int tool_fail_lib(const char *cmd, int rc)
+{
+    const char *why = th_last_error();
+    fprintf(stderr, "thermo %s: %s\n", cmd, why[0] ? why : th_strerror(rc));
+    return TOOL_EXIT_FAIL;
 }

@@ -70,6 +70,13 @@ int tool_parse(const char *cmd, const tool_opt *opts, size_t n_opts,
  * its default; call it before parsing. */
 void tool_print_options(const tool_opt *opts, size_t n_opts);
 
+/* "thermo CMD: <message>" and the hint to run --help; returns
+ * TOOL_EXIT_USAGE. */
+int tool_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "thermo CMD: <th_last_error()>" (or th_strerror(rc) when the library left no
+ * message); returns TOOL_EXIT_FAIL. */
+int tool_fail_lib(const char *cmd, int rc);
+
 /* Strict conversions of a whole string: no leading or trailing characters,
  * no NaN or infinity, no overflow. 0 on success, -1 otherwise. */
 int tool_to_double(const char *text, double *out);
