@@ -167,26 +167,6 @@ static void network_text(const size_t *widths, size_t n, char *buf, size_t size)
     }
 }
 
-/* Whether the folder of path takes new files, checked before the long run.
- * 0, or -1 after printing. */
-static int folder_writable(const char *path)
-{
-    char dir[4200];
-    const char *slash = strrchr(path, '/');
-    int len = slash ? snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path)
-                    : snprintf(dir, sizeof dir, ".");
-    if (len < 0 || (size_t)len >= sizeof dir) {
-        fprintf(stderr, "thermo " CMD ": %.80s...: path too long\n", path);
-        return -1;
-    }
-    if (len == 0) snprintf(dir, sizeof dir, "/");
-    if (access(dir, W_OK | X_OK) != 0) {
-        fprintf(stderr, "thermo " CMD ": %s: cannot write in the folder %s: %s\n", path, dir,
-                strerror(errno));
-        return -1;
-    }
-    return 0;
-}
 
 /* ---------------------------------------------------------- sampling */
 
@@ -627,8 +607,8 @@ static int run_energy(const energy_params *p, uint64_t seed, ledger *L)
     int exit_code = TOOL_EXIT_FAIL;
     int rc;
 
-    if ((p->json && folder_writable(p->json) != 0) ||
-        (p->histogram && folder_writable(p->histogram) != 0))
+    if ((p->json && tool_folder_writable(CMD, p->json) != 0) ||
+        (p->histogram && tool_folder_writable(CMD, p->histogram) != 0))
         goto done;
     if ((rc = th_model_load(p->model, &m, &meta)) != TH_OK) {
         tool_fail_lib(CMD, rc);

@@ -267,27 +267,6 @@ static void print_report(const sample_params *p, const th_gen_params *gp, const 
 
 /* ---------------------------------------------------------------- run */
 
-/* Whether the folder of path takes new files, checked before sampling so
- * that a mistyped --out fails at once rather than after a long run. 0, or -1
- * after printing. */
-static int folder_writable(const char *path)
-{
-    char dir[4200];
-    const char *slash = strrchr(path, '/');
-    int len = slash ? snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path)
-                    : snprintf(dir, sizeof dir, ".");
-    if (len < 0 || (size_t)len >= sizeof dir) {
-        fprintf(stderr, "thermo " CMD ": %.80s...: path too long\n", path);
-        return -1;
-    }
-    if (len == 0) snprintf(dir, sizeof dir, "/");
-    if (access(dir, W_OK | X_OK) != 0) {
-        fprintf(stderr, "thermo " CMD ": %s: cannot write in the folder %s: %s\n", path, dir,
-                strerror(errno));
-        return -1;
-    }
-    return 0;
-}
 
 /* Everything after the command line: load, sample, draw, report. */
 static int run_sample(const sample_params *p, uint64_t seed)
@@ -300,7 +279,7 @@ static int run_sample(const sample_params *p, uint64_t seed)
     int exit_code = TOOL_EXIT_FAIL;
     int rc;
 
-    if (folder_writable(p->out) != 0 || (p->heat && folder_writable(p->heat) != 0))
+    if (tool_folder_writable(CMD, p->out) != 0 || (p->heat && tool_folder_writable(CMD, p->heat) != 0))
         goto done;
     rc = th_model_load(p->model, &m, &meta);
     if (rc != TH_OK) {

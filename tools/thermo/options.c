@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int tool_to_double(const char *text, double *out)
 {
@@ -262,4 +263,23 @@ int tool_fail_lib(const char *cmd, int rc)
     const char *why = th_last_error();
     fprintf(stderr, "thermo %s: %s\n", cmd, why[0] ? why : th_strerror(rc));
     return TOOL_EXIT_FAIL;
+}
+
+int tool_folder_writable(const char *cmd, const char *path)
+{
+    char dir[4200];
+    const char *slash = strrchr(path, '/');
+    int len = slash ? snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path)
+                    : snprintf(dir, sizeof dir, ".");
+    if (len < 0 || (size_t)len >= sizeof dir) {
+        fprintf(stderr, "thermo %s: %.80s...: path too long\n", cmd, path);
+        return -1;
+    }
+    if (len == 0) snprintf(dir, sizeof dir, "/");
+    if (access(dir, W_OK | X_OK) != 0) {
+        fprintf(stderr, "thermo %s: %s: cannot write in the folder %s: %s\n", cmd, path, dir,
+                strerror(errno));
+        return -1;
+    }
+    return 0;
 }

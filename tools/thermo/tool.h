@@ -77,6 +77,10 @@ int tool_usage_error(const char *cmd, const char *fmt, ...) __attribute__((forma
  * message); returns TOOL_EXIT_FAIL. */
 int tool_fail_lib(const char *cmd, int rc);
 
+/* Whether the folder of path takes new files, checked before a long run so
+ * that a mistyped output path fails at once. 0, or -1 after printing. */
+int tool_folder_writable(const char *cmd, const char *path);
+
 /* Strict conversions of a whole string: no leading or trailing characters,
  * no NaN or infinity, no overflow. 0 on success, -1 otherwise. */
 int tool_to_double(const char *text, double *out);
