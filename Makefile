@@ -39,6 +39,9 @@ LIB_SRC   := $(sort $(wildcard src/*/*.c))
 TOOL_SRC  := $(sort $(wildcard tools/thermo/*.c))
 TEST_SRC  := $(sort $(wildcard tests/*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
+# Command-line checks: tests/cli_test.sh and one tests/cli_test_<topic>.sh per
+# subsystem, all sourcing tests/cli_common.sh.
+CLI_TESTS := tests/cli_test.sh $(sort $(wildcard tests/cli_test_*.sh))
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 TOOL_OBJ  := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
@@ -92,14 +95,14 @@ deps:
 test: deps
 	$(MAKE) --no-print-directory $(BUILD)/run_tests tool
 	OMP_NUM_THREADS=2 ./$(BUILD)/run_tests
-	./tests/cli_test.sh ./$(BUILD)/thermo
+	@for s in $(CLI_TESTS); do ./$$s ./$(BUILD)/thermo || exit 1; done
 
 asan: deps
 	$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" build-asan/run_tests build-asan/thermo
 	ASAN_OPTIONS=detect_leaks=1 OMP_NUM_THREADS=2 ./build-asan/run_tests
-	ASAN_OPTIONS=detect_leaks=1 ./tests/cli_test.sh ./build-asan/thermo
+	@for s in $(CLI_TESTS); do ASAN_OPTIONS=detect_leaks=1 ./$$s ./build-asan/thermo || exit 1; done
 
 bench: deps $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do ./$$b || exit 1; done

@@ -640,6 +640,26 @@ int th_rapl_read(const char *root, th_rapl_reading *out);
 int th_rapl_joules(const th_rapl_reading *before, const th_rapl_reading *after,
                    double *joules);
 
+/* ==================================================== digital networks (nn) */
+
+/* end of section nn */
+
+/* ===================================== thermodynamic classifiers (classify) */
+
+/* end of section classify */
+
+/* ================= thermodynamic neurons and the genetic algorithm (neuron) */
+
+/* end of section neuron */
+
+/* ==================================== thermodynamic linear algebra (linalg) */
+
+/* end of section linalg */
+
+/* ================================================= data-parallel runs (par) */
+
+/* end of section par */
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,40 +8,8 @@
 # line counts them and the exit status is non-zero when any check failed.
 set -u
 
-THERMO=${1:?usage: cli_test.sh path/to/thermo}
-if [ ! -x "$THERMO" ]; then
-    echo "cli: '$THERMO' is not an executable"
-    exit 2
-fi
-
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-passed=0
-failed=0
-
-# Runs thermo with the given arguments: stdout in $TMP/out, stderr in
-# $TMP/err, exit status in $status.
-run() {
-    "$THERMO" "$@" >"$TMP/out" 2>"$TMP/err"
-    status=$?
-}
-
-ok() {
-    echo "ok   $1"
-    passed=$((passed + 1))
-}
-
-# Shows what the last run printed, so that a failure explains itself.
-fail() {
-    echo "FAIL $1: $2"
-    sed -e 's/^/    out| /' "$TMP/out" | head -20
-    sed -e 's/^/    err| /' "$TMP/err" | head -20
-    failed=$((failed + 1))
-}
-
-no_nan() {
-    ! grep -qi 'nan' "$TMP/out" "$TMP/err"
-}
+CLI_NAME=cli
+. "$(dirname "$0")/cli_common.sh"
 
 # A small run: a few units, coupled, so that the matrix product runs.
 SMALL=(simulate --units 8 --steps 200 --batch 4 --quiet)
@@ -374,5 +342,4 @@ check_train_resume
 check_sample
 check_energy
 
-echo "cli: $passed passed, $failed failed"
-[ $failed -eq 0 ]
+cli_summary

@@ -22,6 +22,11 @@ void suite_pictures(void);
 void suite_gen(void);
 void suite_gen_meta(void);
 void suite_energy(void);
+/* suites of section nn */
+/* suites of section classify */
+/* suites of section neuron */
+/* suites of section linalg */
+/* suites of section par */
 
 int th_test_selected(const char *name)
 {
@@ -64,6 +69,11 @@ int main(int argc, char **argv)
     suite_gen();
     suite_gen_meta();
     suite_energy();
+    /* calls of section nn */
+    /* calls of section classify */
+    /* calls of section neuron */
+    /* calls of section linalg */
+    /* calls of section par */
     printf("%d passed, %d failed\n", n_passed, n_failed);
     return n_failed ? 1 : 0;
 }

@@ -23,6 +23,9 @@ static const tool_command commands[] = {
     {"train", cmd_train, "train a generative thermodynamic computer; sample; measure its heat"},
     {"sample", cmd_sample, "generate images from a trained computer; measure their heat"},
     {"energy", cmd_energy, "the energy ledger: heat, entropy, and the ratio to digital computing"},
+    /* commands of section classify */
+    /* commands of section neuron */
+    /* commands of section linalg */
     {"data", cmd_data, "fetch MNIST or Fashion-MNIST; describe a folder of IDX files"},
     {"version", cmd_version, "print the version, the BLAS library and the thread counts"},
     {"help", cmd_help, "list the commands, or show one command's options: thermo help simulate"},

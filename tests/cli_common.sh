@@ -1,0 +1,44 @@
+# cli_common.sh - what the command-line check scripts (tests/cli_*.sh) share:
+# the thermo under test, a scratch folder, run/ok/fail/no_nan, and the summary.
+# Source it after setting CLI_NAME; call cli_summary last.
+
+THERMO=${1:?usage: $0 path/to/thermo}
+if [ ! -x "$THERMO" ]; then
+    echo "$CLI_NAME: '$THERMO' is not an executable"
+    exit 2
+fi
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+passed=0
+failed=0
+
+# Runs thermo with the given arguments: stdout in $TMP/out, stderr in
+# $TMP/err, exit status in $status.
+run() {
+    "$THERMO" "$@" >"$TMP/out" 2>"$TMP/err"
+    status=$?
+}
+
+ok() {
+    echo "ok   $1"
+    passed=$((passed + 1))
+}
+
+# Shows what the last run printed, so that a failure explains itself.
+fail() {
+    echo "FAIL $1: $2"
+    sed -e 's/^/    out| /' "$TMP/out" | head -20
+    sed -e 's/^/    err| /' "$TMP/err" | head -20
+    failed=$((failed + 1))
+}
+
+no_nan() {
+    ! grep -qi 'nan' "$TMP/out" "$TMP/err"
+}
+
+# Prints the count line and returns non-zero when any check failed.
+cli_summary() {
+    echo "$CLI_NAME: $passed passed, $failed failed"
+    [ $failed -eq 0 ]
+}
