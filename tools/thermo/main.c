@@ -23,6 +23,7 @@ static const tool_command commands[] = {
     {"train", cmd_train, "train a generative thermodynamic computer; sample; measure its heat"},
     {"sample", cmd_sample, "generate images from a trained computer; measure their heat"},
     {"energy", cmd_energy, "the energy ledger: heat, entropy, and the ratio to digital computing"},
+    /* commands of section nn */
     /* commands of section classify */
     /* commands of section neuron */
     /* commands of section linalg */

@@ -29,6 +29,7 @@ int cmd_data(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_energy(int argc, char **argv);
+/* commands of section nn */
 /* commands of section classify */
 /* commands of section neuron */
 /* commands of section linalg */
