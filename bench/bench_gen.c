@@ -120,7 +120,7 @@ static double time_update(const th_model *m, const th_gen_params *p, const float
     memset(grad->J.v, 0, m->n * m->n * sizeof(float));
     memset(grad->b.v, 0, m->n * sizeof(float));
     const double t0 = now_s();
-    int rc = th_gen_path_loss(m, p, image, &id, 1, kernel, &loss, grad);
+    int rc = th_gen_path_loss(m, p, image, NULL, &id, 1, kernel, &loss, grad);
     const double t = now_s() - t0;
     if (rc != TH_OK) die("th_gen_path_loss", rc);
     if (!isfinite(loss)) die("th_gen_path_loss (loss not finite)", TH_EDIVERGED);
@@ -138,7 +138,7 @@ static double time_paths(const th_gen_params *p, const float *image)
 {
     const uint64_t id = 0;
     const double t0 = now_s();
-    int rc = th__gen_noising_paths(p, image, &id, 1, TH_F32, ignore_block, NULL);
+    int rc = th__gen_noising_paths(p, image, NULL, &id, 1, TH_F32, ignore_block, NULL);
     const double t = now_s() - t0;
     if (rc != TH_OK) die("th__gen_noising_paths", rc);
     return t;

@@ -407,6 +407,13 @@ typedef struct th_gen_params {
     th_hidden_drive hidden_drive;
     uint64_t seed;           /* noise of every path and sample, and the projection P */
     size_t block_steps;      /* steps of a path held in memory at once: 250 */
+    /* 0: unconditional (the paper). C > 0: class-conditional. A third group
+     * of C label units, clamped at the one-hot code of the class, is coupled
+     * to the hidden units, so that label-hidden coupling J_{c,a} is a learned
+     * bias on hidden unit a for class c; the objective stays a convex
+     * quadratic, and the hidden units' own biases are not trained (they would
+     * duplicate the label couplings). */
+    size_t n_classes;
 } th_gen_params;
 
 /* The prl2026 preset above. */
@@ -415,8 +422,13 @@ th_gen_params th_gen_params_default(void);
 /* Checks every field; TH_EINVAL naming the first bad one. */
 int th_gen_params_validate(const th_gen_params *p);
 
+/* Units of the model: n_visible + n_hidden + n_classes. The first
+ * n_visible + n_hidden move; the label units are clamped. */
+size_t th_gen_units(const th_gen_params *p);
+
 /* A model of the generator's architecture: group 0 "visible" (n_visible
- * units), group 1 "hidden"; couplings visible-hidden and hidden-hidden;
+ * units), group 1 "hidden", and with n_classes > 0 group 2 "label" coupled
+ * to the hidden group only; couplings visible-hidden and hidden-hidden;
  * on-site J2, J4, kT, mu from p; all couplings and biases 0 (the paper's
  * starting point). Also serves as the gradient's container. */
 th_model *th_gen_model_alloc(const th_gen_params *p, th_dtype dtype);
@@ -436,7 +448,9 @@ int th_gen_drive_field(const th_gen_params *p, const float *images, size_t B, th
 double th_gen_ramp(const th_gen_params *p, double t);
 
 /* The reverse-path objective (science.md section 2) summed over the B noising
- * paths of images (B, n_visible): each path is prepared (x = 0, evolved for
+ * paths of images (B, n_visible), of classes (B) (NULL for an unconditional
+ * model; each in 0..n_classes-1 for a conditional one, whose label units sit
+ * at the class's one-hot code along the whole path): each path is prepared (x = 0, evolved for
  * t_f under the constant force drive * s with no couplings) and noised (t_f
  * under the force a(t) s, no couplings), with noise from stream
  * TH_GEN_PATH_STREAM + path_ids[k]; then
@@ -454,13 +468,15 @@ double th_gen_ramp(const th_gen_params *p, double t);
  * TH_KERNEL_REFERENCE is the plain per-step twin. */
 #define TH_GEN_PATH_STREAM ((uint64_t)1 << 32)
 int th_gen_path_loss(const th_model *m, const th_gen_params *p, const float *images,
-                     const uint64_t *path_ids, size_t B, th_kernel kernel, double *loss,
-                     th_model *grad);
+                     const int *classes, const uint64_t *path_ids, size_t B, th_kernel kernel,
+                     double *loss, th_model *grad);
 
-/* Training by plain gradient descent, the published recipe: update u uses
- * the batch paths with ids u*batch .. u*batch+batch-1, path id q noising
- * image q mod count; theta <- theta - learning_rate * gradient (summed over
- * the steps and paths). Each update depends only on the model and u, so a
+/* Training by gradient descent, the published recipe: update u uses the
+ * batch paths with ids u*batch .. u*batch+batch-1, path id q noising image
+ * q mod count (of class classes[q mod count] for a conditional model);
+ * theta <- theta - learning_rate * gradient, the gradient summed over the
+ * steps of a path and averaged over the batch's paths (batch 1 is the
+ * paper's recipe). Each update depends only on the model and u, so a
  * run resumed from a checkpoint at update u is bit-identical to one that was
  * never interrupted. */
 typedef struct th_gen_train_opts {
@@ -479,8 +495,66 @@ th_gen_train_opts th_gen_train_opts_default(void);
  * loss to loss[update] (loss: (opts->updates)). images: (count,
  * n_visible), standardised. A diverging update (non-finite loss or
  * parameters) stops with TH_EDIVERGED naming the update. */
-int th_gen_train(th_model *m, const th_gen_params *p, const float *images, size_t count,
-                 const th_gen_train_opts *opts, size_t first_update, double *loss);
+int th_gen_train(th_model *m, const th_gen_params *p, const float *images,
+                 const int *classes, size_t count, const th_gen_train_opts *opts,
+                 size_t first_update, double *loss);
+
+/* Exact training. The objective is a convex quadratic in the parameters
+ * theta = {J on coupled pairs, trained biases} (science.md section 1): with
+ * a = mu dt, y = x_{k+1} extended by a constant 1, and c_i = -Dx_i + a (2 J2
+ * y_i + 4 J4 y_i^3) on the moving units,
+ *
+ *     loss(theta) = [ q + 2 a <K, H> + a^2 <K, K G> ] / (4 mu kT dt),
+ *
+ * where K = [J | b] restricted to the moving units' rows, and the sufficient
+ * statistics are G = sum y y^T, H = sum c y^T and q = sum |c|^2 over every
+ * step of every path. One streaming pass accumulates them (memory: two
+ * (n+1)^2 matrices in double, whatever the number of paths); the minimiser
+ * then solves the normal equations a proj(K G) = -proj(H) on the coupling
+ * pattern by conjugate gradients with a Jacobi preconditioner. */
+typedef struct th_gen_stats th_gen_stats;
+
+/* Accumulates the statistics of paths ids 0..n_paths-1 (path q noises image
+ * q mod count, of class classes[q mod count] when conditional), batch paths
+ * at a time, the block products in the precision dtype (the paths are the
+ * same as th_gen_path_loss's in that precision). Under MPI each process takes
+ * a share of the paths and the sums are combined. progress(done, total) counts
+ * paths. */
+int th_gen_stats_accumulate(const th_gen_params *p, th_dtype dtype, const float *images,
+                            const int *classes, size_t count, size_t n_paths, size_t batch,
+                            int (*progress)(size_t done, size_t total, void *ctx),
+                            void *progress_ctx, th_gen_stats **out);
+void th_gen_stats_free(th_gen_stats *s);
+/* Paths and steps (rows) the statistics hold. */
+size_t th_gen_stats_paths(const th_gen_stats *s);
+size_t th_gen_stats_rows(const th_gen_stats *s);
+
+/* The objective of model m over the accumulated paths, from the statistics
+ * alone (equal to th_gen_path_loss over the same paths up to rounding). */
+int th_gen_stats_loss(const th_gen_stats *s, const th_model *m, double *loss);
+
+typedef struct th_gen_solve_opts {
+    double ridge;            /* lambda >= 0: minimise loss + lambda |theta|^2 / 2: 0 */
+    double tolerance;        /* stop at |residual| <= tolerance |rhs|: 1e-6 */
+    size_t max_iterations;   /* 3000 */
+    /* Called every iteration with the relative residual; nonzero stops
+     * with TH_ECANCELED. */
+    int (*progress)(size_t iteration, double residual, void *ctx);
+    void *progress_ctx;
+} th_gen_solve_opts;
+
+th_gen_solve_opts th_gen_solve_opts_default(void);
+
+typedef struct th_gen_solve_result {
+    size_t iterations;
+    double residual;         /* relative residual reached */
+    int converged;           /* residual <= tolerance */
+} th_gen_solve_result;
+
+/* Sets m's couplings and trained biases to the minimiser (starting CG from
+ * m's values). m: the generator's architecture for the statistics' settings. */
+int th_gen_stats_solve(const th_gen_stats *s, th_model *m, const th_gen_solve_opts *opts,
+                       th_gen_solve_result *result);
 
 /* Generation (science.md section 2): from x = 0 the uncoupled units
  * equilibrate for t_f (pure noise), then the trained couplings and biases
@@ -499,6 +573,11 @@ typedef struct th_gen_sample_opts {
     size_t n_snaps;
     size_t snap_traj;
     float *snap_out;
+    /* Conditional models: the class of sample first + k is classes[k]
+     * (count entries), or, with classes NULL, (first + k) mod n_classes, an
+     * even mixture of the classes: unconditional sampling. Ignored by
+     * unconditional models. */
+    const int *classes;
     int (*progress)(size_t done, size_t total, void *ctx); /* samples done */
     void *progress_ctx;
 } th_gen_sample_opts;
@@ -513,7 +592,7 @@ int th_gen_sample(const th_model *m, const th_gen_params *p, size_t count,
  * snap_steps (ascending, 0 = the prepared state, at most th_gen_steps(p)) of
  * the noising phase: out (n_snaps, B, n_visible). */
 int th_gen_noising_snapshots(const th_gen_params *p, const float *images,
-                             const uint64_t *path_ids, size_t B, const size_t *snap_steps,
+                             const int *classes, const uint64_t *path_ids, size_t B, const size_t *snap_steps,
                              size_t n_snaps, float *out);
 
 /* The generator's settings as model-file metadata ("gen.kT", "gen.dt", ...,

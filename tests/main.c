@@ -21,6 +21,7 @@ void suite_safetensors(void);
 void suite_pictures(void);
 void suite_gen(void);
 void suite_gen_meta(void);
+void suite_gen_solve(void);
 void suite_energy(void);
 /* suites of section nn */
 /* suites of section classify */
@@ -68,6 +69,7 @@ int main(int argc, char **argv)
     suite_pictures();
     suite_gen();
     suite_gen_meta();
+    suite_gen_solve();
     suite_energy();
     /* calls of section nn */
     /* calls of section classify */

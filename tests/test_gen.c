@@ -79,7 +79,7 @@ static double path_loss(const th_model *m, const th_gen_params *p, const float *
                         const uint64_t *ids, size_t B, th_kernel kernel, th_model *grad)
 {
     double loss = NAN;
-    int rc = th_gen_path_loss(m, p, images, ids, B, kernel, &loss, grad);
+    int rc = th_gen_path_loss(m, p, images, NULL, ids, B, kernel, &loss, grad);
     if (rc != TH_OK)
         fprintf(stderr, "  th_gen_path_loss: %s (%s)\n", th_strerror(rc), th_last_error());
     CHECK_EQ_INT(rc, TH_OK);
@@ -350,7 +350,7 @@ static double *noising_paths(const th_gen_params *p, const float *img, const uin
 {
     const size_t n = p->n_visible + p->n_hidden, steps = th_gen_steps(p);
     struct collect c = {.out = calloc((steps + 1) * B * n, sizeof(double)), .n = n};
-    CHECK_EQ_INT(th__gen_noising_paths(p, img, ids, B, TH_F32, collect_block, &c), TH_OK);
+    CHECK_EQ_INT(th__gen_noising_paths(p, img, NULL, ids, B, TH_F32, collect_block, &c), TH_OK);
     CHECK_EQ_INT(c.bad_order, 0);
     CHECK_EQ_INT(c.next, steps);
     return c.out;
@@ -557,7 +557,7 @@ static void test_gen_preparation_equilibrium(void)
         ids[k] = k;
     }
     struct prepared c = {.x0 = malloc(B * n * sizeof(double)), .n = n};
-    CHECK_EQ_INT(th__gen_noising_paths(&p, img, ids, B, TH_F64, read_prepared, &c),
+    CHECK_EQ_INT(th__gen_noising_paths(&p, img, NULL, ids, B, TH_F64, read_prepared, &c),
                  STOP_AFTER_FIRST_BLOCK);
     const double s_unit[4] = {1, -1, 1, -1};
     for (size_t i = 0; i < n; i++) {
@@ -595,7 +595,7 @@ static void expect_rejected(const th_gen_params *p, const char *field, const th_
     double loss = 0;
     CHECK_EQ_INT(th_gen_params_validate(p), TH_EINVAL);
     CHECK_STR_CONTAINS(th_last_error(), field);
-    CHECK_EQ_INT(th_gen_path_loss(m, p, img, &id, 1, TH_KERNEL_FAST, &loss, NULL), TH_EINVAL);
+    CHECK_EQ_INT(th_gen_path_loss(m, p, img, NULL, &id, 1, TH_KERNEL_FAST, &loss, NULL), TH_EINVAL);
     CHECK_STR_CONTAINS(th_last_error(), field);
 }
 
@@ -641,19 +641,19 @@ static void test_gen_rejects_bad_parameters(void)
     th_model *wrong_dtype = th_gen_model_alloc(&good, TH_F32);
     const uint64_t id = 0;
     double loss = 0;
-    CHECK_EQ_INT(th_gen_path_loss(wrong_size, &good, img, &id, 1, TH_KERNEL_FAST, &loss, NULL),
+    CHECK_EQ_INT(th_gen_path_loss(wrong_size, &good, img, NULL, &id, 1, TH_KERNEL_FAST, &loss, NULL),
                  TH_EINVAL);
     CHECK_STR_CONTAINS(th_last_error(), "model");
-    CHECK_EQ_INT(th_gen_path_loss(m, &good, img, &id, 1, TH_KERNEL_FAST, &loss, wrong_size),
+    CHECK_EQ_INT(th_gen_path_loss(m, &good, img, NULL, &id, 1, TH_KERNEL_FAST, &loss, wrong_size),
                  TH_EINVAL);
     CHECK_STR_CONTAINS(th_last_error(), "gradient");
-    CHECK_EQ_INT(th_gen_path_loss(m, &good, img, &id, 1, TH_KERNEL_REFERENCE, &loss, wrong_dtype),
+    CHECK_EQ_INT(th_gen_path_loss(m, &good, img, NULL, &id, 1, TH_KERNEL_REFERENCE, &loss, wrong_dtype),
                  TH_EINVAL);
     CHECK_STR_CONTAINS(th_last_error(), "gradient");
-    CHECK_EQ_INT(th_gen_path_loss(m, &good, img, &id, 0, TH_KERNEL_FAST, &loss, NULL), TH_EINVAL);
+    CHECK_EQ_INT(th_gen_path_loss(m, &good, img, NULL, &id, 0, TH_KERNEL_FAST, &loss, NULL), TH_EINVAL);
     CHECK_STR_CONTAINS(th_last_error(), "paths");
     img[2] = NAN;
-    CHECK_EQ_INT(th_gen_path_loss(m, &good, img, &id, 1, TH_KERNEL_FAST, &loss, NULL), TH_EINVAL);
+    CHECK_EQ_INT(th_gen_path_loss(m, &good, img, NULL, &id, 1, TH_KERNEL_FAST, &loss, NULL), TH_EINVAL);
     CHECK_STR_CONTAINS(th_last_error(), "pixel");
     th_model_free(wrong_dtype);
     th_model_free(wrong_size);

@@ -30,6 +30,7 @@ static th_gen_params awkward_params(void)
     p.hidden_drive = TH_HIDDEN_PROJECTION;
     p.seed = UINT64_MAX;
     p.block_steps = SIZE_MAX;
+    p.n_classes = 7;
     return p;
 }
 
@@ -51,6 +52,7 @@ static void check_same_params(const th_gen_params *a, const th_gen_params *b)
     SAME_BITS(*a, *b, hidden_drive);
     SAME_BITS(*a, *b, seed);
     SAME_BITS(*a, *b, block_steps);
+    SAME_BITS(*a, *b, n_classes);
 }
 
 static void test_gen_meta_round_trip(void)
@@ -58,7 +60,7 @@ static void test_gen_meta_round_trip(void)
     th_gen_params p = awkward_params();
     th_meta meta = {0};
     CHECK_EQ_INT(th_gen_params_to_meta(&p, &meta), TH_OK);
-    CHECK_EQ_INT(meta.count, 13);
+    CHECK_EQ_INT(meta.count, 14);
     /* The written form itself: 17 digits, integers whole, the drive named. */
     CHECK_STR_CONTAINS(th_meta_get(&meta, "gen.kT"), "0.10000000000000001");
     CHECK_STR_CONTAINS(th_meta_get(&meta, "gen.seed"), "18446744073709551615");
@@ -76,7 +78,7 @@ static void test_gen_meta_round_trip(void)
     p.hidden_drive = TH_HIDDEN_COPY;
     p.seed = 0;
     CHECK_EQ_INT(th_gen_params_to_meta(&p, &meta), TH_OK);
-    CHECK_EQ_INT(meta.count, 13);
+    CHECK_EQ_INT(meta.count, 14);
     CHECK_STR_CONTAINS(th_meta_get(&meta, "gen.hidden_drive"), "copy");
     CHECK_EQ_INT(th_gen_params_from_meta(&meta, &q), TH_OK);
     check_same_params(&p, &q);
@@ -136,7 +138,7 @@ static void test_gen_meta_missing_key(void)
     th_meta meta = {0};
     for (size_t k = 0; k < sizeof all_keys / sizeof all_keys[0]; k++) {
         meta_variant(&meta, all_keys[k], NULL, NULL);
-        CHECK_EQ_INT(meta.count, 12);
+        CHECK_EQ_INT(meta.count, 13);
         th_gen_params q;
         memset(&q, 0xa5, sizeof q);
         CHECK_EQ_INT(th_gen_params_from_meta(&meta, &q), TH_EFORMAT);
@@ -144,6 +146,14 @@ static void test_gen_meta_missing_key(void)
         CHECK_STR_CONTAINS(th_last_error(), "missing");
         CHECK(untouched(&q));
     }
+    /* gen.n_classes came later: a file without it is an unconditional
+     * generator's. */
+    meta_variant(&meta, "gen.n_classes", NULL, NULL);
+    CHECK_EQ_INT(meta.count, 13);
+    th_gen_params old;
+    memset(&old, 0xa5, sizeof old);
+    CHECK_EQ_INT(th_gen_params_from_meta(&meta, &old), TH_OK);
+    CHECK(old.n_classes == 0);
     th_meta empty = {0};
     th_gen_params q;
     CHECK_EQ_INT(th_gen_params_from_meta(&empty, &q), TH_EFORMAT);

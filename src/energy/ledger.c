@@ -60,7 +60,7 @@ int th_energy_gen_ops(const th_model *m, const th_gen_params *p, th_energy_sim_o
 {
     TH_ASSERT(m != NULL && p != NULL && out != NULL);
     memset(out, 0, sizeof *out);
-    if (m->n != p->n_visible + p->n_hidden)
+    if (m->n != th_gen_units(p))
         return th__fail(TH_EINVAL, "the model has %zu units: expected %zu visible + %zu hidden",
                         m->n, p->n_visible, p->n_hidden);
     const uint64_t steps = th_gen_steps(p);

@@ -14,9 +14,35 @@ typedef int (*th__path_block_fn)(th_ptr states, size_t T, size_t B, size_t first
 /* Prepares and noises the B paths of images (B, n_visible) (see
  * th_gen_path_loss) and hands them out in blocks of at most p->block_steps
  * steps, so memory is bounded for any t_f. */
-int th__gen_noising_paths(const th_gen_params *p, const float *images,
+int th__gen_noising_paths(const th_gen_params *p, const float *images, const int *classes,
                           const uint64_t *path_ids, size_t B, th_dtype dtype,
                           th__path_block_fn fn, void *ctx);
+
+/* The generator's units with their on-site terms and no couplings: the
+ * reference process of the noising paths and the wells of the noise phase. */
+th_model *th__gen_uncoupled(const th_gen_params *p, th_dtype dtype);
+
+/* TH_EINVAL unless m has the generator's groups and coupling pattern for p;
+ * what names m in the message ("the model"). */
+int th__gen_check_architecture(const th_model *m, const th_gen_params *p, const char *what);
+
+/* TH_EINVAL unless a conditional generator has a class in range for each of
+ * B paths (an unconditional one needs none). */
+int th__gen_check_classes(const th_gen_params *p, const int *classes, size_t B);
+
+/* Sets the label units of the B states x (B, units) to the one-hot code of
+ * their class, and, with clamped non-NULL (units), marks the label units as
+ * clamped. Nothing to do for an unconditional generator. */
+void th__gen_clamp_labels(const th_gen_params *p, th_dtype dtype, const int *classes,
+                          size_t B, th_ptr x, unsigned char *clamped);
+
+/* Whether unit i's bias is trained: the hidden units' of an unconditional
+ * generator (visible biases are fixed at 0 in the paper, and a conditional
+ * generator's label couplings play the hidden biases' part). */
+static inline int th__gen_bias_trained(const th_gen_params *p, size_t i)
+{
+    return p->n_classes == 0 && i >= p->n_visible && i < p->n_visible + p->n_hidden;
+}
 
 /* The reference twin of the blocked objective: for one block of states
  * (T+1, B, n), adds to *loss the objective of its T steps of each path and,

@@ -24,9 +24,11 @@ typedef struct field {
     const char *key;
     field_kind kind;
     size_t offset; /* in th_gen_params */
+    int optional;  /* may be absent (files written before the field existed): 0 */
 } field;
 
-#define FIELD(name, kind) {"gen." #name, kind, offsetof(th_gen_params, name)}
+#define FIELD(name, kind) {"gen." #name, kind, offsetof(th_gen_params, name), 0}
+#define FIELD_OPTIONAL(name, kind) {"gen." #name, kind, offsetof(th_gen_params, name), 1}
 
 static const field fields[] = {
     FIELD(n_visible, FIELD_SIZE),
@@ -42,6 +44,7 @@ static const field fields[] = {
     FIELD(hidden_drive, FIELD_HIDDEN_DRIVE),
     FIELD(seed, FIELD_U64),
     FIELD(block_steps, FIELD_SIZE),
+    FIELD_OPTIONAL(n_classes, FIELD_SIZE),
 };
 
 #define N_FIELDS (sizeof fields / sizeof fields[0])
@@ -134,6 +137,7 @@ int th_gen_params_from_meta(const th_meta *meta, th_gen_params *p)
     for (size_t k = 0; k < N_FIELDS; k++) {
         const field *f = &fields[k];
         const char *text = th_meta_get(meta, f->key);
+        if (!text && f->optional) continue; /* stays 0 */
         if (!text) return th__fail(TH_EFORMAT, "%s: missing", f->key);
         char *at = (char *)&q + f->offset;
         uint64_t u = 0;

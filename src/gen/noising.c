@@ -64,10 +64,17 @@ int th_gen_params_validate(const th_gen_params *p)
         return th__fail(TH_EINVAL, "hidden_drive = %d: expected copy or projection",
                         (int)p->hidden_drive);
     if (p->block_steps == 0) return th__fail(TH_EINVAL, "block_steps = 0: expected at least 1");
+    if (p->n_classes > 1000)
+        return th__fail(TH_EINVAL, "n_classes = %zu: at most 1000 supported", p->n_classes);
+    if (p->n_visible + p->n_hidden + p->n_classes > 65536)
+        return th__fail(TH_EINVAL, "%zu units with the labels: at most 65536 supported",
+                        p->n_visible + p->n_hidden + p->n_classes);
     return TH_OK;
 }
 
 size_t th_gen_steps(const th_gen_params *p) { return (size_t)llround(p->t_f / p->dt); }
+
+size_t th_gen_units(const th_gen_params *p) { return p->n_visible + p->n_hidden + p->n_classes; }
 
 double th_gen_ramp(const th_gen_params *p, double t)
 {
@@ -77,10 +84,10 @@ double th_gen_ramp(const th_gen_params *p, double t)
     return t < t_ramp ? p->drive * (1.0 - t / t_ramp) : 0.0;
 }
 
-static th_model *two_groups(const th_gen_params *p, th_dtype dtype)
+th_model *th__gen_uncoupled(const th_gen_params *p, th_dtype dtype)
 {
-    size_t sizes[2] = {p->n_visible, p->n_hidden};
-    th_model *m = th_model_alloc(2, sizes, dtype);
+    size_t sizes[3] = {p->n_visible, p->n_hidden, p->n_classes};
+    th_model *m = th_model_alloc(p->n_classes ? 3 : 2, sizes, dtype);
     if (!m) return NULL;
     m->kT = p->kT;
     m->mu = p->mu;
@@ -91,10 +98,11 @@ static th_model *two_groups(const th_gen_params *p, th_dtype dtype)
 th_model *th_gen_model_alloc(const th_gen_params *p, th_dtype dtype)
 {
     if (th_gen_params_validate(p) != TH_OK) return NULL;
-    th_model *m = two_groups(p, dtype);
+    th_model *m = th__gen_uncoupled(p, dtype);
     if (!m) return NULL;
     th_model_couple(m, 0, 1); /* visible-hidden */
     th_model_couple(m, 1, 1); /* hidden-hidden; no visible-visible */
+    if (p->n_classes) th_model_couple(m, 2, 1); /* label-hidden: the class biases */
     return m;
 }
 
@@ -107,8 +115,9 @@ int th_gen_drive_field(const th_gen_params *p, const float *images, size_t B, th
     int rc = th_gen_params_validate(p);
     if (rc != TH_OK) return rc;
     TH_ASSERT(images != NULL && out.v != NULL);
-    const size_t nv = p->n_visible, nh = p->n_hidden, n = nv + nh;
+    const size_t nv = p->n_visible, nh = p->n_hidden, n = th_gen_units(p);
     for (size_t k = 0; k < B; k++) {
+        for (size_t c = 0; c < p->n_classes; c++) th_set(out, dtype, k * n + nv + nh + c, 0.0);
         const float *s = images + k * nv;
         for (size_t i = 0; i < nv; i++) {
             if (!isfinite(s[i]))
@@ -157,7 +166,31 @@ static double phase_amplitude(double t, void *ctx)
     return ph->ramp ? th_gen_ramp(ph->p, t - ph->t0) : ph->p->drive;
 }
 
-int th__gen_noising_paths(const th_gen_params *p, const float *images,
+int th__gen_check_classes(const th_gen_params *p, const int *classes, size_t B)
+{
+    if (p->n_classes == 0) return TH_OK;
+    if (!classes)
+        return th__fail(TH_EINVAL, "a conditional generator (%zu classes) needs the class of "
+                        "each path", p->n_classes);
+    for (size_t k = 0; k < B; k++)
+        if (classes[k] < 0 || (size_t)classes[k] >= p->n_classes)
+            return th__fail(TH_EINVAL, "class %d of path %zu: expected 0 to %zu", classes[k], k,
+                            p->n_classes - 1);
+    return TH_OK;
+}
+
+void th__gen_clamp_labels(const th_gen_params *p, th_dtype dtype, const int *classes,
+                          size_t B, th_ptr x, unsigned char *clamped)
+{
+    const size_t n = th_gen_units(p), l0 = p->n_visible + p->n_hidden;
+    for (size_t k = 0; k < B && p->n_classes; k++)
+        for (size_t c = 0; c < p->n_classes; c++)
+            th_set(x, dtype, k * n + l0 + c, (size_t)classes[k] == c ? 1.0 : 0.0);
+    if (clamped)
+        for (size_t i = 0; i < n; i++) clamped[i] = i >= l0;
+}
+
+int th__gen_noising_paths(const th_gen_params *p, const float *images, const int *classes,
                           const uint64_t *path_ids, size_t B, th_dtype dtype,
                           th__path_block_fn fn, void *ctx)
 {
@@ -165,18 +198,20 @@ int th__gen_noising_paths(const th_gen_params *p, const float *images,
     if (rc != TH_OK) return rc;
     if (B == 0) return th__fail(TH_EINVAL, "0 paths: expected at least 1");
     TH_ASSERT(images != NULL && path_ids != NULL && fn != NULL);
-    const size_t n = p->n_visible + p->n_hidden, steps = th_gen_steps(p);
+    if ((rc = th__gen_check_classes(p, classes, B)) != TH_OK) return rc;
+    const size_t n = th_gen_units(p), steps = th_gen_steps(p);
     const size_t block = p->block_steps < steps ? p->block_steps : steps;
     const size_t es = th_dtype_size(dtype);
 
     /* The reference process has no couplings at all, so the integrator's plan
      * has no matrix product to do. */
-    th_model *ref = two_groups(p, dtype);
+    th_model *ref = th__gen_uncoupled(p, dtype);
     th_batch *s = ref ? th_batch_alloc(ref, B, p->seed) : NULL;
     th_ptr field = {.v = th__alloc(B * n * es)};
     th_ptr states = {.v = th__alloc((block + 1) * B * n * es)};
     size_t *snap_steps = th__alloc((block + 1) * sizeof(size_t));
-    if (!ref || !s || !field.v || !states.v || !snap_steps) {
+    unsigned char *clamped = th__alloc(n);
+    if (!ref || !s || !field.v || !states.v || !snap_steps || !clamped) {
         rc = ref && s ? th__fail(TH_ENOMEM, "out of memory for %zu noising paths", B)
                       : TH_ENOMEM;
         goto done;
@@ -184,6 +219,8 @@ int th__gen_noising_paths(const th_gen_params *p, const float *images,
     for (size_t k = 0; k < B; k++) s->stream[k] = TH_GEN_PATH_STREAM + path_ids[k];
     if ((rc = th_gen_drive_field(p, images, B, field, dtype)) != TH_OK) goto done;
     for (size_t j = 0; j <= block; j++) snap_steps[j] = j;
+    /* The label units sit at the class code along the whole path. */
+    th__gen_clamp_labels(p, dtype, classes, B, s->x, clamped);
 
     struct phase ph = {p, 0.0, 0};
     th_drive drive = {.amplitude = phase_amplitude, .ctx = &ph, .field = field,
@@ -191,6 +228,7 @@ int th__gen_noising_paths(const th_gen_params *p, const float *images,
     th_run r = th_run_default();
     r.dt = p->dt;
     r.drive = &drive;
+    r.clamped = p->n_classes ? clamped : NULL;
     r.n_steps = steps; /* preparation */
     if ((rc = th__langevin_run_trusted(ref, s, &r)) != TH_OK) goto done;
 
@@ -205,6 +243,7 @@ int th__gen_noising_paths(const th_gen_params *p, const float *images,
         if ((rc = fn(states, r.n_steps, B, k0, ctx)) != TH_OK) goto done;
     }
 done:
+    th__free(clamped);
     th__free(snap_steps);
     th__free(states.v);
     th__free(field.v);
@@ -223,7 +262,7 @@ struct snap_ctx {
 static int collect_snapshots(th_ptr states, size_t T, size_t B, size_t first_step, void *vctx)
 {
     struct snap_ctx *c = vctx;
-    const size_t n = c->p->n_visible + c->p->n_hidden, nv = c->p->n_visible;
+    const size_t n = th_gen_units(c->p), nv = c->p->n_visible;
     while (c->next < c->n_snaps && c->snap_steps[c->next] <= first_step + T) {
         const size_t j = c->snap_steps[c->next] - first_step;
         for (size_t k = 0; k < B; k++)
@@ -235,7 +274,7 @@ static int collect_snapshots(th_ptr states, size_t T, size_t B, size_t first_ste
 }
 
 int th_gen_noising_snapshots(const th_gen_params *p, const float *images,
-                             const uint64_t *path_ids, size_t B, const size_t *snap_steps,
+                             const int *classes, const uint64_t *path_ids, size_t B, const size_t *snap_steps,
                              size_t n_snaps, float *out)
 {
     TH_ASSERT(snap_steps != NULL && out != NULL);
@@ -246,5 +285,5 @@ int th_gen_noising_snapshots(const th_gen_params *p, const float *images,
             return th__fail(TH_EINVAL, "snapshot step %zu: expected ascending steps up to %zu",
                             snap_steps[j], th_gen_steps(p));
     struct snap_ctx c = {p, snap_steps, n_snaps, 0, out};
-    return th__gen_noising_paths(p, images, path_ids, B, TH_F32, collect_snapshots, &c);
+    return th__gen_noising_paths(p, images, classes, path_ids, B, TH_F32, collect_snapshots, &c);
 }

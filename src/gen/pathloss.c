@@ -63,30 +63,34 @@ static int on_block(th_ptr states, size_t T, size_t B, size_t first_step, void *
     return TH_OK;
 }
 
-static int check_architecture(const th_model *m, const th_gen_params *p, const char *what)
+int th__gen_check_architecture(const th_model *m, const th_gen_params *p, const char *what)
 {
-    if (m->n != p->n_visible + p->n_hidden || m->n_groups != 2 ||
-        m->group_start[1] != p->n_visible)
+    if (m->n != th_gen_units(p) || m->n_groups != (p->n_classes ? 3u : 2u) ||
+        m->group_start[1] != p->n_visible || m->group_start[2] != p->n_visible + p->n_hidden)
         return th__fail(TH_EINVAL, "%s has %zu units in %zu groups: expected %zu visible + %zu "
-                        "hidden", what, m->n, m->n_groups, p->n_visible, p->n_hidden);
+                        "hidden + %zu label", what, m->n, m->n_groups, p->n_visible,
+                        p->n_hidden, p->n_classes);
     if (m->kT != p->kT || m->mu != p->mu)
         return th__fail(TH_EINVAL, "%s has kT = %g, mu = %g but the settings say kT = %g, "
                         "mu = %g", what, m->kT, m->mu, p->kT, p->mu);
     if (m->couples[0][0])
         return th__fail(TH_EINVAL, "%s couples visible units to each other: the generator has "
                         "no visible-visible couplings", what);
+    if (p->n_classes && (m->couples[2][2] || m->couples[0][2]))
+        return th__fail(TH_EINVAL, "%s couples its label units to themselves or to the "
+                        "visible units: the labels reach the hidden units only", what);
     return TH_OK;
 }
 
 int th_gen_path_loss(const th_model *m, const th_gen_params *p, const float *images,
-                     const uint64_t *path_ids, size_t B, th_kernel kernel, double *loss,
-                     th_model *grad)
+                     const int *classes, const uint64_t *path_ids, size_t B, th_kernel kernel,
+                     double *loss, th_model *grad)
 {
     TH_ASSERT(m != NULL && p != NULL && loss != NULL);
     int rc = th_gen_params_validate(p);
     if (rc != TH_OK) return rc;
-    if ((rc = check_architecture(m, p, "the model")) != TH_OK) return rc;
-    if (grad && (rc = check_architecture(grad, p, "the gradient")) != TH_OK) return rc;
+    if ((rc = th__gen_check_architecture(m, p, "the model")) != TH_OK) return rc;
+    if (grad && (rc = th__gen_check_architecture(grad, p, "the gradient")) != TH_OK) return rc;
     if (grad && grad->dtype != m->dtype)
         return th__fail(TH_EINVAL, "the gradient's precision differs from the model's");
     if (kernel != TH_KERNEL_FAST && kernel != TH_KERNEL_REFERENCE)
@@ -108,14 +112,14 @@ int th_gen_path_loss(const th_model *m, const th_gen_params *p, const float *ima
             goto done;
         }
     }
-    rc = th__gen_noising_paths(p, images, path_ids, B, m->dtype, on_block, &c);
+    rc = th__gen_noising_paths(p, images, classes, path_ids, B, m->dtype, on_block, &c);
     if (rc == TH_OK) {
         *loss = c.loss;
         if (grad && kernel == TH_KERNEL_FAST) {
             if (m->dtype == TH_F32)
-                add_gradient_f32(m, &c.ws, grad);
+                add_gradient_f32(m, p, &c.ws, grad);
             else
-                add_gradient_f64(m, &c.ws, grad);
+                add_gradient_f64(m, p, &c.ws, grad);
         }
     }
 done:

@@ -108,6 +108,8 @@ int th__gen_block_loss_reference(const th_model *m, const th_gen_params *p, th_p
     if (rc != TH_OK) return rc;
 
     const double mudt = p->mu * p->dt, inv_2kT = 1.0 / (2.0 * p->kT);
+    /* The clamped label units follow no dynamics: no residual. */
+    const size_t n_moving = p->n_visible + p->n_hidden;
     double sum_e2 = 0;
     for (size_t b = 0; b < B; b++)
         for (size_t k = 0; k < T; k++) {
@@ -117,7 +119,8 @@ int th__gen_block_loss_reference(const th_model *m, const th_gen_params *p, th_p
                 w.x[i] = th_get(states, m->dtype, row0 + i);
                 w.x1[i] = th_get(states, m->dtype, row1 + i);
             }
-            for (size_t i = 0; i < n; i++) {
+            for (size_t i = n_moving; i < n; i++) w.r[i] = 0;
+            for (size_t i = 0; i < n_moving; i++) {
                 const double y = w.x1[i];
                 double coupling = 0;
                 for (size_t j = 0; j < n; j++) coupling += w.J[i * n + j] * w.x1[j];
@@ -131,7 +134,8 @@ int th__gen_block_loss_reference(const th_model *m, const th_gen_params *p, th_p
             }
             if (!grad) continue;
             /* Visible biases are fixed at 0 in the PRL and not trained. */
-            for (size_t i = p->n_visible; i < n; i++) w.grad_b[i] += w.r[i];
+            for (size_t i = 0; i < n; i++)
+                if (th__gen_bias_trained(p, i)) w.grad_b[i] += w.r[i];
             add_pair_gradient(m, w.r, w.x1, w.grad_J);
         }
     *loss += sum_e2 / (4.0 * p->mu * p->kT * p->dt);
@@ -152,8 +156,9 @@ int th__gen_block_loss_reference(const th_model *m, const th_gen_params *p, th_p
                                th_get(grad->J, grad->dtype, j * n + i) + gij);
                     }
             }
-        for (size_t i = p->n_visible; i < n; i++)
-            th_set(grad->b, grad->dtype, i, th_get(grad->b, grad->dtype, i) + w.grad_b[i]);
+        for (size_t i = 0; i < n; i++)
+            if (th__gen_bias_trained(p, i))
+                th_set(grad->b, grad->dtype, i, th_get(grad->b, grad->dtype, i) + w.grad_b[i]);
     }
     ws_free(&w);
     return TH_OK;

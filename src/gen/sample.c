@@ -19,9 +19,9 @@ int th_gen_sample(const th_model *m, const th_gen_params *p, size_t count,
     TH_ASSERT(m != NULL && p != NULL && opts != NULL && out != NULL);
     int rc = th_gen_params_validate(p);
     if (rc != TH_OK) return rc;
-    if (m->n != p->n_visible + p->n_hidden)
-        return th__fail(TH_EINVAL, "the model has %zu units: expected %zu visible + %zu hidden",
-                        m->n, p->n_visible, p->n_hidden);
+    if ((rc = th__gen_check_architecture(m, p, "the model")) != TH_OK) return rc;
+    if (opts->classes && (rc = th__gen_check_classes(p, opts->classes, count)) != TH_OK)
+        return rc;
     if (opts->batch == 0) return th__fail(TH_EINVAL, "batch = 0: expected at least 1");
     if (opts->n_snaps && (!opts->snap_steps || !opts->snap_out || opts->snap_traj == 0))
         return th__fail(TH_EINVAL, "snapshots requested without steps, trajectories or buffer");
@@ -35,11 +35,12 @@ int th_gen_sample(const th_model *m, const th_gen_params *p, size_t count,
     const size_t B = opts->batch < count ? opts->batch : count;
     /* The uncoupled wells of the noise phase: same on-site terms, no
      * couplings or biases. */
-    size_t sizes[2] = {p->n_visible, p->n_hidden};
-    th_model *noise = th_model_alloc(2, sizes, m->dtype);
+    th_model *noise = th__gen_uncoupled(p, m->dtype);
     th_batch *s = noise ? th_batch_alloc(m, B, p->seed) : NULL;
     void *snaps = opts->n_snaps ? th__alloc(opts->n_snaps * B * n * es) : NULL;
-    if (!noise || !s || (opts->n_snaps && !snaps)) {
+    unsigned char *clamped = th__alloc(n);
+    int *cls = th__alloc(B * sizeof(int));
+    if (!noise || !s || (opts->n_snaps && !snaps) || !clamped || !cls) {
         rc = noise && s ? th__fail(TH_ENOMEM, "out of memory for sampling") : TH_ENOMEM;
         goto done;
     }
@@ -51,10 +52,23 @@ int th_gen_sample(const th_model *m, const th_gen_params *p, size_t count,
     for (size_t k0 = 0; k0 < count; k0 += B) {
         const size_t nb = count - k0 < B ? count - k0 : B;
         th_batch_reset(s);
-        for (size_t k = 0; k < B; k++) s->stream[k] = TH_GEN_SAMPLE_STREAM + opts->first + k0 + k;
+        for (size_t k = 0; k < B; k++) {
+            s->stream[k] = TH_GEN_SAMPLE_STREAM + opts->first + k0 + k;
+            /* rows beyond the count in a last, partial batch still need a
+             * valid class */
+            const size_t j = k < nb ? k0 + k : k0;
+            if (p->n_classes)
+                cls[k] = opts->classes ? opts->classes[j]
+                                       : (int)((opts->first + j) % p->n_classes);
+        }
+        /* A conditional computer's label units hold the class code in both
+         * phases; the noise phase has no couplings, so they act only in the
+         * computing phase. */
+        th__gen_clamp_labels(p, m->dtype, cls, B, s->x, clamped);
         th_run r = th_run_default();
         r.dt = p->dt;
         r.n_steps = steps;
+        r.clamped = p->n_classes ? clamped : NULL;
         if ((rc = th__langevin_run_trusted(noise, s, &r)) != TH_OK) goto done;
         memset(s->heat, 0, B * sizeof(double));
         memset(s->work, 0, B * sizeof(double));
@@ -85,6 +99,8 @@ int th_gen_sample(const th_model *m, const th_gen_params *p, size_t count,
     }
 done:
     th__free(snaps);
+    th__free(clamped);
+    th__free(cls);
     th_batch_free(s);
     th_model_free(noise);
     return rc;

@@ -1,7 +1,11 @@
 /* train.c - gradient descent on the reverse-path objective, the published
  * recipe of the PRL paper: one noising path per update, the gradient summed
- * over its steps, learning rate 4e-4, 100 updates (science.md section 2). */
+ * over its steps, learning rate 4e-4, 100 updates (science.md section 2);
+ * with a batch of paths the gradient is their average, so the learning rate
+ * keeps its meaning. Under MPI each process takes a share of the batch and
+ * the gradients are summed across processes. */
 #include "gen_internal.h"
+#include "dist/dist.h"
 
 #include <math.h>
 #include <string.h>
@@ -19,7 +23,7 @@ th_gen_train_opts th_gen_train_opts_default(void)
 /* theta <- theta - lr * grad over the trainable parameters: couplings of
  * coupled pairs (both halves, so J stays symmetric) and hidden biases. The
  * gradient is zero elsewhere by construction, so the whole arrays update. */
-static int descend(th_model *m, const th_model *grad, double lr, size_t n_visible)
+static int descend(th_model *m, const th_model *grad, double lr, const th_gen_params *p)
 {
     const size_t n = m->n;
     for (size_t i = 0; i < n * n; i++) {
@@ -27,7 +31,8 @@ static int descend(th_model *m, const th_model *grad, double lr, size_t n_visibl
         if (!isfinite(v)) return 0;
         th_set(m->J, m->dtype, i, v);
     }
-    for (size_t i = n_visible; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
+        if (!th__gen_bias_trained(p, i)) continue;
         double v = th_get(m->b, m->dtype, i) - lr * th_get(grad->b, m->dtype, i);
         if (!isfinite(v)) return 0;
         th_set(m->b, m->dtype, i, v);
@@ -35,8 +40,25 @@ static int descend(th_model *m, const th_model *grad, double lr, size_t n_visibl
     return 1;
 }
 
-int th_gen_train(th_model *m, const th_gen_params *p, const float *images, size_t count,
-                 const th_gen_train_opts *opts, size_t first_update, double *loss)
+/* Sums the batch's gradient (and loss) over the processes, in double. */
+static int sum_over_processes(th_model *grad, double *loss, double *buf)
+{
+    const size_t n = grad->n;
+    if (th_dist_size() == 1) return TH_OK;
+    for (size_t i = 0; i < n * n; i++) buf[i] = th_get(grad->J, grad->dtype, i);
+    for (size_t i = 0; i < n; i++) buf[n * n + i] = th_get(grad->b, grad->dtype, i);
+    buf[n * n + n] = *loss;
+    int rc = th_dist_sum_f64(buf, n * n + n + 1);
+    if (rc != TH_OK) return rc;
+    for (size_t i = 0; i < n * n; i++) th_set(grad->J, grad->dtype, i, buf[i]);
+    for (size_t i = 0; i < n; i++) th_set(grad->b, grad->dtype, i, buf[n * n + i]);
+    *loss = buf[n * n + n];
+    return TH_OK;
+}
+
+int th_gen_train(th_model *m, const th_gen_params *p, const float *images,
+                 const int *classes, size_t count, const th_gen_train_opts *opts,
+                 size_t first_update, double *loss)
 {
     TH_ASSERT(m != NULL && p != NULL && images != NULL && opts != NULL && loss != NULL);
     int rc = th_gen_params_validate(p);
@@ -50,24 +72,40 @@ int th_gen_train(th_model *m, const th_gen_params *p, const float *images, size_
         return th__fail(TH_EINVAL, "first update %zu is beyond the %zu updates", first_update,
                         opts->updates);
 
-    const size_t B = opts->batch, nv = p->n_visible;
+    if ((rc = th__gen_check_classes(p, classes, count)) != TH_OK) return rc;
+
+    const size_t nv = p->n_visible;
+    /* This process's share of each update's paths. */
+    size_t first = 0, B = 0;
+    th_dist_share(opts->batch, &first, &B);
     th_model *grad = th_gen_model_alloc(p, m->dtype);
-    float *batch_images = th__alloc(B * nv * sizeof(float));
-    uint64_t *ids = th__alloc(B * sizeof(uint64_t));
-    if (!grad || !batch_images || !ids) {
+    float *batch_images = th__alloc((B ? B : 1) * nv * sizeof(float));
+    int *batch_classes = th__alloc((B ? B : 1) * sizeof(int));
+    uint64_t *ids = th__alloc((B ? B : 1) * sizeof(uint64_t));
+    double *buf = th_dist_size() > 1 ? th__alloc((m->n * m->n + m->n + 1) * sizeof(double))
+                                     : NULL;
+    if (!grad || !batch_images || !batch_classes || !ids || (th_dist_size() > 1 && !buf)) {
         rc = grad ? th__fail(TH_ENOMEM, "out of memory for training") : TH_ENOMEM;
         goto done;
     }
     for (size_t u = first_update; u < opts->updates; u++) {
         for (size_t k = 0; k < B; k++) {
-            ids[k] = (uint64_t)(u * B + k);
-            memcpy(batch_images + k * nv, images + (ids[k] % count) * nv, nv * sizeof(float));
+            ids[k] = (uint64_t)(u * opts->batch + first + k);
+            const size_t image = (size_t)(ids[k] % count);
+            memcpy(batch_images + k * nv, images + image * nv, nv * sizeof(float));
+            batch_classes[k] = classes ? classes[image] : 0;
         }
         memset(grad->J.v, 0, m->n * m->n * th_dtype_size(m->dtype));
         memset(grad->b.v, 0, m->n * th_dtype_size(m->dtype));
-        rc = th_gen_path_loss(m, p, batch_images, ids, B, TH_KERNEL_FAST, &loss[u], grad);
+        loss[u] = 0;
+        if (B)
+            rc = th_gen_path_loss(m, p, batch_images, classes ? batch_classes : NULL, ids, B,
+                                  TH_KERNEL_FAST, &loss[u], grad);
+        if (rc == TH_OK) rc = sum_over_processes(grad, &loss[u], buf);
         if (rc != TH_OK) goto done;
-        if (!isfinite(loss[u]) || !descend(m, grad, opts->learning_rate, nv)) {
+        loss[u] /= (double)opts->batch;
+        if (!isfinite(loss[u]) ||
+            !descend(m, grad, opts->learning_rate / (double)opts->batch, p)) {
             rc = th__fail(TH_EDIVERGED, "training diverged at update %zu (loss %g): lower the "
                           "learning rate (now %g)", u, loss[u], opts->learning_rate);
             goto done;
@@ -80,6 +118,8 @@ int th_gen_train(th_model *m, const th_gen_params *p, const float *images, size_
 done:
     th_model_free(grad);
     th__free(batch_images);
+    th__free(batch_classes);
     th__free(ids);
+    th__free(buf);
     return rc;
 }

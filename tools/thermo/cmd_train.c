@@ -447,7 +447,7 @@ static int picture_range(const th_gen_params *gp, const training_set *ts, float 
     if (!prepared) return TH_ENOMEM;
     const uint64_t ids[3] = {0, 1, 2};
     const size_t step0 = 0;
-    int rc = th_gen_noising_snapshots(gp, ts->images, ids, 3, &step0, 1, prepared);
+    int rc = th_gen_noising_snapshots(gp, ts->images, NULL, ids, 3, &step0, 1, prepared);
     *lo = *hi = 0;
     for (size_t i = 0; rc == TH_OK && i < 3 * nv; i++) {
         *lo = fminf(*lo, prepared[i]);
@@ -506,7 +506,7 @@ static int generate(const train_params *tp, const th_gen_params *gp, const train
     /* noising.png: 3 paths (one per training digit) at 10 times */
     float *noise_snaps = malloc(N_SNAPS * 3 * nv * sizeof(float));
     uint64_t ids[3] = {0, 1, 2};
-    rc = noise_snaps ? th_gen_noising_snapshots(gp, ts->images, ids, 3, snap_steps, N_SNAPS,
+    rc = noise_snaps ? th_gen_noising_snapshots(gp, ts->images, NULL, ids, 3, snap_steps, N_SNAPS,
                                                 noise_snaps)
                      : TH_ENOMEM;
     if (rc == TH_OK) {
@@ -682,7 +682,7 @@ int cmd_train(int argc, char **argv)
     to.ctx = &st;
     tool_progress_begin(&st.bar, "updates", p.quiet);
     double t0 = tool_now();
-    rc = th_gen_train(m, &gp, ts.images, ts.count, &to, done_updates, loss);
+    rc = th_gen_train(m, &gp, ts.images, NULL, ts.count, &to, done_updates, loss);
     g.train_s = tool_now() - t0;
     tool_progress_end(&st.bar);
     if (rc != TH_OK) {
