@@ -517,11 +517,15 @@ typedef struct th_gen_stats th_gen_stats;
 /* Accumulates the statistics of paths ids 0..n_paths-1 (path q noises image
  * q mod count, of class classes[q mod count] when conditional), batch paths
  * at a time, the block products in the precision dtype (the paths are the
- * same as th_gen_path_loss's in that precision). Under MPI each process takes
- * a share of the paths and the sums are combined. progress(done, total) counts
- * paths. */
+ * same as th_gen_path_loss's in that precision). With stride s > 1 only the
+ * steps k with k mod s = 0 enter: the objective is then estimated from a
+ * s-fold subsample of each path's steps, which costs s times fewer products,
+ * so more paths (less correlated rows) fit the same time. Under MPI each
+ * process takes a share of the paths and the sums are combined.
+ * progress(done, total) counts paths. */
 int th_gen_stats_accumulate(const th_gen_params *p, th_dtype dtype, const float *images,
                             const int *classes, size_t count, size_t n_paths, size_t batch,
+                            size_t stride,
                             int (*progress)(size_t done, size_t total, void *ctx),
                             void *progress_ctx, th_gen_stats **out);
 void th_gen_stats_free(th_gen_stats *s);

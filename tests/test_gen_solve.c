@@ -60,10 +60,12 @@ static th_model *random_model(const th_gen_params *p, th_dtype dtype, double sca
 }
 
 static th_gen_stats *accumulate(const th_gen_params *p, th_dtype dtype, const float *img,
-                                const int *cls, size_t count, size_t paths, size_t batch)
+                                const int *cls, size_t count, size_t paths, size_t batch,
+                                size_t stride)
 {
     th_gen_stats *s = NULL;
-    int rc = th_gen_stats_accumulate(p, dtype, img, cls, count, paths, batch, NULL, NULL, &s);
+    int rc = th_gen_stats_accumulate(p, dtype, img, cls, count, paths, batch, stride, NULL, NULL,
+                                     &s);
     if (rc != TH_OK) fprintf(stderr, "  accumulate: %s\n", th_last_error());
     CHECK_EQ_INT(rc, TH_OK);
     return s;
@@ -80,7 +82,7 @@ static void test_stats_loss_matches_objective(void)
         float *img = standard_images(count, p.n_visible, 31);
         int cls[3] = {1, 0, 1};
         th_model *m = random_model(&p, TH_F64, 0.5, 77 + C);
-        th_gen_stats *s = accumulate(&p, TH_F64, img, C ? cls : NULL, count, paths, 2);
+        th_gen_stats *s = accumulate(&p, TH_F64, img, C ? cls : NULL, count, paths, 2, 1);
         CHECK(th_gen_stats_paths(s) == paths);
         CHECK(th_gen_stats_rows(s) == paths * th_gen_steps(&p));
         double from_stats = NAN;
@@ -111,6 +113,7 @@ struct design {
     const th_gen_params *p;
     const th_model *pattern;
     size_t n_params, n_rows, row;
+    size_t stride;       /* steps k with k mod stride = 0 */
     size_t *pi, *pj;     /* parameter k: pair (pi, pj), or bias of pi when pj == n */
     double *D;           /* (n_rows, n_params), column-major for LAPACK */
     double *c;           /* (n_rows) */
@@ -122,9 +125,8 @@ static int design_block(th_ptr states, size_t T, size_t B, size_t first_step, vo
     const th_gen_params *p = d->p;
     const size_t n = th_gen_units(p), n_moving = p->n_visible + p->n_hidden;
     const double a = p->mu * p->dt;
-    (void)first_step;
     for (size_t k = 0; k < T; k++)
-        for (size_t b = 0; b < B; b++) {
+        for (size_t b = 0; (first_step + k) % d->stride == 0 && b < B; b++) {
             const double *x = states.f64 + (k * B + b) * n, *y = states.f64 + ((k + 1) * B + b) * n;
             for (size_t i = 0; i < n_moving; i++) {
                 const size_t row = d->row++;
@@ -144,7 +146,7 @@ static int design_block(th_ptr states, size_t T, size_t B, size_t first_step, vo
     return TH_OK;
 }
 
-static void check_against_dense(size_t C)
+static void check_against_dense(size_t C, size_t stride)
 {
     th_gen_params p = tiny_params(C);
     const size_t count = 2, paths = 3, n = th_gen_units(&p);
@@ -153,7 +155,7 @@ static void check_against_dense(size_t C)
     int cls[2] = {1, 0};
     th_model *m = th_gen_model_alloc(&p, TH_F64);
 
-    struct design d = {.p = &p, .pattern = m};
+    struct design d = {.p = &p, .pattern = m, .stride = stride};
     d.pi = malloc(n * n * sizeof(size_t));
     d.pj = malloc(n * n * sizeof(size_t));
     for (size_t i = 0; i < n; i++)
@@ -167,7 +169,7 @@ static void check_against_dense(size_t C)
             d.pi[d.n_params] = i;
             d.pj[d.n_params++] = n;
         }
-    d.n_rows = paths * th_gen_steps(&p) * n_moving;
+    d.n_rows = paths * ((th_gen_steps(&p) + stride - 1) / stride) * n_moving;
     d.D = calloc(d.n_rows * d.n_params, sizeof(double));
     d.c = calloc(d.n_rows, sizeof(double));
     for (size_t q = 0; q < paths; q++) {
@@ -186,7 +188,8 @@ static void check_against_dense(size_t C)
                                (lapack_int)d.n_rows),
                  0);
 
-    th_gen_stats *s = accumulate(&p, TH_F64, img, C ? cls : NULL, count, paths, 2);
+    th_gen_stats *s = accumulate(&p, TH_F64, img, C ? cls : NULL, count, paths, 2, stride);
+    CHECK(th_gen_stats_rows(s) * n_moving == d.n_rows);
     th_gen_solve_opts o = th_gen_solve_opts_default();
     o.tolerance = 1e-13;
     th_gen_solve_result res;
@@ -226,8 +229,10 @@ static void check_against_dense(size_t C)
     free(img);
 }
 
-static void test_solve_matches_dense_unconditional(void) { check_against_dense(0); }
-static void test_solve_matches_dense_conditional(void) { check_against_dense(2); }
+static void test_solve_matches_dense_unconditional(void) { check_against_dense(0, 1); }
+/* stride 3 over blocks of 9 steps from 40: the chosen steps fall at
+ * different places in each block */
+static void test_solve_matches_dense_conditional(void) { check_against_dense(2, 3); }
 
 /* The exact solution's loss is no higher than gradient descent's on the
  * same paths, and the objective's gradient vanishes there. */
@@ -244,7 +249,7 @@ static void test_solve_beats_gradient_descent(void)
     to.learning_rate = 0.05;
     double loss[20];
     CHECK_EQ_INT(th_gen_train(gd, &p, img, cls, count, &to, 0, loss), TH_OK);
-    th_gen_stats *s = accumulate(&p, TH_F64, img, cls, count, paths, 3);
+    th_gen_stats *s = accumulate(&p, TH_F64, img, cls, count, paths, 3, 1);
     th_gen_solve_opts o = th_gen_solve_opts_default();
     o.tolerance = 1e-10;
     CHECK_EQ_INT(th_gen_stats_solve(s, ex, &o, NULL), TH_OK);
@@ -367,17 +372,20 @@ static void test_solve_rejects_bad_input(void)
     th_gen_params p = tiny_params(2);
     float *img = standard_images(2, p.n_visible, 1);
     th_gen_stats *s = NULL;
-    CHECK_EQ_INT(th_gen_stats_accumulate(&p, TH_F64, img, NULL, 2, 2, 1, NULL, NULL, &s),
+    CHECK_EQ_INT(th_gen_stats_accumulate(&p, TH_F64, img, NULL, 2, 2, 1, 1, NULL, NULL, &s),
                  TH_EINVAL);
     CHECK_STR_CONTAINS(th_last_error(), "class");
     int cls[2] = {0, 5};
-    CHECK_EQ_INT(th_gen_stats_accumulate(&p, TH_F64, img, cls, 2, 2, 1, NULL, NULL, &s),
+    CHECK_EQ_INT(th_gen_stats_accumulate(&p, TH_F64, img, cls, 2, 2, 1, 1, NULL, NULL, &s),
                  TH_EINVAL);
     cls[1] = 1;
-    CHECK_EQ_INT(th_gen_stats_accumulate(&p, TH_F64, img, cls, 2, 0, 1, NULL, NULL, &s),
+    CHECK_EQ_INT(th_gen_stats_accumulate(&p, TH_F64, img, cls, 2, 0, 1, 1, NULL, NULL, &s),
                  TH_EINVAL);
+    CHECK_EQ_INT(th_gen_stats_accumulate(&p, TH_F64, img, cls, 2, 2, 1, 0, NULL, NULL, &s),
+                 TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "stride");
     CHECK(s == NULL);
-    s = accumulate(&p, TH_F64, img, cls, 2, 2, 1);
+    s = accumulate(&p, TH_F64, img, cls, 2, 2, 1, 1);
     th_gen_params other = tiny_params(0);
     th_model *wrong = th_gen_model_alloc(&other, TH_F64);
     th_gen_solve_opts o = th_gen_solve_opts_default();

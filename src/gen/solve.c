@@ -66,6 +66,8 @@ size_t th_gen_stats_rows(const th_gen_stats *s) { return s->rows; }
 struct acc_ctx {
     th_gen_stats *s;
     th_dtype dtype;
+    size_t stride;  /* steps k with k mod stride = 0 enter */
+    th_ptr X1;      /* (rows, n) the chosen steps' end states, when stride > 1 */
     th_ptr C;       /* (block * B, n) on-site residual parts c */
     th_ptr Gb;      /* (n, n) block's X1^T X1, upper triangle */
     th_ptr Hb;      /* (n, n) block's C^T X1 */
@@ -99,16 +101,16 @@ struct acc_ctx {
 static int on_block(th_ptr states, size_t T, size_t B, size_t first_step, void *vctx)
 {
     struct acc_ctx *c = vctx;
-    (void)first_step;
     if (c->dtype == TH_F32)
-        accumulate_block_f32(c, states, T, B);
+        accumulate_block_f32(c, states, T, B, first_step);
     else
-        accumulate_block_f64(c, states, T, B);
+        accumulate_block_f64(c, states, T, B, first_step);
     return TH_OK;
 }
 
 int th_gen_stats_accumulate(const th_gen_params *p, th_dtype dtype, const float *images,
                             const int *classes, size_t count, size_t n_paths, size_t batch,
+                            size_t stride,
                             int (*progress)(size_t done, size_t total, void *ctx),
                             void *progress_ctx, th_gen_stats **out)
 {
@@ -119,6 +121,9 @@ int th_gen_stats_accumulate(const th_gen_params *p, th_dtype dtype, const float 
     if (count == 0) return th__fail(TH_EINVAL, "no training images");
     if (n_paths == 0) return th__fail(TH_EINVAL, "0 paths: expected at least 1");
     if (batch == 0) return th__fail(TH_EINVAL, "batch = 0: expected at least 1 path");
+    if (stride == 0 || stride > th_gen_steps(p))
+        return th__fail(TH_EINVAL, "stride = %zu: expected 1 to the %zu steps of a path", stride,
+                        th_gen_steps(p));
     if (dtype != TH_F32 && dtype != TH_F64)
         return th__fail(TH_EINVAL, "precision %d: expected float32 or float64", (int)dtype);
     if ((rc = th__gen_check_classes(p, classes, count)) != TH_OK) return rc;
@@ -128,7 +133,7 @@ int th_gen_stats_accumulate(const th_gen_params *p, th_dtype dtype, const float 
     const size_t block = p->block_steps < steps ? p->block_steps : steps;
     const size_t es = th_dtype_size(dtype);
     th_gen_stats *s = calloc(1, sizeof *s);
-    struct acc_ctx c = {.s = s, .dtype = dtype};
+    struct acc_ctx c = {.s = s, .dtype = dtype, .stride = stride};
     float *batch_images = th__alloc(batch * nv * sizeof(float));
     int *batch_classes = th__alloc(batch * sizeof(int));
     uint64_t *ids = th__alloc(batch * sizeof(uint64_t));
@@ -139,10 +144,11 @@ int th_gen_stats_accumulate(const th_gen_params *p, th_dtype dtype, const float 
         s->H = th__calloc(n * na, sizeof(double));
     }
     c.C.v = th__alloc(block * batch * n * es);
+    c.X1.v = stride > 1 ? th__alloc(2 * (block / stride + 1) * batch * n * es) : NULL;
     c.Gb.v = th__alloc(n * n * es);
     c.Hb.v = th__alloc(n * n * es);
     c.row_q = th__alloc(block * batch * sizeof(double));
-    if (!s || !s->G || !s->H || !c.C.v || !c.Gb.v || !c.Hb.v || !c.row_q || !batch_images ||
+    if (!s || !s->G || !s->H || !c.C.v || (stride > 1 && !c.X1.v) || !c.Gb.v || !c.Hb.v || !c.row_q || !batch_images ||
         !batch_classes || !ids) {
         rc = th__fail(TH_ENOMEM, "out of memory for the statistics of %zu units", n);
         goto done;
@@ -190,6 +196,7 @@ done:
     th__free(batch_classes);
     th__free(ids);
     th__free(c.C.v);
+    th__free(c.X1.v);
     th__free(c.Gb.v);
     th__free(c.Hb.v);
     th__free(c.row_q);
@@ -227,7 +234,7 @@ static void apply_A(const struct space *sp, const double *J, const double *b, do
     cblas_dger(CblasRowMajor, (blasint)n, (blasint)na, 1.0, b, 1, G + n * na, 1, sp->F,
                (blasint)na);
     const size_t n_moving = sp->s->p.n_visible + sp->s->p.n_hidden;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= 256)
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < n; j++) {
             double v = 0;
@@ -249,7 +256,7 @@ static double dot(const struct space *sp, const double *uJ, const double *ub, co
                   const double *vb, double *row_sums)
 {
     const size_t n = sp->n;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= 256)
     for (size_t i = 0; i < n; i++) {
         double acc = sp->bias[i] ? ub[i] * vb[i] : 0.0;
         for (size_t j = i + 1; j < n; j++)
@@ -291,7 +298,7 @@ int th_gen_stats_loss(const th_gen_stats *s, const th_model *m, double *loss)
     cblas_dger(CblasRowMajor, (blasint)n, (blasint)na, 1.0, b, 1, s->G + n * na, 1, F,
                (blasint)na);
     /* equation (1): sum over moving rows i of K_i . (2 a H_i + a^2 F_i) */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= 256)
     for (size_t i = 0; i < n_moving; i++) {
         double acc = b[i] * (2 * a * s->H[i * na + n] + a * a * F[i * na + n]);
         for (size_t j = 0; j < n; j++)

@@ -48,6 +48,8 @@ typedef struct sample_params {
     size_t threads;        /* 0 = leave OpenMP and OpenBLAS as they are */
     int quiet;
     int preview;
+    const char *class_text; /* --class: NULL = the even mixture of the classes */
+    const char *save;       /* samples file for thermo eval; NULL = none */
 } sample_params;
 
 /* How the samples are drawn: shape and grey range. */
@@ -276,10 +278,13 @@ static int run_sample(const sample_params *p, uint64_t seed)
     float *pixels = NULL;
     double *heat = NULL;
     th_canvas *canvas = NULL;
+    int *classes = NULL; /* (n) with --class */
     int exit_code = TOOL_EXIT_FAIL;
     int rc;
 
-    if (tool_folder_writable(CMD, p->out) != 0 || (p->heat && tool_folder_writable(CMD, p->heat) != 0))
+    if (tool_folder_writable(CMD, p->out) != 0 ||
+        (p->heat && tool_folder_writable(CMD, p->heat) != 0) ||
+        (p->save && tool_folder_writable(CMD, p->save) != 0))
         goto done;
     rc = th_model_load(p->model, &m, &meta);
     if (rc != TH_OK) {
@@ -295,6 +300,25 @@ static int run_sample(const sample_params *p, uint64_t seed)
         goto done;
     }
     if (p->seed_text) gp.seed = seed;
+    if (p->class_text) {
+        uint64_t c = 0;
+        if (!gp.n_classes) {
+            fprintf(stderr, "thermo " CMD ": --class: %s is an unconditional computer (no "
+                            "label units); leave --class out\n", p->model);
+            goto done;
+        }
+        if (tool_to_u64(p->class_text, &c) != 0 || c >= gp.n_classes) {
+            fprintf(stderr, "thermo " CMD ": --class: expected a class from 0 to %zu for %s, "
+                            "got '%s'\n", gp.n_classes - 1, p->model, p->class_text);
+            goto done;
+        }
+        classes = malloc(p->n * sizeof *classes);
+        if (!classes) {
+            tool_fail_lib(CMD, TH_ENOMEM);
+            goto done;
+        }
+        for (size_t k = 0; k < p->n; k++) classes[k] = (int)c;
+    }
     picture_layout pl = {0};
     int have_range = 0;
     if (picture_shape(p->model, &meta, gp.n_visible, &pl) != 0 ||
@@ -318,6 +342,7 @@ static int run_sample(const sample_params *p, uint64_t seed)
     tool_progress_begin(&bar, "samples", p->quiet);
     th_gen_sample_opts so = th_gen_sample_opts_default();
     so.first = p->first;
+    so.classes = classes;
     so.progress = tool_progress_update;
     so.progress_ctx = &bar;
     sample_result res = {0};
@@ -357,6 +382,11 @@ static int run_sample(const sample_params *p, uint64_t seed)
         tool_fail_lib(CMD, rc);
         goto done;
     }
+    if (p->save && (rc = tool_save_samples(p->save, p->model, &gp, pl.rows, pl.cols, pixels,
+                                           p->n, p->first, classes, heat)) != TH_OK) {
+        tool_fail_lib(CMD, rc);
+        goto done;
+    }
     if (p->heat && write_heat_csv(p->heat, heat, p->n, p->first) != 0) {
         fprintf(stderr, "thermo " CMD ": %s: cannot write: %s\n", p->heat, strerror(errno));
         goto done;
@@ -373,6 +403,7 @@ static int run_sample(const sample_params *p, uint64_t seed)
     }
     exit_code = TOOL_EXIT_OK;
 done:
+    free(classes);
     th_canvas_free(canvas);
     free(heat);
     free(pixels);
@@ -413,6 +444,10 @@ int cmd_sample(int argc, char **argv)
          "PNG pixels per picture pixel, each way", NULL},
         {"heat", "FILE.csv", TOOL_OPT_STRING, &p.heat, NULL,
          "also write the heat of each sample in kT (columns sample, heat_kT)", "none"},
+        {"class", "C", TOOL_OPT_STRING, &p.class_text, NULL,
+         "class-conditional computers: every sample of class C", "sample K of class K mod classes"},
+        {"save", "FILE.safetensors", TOOL_OPT_STRING, &p.save, NULL,
+         "also write the samples, their classes and heat for thermo eval", "none"},
         {"threads", "T", TOOL_OPT_COUNT, &p.threads, NULL,
          "threads for OpenMP and OpenBLAS; results do not depend on it",
          "OMP_NUM_THREADS or all cores"},

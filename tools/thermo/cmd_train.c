@@ -9,7 +9,12 @@
  *     RUN/noising.png         3 noising paths, 10 snapshots each
  *     RUN/denoising.png       10 generation trajectories x 10 snapshots
  *     RUN/samples.png         100 generated samples
- *     RUN/fields.png          16 hidden units' couplings to the pixels */
+ *     RUN/samples.safetensors every sample, its class and its heat (thermo eval)
+ *     RUN/fields.png          16 hidden units' couplings to the pixels
+ *
+ * Beyond the paper: training on the first N images of a dataset (all ten
+ * classes), class-conditional computers, and the exact least-squares solver
+ * in place of gradient descent. */
 #include "thermo.h"
 #include "tool.h"
 
@@ -27,9 +32,18 @@
 
 #define CMD "train"
 
-enum { PRESET_PRL2026 = 0, PRESET_TINY = 1 };
-static const char *const preset_names[] = {"prl2026", "tiny", NULL};
+enum {
+    PRESET_PRL2026 = 0,
+    PRESET_TINY,
+    PRESET_MNIST10,
+    PRESET_MNIST10_COND,
+    PRESET_FASHION10_COND
+};
+static const char *const preset_names[] = {"prl2026", "tiny", "mnist10", "mnist10-cond",
+                                           "fashion10-cond", NULL};
 static const char *const drive_names[] = {"copy", "projection", NULL};
+enum { SOLVER_GD = 0, SOLVER_EXACT = 1 };
+static const char *const solver_names[] = {"gd", "exact", NULL};
 
 /* The paper's published heat per generated sample (science.md section 2). */
 #define PAPER_HEAT_KT 2.9e3
@@ -55,6 +69,13 @@ typedef struct train_params {
     size_t hidden;
     int hidden_drive;
     size_t pool; /* images are averaged over pool x pool blocks (tiny preset) */
+    size_t images;  /* 0: the paper's first 0, 1 and 2; N: the first N training images */
+    int classes;    /* class-conditional: the label units and the dataset's labels */
+    int solver;     /* SOLVER_GD or SOLVER_EXACT */
+    size_t paths;   /* exact solver: noising paths; 0 = one per image */
+    size_t stride;  /* exact solver: every stride-th step of a path enters */
+    double ridge;   /* exact solver: ridge lambda */
+    const char *compare; /* exact solver: a model whose loss on the same paths is reported */
 } train_params;
 
 static void set_preset(train_params *p, int preset)
@@ -73,14 +94,24 @@ static void set_preset(train_params *p, int preset)
         .hidden = 512,
         .hidden_drive = TH_HIDDEN_COPY,
         .pool = 1,
+        .stride = 1,
     };
-    if (preset == PRESET_TINY) { /* for tests: seconds, not minutes */
+    if (preset == PRESET_TINY) { /* seconds, for tests */
         p->updates = 4;
         p->samples = 20;
         p->checkpoint_every = 1;
         p->t_f = 0.1;
         p->hidden = 16;
         p->pool = 4;
+    }
+    /* All ten classes: the exact solver on one noising path for each of the
+     * first 2000 training images (about 200 per class). */
+    if (preset == PRESET_MNIST10 || preset == PRESET_MNIST10_COND ||
+        preset == PRESET_FASHION10_COND) {
+        p->data = preset == PRESET_FASHION10_COND ? "data/fashion" : "data/mnist";
+        p->images = 2000;
+        p->classes = preset != PRESET_MNIST10;
+        p->solver = SOLVER_EXACT;
     }
 }
 
@@ -104,6 +135,12 @@ static void print_help(const tool_opt *opts, size_t n_opts)
            "           one path per update, 100 updates, 1000 samples.\n"
            "  tiny     a seconds-long check: images pooled to 7x7, 16 hidden units,\n"
            "           t_f 0.1, 4 updates, 20 samples.\n"
+           "  mnist10  all ten digits: the first 2000 MNIST training images, one noising\n"
+           "           path each, the exact least-squares solver; otherwise as prl2026.\n"
+           "  mnist10-cond    the same, class-conditional: a label unit per digit,\n"
+           "           clamped at the class's one-hot code, coupled to the hidden units.\n"
+           "  fashion10-cond  the same on Fashion-MNIST (thermo data fetch fashion).\n"
+
            "\n"
            "Writes RUN/model.safetensors, loss.csv, summary.json, noising.png,\n"
            "denoising.png, samples.png and fields.png, and a checkpoint that --resume\n"
@@ -115,8 +152,10 @@ static void print_help(const tool_opt *opts, size_t n_opts)
 typedef struct training_set {
     size_t count, rows, cols;
     float *images;       /* (count, rows*cols) standardised */
+    int *labels;         /* (count) classes, for a conditional computer; else NULL */
+    size_t n_classes;    /* 0: unconditional */
     uint64_t hash;       /* FNV-1a of the raw pixels of the chosen images */
-    size_t index[3];     /* where in the dataset they came from */
+    size_t index[3];     /* the paper's digits: where in the dataset they came from */
 } training_set;
 
 /* FNV-1a, 64 bits: a fingerprint of the training data for the model's
@@ -130,51 +169,81 @@ static uint64_t fnv1a(uint64_t h, const uint8_t *bytes, size_t n)
     return h;
 }
 
-/* The paper's training set: the first 0, 1 and 2 of the folder's training
- * split, each averaged over pool x pool blocks and standardised. */
+/* Image k of d averaged over pool x pool blocks and standardised (zero mean,
+ * unit variance over its pixels) into out (rows/pool * cols/pool). */
+static void pool_and_standardise(const th_dataset *d, size_t k, size_t pool, float *out)
+{
+    const size_t npix = d->rows * d->cols, cols = d->cols / pool;
+    const size_t nv = (d->rows / pool) * cols;
+    memset(out, 0, nv * sizeof(float));
+    for (size_t r = 0; r < d->rows; r++)
+        for (size_t q = 0; q < d->cols; q++)
+            out[(r / pool) * cols + q / pool] += (float)d->pixels[k * npix + r * d->cols + q];
+    double mean = 0, var = 0;
+    for (size_t i = 0; i < nv; i++) mean += (double)out[i];
+    mean /= (double)nv;
+    for (size_t i = 0; i < nv; i++) var += ((double)out[i] - mean) * ((double)out[i] - mean);
+    const double sd = sqrt(var / (double)nv);
+    for (size_t i = 0; i < nv; i++) out[i] = sd > 0 ? (float)(((double)out[i] - mean) / sd) : 0;
+}
+
+/* The training images: the paper's (the first 0, 1 and 2 of the folder's
+ * training split) or the first p->images of the split, each pooled and
+ * standardised; with p->classes, their labels. Returns TH_OK, or prints the
+ * problem and returns TOOL_EXIT_FAIL. */
 static int load_training_set(const train_params *p, training_set *ts)
 {
     th_dataset *d = NULL;
     int rc = th_dataset_load_dir(p->data, "train", &d);
-    if (rc != TH_OK) return rc;
+    if (rc != TH_OK) return tool_fail_lib(CMD, rc);
     if (!d->labels || d->rows % p->pool || d->cols % p->pool) {
+        fprintf(stderr, "thermo " CMD ": %s: needs labels and images whose sides divide by %zu\n",
+                p->data, p->pool);
         th_dataset_free(d);
-        return -1;
+        return TOOL_EXIT_FAIL;
     }
-    ts->count = 3;
+    if (p->images > d->count) {
+        fprintf(stderr, "thermo " CMD ": --images %zu: %s has only %zu training images\n",
+                p->images, p->data, d->count);
+        th_dataset_free(d);
+        return TOOL_EXIT_FAIL;
+    }
+    const size_t npix = d->rows * d->cols;
     ts->rows = d->rows / p->pool;
     ts->cols = d->cols / p->pool;
-    const size_t npix = d->rows * d->cols, nv = ts->rows * ts->cols;
-    ts->images = calloc(3 * nv, sizeof(float));
-    float *full = calloc(npix, sizeof(float));
+    ts->count = p->images ? p->images : 3;
+    const size_t nv = ts->rows * ts->cols;
+    ts->images = calloc(ts->count * nv, sizeof(float));
+    ts->labels = calloc(ts->count, sizeof(int));
     ts->hash = 14695981039346656037ULL;
-    size_t found = 0;
-    for (size_t c = 0; c < 3 && ts->images && full; c++) {
-        size_t k = 0;
-        while (k < d->count && d->labels[k] != c) k++;
-        if (k == d->count) break;
-        ts->index[c] = k;
-        ts->hash = fnv1a(ts->hash, d->pixels + k * npix, npix);
-        for (size_t r = 0; r < d->rows; r++)
-            for (size_t q = 0; q < d->cols; q++)
-                ts->images[c * nv + (r / p->pool) * ts->cols + q / p->pool] +=
-                    (float)d->pixels[k * npix + r * d->cols + q];
-        /* standardise the pooled image: zero mean, unit variance */
-        double mean = 0, var = 0;
-        float *s = ts->images + c * nv;
-        for (size_t i = 0; i < nv; i++) mean += (double)s[i];
-        mean /= (double)nv;
-        for (size_t i = 0; i < nv; i++) var += ((double)s[i] - mean) * ((double)s[i] - mean);
-        const double sd = sqrt(var / (double)nv);
-        for (size_t i = 0; i < nv; i++) s[i] = sd > 0 ? (float)(((double)s[i] - mean) / sd) : 0;
-        found++;
+    if (!ts->images || !ts->labels) {
+        th_dataset_free(d);
+        return tool_fail_lib(CMD, TH_ENOMEM);
     }
-    free(full);
+    int max_label = 0;
+    for (size_t c = 0; c < ts->count; c++) {
+        size_t k = c;
+        if (!p->images) { /* the first image of class c */
+            k = 0;
+            while (k < d->count && d->labels[k] != c) k++;
+            if (k == d->count) {
+                fprintf(stderr, "thermo " CMD ": %s: the training split lacks a %zu\n", p->data,
+                        c);
+                th_dataset_free(d);
+                return TOOL_EXIT_FAIL;
+            }
+            ts->index[c] = k;
+        }
+        ts->hash = fnv1a(ts->hash, d->pixels + k * npix, npix);
+        ts->labels[c] = d->labels[k];
+        if (ts->labels[c] > max_label) max_label = ts->labels[c];
+        pool_and_standardise(d, k, p->pool, ts->images + c * nv);
+    }
     th_dataset_free(d);
-    if (found < 3) {
-        free(ts->images);
-        ts->images = NULL;
-        return -2;
+    ts->n_classes = p->classes ? (size_t)max_label + 1 : 0;
+    if (!p->classes) {
+        free(ts->labels);
+        ts->labels = NULL;
     }
     return TH_OK;
 }
@@ -197,12 +266,23 @@ static void settings_meta(const train_params *tp, const th_gen_params *gp,
 {
     if (th_gen_params_to_meta(gp, meta) != TH_OK) th_meta_set(meta, "gen.error", th_last_error());
     th_meta_set(meta, "train.preset", preset_names[tp->preset]);
-    th_meta_setf(meta, "train.updates", "%zu", tp->updates);
-    th_meta_setf(meta, "train.learning_rate", "%.17g", tp->learning_rate);
-    th_meta_setf(meta, "train.batch", "%zu", tp->batch);
-    th_meta_set(meta, "train.optimizer", "gradient descent");
+    if (tp->solver == SOLVER_GD) {
+        th_meta_setf(meta, "train.updates", "%zu", tp->updates);
+        th_meta_setf(meta, "train.learning_rate", "%.17g", tp->learning_rate);
+        th_meta_setf(meta, "train.batch", "%zu", tp->batch);
+        th_meta_set(meta, "train.optimizer", "gradient descent");
+    } else {
+        th_meta_setf(meta, "train.paths", "%zu", tp->paths ? tp->paths : ts->count);
+        th_meta_setf(meta, "train.ridge", "%.17g", tp->ridge);
+        th_meta_setf(meta, "train.stride", "%zu", tp->stride);
+        th_meta_set(meta, "train.optimizer", "exact least squares");
+    }
     th_meta_set(meta, "data.source", tp->data);
-    th_meta_setf(meta, "data.indices", "%zu,%zu,%zu", ts->index[0], ts->index[1], ts->index[2]);
+    if (tp->images)
+        th_meta_setf(meta, "data.images", "first %zu of the training split", ts->count);
+    else
+        th_meta_setf(meta, "data.indices", "%zu,%zu,%zu", ts->index[0], ts->index[1],
+                     ts->index[2]);
     th_meta_setf(meta, "data.fnv1a64", "%016llx", (unsigned long long)ts->hash);
     th_meta_setf(meta, "data.rows", "%zu", ts->rows);
     th_meta_setf(meta, "data.cols", "%zu", ts->cols);
@@ -306,6 +386,90 @@ static int resume_from(train_state *st, th_model **m, size_t *done)
     return rc;
 }
 
+/* What the exact solver did; losses per step and moving unit. */
+typedef struct exact_report {
+    size_t paths, iterations;
+    double residual;
+    int converged;
+    double loss_zero, loss_solved; /* all parameters 0; the solution */
+    double loss_compare;           /* --compare MODEL; NAN without */
+    double stats_s, solve_s;
+} exact_report;
+
+typedef struct gen_report {
+    double heat_mean, heat_sd;
+    size_t recognised[3], inverted[3], unrecognised;
+    double train_s, sample_s;
+    exact_report exact;
+} gen_report;
+
+/* ------------------------------------------------------ the exact solver */
+
+static int solve_progress(size_t iteration, double residual, void *ctx)
+{
+    tool_progress *bar = ctx;
+    /* the bar counts decades of the residual from 1 down to the tolerance */
+    (void)iteration;
+    double decades = residual > 0 ? -log10(residual) : 6;
+    tool_progress_update((size_t)fmax(0, fmin(6, decades)), 6, bar);
+    return 0;
+}
+
+/* Loss per step and moving unit over the statistics' paths. */
+static int per_unit_loss(const th_gen_stats *s, const th_gen_params *gp, const th_model *m,
+                         double *out)
+{
+    double loss = 0;
+    int rc = th_gen_stats_loss(s, m, &loss);
+    *out = loss / ((double)th_gen_stats_rows(s) * (double)(gp->n_visible + gp->n_hidden));
+    return rc;
+}
+
+/* Accumulates the sufficient statistics of the training paths, solves for
+ * the minimiser, and reports the loss before and after (and of --compare). */
+static int train_exact(const train_params *tp, const th_gen_params *gp, const training_set *ts,
+                       th_model *m, exact_report *r)
+{
+    const size_t paths = tp->paths ? tp->paths : ts->count;
+    th_gen_stats *s = NULL;
+    tool_progress bar;
+    tool_progress_begin(&bar, "paths", tp->quiet);
+    double t0 = tool_now();
+    int rc = th_gen_stats_accumulate(gp, TH_F32, ts->images, ts->labels, ts->count, paths,
+                                     tp->batch > 1 ? tp->batch : 8, tp->stride,
+                                     tool_progress_update, &bar,
+                                     &s);
+    tool_progress_end(&bar);
+    r->stats_s = tool_now() - t0;
+    if (rc != TH_OK) return rc;
+    r->paths = th_gen_stats_paths(s);
+    rc = per_unit_loss(s, gp, m, &r->loss_zero);
+
+    th_gen_solve_opts so = th_gen_solve_opts_default();
+    so.ridge = tp->ridge;
+    so.progress = solve_progress;
+    so.progress_ctx = &bar;
+    th_gen_solve_result res = {0};
+    tool_progress_begin(&bar, "solve (decades of residual)", tp->quiet);
+    t0 = tool_now();
+    if (rc == TH_OK) rc = th_gen_stats_solve(s, m, &so, &res);
+    r->solve_s = tool_now() - t0;
+    tool_progress_end(&bar);
+    r->iterations = res.iterations;
+    r->residual = res.residual;
+    r->converged = res.converged;
+    if (rc == TH_OK) rc = per_unit_loss(s, gp, m, &r->loss_solved);
+    r->loss_compare = NAN;
+    if (rc == TH_OK && tp->compare) {
+        th_model *other = NULL;
+        rc = th_model_load(tp->compare, &other, NULL);
+        if (rc == TH_OK) rc = per_unit_loss(s, gp, other, &r->loss_compare);
+        th_model_free(other);
+    }
+    th_gen_stats_free(s);
+    return rc;
+}
+
 /* ---------------------------------------------------------- the outputs */
 
 static int join(char *buf, size_t size, const char *dir, const char *name)
@@ -342,36 +506,50 @@ static int save_png(const char *dir, const char *name, th_canvas *c, size_t magn
     return rc;
 }
 
-typedef struct gen_report {
-    double heat_mean, heat_sd;
-    size_t recognised[3], inverted[3], unrecognised;
-    double train_s, sample_s;
-} gen_report;
 
 static void describe(const train_params *tp, const th_gen_params *gp, const double *loss,
                      const gen_report *g, const char *out)
 {
     const size_t steps = th_gen_steps(gp), n = gp->n_visible + gp->n_hidden;
     printf("model     %zu visible + %zu hidden units (visible-hidden, hidden-hidden "
-           "couplings), hidden drive %s\n", gp->n_visible, gp->n_hidden,
+           "couplings), hidden drive %s", gp->n_visible, gp->n_hidden,
            drive_names[gp->hidden_drive]);
-    printf("training  %zu updates, learning rate %g, %zu path%s each of %zu steps: %.2f s "
-           "(%.3f s per update)\n", tp->updates, tp->learning_rate, tp->batch,
-           tp->batch == 1 ? "" : "s", steps, g->train_s, g->train_s / (double)tp->updates);
-    printf("loss      %.6g at the first update, %.6g at the last (per step and unit: %.4f -> "
-           "%.4f)\n", loss[0], loss[tp->updates - 1],
-           loss[0] / (double)(steps * n * tp->batch),
-           loss[tp->updates - 1] / (double)(steps * n * tp->batch));
+    if (gp->n_classes) printf("; %zu label units (class-conditional)", gp->n_classes);
+    printf("\n");
+    if (tp->solver == SOLVER_EXACT) {
+        const exact_report *e = &g->exact;
+        printf("training  exact least squares on %zu noising paths of %zu steps: statistics "
+               "%.2f s, solve %.2f s (%zu conjugate-gradient iterations, residual %.1e%s)\n",
+               e->paths, steps, e->stats_s, e->solve_s, e->iterations, e->residual,
+               e->converged ? "" : ", NOT converged");
+        printf("loss      per step and unit: %.4f with every parameter 0, %.4f at the "
+               "solution\n", e->loss_zero, e->loss_solved);
+        if (!isnan(e->loss_compare))
+            printf("compare   %s on the same paths: %.4f per step and unit\n", tp->compare,
+                   e->loss_compare);
+    } else {
+        printf("training  %zu updates, learning rate %g, %zu path%s each of %zu steps: %.2f s "
+               "(%.3f s per update)\n", tp->updates, tp->learning_rate, tp->batch,
+               tp->batch == 1 ? "" : "s", steps, g->train_s, g->train_s / (double)tp->updates);
+        printf("loss      %.6g at the first update, %.6g at the last (per step and unit: %.4f "
+               "-> %.4f)\n", loss[0], loss[tp->updates - 1], loss[0] / (double)(steps * n),
+               loss[tp->updates - 1] / (double)(steps * n));
+    }
     printf("sampling  %zu samples: %.2f s (%.1f ms per sample)\n", tp->samples, g->sample_s,
            1e3 * g->sample_s / (double)tp->samples);
     printf("heat      %.4g kT per sample (sd %.3g) given to the bath; the paper reports about "
            "%.1e kT\n", g->heat_mean, g->heat_sd, PAPER_HEAT_KT);
-    printf("digits    nearest training digit by correlation >= %.1f: 0: %zu, 1: %zu, 2: %zu; "
-           "contrast-inverted: %zu, %zu, %zu; neither: %zu (of %zu)\n", RECOGNISED_CORR,
-           g->recognised[0], g->recognised[1], g->recognised[2], g->inverted[0], g->inverted[1],
-           g->inverted[2], g->unrecognised, tp->samples);
-    printf("wrote     %s/{model.safetensors, loss.csv, summary.json, noising.png, "
-           "denoising.png, samples.png, fields.png}\n", out);
+    if (!tp->images)
+        printf("digits    nearest training digit by correlation >= %.1f: 0: %zu, 1: %zu, 2: %zu; "
+               "contrast-inverted: %zu, %zu, %zu; neither: %zu (of %zu)\n", RECOGNISED_CORR,
+               g->recognised[0], g->recognised[1], g->recognised[2], g->inverted[0],
+               g->inverted[1], g->inverted[2], g->unrecognised, tp->samples);
+    printf("wrote     %s/{model.safetensors,%s summary.json, noising.png, denoising.png, "
+           "samples.png, samples.safetensors, fields.png}\n", out,
+           tp->solver == SOLVER_GD ? " loss.csv," : "");
+    if (tp->images)
+        printf("judge     thermo eval --samples %s/samples.safetensors (see thermo eval --help)\n",
+               out);
 }
 
 static int write_summary(const char *path, const train_params *tp, const th_gen_params *gp,
@@ -388,17 +566,34 @@ static int write_summary(const char *path, const train_params *tp, const th_gen_
         cJSON_AddStringToObject(settings, meta.keys[k], meta.values[k]);
     th_meta_clear(&meta);
     cJSON *l = cJSON_AddObjectToObject(root, "loss");
-    cJSON_AddNumberToObject(l, "first", loss[0]);
-    cJSON_AddNumberToObject(l, "last", loss[tp->updates - 1]);
-    cJSON_AddNumberToObject(l, "first_per_step_and_unit", loss[0] / (double)(steps * n * tp->batch));
-    cJSON_AddNumberToObject(l, "last_per_step_and_unit",
-                            loss[tp->updates - 1] / (double)(steps * n * tp->batch));
+    if (tp->solver == SOLVER_GD) {
+        cJSON_AddNumberToObject(l, "first", loss[0]);
+        cJSON_AddNumberToObject(l, "last", loss[tp->updates - 1]);
+        cJSON_AddNumberToObject(l, "first_per_step_and_unit", loss[0] / (double)(steps * n));
+        cJSON_AddNumberToObject(l, "last_per_step_and_unit",
+                                loss[tp->updates - 1] / (double)(steps * n));
+    } else {
+        const exact_report *e = &g->exact;
+        cJSON_AddNumberToObject(l, "zero_per_step_and_unit", e->loss_zero);
+        cJSON_AddNumberToObject(l, "solved_per_step_and_unit", e->loss_solved);
+        if (!isnan(e->loss_compare)) {
+            cJSON_AddStringToObject(l, "compared_model", tp->compare);
+            cJSON_AddNumberToObject(l, "compared_per_step_and_unit", e->loss_compare);
+        }
+        cJSON *x = cJSON_AddObjectToObject(root, "exact_solver");
+        cJSON_AddNumberToObject(x, "paths", (double)e->paths);
+        cJSON_AddNumberToObject(x, "iterations", (double)e->iterations);
+        cJSON_AddNumberToObject(x, "relative_residual", e->residual);
+        cJSON_AddBoolToObject(x, "converged", e->converged);
+        cJSON_AddNumberToObject(x, "statistics_seconds", e->stats_s);
+        cJSON_AddNumberToObject(x, "solve_seconds", e->solve_s);
+    }
     cJSON *h = cJSON_AddObjectToObject(root, "heat_per_sample_kT");
     cJSON_AddNumberToObject(h, "mean", g->heat_mean);
     cJSON_AddNumberToObject(h, "sd", g->heat_sd);
     cJSON_AddNumberToObject(h, "samples", (double)tp->samples);
     cJSON_AddNumberToObject(h, "paper_approx", PAPER_HEAT_KT);
-    cJSON *r = cJSON_AddObjectToObject(root, "recognisable");
+    cJSON *r = tp->images ? cJSON_CreateObject() : cJSON_AddObjectToObject(root, "recognisable");
     cJSON_AddStringToObject(r, "criterion", "largest |Pearson correlation| with one of the "
                                             "three training digits, at least 0.5");
     const char *names[3] = {"0", "1", "2"};
@@ -412,9 +607,11 @@ static int write_summary(const char *path, const train_params *tp, const th_gen_
     }
     cJSON_AddNumberToObject(r, "share_recognised", (double)total / (double)tp->samples);
     cJSON_AddNumberToObject(r, "unrecognised", (double)g->unrecognised);
+    if (tp->images) cJSON_Delete(r);
     cJSON *t = cJSON_AddObjectToObject(root, "wall_seconds");
     cJSON_AddNumberToObject(t, "training", g->train_s);
-    cJSON_AddNumberToObject(t, "per_update", g->train_s / (double)tp->updates);
+    if (tp->solver == SOLVER_GD)
+        cJSON_AddNumberToObject(t, "per_update", g->train_s / (double)tp->updates);
     cJSON_AddNumberToObject(t, "sampling", g->sample_s);
     cJSON_AddNumberToObject(t, "per_sample", g->sample_s / (double)tp->samples);
     cJSON_AddNumberToObject(root, "threads", omp_get_max_threads());
@@ -447,7 +644,7 @@ static int picture_range(const th_gen_params *gp, const training_set *ts, float 
     if (!prepared) return TH_ENOMEM;
     const uint64_t ids[3] = {0, 1, 2};
     const size_t step0 = 0;
-    int rc = th_gen_noising_snapshots(gp, ts->images, NULL, ids, 3, &step0, 1, prepared);
+    int rc = th_gen_noising_snapshots(gp, ts->images, ts->labels, ids, 3, &step0, 1, prepared);
     *lo = *hi = 0;
     for (size_t i = 0; rc == TH_OK && i < 3 * nv; i++) {
         *lo = fminf(*lo, prepared[i]);
@@ -496,17 +693,24 @@ static int generate(const train_params *tp, const th_gen_params *gp, const train
     for (size_t k = 0; k < N; k++) sum2 += (heat[k] - g->heat_mean) * (heat[k] - g->heat_mean);
     g->heat_sd = N > 1 ? sqrt(sum2 / (double)(N - 1)) : 0;
 
-    th_nearest_by_correlation(samples, N, ts->images, 3, nv, best, corr);
-    for (size_t k = 0; k < N; k++) {
+    /* The paper's three digits: which one each sample resembles. Larger
+     * training sets are judged by thermo eval's classifier instead. */
+    for (size_t k = 0; !tp->images && k < N; k++) {
+        if (k == 0) th_nearest_by_correlation(samples, N, ts->images, 3, nv, best, corr);
         if (corr[k] >= RECOGNISED_CORR) g->recognised[best[k]]++;
         else if (corr[k] <= -RECOGNISED_CORR) g->inverted[best[k]]++;
         else g->unrecognised++;
     }
+    char path[4200];
+    if (join(path, sizeof path, tp->out, "samples.safetensors") ||
+        (rc = tool_save_samples(path, "model.safetensors", gp, rows, cols, samples, N, 0, NULL,
+                                heat)) != TH_OK)
+        goto done;
 
     /* noising.png: 3 paths (one per training digit) at 10 times */
     float *noise_snaps = malloc(N_SNAPS * 3 * nv * sizeof(float));
     uint64_t ids[3] = {0, 1, 2};
-    rc = noise_snaps ? th_gen_noising_snapshots(gp, ts->images, NULL, ids, 3, snap_steps, N_SNAPS,
+    rc = noise_snaps ? th_gen_noising_snapshots(gp, ts->images, ts->labels, ids, 3, snap_steps, N_SNAPS,
                                                 noise_snaps)
                      : TH_ENOMEM;
     if (rc == TH_OK) {
@@ -581,7 +785,22 @@ int cmd_train(int argc, char **argv)
         {"out", "RUN", TOOL_OPT_STRING, &p.out, NULL, "folder for the results (required)",
          NULL},
         {"data", "DIR", TOOL_OPT_STRING, &p.data, NULL,
-         "folder of IDX files; the first 0, 1 and 2 of its training split are used", NULL},
+         "folder of IDX files (train-images/labels-idx*-ubyte[.gz])", NULL},
+        {"images", "N", TOOL_OPT_SIZE, &p.images, NULL,
+         "train on the first N training images; 0 = the paper's first 0, 1 and 2", NULL},
+        {"classes", NULL, TOOL_OPT_FLAG, &p.classes, NULL,
+         "class-conditional: label units clamped at the class code, coupled to the hidden units",
+         NULL},
+        {"solver", "gd|exact", TOOL_OPT_CHOICE, &p.solver, solver_names,
+         "gradient descent (the paper) or the exact least-squares minimiser", NULL},
+        {"paths", "P", TOOL_OPT_SIZE, &p.paths, NULL,
+         "exact solver: noising paths (path q noises image q mod N); 0 = one per image", NULL},
+        {"stride", "S", TOOL_OPT_COUNT, &p.stride, NULL,
+         "exact solver: only every S-th step of each path enters the statistics", NULL},
+        {"ridge", "LAMBDA", TOOL_OPT_NONNEG, &p.ridge, NULL,
+         "exact solver: add LAMBDA |theta|^2 / 2 to the objective", NULL},
+        {"compare", "MODEL", TOOL_OPT_STRING, &p.compare, NULL,
+         "exact solver: also report this model's loss on the same paths", "none"},
         {"updates", "N", TOOL_OPT_COUNT, &p.updates, NULL, "gradient-descent updates", NULL},
         {"lr", "RATE", TOOL_OPT_POSITIVE, &p.learning_rate, NULL,
          "learning rate on the gradient summed over a path's steps", NULL},
@@ -629,17 +848,16 @@ int cmd_train(int argc, char **argv)
     }
 
     training_set ts = {0};
-    rc = load_training_set(&p, &ts);
-    if (rc == -1) {
-        fprintf(stderr, "thermo " CMD ": %s: needs labels and images whose sides divide by %zu\n",
-                p.data, p.pool);
+    if (p.solver == SOLVER_EXACT && p.resume) {
+        fprintf(stderr, "thermo " CMD ": --resume applies to gradient descent; the exact "
+                        "solver has no updates to resume\n");
+        return TOOL_EXIT_USAGE;
+    }
+    if (load_training_set(&p, &ts) != TH_OK) {
+        free(ts.images);
+        free(ts.labels);
         return TOOL_EXIT_FAIL;
     }
-    if (rc == -2) {
-        fprintf(stderr, "thermo " CMD ": %s: the training split lacks a 0, a 1 or a 2\n", p.data);
-        return TOOL_EXIT_FAIL;
-    }
-    if (rc != TH_OK) return fail(NULL);
 
     th_gen_params gp = th_gen_params_default();
     gp.n_visible = ts.rows * ts.cols;
@@ -647,6 +865,7 @@ int cmd_train(int argc, char **argv)
     gp.t_f = p.t_f;
     gp.seed = p.seed;
     gp.hidden_drive = (th_hidden_drive)p.hidden_drive;
+    gp.n_classes = ts.n_classes;
     double *loss = calloc(p.updates, sizeof(double));
     th_model *m = NULL;
     int exit_code = TOOL_EXIT_FAIL;
@@ -680,11 +899,16 @@ int cmd_train(int argc, char **argv)
     to.batch = p.batch;
     to.on_update = on_update;
     to.ctx = &st;
-    tool_progress_begin(&st.bar, "updates", p.quiet);
     double t0 = tool_now();
-    rc = th_gen_train(m, &gp, ts.images, NULL, ts.count, &to, done_updates, loss);
+    if (p.solver == SOLVER_EXACT) {
+        rc = train_exact(&p, &gp, &ts, m, &g.exact);
+    } else {
+        tool_progress_begin(&st.bar, "updates", p.quiet);
+        rc = th_gen_train(m, &gp, ts.images, ts.labels, ts.count, &to, done_updates, loss);
+        tool_progress_end(&st.bar);
+    }
     g.train_s = tool_now() - t0;
-    tool_progress_end(&st.bar);
+    if (rc == RESUME_REPORTED) goto done;
     if (rc != TH_OK) {
         fail(st.failed ? "writing the checkpoint failed" : NULL);
         goto done;
@@ -709,8 +933,9 @@ int cmd_train(int argc, char **argv)
         goto done;
     }
     join(path, sizeof path, p.out, "loss.csv");
-    if (write_loss_csv(path, loss, p.updates,
-                       th_gen_steps(&gp) * (gp.n_visible + gp.n_hidden) * p.batch) != 0) {
+    if (p.solver == SOLVER_GD &&
+        write_loss_csv(path, loss, p.updates,
+                       th_gen_steps(&gp) * (gp.n_visible + gp.n_hidden)) != 0) {
         fprintf(stderr, "thermo " CMD ": %s: cannot write: %s\n", path, strerror(errno));
         goto done;
     }
@@ -729,5 +954,6 @@ done:
     th_model_free(m);
     free(loss);
     free(ts.images);
+    free(ts.labels);
     return exit_code;
 }

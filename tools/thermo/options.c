@@ -59,6 +59,7 @@ static const char *kind_expectation(tool_opt_kind kind)
     case TOOL_OPT_POSITIVE: return "a positive number";
     case TOOL_OPT_NONNEG: return "a number >= 0";
     case TOOL_OPT_COUNT: return "a whole number >= 1";
+    case TOOL_OPT_SIZE: return "a whole number >= 0";
     case TOOL_OPT_U64: return "a whole number >= 0";
     case TOOL_OPT_STRING: return "a non-empty value";
     case TOOL_OPT_FLAG:
@@ -83,7 +84,8 @@ static int set_value(const char *cmd, const tool_opt *o, const char *text)
         if (ok) *(double *)o->dest = d;
         break;
     case TOOL_OPT_COUNT:
-        ok = tool_to_u64(text, &u) == 0 && u >= 1 && u <= SIZE_MAX;
+    case TOOL_OPT_SIZE:
+        ok = tool_to_u64(text, &u) == 0 && u >= (o->kind == TOOL_OPT_COUNT) && u <= SIZE_MAX;
         if (ok) *(size_t *)o->dest = (size_t)u;
         break;
     case TOOL_OPT_U64:
@@ -177,7 +179,8 @@ static void format_value(const tool_opt *o, char *buf, size_t size)
     case TOOL_OPT_REAL:
     case TOOL_OPT_POSITIVE:
     case TOOL_OPT_NONNEG: snprintf(buf, size, "%g", *(const double *)o->dest); break;
-    case TOOL_OPT_COUNT: snprintf(buf, size, "%zu", *(const size_t *)o->dest); break;
+    case TOOL_OPT_COUNT:
+    case TOOL_OPT_SIZE: snprintf(buf, size, "%zu", *(const size_t *)o->dest); break;
     case TOOL_OPT_U64: snprintf(buf, size, "%" PRIu64, *(const uint64_t *)o->dest); break;
     case TOOL_OPT_CHOICE: snprintf(buf, size, "%s", o->choices[*(const int *)o->dest]); break;
     case TOOL_OPT_FLAG: buf[0] = '\0'; break;

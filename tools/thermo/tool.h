@@ -34,6 +34,17 @@ int cmd_energy(int argc, char **argv);
 /* commands of section neuron */
 /* commands of section linalg */
 
+/* ------------------------------------------------------- samples file */
+
+struct th_gen_params;
+/* Writes the samples file that thermo eval reads (samples_file.c): images
+ * (n, n_visible), the class each was asked for (classes[k]; NULL: the
+ * default mixture (first + k) mod n_classes; -1 when unconditional) and
+ * heat (n, or NULL). Returns a library status. */
+int tool_save_samples(const char *path, const char *model, const struct th_gen_params *gp,
+                      size_t rows, size_t cols, const float *images, size_t n, uint64_t first,
+                      const int *classes, const double *heat);
+
 /* ------------------------------------------------------------- options */
 
 typedef enum tool_opt_kind {
@@ -42,6 +53,7 @@ typedef enum tool_opt_kind {
     TOOL_OPT_POSITIVE, /* double > 0, finite */
     TOOL_OPT_NONNEG,   /* double >= 0, finite */
     TOOL_OPT_COUNT,    /* size_t >= 1 */
+    TOOL_OPT_SIZE,     /* size_t >= 0 (0 usually meaning "the default") */
     TOOL_OPT_U64,      /* uint64_t, any */
     TOOL_OPT_CHOICE,   /* int: index into choices */
     TOOL_OPT_STRING    /* const char *, non-empty (a path, a name) */

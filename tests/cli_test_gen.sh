@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# cli_test_gen.sh - command-line checks of the generator beyond the paper:
+# the exact least-squares solver, class-conditional computers (train, sample
+# --class), and the samples file that thermo eval reads.
+#
+# usage: tests/cli_test_gen.sh path/to/thermo
+set -u
+CLI_NAME=cli-gen
+. "$(dirname "$0")/cli_common.sh"
+
+# A conditional computer on the three embedded digits (classes 0, 1, 2),
+# pooled to 7x7, trained by the exact solver: it converges, its loss is
+# below that of the all-zero computer, it reports no nan, and it writes the
+# samples file.
+check_exact_conditional() {
+    run train --preset tiny --classes --solver exact --stride 2 --out "$TMP/c" --quiet
+    if [ $status -ne 0 ]; then fail "train --classes --solver exact" "exit status $status"; return; fi
+    if ! grep -q '3 label units' "$TMP/out"; then fail "train --classes" "no label units reported"; return; fi
+    if grep -q 'NOT converged' "$TMP/out"; then fail "train --solver exact" "the solve did not converge"; return; fi
+    if ! no_nan; then fail "train --solver exact" "nan in the output"; return; fi
+    local zero solved
+    zero=$(sed -n 's/.*: \([0-9.]*\) with every parameter 0.*/\1/p' "$TMP/out")
+    solved=$(sed -n 's/.*, \([0-9.]*\) at the solution.*/\1/p' "$TMP/out")
+    if [ -z "$zero" ] || [ -z "$solved" ] || ! awk -v a="$solved" -v b="$zero" 'BEGIN{exit !(a < b)}'; then
+        fail "train --solver exact" "the solution's loss ($solved) is not below the zero model's ($zero)"; return
+    fi
+    for f in model.safetensors summary.json samples.png samples.safetensors; do
+        if [ ! -s "$TMP/c/$f" ]; then fail "train --solver exact" "$f was not written"; return; fi
+    done
+    ok "train --classes --solver exact: converges, lowers the loss, writes every output"
+}
+
+# The exact solution on the same paths is at least as good as gradient
+# descent's model (--compare evaluates it on the solver's own paths).
+check_exact_beats_gd() {
+    run train --preset tiny --out "$TMP/gd" --quiet
+    if [ $status -ne 0 ]; then fail "train (gradient descent)" "exit status $status"; return; fi
+    run train --preset tiny --solver exact --compare "$TMP/gd/model.safetensors" --out "$TMP/ex" --quiet
+    if [ $status -ne 0 ]; then fail "train --compare" "exit status $status"; return; fi
+    local solved other
+    solved=$(sed -n 's/.*, \([0-9.]*\) at the solution.*/\1/p' "$TMP/out")
+    other=$(sed -n 's/^compare .*: \([0-9.]*\) per step and unit.*/\1/p' "$TMP/out")
+    if [ -z "$solved" ] || [ -z "$other" ] || ! awk -v a="$solved" -v b="$other" 'BEGIN{exit !(a <= b)}'; then
+        fail "train --compare" "exact ($solved) is not at most gradient descent's ($other)"; return
+    fi
+    ok "exact solver: loss $solved per step and unit, gradient descent's model $other on the same paths"
+}
+
+# thermo sample --class: all samples of one class, written to a samples file
+# whose classes say so; a class out of range and --class on an unconditional
+# computer are refused with messages naming them.
+check_sample_class() {
+    local model=$TMP/c/model.safetensors
+    if [ ! -s "$model" ]; then fail "sample --class" "no conditional model to sample from"; return; fi
+    run sample --model "$model" --n 6 --class 2 --out "$TMP/k.png" --save "$TMP/k.safetensors" --quiet
+    if [ $status -ne 0 ]; then fail "sample --class 2" "exit status $status"; return; fi
+    if [ ! -s "$TMP/k.safetensors" ]; then fail "sample --save" "no samples file"; return; fi
+    # the header of the samples file names its three tensors
+    if ! head -c 600 "$TMP/k.safetensors" | grep -q '"classes"' ||
+       ! head -c 600 "$TMP/k.safetensors" | grep -q '"heat"'; then
+        fail "sample --save" "the samples file lacks classes or heat"; return
+    fi
+    run sample --model "$model" --n 2 --class 3 --out "$TMP/k3.png" --quiet
+    if [ $status -ne 1 ] || ! grep -q -- '--class' "$TMP/err" || ! grep -q '0 to 2' "$TMP/err"; then
+        fail "sample --class 3" "expected exit 1 naming --class and the range 0 to 2"; return
+    fi
+    run sample --model "$TMP/gd/model.safetensors" --n 2 --class 0 --out "$TMP/k0.png" --quiet
+    if [ $status -ne 1 ] || ! grep -q 'unconditional' "$TMP/err"; then
+        fail "sample --class (unconditional model)" "expected exit 1 saying it is unconditional"; return
+    fi
+    ok "sample --class: one class, samples file with classes and heat, bad classes rejected"
+}
+
+check_bad_train_options() {
+    run train --preset tiny --solver exact --resume --out "$TMP/r" --quiet
+    if [ $status -ne 2 ] || ! grep -q -- '--resume' "$TMP/err"; then
+        fail "train --solver exact --resume" "expected a usage error naming --resume"; return
+    fi
+    run train --preset tiny --images 5 --out "$TMP/i" --quiet
+    if [ $status -ne 1 ] || ! grep -q -- '--images 5' "$TMP/err"; then
+        fail "train --images 5 (3 images in the folder)" "expected exit 1 naming --images"; return
+    fi
+    run train --preset tiny --solver exact --stride 0 --out "$TMP/s" --quiet
+    if [ $status -ne 2 ] || ! grep -q -- '--stride' "$TMP/err"; then
+        fail "train --stride 0" "expected a usage error naming --stride"; return
+    fi
+    ok "train: exact with --resume, too many --images, --stride 0 rejected"
+}
+
+check_exact_conditional
+check_exact_beats_gd
+check_sample_class
+check_bad_train_options
+cli_summary
