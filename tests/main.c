@@ -27,6 +27,7 @@ void suite_energy(void);
 /* suites of section classify */
 /* suites of section neuron */
 /* suites of section linalg */
+void suite_dist(void);
 /* suites of section par */
 
 int th_test_selected(const char *name)
@@ -75,6 +76,7 @@ int main(int argc, char **argv)
     /* calls of section classify */
     /* calls of section neuron */
     /* calls of section linalg */
+    suite_dist();
     /* calls of section par */
     printf("%d passed, %d failed\n", n_passed, n_failed);
     return n_failed ? 1 : 0;

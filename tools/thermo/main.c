@@ -4,6 +4,7 @@
 #include "tool.h"
 
 #include "thermo.h"
+#include "dist/dist.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,9 +97,8 @@ static void choose_blas_core(char **argv)
     unsetenv("OPENBLAS_CORETYPE");
 }
 
-int main(int argc, char **argv)
+static int run_command_line(int argc, char **argv)
 {
-    choose_blas_core(argv);
     if (argc < 2) {
         print_usage(stderr);
         return TOOL_EXIT_USAGE;
@@ -119,4 +119,21 @@ int main(int argc, char **argv)
         return unknown_command(name);
     }
     return c->run(argc - 1, argv + 1);
+}
+
+/* Under mpirun (a build with MPI=1) every process runs the same command on
+ * its share of the work. MPI starts after the re-exec above, which must come
+ * first, and ends on every way out, since a process that leaves without
+ * MPI_Finalize fails the whole mpirun. In the single-process build both
+ * calls do nothing. */
+int main(int argc, char **argv)
+{
+    choose_blas_core(argv);
+    if (th_dist_init(&argc, &argv) != TH_OK) {
+        fprintf(stderr, "thermo: %s\n", th_last_error());
+        return TOOL_EXIT_FAIL;
+    }
+    int status = run_command_line(argc, argv);
+    th_dist_finalize();
+    return status;
 }

@@ -1,0 +1,366 @@
+/* test_dist.c - the MPI data-parallel layer (src/dist/dist_mpi.c) across
+ * real processes: run it under `mpirun -np K` with K >= 2 (make test-mpi
+ * runs K = 2 and 3). Every expected value is computed here independently:
+ * each rank regenerates every rank's terms from the same seeds and sums them
+ * in a plain loop, and what MPI itself reports (MPI_COMM_WORLD's rank and
+ * size, raw MPI_Allgather) is the reference for the layer's bookkeeping.
+ *
+ * A check that fails prints its line on the rank where it failed; after each
+ * test the ranks add their failure counts (raw MPI, not the layer under
+ * test) and rank 0 prints one ok/FAIL line. Exits non-zero on any failure. */
+#include "harness.h"
+
+#include "dist/dist.h"
+#include "thermo.h"
+
+#include <float.h>
+#include <mpi.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+
+int th_test_check_failed;
+static int n_passed, n_failed;
+static int world_rank, world_size;
+
+int th_test_selected(const char *name)
+{
+    (void)name;
+    return 1;
+}
+
+double th_test_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Collective: all ranks run the same tests in the same order. */
+void th_test_record(const char *name, int failed, double seconds)
+{
+    int total = 0;
+    MPI_Allreduce(&failed, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    if (failed) fprintf(stderr, "  (rank %d: %d checks of %s failed)\n", world_rank, failed, name);
+    if (total) n_failed++;
+    else n_passed++;
+    if (world_rank == 0) {
+        printf("%s %-44s %7.2f s (%d ranks)\n", total ? "FAIL" : "ok  ", name, seconds,
+               world_size);
+        fflush(stdout);
+    }
+}
+
+/* Identical bits on every rank: each compares its bytes with rank 0's. */
+static int same_bits_on_all_ranks(const void *buf, size_t bytes)
+{
+    unsigned char *copy = malloc(bytes ? bytes : 1);
+    if (!copy) return 0;
+    memcpy(copy, buf, bytes);
+    MPI_Bcast(copy, (int)bytes, MPI_BYTE, 0, MPI_COMM_WORLD);
+    int same = memcmp(copy, buf, bytes) == 0, all_same = 0;
+    MPI_Allreduce(&same, &all_same, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);
+    free(copy);
+    return all_same;
+}
+
+/* The term of rank r at index i: magnitudes spread over 2^-20 .. 2^20 and
+ * both signs, so that different groupings of the sum round differently. */
+static double term(int r, size_t i)
+{
+    uint64_t state = UINT64_C(0x5eed) ^ ((uint64_t)r << 40) ^ (uint64_t)i;
+    double mantissa = test_uniform(&state, -1.0, 1.0);
+    int exponent = (int)(splitmix64(&state) % 41) - 20;
+    return ldexp(mantissa, exponent);
+}
+
+static void fill_terms(double *buf, int r, size_t n)
+{
+    for (size_t i = 0; i < n; i++) buf[i] = term(r, i);
+}
+
+/* ((b0 + b1) + b2) + ... in rank order: the plain reference loop. */
+static double fold_in_rank_order(size_t i, int size)
+{
+    double acc = term(0, i);
+    for (int r = 1; r < size; r++) acc = acc + term(r, i);
+    return acc;
+}
+
+/* ------------------------------------------------------------ rank, size */
+
+static void test_dist_mpi_rank_size(void)
+{
+    CHECK_EQ_INT(th_dist_rank(), world_rank);
+    CHECK_EQ_INT(th_dist_size(), world_size);
+    CHECK(world_size >= 2);
+    /* A second init is harmless and changes nothing. */
+    CHECK_EQ_INT(th_dist_init(NULL, NULL), TH_OK);
+    CHECK_EQ_INT(th_dist_size(), world_size);
+}
+
+/* ----------------------------------------------------------------- share */
+
+/* Every n from 0 to 100, and two large ones: the ranks' shares, gathered by
+ * raw MPI, tile [0, n) in rank order with no gap and no overlap, differ in
+ * size by at most one, the larger ones first; and th_dist_share_of gives
+ * the same share without MPI. */
+static void test_dist_mpi_share_covers(void)
+{
+    const size_t large[2] = {(size_t)1 << 33, 1000003};
+    unsigned long long *all = malloc(2 * (size_t)world_size * sizeof *all);
+    if (!all) {
+        CHECK(0);
+        return;
+    }
+    for (size_t k = 0; k <= 102; k++) {
+        size_t n = k <= 100 ? k : large[k - 101];
+        size_t first = 99, count = 99;
+        th_dist_share(n, &first, &count);
+        unsigned long long mine[2] = {first, count};
+        MPI_Allgather(mine, 2, MPI_UNSIGNED_LONG_LONG, all, 2, MPI_UNSIGNED_LONG_LONG,
+                      MPI_COMM_WORLD);
+        size_t next = 0;
+        for (int r = 0; r < world_size; r++) {
+            size_t f = all[2 * r], c = all[2 * r + 1];
+            CHECK_EQ_INT(f, next);
+            next = f + c;
+            /* n = 7 on 3 ranks: 3, 2, 2 */
+            size_t expected = n / (size_t)world_size + ((size_t)r < n % (size_t)world_size);
+            CHECK_EQ_INT(c, expected);
+            size_t f2 = 0, c2 = 0;
+            th_dist_share_of(n, r, world_size, &f2, &c2);
+            CHECK_EQ_INT(f2, f);
+            CHECK_EQ_INT(c2, c);
+        }
+        CHECK_EQ_INT(next, n);
+    }
+    free(all);
+}
+
+/* ------------------------------------------------------------------ sums */
+
+/* Sizes: empty, one, and more than the ordered sum's 2^16-double piece, so
+ * that its pipeline runs over several pieces and a short last one. */
+static const size_t sum_sizes[4] = {0, 1, 1000, 3 * 65536 + 7};
+
+/* MPI_Allreduce: within the rounding bound of any grouping of the K terms,
+ * (K - 1) eps sum_r |b_r|, the same bits on every rank, and for K = 2 exactly
+ * fl(b0 + b1), since IEEE addition is commutative. */
+static void test_dist_mpi_sum_f64(void)
+{
+    for (int s = 0; s < 4; s++) {
+        size_t n = sum_sizes[s];
+        double *buf = malloc((n ? n : 1) * sizeof *buf);
+        if (!buf) {
+            CHECK(0);
+            return;
+        }
+        fill_terms(buf, world_rank, n);
+        CHECK_EQ_INT(th_dist_sum_f64(buf, n), TH_OK);
+        int bad = 0, inexact = 0;
+        for (size_t i = 0; i < n; i++) {
+            double reference = fold_in_rank_order(i, world_size), magnitude = 0.0;
+            for (int r = 0; r < world_size; r++) magnitude += fabs(term(r, i));
+            double bound = (double)(world_size - 1) * DBL_EPSILON * magnitude;
+            if (!(fabs(buf[i] - reference) <= bound)) bad++;
+            if (buf[i] != reference) inexact++;
+        }
+        CHECK_EQ_INT(bad, 0);
+        if (world_size == 2) CHECK_EQ_INT(inexact, 0);
+        CHECK(same_bits_on_all_ranks(buf, n * sizeof *buf));
+        free(buf);
+    }
+}
+
+/* The ordered sum is the rank-order fold bit for bit, on every rank. Element
+ * 0 is built so that the grouping shows: b0 = 1e16, b1 = -1e16, the rest 1.
+ * In rank order (1e16 - 1e16) + 1 + ... = K - 2; a sum that added b2 to b1
+ * first would lose it (-1e16 + 1 rounds back to -1e16, the spacing of
+ * doubles there being 2). */
+static void test_dist_mpi_sum_ordered(void)
+{
+    for (int s = 0; s < 4; s++) {
+        size_t n = sum_sizes[s];
+        double *buf = malloc((n ? n : 1) * sizeof *buf);
+        if (!buf) {
+            CHECK(0);
+            return;
+        }
+        fill_terms(buf, world_rank, n);
+        CHECK_EQ_INT(th_dist_sum_f64_ordered(buf, n), TH_OK);
+        int differ = 0;
+        for (size_t i = 0; i < n; i++)
+            if (buf[i] != fold_in_rank_order(i, world_size)) differ++;
+        CHECK_EQ_INT(differ, 0);
+        CHECK(same_bits_on_all_ranks(buf, n * sizeof *buf));
+        free(buf);
+    }
+    double cancel = world_rank == 0 ? 1e16 : world_rank == 1 ? -1e16 : 1.0;
+    CHECK_EQ_INT(th_dist_sum_f64_ordered(&cancel, 1), TH_OK);
+    CHECK(cancel == (double)(world_size - 2));
+}
+
+/* The layer talks on its own communicator: a message the program left
+ * pending on MPI_COMM_WORLD, with the same tag the ordered sum uses, is
+ * neither taken by the sum nor disturbs it. */
+static void test_dist_mpi_private_communicator(void)
+{
+    double pending = 12345.0, received = 0.0;
+    MPI_Request request = MPI_REQUEST_NULL;
+    if (world_rank == 0) MPI_Isend(&pending, 1, MPI_DOUBLE, 1, 0, MPI_COMM_WORLD, &request);
+    double value = (double)(world_rank + 1);
+    CHECK_EQ_INT(th_dist_sum_f64_ordered(&value, 1), TH_OK);
+    CHECK(value == (double)world_size * (double)(world_size + 1) / 2.0);
+    if (world_rank == 1)
+        MPI_Recv(&received, 1, MPI_DOUBLE, 0, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    if (world_rank == 0) MPI_Wait(&request, MPI_STATUS_IGNORE);
+    if (world_rank == 1) CHECK(received == 12345.0);
+}
+
+/* Counters beyond 2^53, where a sum in doubles would round: exact. */
+static void test_dist_mpi_sum_u64(void)
+{
+    uint64_t counts[3] = {(UINT64_C(1) << 60) + (uint64_t)world_rank * 3 + 1,
+                          (uint64_t)world_rank, 0};
+    CHECK_EQ_INT(th_dist_sum_u64(counts, 3), TH_OK);
+    uint64_t k = (uint64_t)world_size;
+    /* sum_r (2^60 + 3r + 1) = K 2^60 + 3 K (K - 1) / 2 + K */
+    CHECK(counts[0] == k * (UINT64_C(1) << 60) + 3 * k * (k - 1) / 2 + k);
+    CHECK(counts[1] == k * (k - 1) / 2);
+    CHECK(counts[2] == 0);
+}
+
+/* The maximum: the largest rank's value, -inf loses to anything, and a NaN
+ * on one rank survives (MPI_MAX alone may drop it). The NaN sits once on
+ * the first rank and once on the last, so that whichever side of the
+ * reduction it arrives on, a maximum that compares without isnan loses it
+ * in one of the two. */
+static void test_dist_mpi_max_f64(void)
+{
+    const int last = world_size - 1;
+    double v[5] = {(double)world_rank, -(double)world_rank,
+                   world_rank == 0 ? (double)NAN : 0.5, world_rank == last ? (double)NAN : 0.5,
+                   world_rank == 0 ? -(double)INFINITY : -1e300};
+    CHECK_EQ_INT(th_dist_max_f64(v, 5), TH_OK);
+    CHECK(v[0] == (double)(world_size - 1));
+    CHECK(v[1] == 0.0);
+    CHECK(isnan(v[2]));
+    CHECK(isnan(v[3]));
+    CHECK(v[4] == -1e300);
+}
+
+/* ------------------------------------------------------------- broadcast */
+
+/* A buffer of 100003 bytes from the last rank, and the size-then-bytes
+ * pattern from rank 0 that a model load follows; a root outside the ranks
+ * is refused on every rank before any message is sent. */
+static void test_dist_mpi_bcast(void)
+{
+    const size_t bytes = 100003;
+    unsigned char *buf = malloc(bytes);
+    if (!buf) {
+        CHECK(0);
+        return;
+    }
+    const int root = world_size - 1;
+    for (size_t i = 0; i < bytes; i++)
+        buf[i] = world_rank == root ? (unsigned char)(i * 7 + 3) : 0xAB;
+    CHECK_EQ_INT(th_dist_bcast(buf, bytes, root), TH_OK);
+    int wrong = 0;
+    for (size_t i = 0; i < bytes; i++)
+        if (buf[i] != (unsigned char)(i * 7 + 3)) wrong++;
+    CHECK_EQ_INT(wrong, 0);
+    free(buf);
+
+    uint64_t size = world_rank == 0 ? 40 : 0;
+    CHECK_EQ_INT(th_dist_bcast(&size, sizeof size, 0), TH_OK);
+    CHECK(size == 40);
+    double *model = calloc(size / sizeof(double), sizeof(double));
+    if (!model) {
+        CHECK(0);
+        return;
+    }
+    if (world_rank == 0)
+        for (int i = 0; i < 5; i++) model[i] = 0.1 * i;
+    CHECK_EQ_INT(th_dist_bcast(model, size, 0), TH_OK);
+    for (int i = 0; i < 5; i++) CHECK(model[i] == 0.1 * i);
+    free(model);
+
+    CHECK_EQ_INT(th_dist_bcast(&size, 1, world_size), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "broadcast root");
+    CHECK_EQ_INT(th_dist_bcast(&size, 1, -1), TH_EINVAL);
+    CHECK_EQ_INT(th_dist_barrier(), TH_OK);
+}
+
+/* --------------------------------------------------------------- errors */
+
+/* One rank's failure reaches all: the failing rank keeps its status and
+ * message, the others get the status of the lowest failing rank and
+ * "rank R of K: <its message>". Each case ends without a hang, which is
+ * itself the check that no rank is left waiting. */
+static void test_dist_mpi_any_error(void)
+{
+    CHECK_EQ_INT(th_dist_any_error(TH_OK), TH_OK);
+
+    /* Rank 1 fails in a real library call (a refused broadcast root). */
+    int status = TH_OK;
+    if (world_rank == 1) status = th_dist_bcast(NULL, 0, -7);
+    char expected[64];
+    snprintf(expected, sizeof expected, "rank 1 of %d: broadcast root = -7", world_size);
+    int combined = th_dist_any_error(status);
+    CHECK_EQ_INT(combined, TH_EINVAL);
+    if (world_rank == 1)
+        CHECK_STR_CONTAINS(th_last_error(), "broadcast root = -7");
+    else
+        CHECK_STR_CONTAINS(th_last_error(), expected);
+
+    /* Ranks 0 and the last fail differently: the lowest (0) is reported;
+     * the last keeps its own. */
+    const int last = world_size - 1;
+    status = TH_OK;
+    if (world_rank == 0) status = th_dist_bcast(NULL, 0, 100);
+    if (world_rank == last) status = TH_EDIVERGED;
+    combined = th_dist_any_error(status);
+    CHECK_EQ_INT(combined, world_rank == last ? TH_EDIVERGED : TH_EINVAL);
+    if (world_rank != 0 && world_rank != last) {
+        snprintf(expected, sizeof expected, "rank 0 of %d: broadcast root = 100", world_size);
+        CHECK_STR_CONTAINS(th_last_error(), expected);
+    }
+    if (world_rank == 0) CHECK_STR_CONTAINS(th_last_error(), "broadcast root = 100");
+
+    /* After a failure the ranks are still in step: a sum works. */
+    double one = 1.0;
+    CHECK_EQ_INT(th_dist_sum_f64(&one, 1), TH_OK);
+    CHECK(one == (double)world_size);
+    CHECK_EQ_INT(th_dist_any_error(TH_OK), TH_OK);
+}
+
+int main(int argc, char **argv)
+{
+    if (th_dist_init(&argc, &argv) != TH_OK) {
+        fprintf(stderr, "test_dist: %s\n", th_last_error());
+        return 1;
+    }
+    MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &world_size);
+    if (world_size < 2) {
+        if (world_rank == 0)
+            fprintf(stderr, "test_dist: run under mpirun -np K with K >= 2 (got %d)\n",
+                    world_size);
+        th_dist_finalize();
+        return 1;
+    }
+    RUN_TEST(test_dist_mpi_rank_size);
+    RUN_TEST(test_dist_mpi_share_covers);
+    RUN_TEST(test_dist_mpi_sum_f64);
+    RUN_TEST(test_dist_mpi_sum_ordered);
+    RUN_TEST(test_dist_mpi_private_communicator);
+    RUN_TEST(test_dist_mpi_sum_u64);
+    RUN_TEST(test_dist_mpi_max_f64);
+    RUN_TEST(test_dist_mpi_bcast);
+    RUN_TEST(test_dist_mpi_any_error);
+    th_dist_finalize();
+    if (world_rank == 0) printf("%d passed, %d failed\n", n_passed, n_failed);
+    return n_failed ? 1 : 0;
+}
