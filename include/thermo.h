@@ -733,6 +733,182 @@ int th_rapl_joules(const th_rapl_reading *before, const th_rapl_reading *after,
 
 /* ================= thermodynamic neurons and the genetic algorithm (neuron) */
 
+/* Nonlinear thermodynamic computing out of equilibrium (Whitelam & Casert,
+ * Nat. Commun. 2026; science.md section 4). A thermodynamic neuron is one
+ * unit in the well
+ *
+ *     U(x) = J2 x^2 + J3 x^3 + J4 x^4 - I x
+ *
+ * under the overdamped Langevin dynamics of science.md section 1; its mean
+ * <x> is a nonlinear function of its input I (linear near I = 0, growing like
+ * (I / 4 J4)^(1/3) for large |I|). A network stacks n_layers layers of width
+ * neurons with couplings between adjacent layers only:
+ *
+ *     V(x) = sum_i U0(x_i) - sum_i b_i x_i - z sum_{i in layer 0} W_i x_i
+ *            - sum_l sum_{i in l, j in l+1} w^(l)_ij x_i x_j,
+ *
+ * U0 the well without its input, so that neuron i feels the input
+ * I_i = b_i + [layer 0] W_i z + sum of w times its neighbours' states (the
+ * couplings enter with a minus sign: w = -J in science.md's notation). Every
+ * run starts from x = 0; the output at time t is the linear readout
+ * y(z, t) = sum_{i in last layer} f_i <x_i(t)>, the average over R
+ * independent runs (replicas). Trained by a genetic algorithm to compute
+ * cos(2 pi z) for z in [0, 1] at a chosen observation time t_f. */
+
+/* The physics and the task (numbers: the defaults). */
+typedef struct th_neuron_params {
+    size_t n_layers;  /* 4 */
+    size_t width;     /* 8 neurons a layer */
+    double kT;        /* 0.1: thermal spread of a free neuron sqrt(kT / 2 J2) = 0.22 */
+    double mu;        /* 1: time in units of 1/mu */
+    double J2;        /* 1: relaxation time of a free neuron 1 / (2 mu J2) = 0.5 */
+    double J3;        /* 0.5: an asymmetric single well (9 J3^2 < 32 J2 J4), so that
+                         a neuron's response is not an odd function of its input */
+    double J4;        /* 1 */
+    double dt;        /* 0.01: 50 steps per relaxation time of a free neuron */
+    double t_f;       /* 1: the observation time the network is trained for */
+    size_t n_z;       /* 16 inputs z_j = j / (n_z - 1), j = 0 .. n_z - 1, on [0, 1] */
+    size_t replicas;  /* 32 runs averaged for each input */
+    double blowup;    /* 1e3: |x| beyond this means a diverging run */
+} th_neuron_params;
+
+th_neuron_params th_neuron_params_default(void);
+
+/* Checks every field (sizes at least 1 and within the stream layout's limits,
+ * positive finite kT, mu, dt, t_f, finite J's with J4 > 0, t_f at least one
+ * step); TH_EINVAL naming the first bad one. */
+int th_neuron_params_validate(const th_neuron_params *p);
+
+/* Steps of a run to time t: round(t / dt). */
+size_t th_neuron_steps(const th_neuron_params *p, double t);
+
+/* The trainable parameters, stored contiguously in theta (n_params) in the
+ * order W, b, w, f; the other pointers look into it. */
+typedef struct th_neuron_net {
+    size_t n_layers, width;
+    size_t n_params;  /* width + n_layers width + (n_layers - 1) width^2 + width */
+    double *theta;    /* (n_params) */
+    double *W;        /* (width) input field on layer 0 */
+    double *b;        /* (n_layers, width) biases */
+    double *w;        /* (n_layers - 1, width, width) w[l][i][j] couples unit i of
+                         layer l to unit j of layer l + 1 */
+    double *f;        /* (width) readout weights on the last layer */
+} th_neuron_net;
+
+/* All parameters 0. NULL on failure (th_last_error). */
+th_neuron_net *th_neuron_net_alloc(size_t n_layers, size_t width);
+void th_neuron_net_free(th_neuron_net *net);
+
+/* The number of inputs that feed the quantity parameter k acts on: the width
+ * of the layer below for a coupling and for a readout weight, 1 for an input
+ * field or a bias. Mutations of parameter k are scaled by
+ * 1 / sqrt(fan_in(k)). */
+size_t th_neuron_fan_in(const th_neuron_net *net, size_t k);
+
+/* The task: z_j = j / (n_z - 1) (z = 0 when n_z = 1) and cos(2 pi z). */
+double th_neuron_input(const th_neuron_params *p, size_t j);
+double th_neuron_target(double z);
+
+/* Runs replicas trajectories from x = 0 for each input z_j (n_z inputs) and
+ * returns the means over replicas of the last layer's states after
+ * snap_steps[s] steps (ascending; 0 = the start): means (n_snaps, n_z,
+ * width). Trajectory (j, r) draws its noise from stream
+ * stream_base + j * replicas + r of seed, block step * ceil(N / 4) (N the
+ * neuron count), the layout of th_langevin_run, so results do not depend on
+ * the threads (the inputs are spread over OpenMP threads when not called
+ * from inside a parallel region). Euler-Maruyama with all neurons updated
+ * synchronously (science.md section 1). TH_KERNEL_FAST works layer block by
+ * layer block; TH_KERNEL_REFERENCE assembles the dense (N, N) coupling
+ * matrix and loops over every pair, the twin for tests. TH_EDIVERGED, naming
+ * the input, replica, step and neuron, when |x| exceeds p->blowup. */
+int th_neuron_run(const th_neuron_params *p, const th_neuron_net *net, const double *z,
+                  size_t n_z, size_t replicas, uint64_t seed, uint64_t stream_base,
+                  const size_t *snap_steps, size_t n_snaps, th_kernel kernel, double *means);
+
+/* y = sum_i f_i means_i for each of count rows of means (count, width);
+ * y: (count). */
+void th_neuron_readout(const th_neuron_net *net, const double *means, size_t count, double *y);
+
+/* The loss at the observation time t_f: the mean over the n_z inputs of
+ * (y(z_j, t_f) - cos(2 pi z_j))^2, y averaged over p->replicas runs with
+ * noise streams from stream_base; y_out (n_z) receives y, or NULL. With a
+ * finite number of replicas the loss includes the sampling variance of the
+ * average, f^T C f / R (C the covariance of the last layer's states). */
+int th_neuron_loss(const th_neuron_params *p, const th_neuron_net *net, uint64_t seed,
+                   uint64_t stream_base, double *loss, double *y_out);
+
+/* The same loss at each of n_times observation times times[k] > 0
+ * (ascending), from one run of replicas trajectories per input up to the
+ * largest time, noise streams from 0: loss (n_times). With the same seed and
+ * replicas, its value at t_f is th_neuron_loss's with stream_base 0. */
+int th_neuron_loss_curve(const th_neuron_params *p, const th_neuron_net *net, size_t replicas,
+                         uint64_t seed, const double *times, size_t n_times, double *loss);
+
+/* The genetic algorithm. Generation 0 draws every parameter of each of the
+ * population individuals from N(0, init_sd^2) (init_sd = 0.1: variance
+ * 1e-2). Each generation evaluates every individual's loss (th_neuron_loss,
+ * a fresh noise stream per generation and individual, individuals spread
+ * over OpenMP threads), ranks them (ties by index), keeps the elite best
+ * unchanged, and replaces the others by children of an elite parent chosen
+ * uniformly, each parameter k mutated by N(0, (mutation_sd^2 / fan_in(k))).
+ * Elites are evaluated again, with new noise, in the next generation, so a
+ * lucky draw does not keep an individual alive. An individual whose run
+ * diverges gets an infinite loss. All randomness comes from Philox streams
+ * keyed by (seed, generation, individual): the result is the same for any
+ * number of threads. */
+typedef struct th_ga_opts {
+    size_t population;    /* 64 */
+    size_t elite;         /* 8 */
+    size_t generations;   /* 150 */
+    double init_sd;       /* 0.1: variance 1e-2, the paper's N(0, 1e-2) */
+    double mutation_sd;   /* 0.6: large enough to grow couplings of order 1 from
+                             the small start within a few hundred generations */
+    uint64_t seed;        /* 1 */
+    /* Called after each generation with the best and the median loss of
+     * that generation; a nonzero return stops with TH_ECANCELED. */
+    int (*on_generation)(size_t generation, double best, double median, void *ctx);
+    void *ctx;
+} th_ga_opts;
+
+th_ga_opts th_ga_opts_default(void);
+int th_ga_opts_validate(const th_ga_opts *o);
+
+/* What a run of the genetic algorithm left: per generation (generations),
+ * the best and median loss and the number of diverged individuals. */
+typedef struct th_ga_history {
+    double *best;
+    double *median;
+    size_t *diverged;
+} th_ga_history;
+
+/* Runs the algorithm and writes the best individual of the last generation
+ * into net (allocated by the caller for p's layers and width). history may
+ * be NULL; its arrays, when given, hold opts->generations values. */
+int th_ga_train(const th_neuron_params *p, const th_ga_opts *opts, th_neuron_net *net,
+                th_ga_history *history);
+
+/* A trained network as a safetensors file: tensors W (width), b (n_layers,
+ * width), w (n_layers - 1, width, width), f (width), float64, and metadata
+ * "neuron.*" with every field of p (numbers that round-trip exactly) plus any
+ * extra entries (GA settings). Loading checks shapes, finiteness and the
+ * settings (th_neuron_params_validate) and names the file and the field at
+ * fault; *net_out is allocated; extra_out may be NULL. */
+int th_neuron_save(const char *path, const th_neuron_net *net, const th_neuron_params *p,
+                   const th_meta *extra);
+int th_neuron_load(const char *path, th_neuron_net **net_out, th_neuron_params *p,
+                   th_meta *extra_out);
+
+/* A line chart of n_curves curves ys (n_curves, n_points) against x
+ * (n_points, ascending), without text: white background, black axes with
+ * 5 ticks each, a dark grey line at y = 0 when it lies in range, the curves
+ * in steel blue, red, green, orange, purple (in that order); marks
+ * (n_marks, may be NULL) as dashed grey vertical lines. Ranges: x from the
+ * first to the last point, y from the smallest to the largest finite value,
+ * widened by 5%. NULL on failure (too small a canvas, no finite value). */
+th_canvas *th_picture_curves(const double *x, const double *ys, size_t n_curves,
+                             size_t n_points, const double *marks, size_t n_marks,
+                             size_t width, size_t height);
+
 /* end of section neuron */
 
 /* ==================================== thermodynamic linear algebra (linalg) */

@@ -25,6 +25,7 @@ void suite_gen_solve(void);
 void suite_energy(void);
 /* suites of section nn */
 /* suites of section classify */
+void suite_neuron(void);
 /* suites of section neuron */
 /* suites of section linalg */
 void suite_dist(void);
@@ -74,6 +75,7 @@ int main(int argc, char **argv)
     suite_energy();
     /* calls of section nn */
     /* calls of section classify */
+    suite_neuron();
     /* calls of section neuron */
     /* calls of section linalg */
     suite_dist();

@@ -26,6 +26,7 @@ static const tool_command commands[] = {
     {"energy", cmd_energy, "the energy ledger: heat, entropy, and the ratio to digital computing"},
     /* commands of section nn */
     /* commands of section classify */
+    {"neuron", cmd_neuron, "thermodynamic neurons: train a network by genetic algorithm (Nat. Commun.)"},
     /* commands of section neuron */
     /* commands of section linalg */
     {"data", cmd_data, "fetch MNIST or Fashion-MNIST; describe a folder of IDX files"},

@@ -31,6 +31,7 @@ int cmd_sample(int argc, char **argv);
 int cmd_energy(int argc, char **argv);
 /* commands of section nn */
 /* commands of section classify */
+int cmd_neuron(int argc, char **argv);
 /* commands of section neuron */
 /* commands of section linalg */
 
