@@ -88,4 +88,11 @@ static inline void th_dist_share_of(size_t n, int rank, int size, size_t *first,
     *first = r * base + (r < extra ? r : extra);
 }
 
+/* Each rank holds its share (th_dist_share(n_items)) of n_items items of
+ * item_len values in buf, in place; afterwards every rank holds all of them.
+ * Built on the sum (the other ranks contribute zeros, and x + 0 = x
+ * exactly), so the gathered values are bit-identical to the shares. */
+int th_dist_gather_f32(float *buf, size_t n_items, size_t item_len);
+int th_dist_gather_f64(double *buf, size_t n_items, size_t item_len);
+
 #endif

@@ -151,13 +151,13 @@ int th_gen_stats_accumulate(const th_gen_params *p, th_dtype dtype, const float 
     if (!s || !s->G || !s->H || !c.C.v || (stride > 1 && !c.X1.v) || !c.Gb.v || !c.Hb.v || !c.row_q || !batch_images ||
         !batch_classes || !ids) {
         rc = th__fail(TH_ENOMEM, "out of memory for the statistics of %zu units", n);
-        goto done;
     }
 
-    /* This process's share of the paths; the sums are combined below. */
+    /* This process's share of the paths; the sums are combined below. A
+     * failure is carried to the meeting point so no process waits forever. */
     size_t first = 0, mine = 0;
     th_dist_share(n_paths, &first, &mine);
-    for (size_t q0 = 0; q0 < mine; q0 += batch) {
+    for (size_t q0 = 0; rc == TH_OK && q0 < mine; q0 += batch) {
         const size_t B = mine - q0 < batch ? mine - q0 : batch;
         for (size_t k = 0; k < B; k++) {
             ids[k] = (uint64_t)(first + q0 + k);
@@ -167,13 +167,12 @@ int th_gen_stats_accumulate(const th_gen_params *p, th_dtype dtype, const float 
         }
         rc = th__gen_noising_paths(p, batch_images, classes ? batch_classes : NULL, ids, B,
                                    dtype, on_block, &c);
-        if (rc != TH_OK) goto done;
+        if (rc != TH_OK) break;
         s->paths += B;
-        if (progress && progress(q0 + B, mine, progress_ctx)) {
+        if (progress && progress(q0 + B, mine, progress_ctx))
             rc = th__fail(TH_ECANCELED, "stopped after %zu of %zu paths", q0 + B, mine);
-            goto done;
-        }
     }
+    if ((rc = th_dist_any_error(rc)) != TH_OK) goto done;
     /* The blocks filled the upper triangle of G's (n, n) part (rank-k
      * updates); mirror it. */
     for (size_t i = 0; i < n; i++)
@@ -182,10 +181,12 @@ int th_gen_stats_accumulate(const th_gen_params *p, th_dtype dtype, const float 
     s->G[n * na + n] = (double)s->rows;
 
     if (th_dist_size() > 1) {
+        /* In rank order, so every process holds the same statistics to the
+         * bit and solves to the same model. */
         double tail[3] = {s->q, (double)s->paths, (double)s->rows};
-        if ((rc = th_dist_sum_f64(s->G, na * na)) != TH_OK ||
-            (rc = th_dist_sum_f64(s->H, n * na)) != TH_OK ||
-            (rc = th_dist_sum_f64(tail, 3)) != TH_OK)
+        if ((rc = th_dist_sum_f64_ordered(s->G, na * na)) != TH_OK ||
+            (rc = th_dist_sum_f64_ordered(s->H, n * na)) != TH_OK ||
+            (rc = th_dist_sum_f64_ordered(tail, 3)) != TH_OK)
             goto done;
         s->q = tail[0];
         s->paths = (size_t)llround(tail[1]);

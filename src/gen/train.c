@@ -40,7 +40,8 @@ static int descend(th_model *m, const th_model *grad, double lr, const th_gen_pa
     return 1;
 }
 
-/* Sums the batch's gradient (and loss) over the processes, in double. */
+/* Sums the batch's gradient (and loss) over the processes, in double, in
+ * rank order, so that every process takes the same step to the bit. */
 static int sum_over_processes(th_model *grad, double *loss, double *buf)
 {
     const size_t n = grad->n;
@@ -48,7 +49,7 @@ static int sum_over_processes(th_model *grad, double *loss, double *buf)
     for (size_t i = 0; i < n * n; i++) buf[i] = th_get(grad->J, grad->dtype, i);
     for (size_t i = 0; i < n; i++) buf[n * n + i] = th_get(grad->b, grad->dtype, i);
     buf[n * n + n] = *loss;
-    int rc = th_dist_sum_f64(buf, n * n + n + 1);
+    int rc = th_dist_sum_f64_ordered(buf, n * n + n + 1);
     if (rc != TH_OK) return rc;
     for (size_t i = 0; i < n * n; i++) th_set(grad->J, grad->dtype, i, buf[i]);
     for (size_t i = 0; i < n; i++) th_set(grad->b, grad->dtype, i, buf[n * n + i]);
@@ -101,6 +102,7 @@ int th_gen_train(th_model *m, const th_gen_params *p, const float *images,
         if (B)
             rc = th_gen_path_loss(m, p, batch_images, classes ? batch_classes : NULL, ids, B,
                                   TH_KERNEL_FAST, &loss[u], grad);
+        rc = th_dist_any_error(rc); /* no process waits for one that failed */
         if (rc == TH_OK) rc = sum_over_processes(grad, &loss[u], buf);
         if (rc != TH_OK) goto done;
         loss[u] /= (double)opts->batch;

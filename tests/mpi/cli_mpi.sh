@@ -55,8 +55,56 @@ check_simulate_two_ranks() {
     ok "mpirun -np 2 thermo simulate (OpenMP threads inside MPI ranks)"
 }
 
+# Training under mpirun: the batch's paths are shared, rank 0 alone writes and
+# prints; a run resumed (under mpirun) from its last checkpoint ends with the
+# same model to the bit as the uninterrupted one.
+check_train_two_ranks() {
+    run_np 2 train --preset tiny --batch 3 --out "$TMP/gd" --quiet
+    if [ $status -ne 0 ]; then fail "mpirun -np 2 train" "exit status $status"; return; fi
+    if [ "$(grep -c '^training ' "$TMP/out")" -ne 1 ]; then
+        fail "mpirun -np 2 train" "expected one report (rank 0's), got $(grep -c '^training ' "$TMP/out")"; return
+    fi
+    if ! no_nan || [ ! -s "$TMP/gd/model.safetensors" ] || [ ! -s "$TMP/gd/checkpoint.safetensors" ]; then
+        fail "mpirun -np 2 train" "nan, or no model or checkpoint"; return
+    fi
+    cp "$TMP/gd/model.safetensors" "$TMP/uninterrupted.safetensors"
+    run_np 2 train --preset tiny --batch 3 --out "$TMP/gd" --resume --quiet
+    if [ $status -ne 0 ]; then fail "mpirun -np 2 train --resume" "exit status $status"; return; fi
+    if ! cmp -s "$TMP/gd/model.safetensors" "$TMP/uninterrupted.safetensors"; then
+        fail "mpirun -np 2 train --resume" "the resumed model differs from the uninterrupted one"; return
+    fi
+    ok "mpirun -np 2 train: one report, checkpoint, resume bit-identical"
+}
+
+# Sampling under mpirun: each rank its share, gathered; the samples file is
+# identical to one process's (sample k has its own noise whichever rank runs it).
+check_sample_two_ranks() {
+    local model=$TMP/gd/model.safetensors
+    run sample --model "$model" --n 9 --out "$TMP/one.png" --save "$TMP/one.safetensors" --quiet
+    if [ $status -ne 0 ]; then fail "sample (one process)" "exit status $status"; return; fi
+    run_np 2 sample --model "$model" --n 9 --out "$TMP/two.png" --save "$TMP/two.safetensors" --quiet
+    if [ $status -ne 0 ]; then fail "mpirun -np 2 sample" "exit status $status"; return; fi
+    if ! cmp -s "$TMP/one.safetensors" "$TMP/two.safetensors"; then
+        fail "mpirun -np 2 sample" "the samples differ from one process's"; return
+    fi
+    ok "mpirun -np 2 sample: samples identical to one process's"
+}
+
+# The exact solver under mpirun: statistics shared, the same solve on every rank.
+check_exact_two_ranks() {
+    run_np 2 train --preset tiny --classes --solver exact --out "$TMP/ex" --quiet
+    if [ $status -ne 0 ]; then fail "mpirun -np 2 train --solver exact" "exit status $status"; return; fi
+    if grep -q 'NOT converged' "$TMP/out" || ! no_nan; then
+        fail "mpirun -np 2 train --solver exact" "not converged, or nan"; return
+    fi
+    ok "mpirun -np 2 train --solver exact --classes"
+}
+
 check_version_alone
 check_version_two_ranks
+check_train_two_ranks
+check_sample_two_ranks
+check_exact_two_ranks
 check_usage_error_two_ranks
 check_simulate_two_ranks
 cli_summary

@@ -14,6 +14,8 @@
 #include "thermo.h"
 
 #include <float.h>
+#include <math.h>
+#include <string.h>
 #include <mpi.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -336,6 +338,155 @@ static void test_dist_mpi_any_error(void)
     CHECK_EQ_INT(th_dist_any_error(TH_OK), TH_OK);
 }
 
+/* ------------------------------------------- the generator under MPI */
+
+/* The small conditional generator of the solver tests: 5 visible, 3 hidden,
+ * 2 label units, 40 steps in blocks of 9, float64. */
+static th_gen_params mpi_gen_params(void)
+{
+    th_gen_params p = th_gen_params_default();
+    p.n_visible = 5;
+    p.n_hidden = 3;
+    p.n_classes = 2;
+    p.t_f = 0.04;
+    p.block_steps = 9;
+    p.seed = 5;
+    return p;
+}
+
+static float *mpi_images(size_t count, size_t nv)
+{
+    uint64_t seed = 77;
+    float *img = malloc(count * nv * sizeof *img);
+    for (size_t i = 0; i < count * nv; i++) img[i] = (float)test_uniform(&seed, -1.5, 1.5);
+    return img;
+}
+
+static double max_abs_diff(const th_model *a, const th_model *b, double *scale)
+{
+    double worst = 0;
+    *scale = 0;
+    for (size_t i = 0; i < a->n * a->n; i++) {
+        worst = fmax(worst, fabs(th_get(a->J, a->dtype, i) - th_get(b->J, b->dtype, i)));
+        *scale = fmax(*scale, fabs(th_get(b->J, b->dtype, i)));
+    }
+    for (size_t i = 0; i < a->n; i++)
+        worst = fmax(worst, fabs(th_get(a->b, a->dtype, i) - th_get(b->b, b->dtype, i)));
+    return worst;
+}
+
+/* Gradient descent with the batch's paths shared among the ranks against
+ * the same recipe run here by every rank alone, path by path (the gradient
+ * summed over the batch, the step lr / batch times it): equal up to the
+ * order of the sums (float64), and identical to the bit on every rank. */
+static void test_gen_mpi_train_matches_one_process(void)
+{
+    th_gen_params p = mpi_gen_params();
+    const size_t count = 4, B = 5, updates = 3;
+    const double lr = 0.05;
+    float *img = mpi_images(count, p.n_visible);
+    int cls[4] = {0, 1, 1, 0};
+    th_model *m = th_gen_model_alloc(&p, TH_F64), *ref = th_gen_model_alloc(&p, TH_F64);
+    th_model *grad = th_gen_model_alloc(&p, TH_F64);
+    th_gen_train_opts to = th_gen_train_opts_default();
+    to.updates = updates;
+    to.batch = B;
+    to.learning_rate = lr;
+    double loss[3];
+    CHECK_EQ_INT(th_gen_train(m, &p, img, cls, count, &to, 0, loss), TH_OK);
+    CHECK(same_bits_on_all_ranks(m->J.f64, m->n * m->n * sizeof(double)));
+
+    for (size_t u = 0; u < updates; u++) {
+        memset(grad->J.f64, 0, grad->n * grad->n * sizeof(double));
+        memset(grad->b.f64, 0, grad->n * sizeof(double));
+        double l = 0;
+        for (size_t k = 0; k < B; k++) {
+            uint64_t id = u * B + k;
+            double lk = 0; /* th_gen_path_loss sets, not adds */
+            CHECK_EQ_INT(th_gen_path_loss(ref, &p, img + (id % count) * p.n_visible,
+                                          &cls[id % count], &id, 1, TH_KERNEL_REFERENCE, &lk,
+                                          grad),
+                         TH_OK);
+            l += lk;
+        }
+        CHECK_REL(loss[u], l / (double)B, 1e-12);
+        for (size_t i = 0; i < ref->n * ref->n; i++) ref->J.f64[i] -= lr / (double)B * grad->J.f64[i];
+        for (size_t i = 0; i < ref->n; i++) ref->b.f64[i] -= lr / (double)B * grad->b.f64[i];
+    }
+    double scale = 0, worst = max_abs_diff(m, ref, &scale);
+    CHECK(scale > 0);
+    if (worst > 1e-10 * scale)
+        fprintf(stderr, "  rank %d: trained models differ by %g (scale %g)\n", world_rank, worst,
+                scale);
+    CHECK(worst <= 1e-10 * scale);
+    th_model_free(m);
+    th_model_free(ref);
+    th_model_free(grad);
+    free(img);
+}
+
+/* The exact solver with the paths' statistics shared among the ranks: the
+ * combined statistics give the objective that every rank computes alone over
+ * all the paths, and their minimiser zeroes the gradient over all the paths. */
+static void test_gen_mpi_exact_matches_one_process(void)
+{
+    th_gen_params p = mpi_gen_params();
+    const size_t count = 4, paths = 7;
+    float *img = mpi_images(count, p.n_visible);
+    int cls[4] = {1, 0, 0, 1};
+    th_gen_stats *s = NULL;
+    CHECK_EQ_INT(th_gen_stats_accumulate(&p, TH_F64, img, cls, count, paths, 2, 1, NULL, NULL,
+                                         &s),
+                 TH_OK);
+    if (!s) return;
+    CHECK(th_gen_stats_paths(s) == paths);
+    th_model *m = th_gen_model_alloc(&p, TH_F64), *zero = th_gen_model_alloc(&p, TH_F64);
+    uint64_t seed = 3;
+    for (size_t i = 0; i < m->n; i++)
+        for (size_t j = i + 1; j < m->n; j++)
+            if (th_model_groups_couple(m, i, j))
+                th_model_set_coupling(m, i, j, test_uniform(&seed, -0.5, 0.5));
+    double from_stats = 0, direct = 0;
+    CHECK_EQ_INT(th_gen_stats_loss(s, m, &from_stats), TH_OK);
+    for (size_t q = 0; q < paths; q++) {
+        uint64_t id = q;
+        double lq = 0;
+        CHECK_EQ_INT(th_gen_path_loss(m, &p, img + (q % count) * p.n_visible, &cls[q % count],
+                                      &id, 1, TH_KERNEL_REFERENCE, &lq, NULL),
+                     TH_OK);
+        direct += lq;
+    }
+    CHECK_REL(from_stats, direct, 1e-10);
+
+    th_gen_solve_opts o = th_gen_solve_opts_default();
+    o.tolerance = 1e-12;
+    CHECK_EQ_INT(th_gen_stats_solve(s, m, &o, NULL), TH_OK);
+    CHECK(same_bits_on_all_ranks(m->J.f64, m->n * m->n * sizeof(double)));
+    th_model *g_sol = th_gen_model_alloc(&p, TH_F64), *g_zero = th_gen_model_alloc(&p, TH_F64);
+    for (size_t q = 0; q < paths; q++) {
+        uint64_t id = q;
+        double l = 0;
+        const float *x = img + (q % count) * p.n_visible;
+        CHECK_EQ_INT(th_gen_path_loss(m, &p, x, &cls[q % count], &id, 1, TH_KERNEL_REFERENCE, &l,
+                                      g_sol), TH_OK);
+        CHECK_EQ_INT(th_gen_path_loss(zero, &p, x, &cls[q % count], &id, 1, TH_KERNEL_REFERENCE,
+                                      &l, g_zero), TH_OK);
+    }
+    double norm_zero = 0;
+    for (size_t i = 0; i < g_zero->n * g_zero->n; i++)
+        norm_zero = fmax(norm_zero, fabs(g_zero->J.f64[i]));
+    double norm_sol = 0;
+    for (size_t i = 0; i < g_sol->n * g_sol->n; i++) norm_sol = fmax(norm_sol, fabs(g_sol->J.f64[i]));
+    CHECK(norm_zero > 0);
+    CHECK(norm_sol <= 1e-6 * norm_zero);
+    th_model_free(m);
+    th_model_free(zero);
+    th_model_free(g_sol);
+    th_model_free(g_zero);
+    th_gen_stats_free(s);
+    free(img);
+}
+
 int main(int argc, char **argv)
 {
     if (th_dist_init(&argc, &argv) != TH_OK) {
@@ -360,6 +511,8 @@ int main(int argc, char **argv)
     RUN_TEST(test_dist_mpi_max_f64);
     RUN_TEST(test_dist_mpi_bcast);
     RUN_TEST(test_dist_mpi_any_error);
+    RUN_TEST(test_gen_mpi_train_matches_one_process);
+    RUN_TEST(test_gen_mpi_exact_matches_one_process);
     th_dist_finalize();
     if (world_rank == 0) printf("%d passed, %d failed\n", n_passed, n_failed);
     return n_failed ? 1 : 0;

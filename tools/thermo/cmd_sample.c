@@ -11,6 +11,7 @@
  * --first K --n 1 regenerates sample K of a larger run exactly. */
 #include "thermo.h"
 #include "tool.h"
+#include "dist/dist.h"
 
 #include <cblas.h>
 #include <errno.h>
@@ -341,17 +342,29 @@ static int run_sample(const sample_params *p, uint64_t seed)
     tool_progress bar;
     tool_progress_begin(&bar, "samples", p->quiet);
     th_gen_sample_opts so = th_gen_sample_opts_default();
-    so.first = p->first;
-    so.classes = classes;
+    /* Under mpirun each rank generates its share (sample k keeps its noise
+     * stream whichever rank runs it), then all are gathered; rank 0 writes. */
+    size_t share0 = 0, share = 0;
+    th_dist_share(p->n, &share0, &share);
+    so.first = p->first + share0;
+    so.classes = classes ? classes + share0 : NULL;
     so.progress = tool_progress_update;
     so.progress_ctx = &bar;
     sample_result res = {0};
     double t0 = tool_now();
-    rc = th_gen_sample(m, &gp, p->n, &so, pixels, heat);
+    rc = share ? th_gen_sample(m, &gp, share, &so, pixels + share0 * gp.n_visible, heat + share0)
+               : TH_OK;
+    if ((rc = th_dist_any_error(rc)) == TH_OK &&
+        (rc = th_dist_gather_f32(pixels, p->n, gp.n_visible)) == TH_OK)
+        rc = th_dist_gather_f64(heat, p->n, 1);
     res.wall = tool_now() - t0;
     tool_progress_end(&bar);
     if (rc != TH_OK) {
         tool_fail_lib(CMD, rc);
+        goto done;
+    }
+    if (th_dist_rank() != 0) { /* rank 0 draws and writes */
+        exit_code = TOOL_EXIT_OK;
         goto done;
     }
 

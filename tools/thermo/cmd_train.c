@@ -17,6 +17,7 @@
  * in place of gradient descent. */
 #include "thermo.h"
 #include "tool.h"
+#include "dist/dist.h"
 
 #include <cblas.h>
 #include <cjson/cJSON.h>
@@ -320,7 +321,10 @@ static int on_update(size_t u, double loss, const th_model *m, void *ctx)
     (void)loss;
     tool_progress_update(u + 1, st->tp->updates, &st->bar);
     if ((u + 1) % st->tp->checkpoint_every == 0 && u + 1 < st->tp->updates) {
-        if (write_checkpoint(st, m, u + 1) != TH_OK) {
+        /* Rank 0 writes; every rank learns whether it could, so that all
+         * stop together when it could not. */
+        int rc = th_dist_rank() == 0 ? write_checkpoint(st, m, u + 1) : TH_OK;
+        if (th_dist_any_error(rc) != TH_OK) {
             st->failed = 1;
             return 1;
         }
@@ -662,7 +666,7 @@ static int generate(const train_params *tp, const th_gen_params *gp, const train
     const size_t rows = ts->rows, cols = ts->cols;
     size_t snap_steps[N_SNAPS];
     for (size_t j = 0; j < N_SNAPS; j++) snap_steps[j] = j * steps / (N_SNAPS - 1);
-    const size_t traj = N < 10 ? N : 10;
+    size_t traj = N < 10 ? N : 10;
     float *samples = malloc(N * nv * sizeof(float));
     double *heat = malloc(N * sizeof(double));
     float *snaps = malloc(N_SNAPS * 10 * nv * sizeof(float));
@@ -675,17 +679,29 @@ static int generate(const train_params *tp, const th_gen_params *gp, const train
     tool_progress bar;
     tool_progress_begin(&bar, "samples", tp->quiet);
     th_gen_sample_opts so = th_gen_sample_opts_default();
-    so.snap_steps = snap_steps;
-    so.n_snaps = N_SNAPS;
-    so.snap_traj = traj;
-    so.snap_out = snaps;
+    /* Under MPI each process generates its share of the samples (sample k
+     * keeps its own noise stream whoever runs it); rank 0 also records the
+     * snapshots of the first ones, then gathers everything. */
+    size_t first = 0, mine = 0;
+    th_dist_share(N, &first, &mine);
+    if (th_dist_rank() == 0) {
+        so.snap_steps = snap_steps;
+        so.n_snaps = N_SNAPS;
+        if (traj > mine) traj = mine; /* rank 0's share is all it can draw */
+        so.snap_traj = traj;
+        so.snap_out = snaps;
+    }
+    so.first = first;
     so.progress = tool_progress_update;
     so.progress_ctx = &bar;
     double t0 = tool_now();
-    rc = th_gen_sample(m, gp, N, &so, samples, heat);
+    rc = mine ? th_gen_sample(m, gp, mine, &so, samples + first * nv, heat + first) : TH_OK;
+    if ((rc = th_dist_any_error(rc)) == TH_OK && (rc = th_dist_gather_f32(samples, N, nv)) == TH_OK)
+        rc = th_dist_gather_f64(heat, N, 1);
     g->sample_s = tool_now() - t0;
     tool_progress_end(&bar);
     if (rc != TH_OK) goto done;
+    if (th_dist_rank() != 0) goto done; /* only rank 0 writes */
 
     double sum = 0, sum2 = 0;
     for (size_t k = 0; k < N; k++) sum += heat[k];
@@ -777,6 +793,9 @@ static int fail(const char *what)
 
 int cmd_train(int argc, char **argv)
 {
+    /* Under mpirun every rank trains on its share of the paths and samples;
+     * rank 0 alone writes files (its stdout alone is shown: main.c). */
+    const int lead = th_dist_rank() == 0;
     train_params p;
     set_preset(&p, PRESET_PRL2026);
     const tool_opt opts[] = {
@@ -926,14 +945,15 @@ int cmd_train(int argc, char **argv)
     th_meta_setf(&meta, "picture.lo", "%.9g", (double)lo);
     th_meta_setf(&meta, "picture.hi", "%.9g", (double)hi);
     join(path, sizeof path, p.out, "model.safetensors");
-    rc = th_model_save(path, m, &meta);
+    rc = lead ? th_model_save(path, m, &meta) : TH_OK;
+    rc = th_dist_any_error(rc);
     th_meta_clear(&meta);
     if (rc != TH_OK) {
         fail(NULL);
         goto done;
     }
     join(path, sizeof path, p.out, "loss.csv");
-    if (p.solver == SOLVER_GD &&
+    if (lead && p.solver == SOLVER_GD &&
         write_loss_csv(path, loss, p.updates,
                        th_gen_steps(&gp) * (gp.n_visible + gp.n_hidden)) != 0) {
         fprintf(stderr, "thermo " CMD ": %s: cannot write: %s\n", path, strerror(errno));
@@ -941,6 +961,10 @@ int cmd_train(int argc, char **argv)
     }
     if (generate(&p, &gp, &ts, m, lo, hi, &g) != TH_OK) {
         fail(NULL);
+        goto done;
+    }
+    if (!lead) {
+        exit_code = TOOL_EXIT_OK;
         goto done;
     }
     join(path, sizeof path, p.out, "summary.json");

@@ -134,6 +134,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "thermo: %s\n", th_last_error());
         return TOOL_EXIT_FAIL;
     }
+    /* Under mpirun only rank 0 reports; the others' errors still reach
+     * stderr. */
+    if (th_dist_rank() != 0 && !freopen("/dev/null", "w", stdout)) {
+        fprintf(stderr, "thermo: rank %d: cannot silence its output\n", th_dist_rank());
+        th_dist_finalize();
+        return TOOL_EXIT_FAIL;
+    }
     int status = run_command_line(argc, argv);
     th_dist_finalize();
     return status;
