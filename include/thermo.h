@@ -538,7 +538,10 @@ size_t th_gen_stats_rows(const th_gen_stats *s);
 int th_gen_stats_loss(const th_gen_stats *s, const th_model *m, double *loss);
 
 typedef struct th_gen_solve_opts {
-    double ridge;            /* lambda >= 0: minimise loss + lambda |theta|^2 / 2: 0 */
+    /* lambda >= 0: minimise loss + lambda |J|^2 / 2 over the couplings
+     * between moving units; biases and the label couplings (the class
+     * biases) are not penalised, as biases usually are not: 0 */
+    double ridge;
     double tolerance;        /* stop at |residual| <= tolerance |rhs|: 1e-6 */
     size_t max_iterations;   /* 3000 */
     /* Called every iteration with the relative residual; nonzero stops

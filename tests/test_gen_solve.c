@@ -146,7 +146,7 @@ static int design_block(th_ptr states, size_t T, size_t B, size_t first_step, vo
     return TH_OK;
 }
 
-static void check_against_dense(size_t C, size_t stride)
+static void check_against_dense(size_t C, size_t stride, double ridge)
 {
     th_gen_params p = tiny_params(C);
     const size_t count = 2, paths = 3, n = th_gen_units(&p);
@@ -169,7 +169,12 @@ static void check_against_dense(size_t C, size_t stride)
             d.pi[d.n_params] = i;
             d.pj[d.n_params++] = n;
         }
-    d.n_rows = paths * ((th_gen_steps(&p) + stride - 1) / stride) * n_moving;
+    const size_t n_data_rows = paths * ((th_gen_steps(&p) + stride - 1) / stride) * n_moving;
+    /* the ridge as extra rows sqrt(2 a kT lambda) theta_q = 0 on the
+     * penalised couplings (those between moving units) */
+    size_t n_pen = 0;
+    for (size_t q = 0; q < d.n_params; q++) n_pen += ridge > 0 && d.pj[q] < n_moving;
+    d.n_rows = n_data_rows + n_pen;
     d.D = calloc(d.n_rows * d.n_params, sizeof(double));
     d.c = calloc(d.n_rows, sizeof(double));
     for (size_t q = 0; q < paths; q++) {
@@ -179,7 +184,10 @@ static void check_against_dense(size_t C, size_t stride)
                                            &id, 1, TH_F64, design_block, &d),
                      TH_OK);
     }
-    CHECK(d.row == d.n_rows);
+    CHECK(d.row == n_data_rows);
+    for (size_t q = 0; q < d.n_params; q++)
+        if (ridge > 0 && d.pj[q] < n_moving)
+            d.D[q * d.n_rows + d.row++] = sqrt(2 * p.mu * p.dt * p.kT * ridge);
     /* minimise |D theta + c|: solve D theta = -c in the least-squares sense */
     double *rhs = malloc(d.n_rows * sizeof(double));
     for (size_t r = 0; r < d.n_rows; r++) rhs[r] = -d.c[r];
@@ -189,9 +197,10 @@ static void check_against_dense(size_t C, size_t stride)
                  0);
 
     th_gen_stats *s = accumulate(&p, TH_F64, img, C ? cls : NULL, count, paths, 2, stride);
-    CHECK(th_gen_stats_rows(s) * n_moving == d.n_rows);
+    CHECK(th_gen_stats_rows(s) * n_moving == n_data_rows);
     th_gen_solve_opts o = th_gen_solve_opts_default();
     o.tolerance = 1e-13;
+    o.ridge = ridge;
     th_gen_solve_result res;
     CHECK_EQ_INT(th_gen_stats_solve(s, m, &o, &res), TH_OK);
     CHECK(res.converged);
@@ -213,7 +222,7 @@ static void check_against_dense(size_t C, size_t stride)
     for (size_t r = d.n_params; r < d.n_rows; r++) rss += rhs[r] * rhs[r];
     double at_min = NAN;
     CHECK_EQ_INT(th_gen_stats_loss(s, m, &at_min), TH_OK);
-    CHECK_REL(at_min, rss / (4 * p.mu * p.kT * p.dt), 1e-8);
+    if (ridge == 0) CHECK_REL(at_min, rss / (4 * p.mu * p.kT * p.dt), 1e-8);
     /* Visible biases are never trained; nor are hidden ones when the labels
      * are there. */
     for (size_t i = 0; i < n; i++)
@@ -229,10 +238,12 @@ static void check_against_dense(size_t C, size_t stride)
     free(img);
 }
 
-static void test_solve_matches_dense_unconditional(void) { check_against_dense(0, 1); }
+static void test_solve_matches_dense_unconditional(void) { check_against_dense(0, 1, 0.0); }
+/* the ridge penalises the couplings between moving units only */
+static void test_solve_matches_dense_ridge(void) { check_against_dense(2, 1, 0.7); }
 /* stride 3 over blocks of 9 steps from 40: the chosen steps fall at
  * different places in each block */
-static void test_solve_matches_dense_conditional(void) { check_against_dense(2, 3); }
+static void test_solve_matches_dense_conditional(void) { check_against_dense(2, 3, 0.0); }
 
 /* The exact solution's loss is no higher than gradient descent's on the
  * same paths, and the objective's gradient vanishes there. */
@@ -405,6 +416,7 @@ void suite_gen_solve(void)
     RUN_TEST(test_stats_loss_matches_objective);
     RUN_TEST(test_solve_matches_dense_unconditional);
     RUN_TEST(test_solve_matches_dense_conditional);
+    RUN_TEST(test_solve_matches_dense_ridge);
     RUN_TEST(test_solve_beats_gradient_descent);
     RUN_TEST(test_conditional_objective_twins);
     RUN_TEST(test_conditional_sampling_classes);

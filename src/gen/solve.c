@@ -242,11 +242,11 @@ static void apply_A(const struct space *sp, const double *J, const double *b, do
             if (sp->pair[i * n + j]) {
                 if (i < n_moving) v += sp->F[i * na + j];
                 if (j < n_moving) v += sp->F[j * na + i];
-                v = sp->a * v + sp->ridge2kT * J[i * n + j];
+                v = sp->a * v + (i < n_moving && j < n_moving ? sp->ridge2kT : 0.0) * J[i * n + j];
             }
             outJ[i * n + j] = v;
         }
-        outb[i] = sp->bias[i] ? sp->a * sp->F[i * na + n] + sp->ridge2kT * b[i] : 0.0;
+        outb[i] = sp->bias[i] ? sp->a * sp->F[i * na + n] : 0.0;
     }
 }
 
@@ -366,11 +366,11 @@ int th_gen_stats_solve(const th_gen_stats *s, th_model *m, const th_gen_solve_op
             double v = 0;
             if (sp.pair[i * n + j])
                 v = sp.a * ((i < n_moving ? G[j * na + j] : 0) + (j < n_moving ? G[i * na + i] : 0)) +
-                    sp.ridge2kT;
+                    (i < n_moving && j < n_moving ? sp.ridge2kT : 0.0);
             diag[i * n + j] = v;
             if (sp.pair[i * n + j] && !(v > 0)) sp.pair[i * n + j] = 0;
         }
-        diag[nn + i] = sp.bias[i] ? sp.a * G[n * na + n] + sp.ridge2kT : 0;
+        diag[nn + i] = sp.bias[i] ? sp.a * G[n * na + n] : 0;
         if (sp.bias[i] && !(diag[nn + i] > 0)) sp.bias[i] = 0;
     }
 
