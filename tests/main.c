@@ -27,6 +27,8 @@ void suite_energy(void);
 /* suites of section classify */
 void suite_neuron(void);
 /* suites of section neuron */
+void suite_linalg(void);
+void suite_mtx(void);
 /* suites of section linalg */
 void suite_dist(void);
 /* suites of section par */
@@ -77,6 +79,8 @@ int main(int argc, char **argv)
     /* calls of section classify */
     suite_neuron();
     /* calls of section neuron */
+    suite_linalg();
+    suite_mtx();
     /* calls of section linalg */
     suite_dist();
     /* calls of section par */

@@ -28,6 +28,7 @@ static const tool_command commands[] = {
     /* commands of section classify */
     {"neuron", cmd_neuron, "thermodynamic neurons: train a network by genetic algorithm (Nat. Commun.)"},
     /* commands of section neuron */
+    {"linalg", cmd_linalg, "thermodynamic linear algebra on a simulated SPU: sample, solve, inv, logdet, lyap"},
     /* commands of section linalg */
     {"data", cmd_data, "fetch MNIST or Fashion-MNIST; describe a folder of IDX files"},
     {"version", cmd_version, "print the version, the BLAS library and the thread counts"},

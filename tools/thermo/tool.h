@@ -33,6 +33,7 @@ int cmd_energy(int argc, char **argv);
 /* commands of section classify */
 int cmd_neuron(int argc, char **argv);
 /* commands of section neuron */
+int cmd_linalg(int argc, char **argv);
 /* commands of section linalg */
 
 /* ------------------------------------------------------- samples file */
