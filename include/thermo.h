@@ -414,6 +414,10 @@ typedef struct th_gen_params {
      * quadratic, and the hidden units' own biases are not trained (they would
      * duplicate the label couplings). */
     size_t n_classes;
+    /* Conditional generators: 1 also couples the label units to the visible
+     * units (a learned per-class bias on every pixel, beyond the paper's
+     * hidden-only biases); 0: hidden only. */
+    size_t label_visible;
 } th_gen_params;
 
 /* The prl2026 preset above. */

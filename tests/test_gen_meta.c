@@ -31,6 +31,7 @@ static th_gen_params awkward_params(void)
     p.seed = UINT64_MAX;
     p.block_steps = SIZE_MAX;
     p.n_classes = 7;
+    p.label_visible = 1;
     return p;
 }
 
@@ -53,6 +54,7 @@ static void check_same_params(const th_gen_params *a, const th_gen_params *b)
     SAME_BITS(*a, *b, seed);
     SAME_BITS(*a, *b, block_steps);
     SAME_BITS(*a, *b, n_classes);
+    SAME_BITS(*a, *b, label_visible);
 }
 
 static void test_gen_meta_round_trip(void)
@@ -60,7 +62,7 @@ static void test_gen_meta_round_trip(void)
     th_gen_params p = awkward_params();
     th_meta meta = {0};
     CHECK_EQ_INT(th_gen_params_to_meta(&p, &meta), TH_OK);
-    CHECK_EQ_INT(meta.count, 14);
+    CHECK_EQ_INT(meta.count, 15);
     /* The written form itself: 17 digits, integers whole, the drive named. */
     CHECK_STR_CONTAINS(th_meta_get(&meta, "gen.kT"), "0.10000000000000001");
     CHECK_STR_CONTAINS(th_meta_get(&meta, "gen.seed"), "18446744073709551615");
@@ -78,7 +80,7 @@ static void test_gen_meta_round_trip(void)
     p.hidden_drive = TH_HIDDEN_COPY;
     p.seed = 0;
     CHECK_EQ_INT(th_gen_params_to_meta(&p, &meta), TH_OK);
-    CHECK_EQ_INT(meta.count, 14);
+    CHECK_EQ_INT(meta.count, 15);
     CHECK_STR_CONTAINS(th_meta_get(&meta, "gen.hidden_drive"), "copy");
     CHECK_EQ_INT(th_gen_params_from_meta(&meta, &q), TH_OK);
     check_same_params(&p, &q);
@@ -138,7 +140,7 @@ static void test_gen_meta_missing_key(void)
     th_meta meta = {0};
     for (size_t k = 0; k < sizeof all_keys / sizeof all_keys[0]; k++) {
         meta_variant(&meta, all_keys[k], NULL, NULL);
-        CHECK_EQ_INT(meta.count, 13);
+        CHECK_EQ_INT(meta.count, 14);
         th_gen_params q;
         memset(&q, 0xa5, sizeof q);
         CHECK_EQ_INT(th_gen_params_from_meta(&meta, &q), TH_EFORMAT);
@@ -146,14 +148,19 @@ static void test_gen_meta_missing_key(void)
         CHECK_STR_CONTAINS(th_last_error(), "missing");
         CHECK(untouched(&q));
     }
-    /* gen.n_classes came later: a file without it is an unconditional
-     * generator's. */
+    /* gen.n_classes and gen.label_visible came later: a file without them is
+     * an unconditional generator's. */
     meta_variant(&meta, "gen.n_classes", NULL, NULL);
-    CHECK_EQ_INT(meta.count, 13);
+    th_meta older = {0};
+    for (size_t i = 0; i < meta.count; i++)
+        if (strcmp(meta.keys[i], "gen.label_visible") != 0)
+            th_meta_set(&older, meta.keys[i], meta.values[i]);
+    CHECK_EQ_INT(older.count, 13);
     th_gen_params old;
     memset(&old, 0xa5, sizeof old);
-    CHECK_EQ_INT(th_gen_params_from_meta(&meta, &old), TH_OK);
-    CHECK(old.n_classes == 0);
+    CHECK_EQ_INT(th_gen_params_from_meta(&older, &old), TH_OK);
+    CHECK(old.n_classes == 0 && old.label_visible == 0);
+    th_meta_clear(&older);
     th_meta empty = {0};
     th_gen_params q;
     CHECK_EQ_INT(th_gen_params_from_meta(&empty, &q), TH_EFORMAT);

@@ -146,9 +146,10 @@ static int design_block(th_ptr states, size_t T, size_t B, size_t first_step, vo
     return TH_OK;
 }
 
-static void check_against_dense(size_t C, size_t stride, double ridge)
+static void check_against_dense(size_t C, size_t stride, double ridge, size_t label_visible)
 {
     th_gen_params p = tiny_params(C);
+    p.label_visible = label_visible;
     const size_t count = 2, paths = 3, n = th_gen_units(&p);
     const size_t n_moving = p.n_visible + p.n_hidden;
     float *img = standard_images(count, p.n_visible, 8);
@@ -238,12 +239,14 @@ static void check_against_dense(size_t C, size_t stride, double ridge)
     free(img);
 }
 
-static void test_solve_matches_dense_unconditional(void) { check_against_dense(0, 1, 0.0); }
+static void test_solve_matches_dense_unconditional(void) { check_against_dense(0, 1, 0.0, 0); }
 /* the ridge penalises the couplings between moving units only */
-static void test_solve_matches_dense_ridge(void) { check_against_dense(2, 1, 0.7); }
+static void test_solve_matches_dense_ridge(void) { check_against_dense(2, 1, 0.7, 0); }
 /* stride 3 over blocks of 9 steps from 40: the chosen steps fall at
  * different places in each block */
-static void test_solve_matches_dense_conditional(void) { check_against_dense(2, 3, 0.0); }
+static void test_solve_matches_dense_conditional(void) { check_against_dense(2, 3, 0.0, 0); }
+/* labels coupled to the pixels as well */
+static void test_solve_matches_dense_label_visible(void) { check_against_dense(2, 2, 0.3, 1); }
 
 /* The exact solution's loss is no higher than gradient descent's on the
  * same paths, and the objective's gradient vanishes there. */
@@ -417,6 +420,7 @@ void suite_gen_solve(void)
     RUN_TEST(test_solve_matches_dense_unconditional);
     RUN_TEST(test_solve_matches_dense_conditional);
     RUN_TEST(test_solve_matches_dense_ridge);
+    RUN_TEST(test_solve_matches_dense_label_visible);
     RUN_TEST(test_solve_beats_gradient_descent);
     RUN_TEST(test_conditional_objective_twins);
     RUN_TEST(test_conditional_sampling_classes);

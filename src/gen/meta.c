@@ -45,6 +45,7 @@ static const field fields[] = {
     FIELD(seed, FIELD_U64),
     FIELD(block_steps, FIELD_SIZE),
     FIELD_OPTIONAL(n_classes, FIELD_SIZE),
+    FIELD_OPTIONAL(label_visible, FIELD_SIZE),
 };
 
 #define N_FIELDS (sizeof fields / sizeof fields[0])

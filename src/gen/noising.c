@@ -64,6 +64,10 @@ int th_gen_params_validate(const th_gen_params *p)
         return th__fail(TH_EINVAL, "hidden_drive = %d: expected copy or projection",
                         (int)p->hidden_drive);
     if (p->block_steps == 0) return th__fail(TH_EINVAL, "block_steps = 0: expected at least 1");
+    if (p->label_visible > 1)
+        return th__fail(TH_EINVAL, "label_visible = %zu: expected 0 or 1", p->label_visible);
+    if (p->label_visible && !p->n_classes)
+        return th__fail(TH_EINVAL, "label_visible = 1 needs a conditional generator (n_classes > 0)");
     if (p->n_classes > 1000)
         return th__fail(TH_EINVAL, "n_classes = %zu: at most 1000 supported", p->n_classes);
     if (p->n_visible + p->n_hidden + p->n_classes > 65536)
@@ -103,6 +107,7 @@ th_model *th_gen_model_alloc(const th_gen_params *p, th_dtype dtype)
     th_model_couple(m, 0, 1); /* visible-hidden */
     th_model_couple(m, 1, 1); /* hidden-hidden; no visible-visible */
     if (p->n_classes) th_model_couple(m, 2, 1); /* label-hidden: the class biases */
+    if (p->n_classes && p->label_visible) th_model_couple(m, 2, 0); /* per-class pixel biases */
     return m;
 }
 

@@ -76,9 +76,11 @@ int th__gen_check_architecture(const th_model *m, const th_gen_params *p, const 
     if (m->couples[0][0])
         return th__fail(TH_EINVAL, "%s couples visible units to each other: the generator has "
                         "no visible-visible couplings", what);
-    if (p->n_classes && (m->couples[2][2] || m->couples[0][2]))
-        return th__fail(TH_EINVAL, "%s couples its label units to themselves or to the "
-                        "visible units: the labels reach the hidden units only", what);
+    if (p->n_classes && (m->couples[2][2] || !m->couples[2][1] ||
+                         m->couples[0][2] != (p->label_visible != 0)))
+        return th__fail(TH_EINVAL, "%s couples its label units otherwise than the settings say "
+                        "(to the hidden units%s)", what,
+                        p->label_visible ? " and the visible units" : " only");
     return TH_OK;
 }
 

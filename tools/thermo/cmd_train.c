@@ -72,6 +72,7 @@ typedef struct train_params {
     size_t pool; /* images are averaged over pool x pool blocks (tiny preset) */
     size_t images;  /* 0: the paper's first 0, 1 and 2; N: the first N training images */
     int classes;    /* class-conditional: the label units and the dataset's labels */
+    int class_visible; /* the labels also bias the pixels */
     int solver;     /* SOLVER_GD or SOLVER_EXACT */
     size_t paths;   /* exact solver: noising paths; 0 = one per image */
     size_t stride;  /* exact solver: every stride-th step of a path enters */
@@ -810,6 +811,8 @@ int cmd_train(int argc, char **argv)
         {"classes", NULL, TOOL_OPT_FLAG, &p.classes, NULL,
          "class-conditional: label units clamped at the class code, coupled to the hidden units",
          NULL},
+        {"class-visible", NULL, TOOL_OPT_FLAG, &p.class_visible, NULL,
+         "with --classes: also couple the labels to the pixels (per-class pixel biases)", NULL},
         {"solver", "gd|exact", TOOL_OPT_CHOICE, &p.solver, solver_names,
          "gradient descent (the paper) or the exact least-squares minimiser", NULL},
         {"paths", "P", TOOL_OPT_SIZE, &p.paths, NULL,
@@ -885,6 +888,7 @@ int cmd_train(int argc, char **argv)
     gp.seed = p.seed;
     gp.hidden_drive = (th_hidden_drive)p.hidden_drive;
     gp.n_classes = ts.n_classes;
+    gp.label_visible = p.class_visible && ts.n_classes;
     double *loss = calloc(p.updates, sizeof(double));
     th_model *m = NULL;
     int exit_code = TOOL_EXIT_FAIL;
