@@ -23,7 +23,9 @@ void suite_gen(void);
 void suite_gen_meta(void);
 void suite_gen_solve(void);
 void suite_energy(void);
+void suite_nn(void);
 /* suites of section nn */
+void suite_classify(void);
 /* suites of section classify */
 void suite_neuron(void);
 /* suites of section neuron */
@@ -75,7 +77,9 @@ int main(int argc, char **argv)
     suite_gen_meta();
     suite_gen_solve();
     suite_energy();
+    suite_nn();
     /* calls of section nn */
+    suite_classify();
     /* calls of section classify */
     suite_neuron();
     /* calls of section neuron */

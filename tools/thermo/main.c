@@ -24,7 +24,10 @@ static const tool_command commands[] = {
     {"train", cmd_train, "train a generative thermodynamic computer; sample; measure its heat"},
     {"sample", cmd_sample, "generate images from a trained computer; measure their heat"},
     {"energy", cmd_energy, "the energy ledger: heat, entropy, and the ratio to digital computing"},
+    {"classifier", cmd_classifier, "train or evaluate a digital network: the judge or the PNAS teacher"},
+    {"eval", cmd_eval, "judge generated images: conditional accuracy, Frechet distance, memorisation"},
     /* commands of section nn */
+    {"classify", cmd_classify, "the PNAS 2026 thermodynamic MNIST classifier: train, eval"},
     /* commands of section classify */
     {"neuron", cmd_neuron, "thermodynamic neurons: train a network by genetic algorithm (Nat. Commun.)"},
     /* commands of section neuron */

@@ -29,7 +29,10 @@ int cmd_data(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_energy(int argc, char **argv);
+int cmd_classifier(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 /* commands of section nn */
+int cmd_classify(int argc, char **argv);
 /* commands of section classify */
 int cmd_neuron(int argc, char **argv);
 /* commands of section neuron */

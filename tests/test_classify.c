@@ -1,0 +1,528 @@
+/* test_classify.c - the PNAS 2026 student (science.md section 3): the
+ * gradient of its Onsager-Machlup objective against float64 central
+ * differences, the fast objective against its plain-loop twin and against
+ * closed forms built from the noise itself, the idealised trajectories
+ * against their definition and their stationary moments against quadrature
+ * of the Boltzmann law, the teacher's targets against a hand-written forward
+ * pass, training that lowers the objective and does not depend on the
+ * number of threads, classification with the inputs folded into a drive
+ * against the full model with its inputs clamped, a separable toy problem
+ * end to end, metadata, and rejected inputs.
+ *
+ * Test inputs come from the harness's splitmix64, independent of the
+ * Philox streams under test. */
+#include "harness.h"
+#include "thermo.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* 6 inputs, 3 hidden, 2 outputs, 20 steps: the FD-sized student. */
+static th_student_params tiny_params(void)
+{
+    th_student_params p = th_student_params_default();
+    p.n_input = 6;
+    p.n_hidden = 3;
+    p.n_output = 2;
+    p.t_f = 0.02;
+    p.seed = 5;
+    return p;
+}
+
+static void random_fill(float *v, size_t n, double lo, double hi, uint64_t *st)
+{
+    for (size_t i = 0; i < n; i++) v[i] = (float)test_uniform(st, lo, hi);
+}
+
+/* Every allowed coupling and every free bias uniform in [-scale, scale). */
+static void randomize(th_model *m, const th_student_params *p, double scale, uint64_t seed)
+{
+    for (size_t i = p->n_input; i < m->n; i++)
+        th_set(m->b, m->dtype, i, test_uniform(&seed, -scale, scale));
+    for (size_t i = 0; i < m->n; i++)
+        for (size_t j = i + 1; j < m->n; j++)
+            if (th_model_groups_couple(m, i, j))
+                th_model_set_coupling(m, i, j, test_uniform(&seed, -scale, scale));
+}
+
+static double loss_of(const th_model *m, const th_student_params *p, const float *img,
+                      const float *tgt, const uint64_t *ids, size_t B, th_kernel k,
+                      th_model *grad)
+{
+    double loss = NAN;
+    int rc = th_student_path_loss(m, p, img, tgt, ids, B, k, &loss, grad);
+    if (rc != TH_OK) fprintf(stderr, "  path_loss: %s\n", th_last_error());
+    CHECK_EQ_INT(rc, TH_OK);
+    return loss;
+}
+
+/* The objective is an exact quadratic in theta, so a central difference is
+ * exact but for rounding: every trainable parameter, float64. */
+static void test_student_gradient_fd(void)
+{
+    th_student_params p = tiny_params();
+    uint64_t st = 101;
+    const size_t B = 3, nf = p.n_hidden + p.n_output;
+    float img[3 * 6], tgt[3 * 5];
+    random_fill(img, sizeof img / sizeof img[0], -1.5, 1.5, &st);
+    random_fill(tgt, sizeof tgt / sizeof tgt[0], -1, 1, &st);
+    const uint64_t ids[3] = {0, 7, 12};
+    th_model *m = th_student_model_alloc(&p, TH_F64);
+    th_model *g = th_student_model_alloc(&p, TH_F64);
+    randomize(m, &p, 0.5, 202);
+    loss_of(m, &p, img, tgt, ids, B, TH_KERNEL_FAST, g);
+    const double h = 1e-3;
+    size_t checked = 0;
+    double worst = 0;
+    for (size_t i = p.n_input; i < m->n; i++) {
+        /* bias */
+        const double b0 = th_get(m->b, TH_F64, i);
+        th_set(m->b, TH_F64, i, b0 + h);
+        double up = loss_of(m, &p, img, tgt, ids, B, TH_KERNEL_FAST, NULL);
+        th_set(m->b, TH_F64, i, b0 - h);
+        double dn = loss_of(m, &p, img, tgt, ids, B, TH_KERNEL_FAST, NULL);
+        th_set(m->b, TH_F64, i, b0);
+        double fd = (up - dn) / (2 * h), an = th_get(g->b, TH_F64, i);
+        CHECK_CLOSE(an, fd, 1e-6 * (1 + fabs(fd)));
+        worst = fmax(worst, fabs(an - fd));
+        checked++;
+        /* couplings of unit i with every unit before it (each pair once) */
+        for (size_t j = 0; j < i; j++) {
+            if (!th_model_groups_couple(m, i, j)) continue;
+            const double J0 = th_model_get_coupling(m, i, j);
+            th_model_set_coupling(m, i, j, J0 + h);
+            up = loss_of(m, &p, img, tgt, ids, B, TH_KERNEL_FAST, NULL);
+            th_model_set_coupling(m, i, j, J0 - h);
+            dn = loss_of(m, &p, img, tgt, ids, B, TH_KERNEL_FAST, NULL);
+            th_model_set_coupling(m, i, j, J0);
+            fd = (up - dn) / (2 * h);
+            an = th_get(g->J, TH_F64, i * m->n + j);
+            CHECK_CLOSE(an, fd, 1e-6 * (1 + fabs(fd)));
+            CHECK_CLOSE(th_get(g->J, TH_F64, j * m->n + i), an, 0);
+            worst = fmax(worst, fabs(an - fd));
+            checked++;
+        }
+    }
+    /* 5 biases, 6*5 input couplings, 5*4/2 free pairs */
+    CHECK_EQ_INT(checked, nf + p.n_input * nf + nf * (nf - 1) / 2);
+    /* the input-input block is not trainable and gets no gradient */
+    CHECK_CLOSE(th_get(g->J, TH_F64, 0 * m->n + 1), 0, 0);
+    CHECK(worst < 1e-6);
+    th_model_free(m);
+    th_model_free(g);
+}
+
+/* Fast (matrix products over paths x steps, chunks of 32 paths) against the
+ * plain-loop twin; 40 paths so that two chunks of different sizes run. */
+static void test_student_fast_matches_reference(void)
+{
+    th_student_params p = tiny_params();
+    p.n_input = 9;
+    p.n_hidden = 4;
+    p.n_output = 3;
+    p.t_f = 0.013;
+    uint64_t st = 7;
+    const size_t B = 40, nf = 7;
+    float *img = malloc(B * p.n_input * sizeof *img), *tgt = malloc(B * nf * sizeof *tgt);
+    uint64_t ids[40];
+    random_fill(img, B * p.n_input, -2, 2, &st);
+    random_fill(tgt, B * nf, -1, 1, &st);
+    for (size_t k = 0; k < B; k++) ids[k] = 3 * k + 1;
+    for (int d = 0; d < 2; d++) {
+        th_dtype dt = d ? TH_F64 : TH_F32;
+        th_model *m = th_student_model_alloc(&p, dt);
+        randomize(m, &p, 0.4, 99);
+        th_model *gf = th_student_model_alloc(&p, dt), *gr = th_student_model_alloc(&p, dt);
+        double lf = loss_of(m, &p, img, tgt, ids, B, TH_KERNEL_FAST, gf);
+        double lr = loss_of(m, &p, img, tgt, ids, B, TH_KERNEL_REFERENCE, gr);
+        const double tol = d ? 1e-11 : 1e-5;
+        CHECK_REL(lf, lr, tol);
+        double gmax = 0, diff = 0;
+        for (size_t i = 0; i < m->n * m->n; i++) {
+            gmax = fmax(gmax, fabs(th_get(gr->J, dt, i)));
+            diff = fmax(diff, fabs(th_get(gf->J, dt, i) - th_get(gr->J, dt, i)));
+        }
+        for (size_t i = 0; i < m->n; i++)
+            diff = fmax(diff, fabs(th_get(gf->b, dt, i) - th_get(gr->b, dt, i)));
+        CHECK(gmax > 0);
+        CHECK_CLOSE(diff, 0, tol * gmax);
+        th_model_free(m);
+        th_model_free(gf);
+        th_model_free(gr);
+    }
+    free(img);
+    free(tgt);
+}
+
+/* The noise xi of path `id`, step s, free unit i, drawn the documented way. */
+static void path_noise(const th_student_params *p, uint64_t id, size_t K, double *xi)
+{
+    const size_t nf = p->n_hidden + p->n_output;
+    const uint64_t bps = (nf + 3) / 4;
+    for (size_t s = 0; s < K; s++)
+        th_normal_fill_f64(p->seed, TH_STUDENT_PATH_STREAM + id, s * bps, xi + s * nf, nf);
+}
+
+/* The idealised path against a loop written from its definition; then the
+ * objective in two closed forms built from the same noise: at theta = 0,
+ * D = mu dt g a + sigma xi; and with the biases b = -g a (one image, no
+ * couplings) the student's force is the ideal one, so D = sigma xi and the
+ * objective is sum xi^2 / 2 exactly. */
+static void test_student_paths_and_closed_forms(void)
+{
+    th_student_params p = tiny_params();
+    p.t_f = 0.05;
+    p.kT = 0.7;
+    p.mu = 1.3;
+    const size_t K = 50, nf = 5;
+    float img[6] = {0.5f, -1, 2, 0, 0.25f, -0.75f};
+    float tgt[5] = {0.9f, -0.3f, 0.1f, 1, -1};
+    const uint64_t id = 42;
+    double *path = malloc((K + 1) * nf * sizeof *path), *xi = malloc(K * nf * sizeof *xi);
+    CHECK_EQ_INT(th_student_ideal_paths(&p, tgt, &id, 1, path), TH_OK);
+    path_noise(&p, id, K, xi);
+    const double g = th_student_gain(&p), mudt = p.mu * p.dt;
+    const double sigma = sqrt(2 * p.mu * p.kT * p.dt);
+    double x[5] = {0}, err = 0;
+    for (size_t s = 0; s < K; s++)
+        for (size_t i = 0; i < nf; i++) {
+            x[i] += -mudt * (2 * x[i] + 4 * x[i] * x[i] * x[i] - g * (double)tgt[i]) +
+                    sigma * xi[s * nf + i];
+            err = fmax(err, fabs(x[i] - path[(s + 1) * nf + i]));
+        }
+    CHECK_CLOSE(err, 0, 1e-14);
+
+    th_model *m = th_student_model_alloc(&p, TH_F64);
+    double zero_form = 0, exact_form = 0;
+    for (size_t s = 0; s < K; s++)
+        for (size_t i = 0; i < nf; i++) {
+            const double D = mudt * g * (double)tgt[i] + sigma * xi[s * nf + i];
+            zero_form += D * D / (4 * p.mu * p.kT * p.dt);
+            exact_form += 0.5 * xi[s * nf + i] * xi[s * nf + i];
+        }
+    CHECK_REL(loss_of(m, &p, img, tgt, &id, 1, TH_KERNEL_FAST, NULL), zero_form, 1e-12);
+    for (size_t i = 0; i < nf; i++) th_set(m->b, TH_F64, p.n_input + i, -g * (double)tgt[i]);
+    CHECK_REL(loss_of(m, &p, img, tgt, &id, 1, TH_KERNEL_FAST, NULL), exact_form, 1e-11);
+    CHECK_REL(loss_of(m, &p, img, tgt, &id, 1, TH_KERNEL_REFERENCE, NULL), exact_form, 1e-11);
+    th_model_free(m);
+    free(path);
+    free(xi);
+}
+
+/* <x^k> under exp(-(x^2 + x^4 - f x)/kT) by the trapezoid rule on [-6, 6]. */
+static double boltzmann_moment(double f, double kT, int k)
+{
+    double z = 0, s = 0;
+    const int n = 120000;
+    for (int q = 0; q <= n; q++) {
+        const double x = -6 + 12.0 * q / n, w = (q == 0 || q == n) ? 0.5 : 1;
+        const double e = w * exp(-(x * x + x * x * x * x - f * x) / kT);
+        z += e;
+        s += e * pow(x, k);
+    }
+    return s / z;
+}
+
+/* A long idealised path relaxes to the Boltzmann law of its tilted well:
+ * mean and second moment over the second half of 20 paths of t = 20, against
+ * quadrature. Tolerance: 5 standard errors with a correlation time of 0.25
+ * (1/curvature), plus the O(dt) bias of Euler-Maruyama. */
+static void test_student_paths_stationary(void)
+{
+    th_student_params p = tiny_params();
+    p.n_hidden = 4;
+    p.n_output = 2;
+    p.t_f = 20;
+    p.gain = 2;
+    const size_t K = th_student_steps(&p), nf = 6, B = 20;
+    float *tgt = malloc(B * nf * sizeof *tgt);
+    uint64_t ids[20];
+    for (size_t k = 0; k < B; k++) ids[k] = k;
+    for (size_t i = 0; i < B * nf; i++) tgt[i] = 0.5f; /* force f = 1 */
+    double *paths = malloc(B * (K + 1) * nf * sizeof *paths);
+    CHECK_EQ_INT(th_student_ideal_paths(&p, tgt, ids, B, paths), TH_OK);
+    double m1 = 0, m2 = 0;
+    size_t count = 0;
+    for (size_t k = 0; k < B; k++)
+        for (size_t s = K / 2; s <= K; s++)
+            for (size_t i = 0; i < nf; i++) {
+                const double v = paths[(k * (K + 1) + s) * nf + i];
+                m1 += v;
+                m2 += v * v;
+                count++;
+            }
+    m1 /= (double)count;
+    m2 /= (double)count;
+    const double e1 = boltzmann_moment(1, 1, 1), e2 = boltzmann_moment(1, 1, 2);
+    const double n_eff = (double)(B * nf) * (p.t_f / 2) / (2 * 0.25);
+    const double se1 = sqrt((e2 - e1 * e1) / n_eff), se2 = sqrt(boltzmann_moment(1, 1, 4) / n_eff);
+    CHECK_CLOSE(m1, e1, 5 * se1 + 0.01);
+    CHECK_CLOSE(m2, e2, 5 * se2 + 0.01);
+    free(tgt);
+    free(paths);
+}
+
+/* The automatic gain ends a noise-free path at x(t_f) = 1. */
+static void test_student_gain(void)
+{
+    th_student_params p = th_student_params_default();
+    CHECK_CLOSE(th_student_gain(&p), 200, 0); /* the preset */
+    p.gain = 0;
+    const double g = th_student_gain(&p);
+    double x = 0;
+    for (size_t s = 0; s < th_student_steps(&p); s++) x -= p.dt * (2 * x + 4 * x * x * x - g);
+    CHECK_CLOSE(x, 1, 1e-9);
+    p.gain = 3.5;
+    CHECK_CLOSE(th_student_gain(&p), 3.5, 0);
+}
+
+/* Targets against a hand-written forward pass of a random 6-4-3-2 tanh
+ * teacher: hidden unit h <- concatenated activation h mod 7, outputs
+ * 2 softmax - 1. */
+static void test_student_targets(void)
+{
+    const size_t w[4] = {6, 4, 3, 2};
+    th_mlp *net = th_mlp_alloc(3, w, TH_ACT_TANH);
+    uint64_t st = 3;
+    for (int l = 0; l < 3; l++) {
+        random_fill(net->W[l], w[l + 1] * w[l], -1, 1, &st);
+        random_fill(net->b[l], w[l + 1], -0.5, 0.5, &st);
+    }
+    th_student_params p = tiny_params();
+    p.n_hidden = 9; /* 7 teacher activations, so units 7 and 8 wrap around */
+    const size_t B = 4, nf = 11;
+    float X[4 * 6], A[4 * 11];
+    random_fill(X, B * 6, -1, 1, &st);
+    CHECK_EQ_INT(th_student_targets(&p, net, X, B, A), TH_OK);
+    double err = 0;
+    for (size_t k = 0; k < B; k++) {
+        double act[3][4], in[6];
+        for (size_t i = 0; i < 6; i++) in[i] = (double)X[k * 6 + i];
+        const double *prev = in;
+        for (int l = 0; l < 3; l++) {
+            for (size_t o = 0; o < w[l + 1]; o++) {
+                double z = (double)net->b[l][o];
+                for (size_t i = 0; i < w[l]; i++) z += (double)net->W[l][o * w[l] + i] * prev[i];
+                act[l][o] = l < 2 ? tanh(z) : z;
+            }
+            prev = act[l];
+        }
+        const double hid[7] = {act[0][0], act[0][1], act[0][2], act[0][3],
+                               act[1][0], act[1][1], act[1][2]};
+        for (size_t h = 0; h < 9; h++) err = fmax(err, fabs((double)A[k * nf + h] - hid[h % 7]));
+        const double p1 = 1 / (1 + exp(act[2][0] - act[2][1]));
+        err = fmax(err, fabs((double)A[k * nf + 9] - (2 * (1 - p1) - 1)));
+        err = fmax(err, fabs((double)A[k * nf + 10] - (2 * p1 - 1)));
+    }
+    CHECK_CLOSE(err, 0, 1e-5);
+    p.n_output = 3;
+    CHECK_EQ_INT(th_student_targets(&p, net, X, B, A), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "outputs");
+    th_mlp_free(net);
+}
+
+/* A separable toy: class c of 2 has inputs +-u plus noise, targets +-1 on
+ * the outputs and a random tanh projection on the hidden units. */
+static void toy_problem(const th_student_params *p, size_t count, uint64_t seed, float *img,
+                        float *tgt, uint8_t *labels)
+{
+    const size_t n_in = p->n_input, nf = p->n_hidden + p->n_output;
+    for (size_t k = 0; k < count; k++) {
+        const int c = (int)(k % 2);
+        labels[k] = (uint8_t)c;
+        double proj = 0;
+        for (size_t i = 0; i < n_in; i++) {
+            const double u = (i % 2 ? 1.0 : -0.5) * (c ? 1 : -1);
+            img[k * n_in + i] = (float)(u + test_uniform(&seed, -0.5, 0.5));
+            proj += (double)img[k * n_in + i] * (i % 3 ? 0.3 : -0.2);
+        }
+        for (size_t h = 0; h < p->n_hidden; h++)
+            tgt[k * nf + h] = (float)tanh(proj * (h % 2 ? 1 : -1));
+        for (size_t o = 0; o < p->n_output; o++)
+            tgt[k * nf + p->n_hidden + o] = (o == (size_t)c) ? 1.0f : -1.0f;
+    }
+}
+
+/* Training lowers the objective on fresh paths, gives the same parameters
+ * for 1 and 2 threads, and the trained student separates the toy classes
+ * by its own noisy dynamics. */
+static void test_student_train_toy(void)
+{
+    th_student_params p = th_student_params_default();
+    p.n_input = 12;
+    p.n_hidden = 6;
+    p.n_output = 2;
+    p.seed = 9;
+    const size_t count = 200, nf = 8;
+    float *img = malloc(count * p.n_input * sizeof *img), *tgt = malloc(count * nf * sizeof *tgt);
+    uint8_t *labels = malloc(count);
+    toy_problem(&p, count, 77, img, tgt, labels);
+    uint64_t ids[20];
+    for (size_t k = 0; k < 20; k++) ids[k] = 1000000 + k; /* paths no epoch uses */
+    th_model *m = th_student_model_alloc(&p, TH_F32);
+    const double before = loss_of(m, &p, img, tgt, ids, 20, TH_KERNEL_FAST, NULL);
+    th_student_train_opts o = th_student_train_opts_default();
+    o.epochs = 4;
+    o.batch = 20;
+    o.learning_rate = 0.02;
+    double epoch_loss[4];
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    CHECK_EQ_INT(th_student_train(m, &p, img, tgt, count, &o, epoch_loss), TH_OK);
+    th_model *m2 = th_student_model_alloc(&p, TH_F32);
+    omp_set_num_threads(2);
+    CHECK_EQ_INT(th_student_train(m2, &p, img, tgt, count, &o, NULL), TH_OK);
+    omp_set_num_threads(threads);
+    CHECK(memcmp(m->J.v, m2->J.v, m->n * m->n * sizeof(float)) == 0);
+    CHECK(memcmp(m->b.v, m2->b.v, m->n * sizeof(float)) == 0);
+    const double after = loss_of(m, &p, img, tgt, ids, 20, TH_KERNEL_FAST, NULL);
+    CHECK(after < before);
+    CHECK(epoch_loss[3] < epoch_loss[0]);
+
+    /* fresh toy images, classified by 10 trajectories each */
+    const size_t nt = 100;
+    float *ti = malloc(nt * p.n_input * sizeof *ti), *tt = malloc(nt * nf * sizeof *tt);
+    float out[100 * 2], first[100 * 2];
+    double heat[100];
+    uint8_t tl[100];
+    toy_problem(&p, nt, 555, ti, tt, tl);
+    th_student_eval_opts eo = th_student_eval_opts_default();
+    eo.batch_rows = 64; /* several runs, the last one smaller */
+    CHECK_EQ_INT(th_student_classify(m, &p, ti, nt, &eo, out, first, heat), TH_OK);
+    CHECK(th_topk_accuracy(out, nt, 2, tl, 1) >= 0.95);
+    CHECK(th_topk_accuracy(first, nt, 2, tl, 1) >= 0.85);
+    for (size_t k = 0; k < nt; k++) CHECK(isfinite(heat[k]));
+    free(ti);
+    free(tt);
+    free(img);
+    free(tgt);
+    free(labels);
+    th_model_free(m);
+    th_model_free(m2);
+}
+
+/* The drive-folded simulation of th_student_classify against the full
+ * three-group model with its inputs clamped, run by th_langevin_run
+ * directly. The noise streams differ, so both run at kT = 1e-14, where the
+ * noise is negligible: states agree to the noise's size, and the heat (an
+ * energy, kT times the reported value) agrees too. */
+static void test_student_clamped_equivalence(void)
+{
+    th_student_params p = tiny_params();
+    p.kT = 1e-14;
+    p.t_f = 0.2;
+    th_model *m = th_student_model_alloc(&p, TH_F64);
+    randomize(m, &p, 1.5, 4242);
+    const size_t n = m->n, nf = 5;
+    float img[6] = {1, -0.5f, 0.25f, 2, -1.5f, 0.75f};
+    float out[2];
+    double heat;
+    th_student_eval_opts eo = th_student_eval_opts_default();
+    eo.trajectories = 1;
+    CHECK_EQ_INT(th_student_classify(m, &p, img, 1, &eo, out, NULL, &heat), TH_OK);
+
+    th_batch *s = th_batch_alloc(m, 1, 3);
+    unsigned char clamped[11] = {1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0};
+    for (size_t j = 0; j < 6; j++) th_set(s->x, TH_F64, j, (double)img[j]);
+    th_run r = th_run_default();
+    r.n_steps = th_student_steps(&p);
+    r.dt = p.dt;
+    r.clamped = clamped;
+    r.kernel = TH_KERNEL_REFERENCE;
+    CHECK_EQ_INT(th_langevin_run(m, s, &r), TH_OK);
+    for (size_t c = 0; c < 2; c++) CHECK_CLOSE(out[c], th_get(s->x, TH_F64, n - 2 + c), 1e-6);
+    CHECK(fabs(out[0]) + fabs(out[1]) > 0.05); /* the outputs did move */
+    CHECK_REL(heat * p.kT, s->heat[0] * p.kT, 1e-4);
+    CHECK(fabs(heat * p.kT) > 1e-3);
+    (void)nf;
+    th_batch_free(s);
+    th_model_free(m);
+}
+
+static void test_student_meta_roundtrip(void)
+{
+    th_student_params p = th_student_params_default(), q;
+    p.n_hidden = 128;
+    p.t_f = 0.3;
+    p.gain = 0.1 + 0.2; /* not exactly representable in few digits */
+    p.seed = UINT64_C(18446744073709551615);
+    th_meta meta = {0};
+    CHECK_EQ_INT(th_student_params_to_meta(&p, &meta), TH_OK);
+    CHECK_EQ_INT(th_student_params_from_meta(&meta, &q), TH_OK);
+    CHECK(memcmp(&p, &q, sizeof p) == 0);
+    th_meta_set(&meta, "student.dt", "-1");
+    CHECK_EQ_INT(th_student_params_from_meta(&meta, &q), TH_EFORMAT);
+    CHECK_STR_CONTAINS(th_last_error(), "dt");
+    th_meta_set(&meta, "student.dt", "0.001x");
+    CHECK_EQ_INT(th_student_params_from_meta(&meta, &q), TH_EFORMAT);
+    CHECK_STR_CONTAINS(th_last_error(), "student.dt");
+    th_meta_clear(&meta);
+    CHECK_EQ_INT(th_student_params_from_meta(&meta, &q), TH_EFORMAT);
+    CHECK_STR_CONTAINS(th_last_error(), "missing");
+}
+
+static void test_student_rejects(void)
+{
+    th_student_params p = th_student_params_default();
+    p.dt = 0;
+    CHECK_EQ_INT(th_student_params_validate(&p), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "dt");
+    p = th_student_params_default();
+    p.n_output = 1;
+    CHECK_EQ_INT(th_student_params_validate(&p), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "n_output");
+    p = th_student_params_default();
+    p.gain = -1;
+    CHECK_EQ_INT(th_student_params_validate(&p), TH_EINVAL);
+    CHECK(th_student_model_alloc(&p, TH_F32) == NULL);
+
+    th_student_params t = tiny_params();
+    th_model *m = th_student_model_alloc(&t, TH_F32);
+    th_student_params other = t;
+    other.n_hidden = 4;
+    CHECK_EQ_INT(th_student_check_model(m, &other), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "group 1");
+    float img[6] = {0}, tgt[5] = {0}, out[2];
+    uint64_t id = 0;
+    double loss;
+    CHECK_EQ_INT(th_student_path_loss(m, &other, img, tgt, &id, 1, TH_KERNEL_FAST, &loss, NULL),
+                 TH_EINVAL);
+    CHECK_EQ_INT(th_student_path_loss(m, &t, img, tgt, &id, 0, TH_KERNEL_FAST, &loss, NULL),
+                 TH_EINVAL);
+    th_student_eval_opts eo = th_student_eval_opts_default();
+    eo.trajectories = 0;
+    CHECK_EQ_INT(th_student_classify(m, &t, img, 1, &eo, out, NULL, NULL), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "trajectories");
+    th_student_train_opts o = th_student_train_opts_default();
+    o.learning_rate = 0;
+    CHECK_EQ_INT(th_student_train(m, &t, img, tgt, 1, &o, NULL), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "learning rate");
+    /* a diverging run stops with a message rather than NaN */
+    o = th_student_train_opts_default();
+    o.learning_rate = 1e300;
+    o.cosine = 0;
+    o.epochs = 3;
+    o.batch = 1;
+    float tg[5] = {1, 1, 1, 1, 1};
+    float ones[6] = {1, 1, 1, 1, 1, 1};
+    CHECK_EQ_INT(th_student_train(m, &t, ones, tg, 1, &o, NULL), TH_EDIVERGED);
+    CHECK_STR_CONTAINS(th_last_error(), "diverged at update");
+    th_model_free(m);
+}
+
+void suite_classify(void)
+{
+    RUN_TEST(test_student_gradient_fd);
+    RUN_TEST(test_student_fast_matches_reference);
+    RUN_TEST(test_student_paths_and_closed_forms);
+    RUN_TEST(test_student_paths_stationary);
+    RUN_TEST(test_student_gain);
+    RUN_TEST(test_student_targets);
+    RUN_TEST(test_student_train_toy);
+    RUN_TEST(test_student_clamped_equivalence);
+    RUN_TEST(test_student_meta_roundtrip);
+    RUN_TEST(test_student_rejects);
+}

@@ -1,0 +1,481 @@
+/* cmd_classify.c - thermo classify: the thermodynamic MNIST classifier of
+ * Whitelam's PNAS 2026 paper (science.md section 3).
+ *
+ *   thermo classify train --teacher T --out M   trains the student on the
+ *       teacher's idealised trajectories;
+ *   thermo classify eval --model M              classifies the test set by
+ *       its own Langevin trajectories, reports top-1 and top-2 accuracy
+ *       (outputs averaged over --trajectories) and single-trajectory
+ *       accuracy, and the heat per classification against a digital
+ *       forward pass of the teacher. */
+#include "thermo.h"
+#include "tool.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CMD "classify"
+#define ALL_IMAGES ((size_t)-1)
+
+/* Keys of the student file's metadata beyond th_student_params_to_meta. */
+#define META_INPUT_NORM "student.input_norm"
+#define META_TEACHER_WIDTHS "student.teacher_widths"
+
+/* text to path atomically: a temporary file beside it, synced, renamed.
+ * 0, or -1 with errno set. */
+static int write_text_atomic(const char *path, const char *text)
+{
+    char tmp[4200];
+    int len = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    if (len < 0 || (size_t)len >= sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    FILE *f = fopen(tmp, "w");
+    if (!f) return -1;
+    int bad = fputs(text, f) < 0;
+    bad |= fflush(f) != 0;
+    bad |= fsync(fileno(f)) != 0;
+    bad |= fclose(f) != 0;
+    if (!bad && rename(tmp, path) == 0) return 0;
+    int saved = errno;
+    unlink(tmp);
+    errno = saved;
+    return -1;
+}
+
+static int load_split(const char *dir, const char *split, size_t limit, th_dataset **out)
+{
+    int rc = th_dataset_load_dir(dir, split, out);
+    if (rc != TH_OK) return tool_fail_lib(CMD, rc);
+    if (!(*out)->labels) {
+        fprintf(stderr, "thermo " CMD ": %s/%s has no labels: expected a labels file\n", dir,
+                split);
+        th_dataset_free(*out);
+        return TOOL_EXIT_FAIL;
+    }
+    if (limit != ALL_IMAGES && limit < (*out)->count) (*out)->count = limit;
+    return TOOL_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- train */
+
+typedef struct train_params {
+    const char *teacher;
+    const char *out;
+    const char *data;
+    size_t epochs, batch, hidden, limit;
+    double lr, t_f, gain;
+    uint64_t seed;
+    int quiet;
+} train_params;
+
+typedef struct train_state {
+    tool_progress bar;
+} train_state;
+
+static int on_update(size_t update, size_t total, double loss, void *ctx)
+{
+    (void)loss;
+    train_state *st = ctx;
+    return tool_progress_update(update, total, &st->bar);
+}
+
+static int classify_train(int argc, char **argv)
+{
+    th_student_params sp = th_student_params_default();
+    th_student_train_opts to = th_student_train_opts_default();
+    train_params p = {.teacher = NULL, .out = NULL, .data = "data/mnist", .epochs = to.epochs,
+                      .batch = to.batch, .hidden = sp.n_hidden, .limit = ALL_IMAGES,
+                      .lr = to.learning_rate, .t_f = sp.t_f, .gain = sp.gain, .seed = sp.seed};
+    const tool_opt opts[] = {
+        {"teacher", "FILE", TOOL_OPT_STRING, &p.teacher, NULL,
+         "the digital teacher (thermo classifier train --arch teacher)", "required"},
+        {"out", "FILE", TOOL_OPT_STRING, &p.out, NULL, "the trained student (safetensors)",
+         "required"},
+        {"data", "DIR", TOOL_OPT_STRING, &p.data, NULL, "MNIST folder (train-* IDX files)", NULL},
+        {"epochs", "N", TOOL_OPT_COUNT, &p.epochs, NULL, "passes over the training images", NULL},
+        {"batch", "N", TOOL_OPT_COUNT, &p.batch, NULL, "idealised paths per Adam update", NULL},
+        {"lr", "RATE", TOOL_OPT_POSITIVE, &p.lr, NULL,
+         "Adam learning rate (half-cosine decay to 0)", NULL},
+        {"hidden", "N", TOOL_OPT_COUNT, &p.hidden, NULL, "hidden units of the student", NULL},
+        {"tf", "T", TOOL_OPT_POSITIVE, &p.t_f, NULL, "observation time t_f (dt = 1e-3)", NULL},
+        {"gain", "F", TOOL_OPT_NONNEG, &p.gain, NULL,
+         "idealised force per unit activation; 0 = the force that ends a noise-free path "
+         "at x(t_f) = 1", NULL},
+        {"limit", "N", TOOL_OPT_COUNT, &p.limit, NULL, "use only the first N training images",
+         "all"},
+        {"seed", "S", TOOL_OPT_U64, &p.seed, NULL, "noise of the idealised paths, shuffling",
+         NULL},
+        {"quiet", NULL, TOOL_OPT_FLAG, &p.quiet, NULL, "no progress bar", NULL},
+    };
+    const size_t n_opts = sizeof opts / sizeof opts[0];
+    int rc = tool_parse(CMD " train", opts, n_opts, argc, argv);
+    if (rc == TOOL_PARSE_HELP) {
+        printf("usage: thermo classify train --teacher FILE --out FILE [options]\n\n"
+               "Trains the PNAS 2026 thermodynamic classifier (784 clamped inputs, hidden and\n"
+               "10 output units) as a student of a digital teacher: the teacher's activations\n"
+               "define idealised trajectories, whose Onsager-Machlup probability under the\n"
+               "student's dynamics Adam maximises. kT = J2 = J4 = 1, dt = 1e-3.\n\noptions:\n");
+        tool_print_options(opts, n_opts);
+        printf("\nExit status: 0 on success, 1 when the run fails, 2 for a bad command line.\n");
+        return TOOL_EXIT_OK;
+    }
+    if (rc != TOOL_EXIT_OK) return rc;
+    if (!p.teacher) return tool_usage_error(CMD " train", "--teacher FILE is required");
+    if (!p.out) return tool_usage_error(CMD " train", "--out FILE is required");
+    sp.n_hidden = p.hidden;
+    sp.t_f = p.t_f;
+    sp.gain = p.gain;
+    sp.seed = p.seed;
+    to.epochs = p.epochs;
+    to.batch = p.batch;
+    to.learning_rate = p.lr;
+    if (th_student_params_validate(&sp) != TH_OK)
+        return tool_usage_error(CMD " train", "%s", th_last_error());
+    if (tool_folder_writable(CMD " train", p.out) != 0) return TOOL_EXIT_FAIL;
+
+    th_mlp *teacher = NULL;
+    if ((rc = th_mlp_load(p.teacher, &teacher)) != TH_OK) return tool_fail_lib(CMD, rc);
+    if (teacher->input != TH_INPUT_PNAS) {
+        fprintf(stderr, "thermo " CMD ": teacher %s takes standardised inputs: expected a "
+                "network trained on TH_INPUT_PNAS inputs (thermo classifier train --arch "
+                "teacher)\n", p.teacher);
+        th_mlp_free(teacher);
+        return TOOL_EXIT_FAIL;
+    }
+    sp.n_input = teacher->width[0];
+    sp.n_output = teacher->width[teacher->n_layers];
+    th_dataset *d = NULL;
+    if ((rc = load_split(p.data, "train", p.limit, &d)) != TOOL_EXIT_OK) {
+        th_mlp_free(teacher);
+        return rc;
+    }
+    const size_t count = d->count, nf = sp.n_hidden + sp.n_output;
+    float *X = malloc(count * sp.n_input * sizeof *X); /* (count, n_input) */
+    float *A = malloc(count * nf * sizeof *A);         /* (count, n_free) */
+    th_model *m = th_student_model_alloc(&sp, TH_F32);
+    int exit_code = TOOL_EXIT_FAIL;
+    th_meta meta = {0};
+    double *epoch_loss = calloc(p.epochs, sizeof *epoch_loss);
+    if (!X || !A || !m || !epoch_loss) {
+        fprintf(stderr, "thermo " CMD ": out of memory for %zu training images\n", count);
+        goto done;
+    }
+    double t0 = tool_now();
+    if ((rc = th_mlp_prepare(teacher, d, 0, count, X)) != TH_OK ||
+        (rc = th_student_targets(&sp, teacher, X, count, A)) != TH_OK) {
+        tool_fail_lib(CMD, rc);
+        goto done;
+    }
+    printf("teacher   %s: %d weight layers, %zu inputs, %zu outputs; gain %.6g (force per "
+           "unit activation)\n", p.teacher, teacher->n_layers, sp.n_input, sp.n_output,
+           th_student_gain(&sp));
+    printf("student   %zu input + %zu hidden + %zu output units, t_f = %g (%zu steps), "
+           "%zu images x %zu epochs, batch %zu, lr %g\n", sp.n_input, sp.n_hidden,
+           sp.n_output, sp.t_f, th_student_steps(&sp), count, p.epochs, p.batch, p.lr);
+    fflush(stdout);
+    train_state st;
+    tool_progress_begin(&st.bar, "updates", p.quiet);
+    to.on_update = on_update;
+    to.ctx = &st;
+    double t1 = tool_now();
+    rc = th_student_train(m, &sp, X, A, count, &to, epoch_loss);
+    tool_progress_end(&st.bar);
+    const double train_s = tool_now() - t1;
+    if (rc != TH_OK) {
+        tool_fail_lib(CMD, rc);
+        goto done;
+    }
+    for (size_t e = 0; e < p.epochs; e++)
+        printf("epoch %zu  objective per path %.6f\n", e + 1, epoch_loss[e]);
+    char widths[256] = "";
+    for (int l = 0; l <= teacher->n_layers; l++) {
+        size_t used = strlen(widths);
+        snprintf(widths + used, sizeof widths - used, "%s%zu", l ? "," : "", teacher->width[l]);
+    }
+    if (th_student_params_to_meta(&sp, &meta) != TH_OK ||
+        th_meta_setf(&meta, META_INPUT_NORM, "%.17g", teacher->input_norm) != TH_OK ||
+        th_meta_set(&meta, META_TEACHER_WIDTHS, widths) != TH_OK ||
+        th_meta_set(&meta, "student.teacher", p.teacher) != TH_OK ||
+        th_meta_setf(&meta, "student.gain_used", "%.17g", th_student_gain(&sp)) != TH_OK ||
+        th_meta_set(&meta, "student.hidden_map",
+                    "hidden unit h: teacher hidden activation (h mod H) of its hidden layers "
+                    "concatenated") != TH_OK ||
+        th_meta_set(&meta, "student.output_target",
+                    "2 softmax - 1 of the teacher's logits") != TH_OK ||
+        th_meta_setf(&meta, "student.train",
+                     "images %zu, epochs %zu, batch %zu, lr %g (Adam, half-cosine)", count,
+                     p.epochs, p.batch, p.lr) != TH_OK ||
+        th_meta_setf(&meta, "student.final_objective", "%.17g", epoch_loss[p.epochs - 1]) !=
+            TH_OK) {
+        tool_fail_lib(CMD, TH_ENOMEM);
+        goto done;
+    }
+    if ((rc = th_model_save(p.out, m, &meta)) != TH_OK) {
+        tool_fail_lib(CMD, rc);
+        goto done;
+    }
+    printf("saved     %s (training %.1f s, total %.1f s)\n", p.out, train_s, tool_now() - t0);
+    exit_code = TOOL_EXIT_OK;
+done:
+    th_meta_clear(&meta);
+    free(epoch_loss);
+    th_model_free(m);
+    free(X);
+    free(A);
+    th_dataset_free(d);
+    th_mlp_free(teacher);
+    return exit_code;
+}
+
+/* ----------------------------------------------------------------- eval */
+
+typedef struct eval_params {
+    const char *model;
+    const char *data;
+    const char *json;
+    size_t trajectories, limit;
+    uint64_t seed;
+    const char *seed_text;
+    double temperature, mac_energy;
+    int quiet;
+} eval_params;
+
+/* "784,32,32,10" into widths; the count, or 0 when malformed. */
+static size_t parse_widths(const char *text, size_t *w, size_t max)
+{
+    size_t n = 0;
+    const char *q = text;
+    while (*q && n < max) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(q, &end, 10);
+        if (end == q || errno || v == 0) return 0;
+        w[n++] = (size_t)v;
+        if (*end == ',') q = end + 1;
+        else if (*end == '\0') break;
+        else return 0;
+    }
+    return n >= 2 ? n : 0;
+}
+
+static int classify_eval(int argc, char **argv)
+{
+    eval_params p = {.model = NULL, .data = "data/mnist", .json = NULL, .trajectories = 10,
+                     .limit = ALL_IMAGES, .seed_text = NULL, .temperature = 300,
+                     .mac_energy = 1e-12};
+    const tool_opt opts[] = {
+        {"model", "FILE", TOOL_OPT_STRING, &p.model, NULL, "a student (thermo classify train)",
+         "required"},
+        {"trajectories", "M", TOOL_OPT_COUNT, &p.trajectories, NULL,
+         "independent trajectories per image; their outputs are averaged", NULL},
+        {"data", "DIR", TOOL_OPT_STRING, &p.data, NULL, "MNIST folder (t10k-* IDX files)", NULL},
+        {"limit", "N", TOOL_OPT_COUNT, &p.limit, NULL, "classify only the first N test images",
+         "all"},
+        {"seed", "S", TOOL_OPT_STRING, &p.seed_text, NULL, "noise of the trajectories",
+         "the model's"},
+        {"json", "FILE", TOOL_OPT_STRING, &p.json, NULL, "also write the results as JSON",
+         "none"},
+        {"temperature", "K", TOOL_OPT_POSITIVE, &p.temperature, NULL,
+         "bath temperature for joules", NULL},
+        {"mac-energy", "J", TOOL_OPT_POSITIVE, &p.mac_energy, NULL,
+         "digital energy per multiply-accumulate", NULL},
+        {"quiet", NULL, TOOL_OPT_FLAG, &p.quiet, NULL, "no progress bar", NULL},
+    };
+    const size_t n_opts = sizeof opts / sizeof opts[0];
+    int rc = tool_parse(CMD " eval", opts, n_opts, argc, argv);
+    if (rc == TOOL_PARSE_HELP) {
+        printf("usage: thermo classify eval --model FILE [options]\n\n"
+               "Classifies the MNIST test images by the student's own Langevin trajectories\n"
+               "(inputs clamped to the image, outputs read at t_f): top-1 and top-2 accuracy\n"
+               "of the outputs averaged over M trajectories, single-trajectory accuracy, and\n"
+               "the heat per classification (kT = 1 in model units) in joules at a bath\n"
+               "temperature, against a digital forward pass of the teacher.\n\noptions:\n");
+        tool_print_options(opts, n_opts);
+        printf("\nExit status: 0 on success, 1 when the run fails, 2 for a bad command line.\n");
+        return TOOL_EXIT_OK;
+    }
+    if (rc != TOOL_EXIT_OK) return rc;
+    if (!p.model) return tool_usage_error(CMD " eval", "--model FILE is required");
+    if (p.seed_text && tool_to_u64(p.seed_text, &p.seed) != 0)
+        return tool_usage_error(CMD " eval", "--seed '%s': expected a whole number >= 0",
+                                p.seed_text);
+    if (p.json && tool_folder_writable(CMD " eval", p.json) != 0) return TOOL_EXIT_FAIL;
+
+    th_model *m = NULL;
+    th_meta meta = {0};
+    if ((rc = th_model_load(p.model, &m, &meta)) != TH_OK) return tool_fail_lib(CMD, rc);
+    th_student_params sp;
+    double input_norm = 0;
+    size_t tw[TH_MLP_MAX_LAYERS + 1], n_tw = 0;
+    const char *norm_text = th_meta_get(&meta, META_INPUT_NORM);
+    const char *widths_text = th_meta_get(&meta, META_TEACHER_WIDTHS);
+    if ((rc = th_student_params_from_meta(&meta, &sp)) != TH_OK ||
+        (rc = th_student_check_model(m, &sp)) != TH_OK) {
+        fprintf(stderr, "thermo " CMD ": %s: %s\n", p.model, th_last_error());
+        th_model_free(m);
+        th_meta_clear(&meta);
+        return TOOL_EXIT_FAIL;
+    }
+    if (!norm_text || tool_to_double(norm_text, &input_norm) != 0 || !(input_norm > 0) ||
+        !widths_text || !(n_tw = parse_widths(widths_text, tw, TH_MLP_MAX_LAYERS + 1))) {
+        fprintf(stderr, "thermo " CMD ": %s: metadata %s or %s is missing or malformed: "
+                "expected a positive norm and layer widths such as 784,32,32,10\n", p.model,
+                META_INPUT_NORM, META_TEACHER_WIDTHS);
+        th_model_free(m);
+        th_meta_clear(&meta);
+        return TOOL_EXIT_FAIL;
+    }
+    if (p.seed_text) sp.seed = p.seed;
+
+    th_dataset *d = NULL;
+    if ((rc = load_split(p.data, "t10k", p.limit, &d)) != TOOL_EXIT_OK) {
+        th_model_free(m);
+        th_meta_clear(&meta);
+        return rc;
+    }
+    const size_t count = d->count, no = sp.n_output;
+    int exit_code = TOOL_EXIT_FAIL;
+    /* The preprocessing of th_mlp_prepare for TH_INPUT_PNAS with the
+     * teacher's norm, through a network that only carries those settings. */
+    const size_t pw[2] = {sp.n_input, no};
+    th_mlp *prep = th_mlp_alloc(1, pw, TH_ACT_TANH);
+    float *X = malloc(count * sp.n_input * sizeof *X); /* (count, n_input) */
+    float *mean = malloc(count * no * sizeof *mean);   /* (count, n_output) */
+    float *single = malloc(count * no * sizeof *single);
+    double *heat = malloc(count * sizeof *heat);
+    char *text = NULL;
+    if (!prep || !X || !mean || !single || !heat) {
+        fprintf(stderr, "thermo " CMD ": out of memory for %zu test images\n", count);
+        goto done;
+    }
+    prep->input = TH_INPUT_PNAS;
+    prep->input_norm = input_norm;
+    if ((rc = th_mlp_prepare(prep, d, 0, count, X)) != TH_OK) {
+        tool_fail_lib(CMD, rc);
+        goto done;
+    }
+    tool_progress bar;
+    tool_progress_begin(&bar, "images", p.quiet);
+    th_student_eval_opts eo = th_student_eval_opts_default();
+    eo.trajectories = p.trajectories;
+    eo.progress = tool_progress_update;
+    eo.progress_ctx = &bar;
+    const double t0 = tool_now();
+    rc = th_student_classify(m, &sp, X, count, &eo, mean, single, heat);
+    const double wall = tool_now() - t0;
+    tool_progress_end(&bar);
+    if (rc != TH_OK) {
+        tool_fail_lib(CMD, rc);
+        goto done;
+    }
+    const double top1 = th_topk_accuracy(mean, count, no, d->labels, 1);
+    const double top2 = th_topk_accuracy(mean, count, no, d->labels, 2);
+    const double one1 = th_topk_accuracy(single, count, no, d->labels, 1);
+    const double one2 = th_topk_accuracy(single, count, no, d->labels, 2);
+    th_heat_stats hs;
+    if ((rc = th_heat_stats_compute(heat, count, &hs)) != TH_OK) {
+        tool_fail_lib(CMD, rc);
+        goto done;
+    }
+    /* Heat per classification: all M trajectories of one image. */
+    const double M = (double)p.trajectories;
+    const double kT_J = th_energy_kT_joules(p.temperature);
+    const double heat_class_kT = hs.mean * M, heat_class_J = heat_class_kT * kT_J;
+    uint64_t macs = 0;
+    double digital_J = 0, ratio = 0;
+    int ratio_ok = 0;
+    if (th_energy_mlp_macs(tw, n_tw, 1, &macs) == TH_OK) {
+        digital_J = (double)macs * p.mac_energy;
+        ratio_ok = th_energy_ratio(digital_J, heat_class_J, &ratio) == TH_OK;
+    }
+    printf("model        %s: %zu hidden units, t_f = %g (%zu steps), kT = %g\n", p.model,
+           sp.n_hidden, sp.t_f, th_student_steps(&sp), sp.kT);
+    printf("images       %zu test images x %zu trajectories, seed %llu, %.1f s\n", count,
+           p.trajectories, (unsigned long long)sp.seed, wall);
+    printf("accuracy     top-1 %.2f%%  top-2 %.2f%%  (outputs averaged over %zu "
+           "trajectories)\n", 100 * top1, 100 * top2, p.trajectories);
+    printf("single       top-1 %.2f%%  top-2 %.2f%%  (trajectory 0 alone)\n", 100 * one1,
+           100 * one2);
+    printf("heat         %.4g kT per trajectory (sd %.3g, %zu of %zu images with heat < 0), "
+           "%.4g kT per classification of %zu trajectories\n", hs.mean, hs.sd, hs.negative,
+           count, heat_class_kT, p.trajectories);
+    printf("joules       %.4g J per classification at %g K (kT = %.4g J)\n", heat_class_J,
+           p.temperature, kT_J);
+    if (ratio_ok)
+        printf("digital      teacher %s forward pass: %llu MACs x %g J = %.4g J; ratio to the "
+               "heat %.3g\n", widths_text, (unsigned long long)macs, p.mac_energy, digital_J,
+               ratio);
+    else
+        printf("digital      ratio undefined: the mean heat is not positive\n");
+    printf("left out     control, readout, programming the couplings, training, and the "
+           "digital side's memory traffic\n");
+
+    if (p.json) {
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddStringToObject(root, "thermo_version", th_version());
+        cJSON_AddStringToObject(root, "model", p.model);
+        cJSON_AddNumberToObject(root, "images", (double)count);
+        cJSON_AddNumberToObject(root, "trajectories", M);
+        cJSON_AddNumberToObject(root, "seed", (double)sp.seed);
+        cJSON_AddNumberToObject(root, "n_hidden", (double)sp.n_hidden);
+        cJSON_AddNumberToObject(root, "t_f", sp.t_f);
+        cJSON_AddNumberToObject(root, "kT", sp.kT);
+        cJSON_AddNumberToObject(root, "top1", top1);
+        cJSON_AddNumberToObject(root, "top2", top2);
+        cJSON_AddNumberToObject(root, "single_top1", one1);
+        cJSON_AddNumberToObject(root, "single_top2", one2);
+        cJSON_AddNumberToObject(root, "heat_per_trajectory_kT", hs.mean);
+        cJSON_AddNumberToObject(root, "heat_per_trajectory_sd_kT", hs.sd);
+        cJSON_AddNumberToObject(root, "heat_per_classification_kT", heat_class_kT);
+        cJSON_AddNumberToObject(root, "heat_per_classification_J", heat_class_J);
+        cJSON_AddNumberToObject(root, "temperature_K", p.temperature);
+        cJSON_AddStringToObject(root, "teacher_widths", widths_text);
+        cJSON_AddNumberToObject(root, "teacher_macs", (double)macs);
+        cJSON_AddNumberToObject(root, "mac_energy_J", p.mac_energy);
+        cJSON_AddNumberToObject(root, "digital_J", digital_J);
+        if (ratio_ok) cJSON_AddNumberToObject(root, "ratio_digital_to_heat", ratio);
+        else cJSON_AddNullToObject(root, "ratio_digital_to_heat");
+        cJSON_AddNumberToObject(root, "wall_seconds", wall);
+        text = cJSON_Print(root);
+        cJSON_Delete(root);
+        if (!text || write_text_atomic(p.json, text) != 0) {
+            fprintf(stderr, "thermo " CMD ": cannot write %s: %s\n", p.json,
+                    text ? strerror(errno) : "out of memory");
+            goto done;
+        }
+    }
+    exit_code = TOOL_EXIT_OK;
+done:
+    free(text);
+    th_mlp_free(prep);
+    free(X);
+    free(mean);
+    free(single);
+    free(heat);
+    th_dataset_free(d);
+    th_model_free(m);
+    th_meta_clear(&meta);
+    return exit_code;
+}
+
+int cmd_classify(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        FILE *out = argc < 2 ? stderr : stdout;
+        fprintf(out, "usage: thermo classify train|eval [options]\n\n"
+                     "  train   train the PNAS 2026 thermodynamic classifier from a teacher\n"
+                     "  eval    classify the MNIST test set by its Langevin trajectories\n\n"
+                     "Run 'thermo classify train --help' or 'thermo classify eval --help'.\n");
+        return argc < 2 ? TOOL_EXIT_USAGE : TOOL_EXIT_OK;
+    }
+    if (strcmp(argv[1], "train") == 0) return classify_train(argc - 1, argv + 1);
+    if (strcmp(argv[1], "eval") == 0) return classify_eval(argc - 1, argv + 1);
+    return tool_usage_error(CMD, "unknown subcommand '%s': expected train or eval", argv[1]);
+}
