@@ -24,6 +24,7 @@ void suite_gen_meta(void);
 void suite_gen_solve(void);
 void suite_energy(void);
 void suite_nn(void);
+void suite_eval_metrics(void);
 /* suites of section nn */
 void suite_classify(void);
 /* suites of section classify */
@@ -78,6 +79,7 @@ int main(int argc, char **argv)
     suite_gen_solve();
     suite_energy();
     suite_nn();
+    suite_eval_metrics();
     /* calls of section nn */
     suite_classify();
     /* calls of section classify */

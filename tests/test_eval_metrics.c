@@ -1,0 +1,162 @@
+/* test_eval_metrics.c - the image-quality metrics of thermo eval against
+ * independent computations: the Frechet distance against closed forms (1-D
+ * Gaussians, commuting covariances) and its invariance under a common
+ * rotation, nearest distances against a brute-force double loop, skewness,
+ * entropy and quantiles against their textbook formulas. */
+#include "harness.h"
+#include "thermo.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static double frechet(const double *m1, const double *S1, const double *m2, const double *S2,
+                      size_t d)
+{
+    double out = NAN;
+    CHECK_EQ_INT(th_frechet_distance(m1, S1, m2, S2, d, &out), TH_OK);
+    return out;
+}
+
+/* 1-D: (m1 - m2)^2 + (s1 - s2)^2. Diagonal (commuting) covariances: the sum
+ * over coordinates of the same. */
+static void test_eval_frechet_closed_forms(void)
+{
+    double m1 = 0.3, m2 = -1.2, v1 = 4.0, v2 = 0.25;
+    CHECK_CLOSE(frechet(&m1, &v1, &m2, &v2, 1), pow(m1 - m2, 2) + pow(2.0 - 0.5, 2), 1e-12);
+    double a[3] = {1, 2, 3}, b[3] = {0, 2, 5};
+    double A[9] = {1, 0, 0, 0, 9, 0, 0, 0, 0.04}, B[9] = {4, 0, 0, 0, 1, 0, 0, 0, 0.01};
+    double want = 1 + 0 + 4 + pow(1 - 2, 2) + pow(3 - 1, 2) + pow(0.2 - 0.1, 2);
+    CHECK_CLOSE(frechet(a, A, b, B, 3), want, 1e-11);
+    CHECK_CLOSE(frechet(a, A, a, A, 3), 0.0, 1e-10);
+}
+
+/* A common rotation Q leaves the distance unchanged: FD(Qm1, Q S1 Q^T, Qm2,
+ * Q S2 Q^T) = FD(m1, S1, m2, S2), with S1, S2 that do not commute. */
+static void test_eval_frechet_rotation_invariant(void)
+{
+    enum { D = 4 };
+    uint64_t seed = 12;
+    double L1[D * D], L2[D * D], S1[D * D], S2[D * D], m1[D], m2[D];
+    for (int i = 0; i < D * D; i++) {
+        L1[i] = test_uniform(&seed, -1, 1);
+        L2[i] = test_uniform(&seed, -1, 1);
+    }
+    for (int i = 0; i < D; i++) {
+        m1[i] = test_uniform(&seed, -1, 1);
+        m2[i] = test_uniform(&seed, -1, 1);
+    }
+    for (int i = 0; i < D; i++) /* S = L L^T + 0.1 I: positive definite */
+        for (int j = 0; j < D; j++) {
+            double s1 = 0, s2 = 0;
+            for (int k = 0; k < D; k++) {
+                s1 += L1[i * D + k] * L1[j * D + k];
+                s2 += L2[i * D + k] * L2[j * D + k];
+            }
+            S1[i * D + j] = s1 + (i == j ? 0.1 : 0);
+            S2[i * D + j] = s2 + (i == j ? 0.1 : 0);
+        }
+    /* Q: a product of two Givens rotations */
+    double Q[D * D] = {0};
+    for (int i = 0; i < D; i++) Q[i * D + i] = 1;
+    const double c = cos(0.7), s = sin(0.7), c2 = cos(-1.3), s2 = sin(-1.3);
+    double G1[D * D] = {c, -s, 0, 0, s, c, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
+    double G2[D * D] = {1, 0, 0, 0, 0, c2, 0, -s2, 0, 0, 1, 0, 0, s2, 0, c2};
+    for (int i = 0; i < D; i++)
+        for (int j = 0; j < D; j++) {
+            double v = 0;
+            for (int k = 0; k < D; k++) v += G1[i * D + k] * G2[k * D + j];
+            Q[i * D + j] = v;
+        }
+    double R1[D * D], R2[D * D], r1[D], r2[D];
+    for (int i = 0; i < D; i++) {
+        r1[i] = r2[i] = 0;
+        for (int k = 0; k < D; k++) {
+            r1[i] += Q[i * D + k] * m1[k];
+            r2[i] += Q[i * D + k] * m2[k];
+        }
+        for (int j = 0; j < D; j++) {
+            double v1 = 0, v2 = 0;
+            for (int k = 0; k < D; k++)
+                for (int l = 0; l < D; l++) {
+                    v1 += Q[i * D + k] * S1[k * D + l] * Q[j * D + l];
+                    v2 += Q[i * D + k] * S2[k * D + l] * Q[j * D + l];
+                }
+            R1[i * D + j] = v1;
+            R2[i * D + j] = v2;
+        }
+    }
+    /* symmetrise the rotated matrices exactly (rounding leaves them 1 ulp off) */
+    for (int i = 0; i < D; i++)
+        for (int j = 0; j < i; j++) {
+            R1[i * D + j] = R1[j * D + i];
+            R2[i * D + j] = R2[j * D + i];
+        }
+    const double plain = frechet(m1, S1, m2, S2, D), rotated = frechet(r1, R1, r2, R2, D);
+    CHECK(plain > 0.1);
+    CHECK_CLOSE(rotated, plain, 1e-9 * plain);
+    S1[1] += 1; /* not symmetric */
+    double out;
+    CHECK_EQ_INT(th_frechet_distance(m1, S1, m2, S2, D, &out), TH_EINVAL);
+}
+
+/* Nearest distances against a brute-force double loop. */
+static void test_eval_nearest_brute_force(void)
+{
+    enum { NA = 17, NB = 300, D = 20 };
+    uint64_t seed = 5;
+    float *A = malloc(NA * D * sizeof(float)), *B = malloc(NB * D * sizeof(float));
+    for (int i = 0; i < NA * D; i++) A[i] = (float)test_uniform(&seed, -2, 2);
+    for (int i = 0; i < NB * D; i++) B[i] = (float)test_uniform(&seed, -2, 2);
+    memcpy(B + 123 * D, A + 4 * D, D * sizeof(float)); /* an exact copy: distance 0 */
+    double dist[NA];
+    size_t index[NA];
+    CHECK_EQ_INT(th_nearest_distances(A, NA, B, NB, D, dist, index), TH_OK);
+    for (int a = 0; a < NA; a++) {
+        double best = INFINITY;
+        size_t bi = 0;
+        for (int b = 0; b < NB; b++) {
+            double s = 0;
+            for (int k = 0; k < D; k++) s += pow((double)A[a * D + k] - (double)B[b * D + k], 2);
+            if (s < best) {
+                best = s;
+                bi = (size_t)b;
+            }
+        }
+        CHECK(index[a] == bi);
+        CHECK_CLOSE(dist[a], sqrt(best), 1e-9);
+    }
+    CHECK(index[4] == 123 && dist[4] == 0.0);
+    free(A);
+    free(B);
+}
+
+/* Skewness m3 / m2^{3/2}, entropy -sum p ln p, type-7 quantiles. */
+static void test_eval_small_statistics(void)
+{
+    const float x[5] = {0, 0, 0, 0, 10};
+    double mean = 2, m2 = (4 * 4 + 64) / 5.0, m3 = (4 * -8 + 512) / 5.0;
+    CHECK_CLOSE(th_skewness(x, 5), m3 / pow(m2, 1.5), 1e-6);
+    const float y[5] = {0, 0, 0, 0, -10};
+    CHECK_CLOSE(th_skewness(y, 5), -m3 / pow(m2, 1.5), 1e-6);
+    (void)mean;
+    const float flat[3] = {1, 1, 1};
+    CHECK(th_skewness(flat, 3) == 0.0);
+    const size_t counts[4] = {1, 1, 2, 0};
+    CHECK_CLOSE(th_entropy_counts(counts, 4), -(2 * 0.25 * log(0.25) + 0.5 * log(0.5)), 1e-12);
+    const size_t none[2] = {0, 0};
+    CHECK(th_entropy_counts(none, 2) == 0.0);
+    const double v[5] = {5, 1, 4, 2, 3};
+    CHECK_CLOSE(th_quantile(v, 5, 0.5), 3.0, 1e-12);
+    CHECK_CLOSE(th_quantile(v, 5, 0.1), 1.4, 1e-12);
+    CHECK_CLOSE(th_quantile(v, 5, 1.0), 5.0, 1e-12);
+    CHECK(v[0] == 5 && v[1] == 1); /* left unchanged */
+}
+
+void suite_eval_metrics(void)
+{
+    RUN_TEST(test_eval_frechet_closed_forms);
+    RUN_TEST(test_eval_frechet_rotation_invariant);
+    RUN_TEST(test_eval_nearest_brute_force);
+    RUN_TEST(test_eval_small_statistics);
+}
