@@ -9,6 +9,7 @@
  * real test images, and the heat. A readable table, and JSON with --json. */
 #include "thermo.h"
 #include "tool.h"
+#include "dist/dist.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -228,7 +229,9 @@ int cmd_eval(int argc, char **argv)
         tool_fail_lib(CMD, rc);
         goto done;
     }
-    if (p.json && write_json(p.json, &p, &r) != 0) {
+    /* Under mpirun every rank computes the same report (it takes seconds);
+     * rank 0 alone writes it. */
+    if (p.json && th_dist_rank() == 0 && write_json(p.json, &p, &r) != 0) {
         fprintf(stderr, "thermo " CMD ": %s: cannot write\n", p.json);
         goto done;
     }
