@@ -98,5 +98,8 @@ void scratch_end(void);
  * generator under test; test_uniform is uniform in [lo, hi), 53 bits. */
 uint64_t splitmix64(uint64_t *state);
 double test_uniform(uint64_t *state, double lo, double hi);
+/* count random images (count, nv), each standardised to zero mean and unit
+ * variance over its pixels, as the generator expects them (malloc'd). */
+float *test_standard_images(size_t count, size_t nv, uint64_t seed);
 
 #endif

@@ -21,26 +21,6 @@
 #include <string.h>
 
 
-/* count random images (count, nv), each standardised to zero mean and unit
- * variance over its pixels as th_dataset_standardize does (science.md
- * section 2); th_gen_path_loss expects them so. */
-static float *standard_images(size_t count, size_t nv, uint64_t seed)
-{
-    float *img = malloc(count * nv * sizeof *img);
-    for (size_t k = 0; k < count; k++) {
-        float *s = img + k * nv;
-        double mean = 0, var = 0;
-        for (size_t i = 0; i < nv; i++) {
-            s[i] = (float)test_uniform(&seed, 0, 1);
-            mean += (double)s[i];
-        }
-        mean /= (double)nv;
-        for (size_t i = 0; i < nv; i++) var += ((double)s[i] - mean) * ((double)s[i] - mean);
-        const double sd = sqrt(var / (double)nv);
-        for (size_t i = 0; i < nv; i++) s[i] = (float)(((double)s[i] - mean) / sd);
-    }
-    return img;
-}
 
 /* The small generator of the gradient checks: 6 visible + 4 hidden units,
  * 50 steps in blocks of 7 (7 blocks of 7 and one of 1, so blocks of several
@@ -124,7 +104,7 @@ static void test_gen_gradient_finite_differences(void)
     th_gen_params p = small_params();
     th_model *m = random_model(&p, TH_F64, 0.3, 101);
     th_model *grad = th_gen_model_alloc(&p, TH_F64);
-    float *img = standard_images(2, p.n_visible, 202);
+    float *img = test_standard_images(2, p.n_visible, 202);
     const uint64_t ids[2] = {3, 4};
     const size_t n = m->n, nv = p.n_visible;
     /* visible-hidden, hidden-hidden couplings and hidden biases */
@@ -194,7 +174,7 @@ static void test_gen_loss_is_quadratic(void)
     th_gen_params p = small_params();
     th_model *m = random_model(&p, TH_F64, 0.3, 303);
     th_model *grad = th_gen_model_alloc(&p, TH_F64);
-    float *img = standard_images(2, p.n_visible, 404);
+    float *img = test_standard_images(2, p.n_visible, 404);
     const uint64_t ids[2] = {7, 8};
     struct param *params = malloc(m->n * m->n * sizeof *params);
     const size_t count = all_params(m, p.n_visible, params);
@@ -245,7 +225,7 @@ static void test_gen_loss_at_zero_is_half_per_unit_step(void)
     p.t_f = 0.2;
     p.block_steps = 64;
     th_model *m = th_gen_model_alloc(&p, TH_F64);
-    float *img = standard_images(2, p.n_visible, 606);
+    float *img = test_standard_images(2, p.n_visible, 606);
     const uint64_t ids[2] = {0, 1};
     const size_t steps = th_gen_steps(&p);
     CHECK_EQ_INT(steps, 200);
@@ -292,7 +272,7 @@ static void test_gen_fast_matches_reference(void)
     p.t_f = 0.05;
     p.block_steps = 16;
     p.seed = 77;
-    float *img = standard_images(3, p.n_visible, 707);
+    float *img = test_standard_images(3, p.n_visible, 707);
     const uint64_t ids[3] = {10, 11, 12};
     const th_dtype dtypes[2] = {TH_F64, TH_F32};
     const double rtol[2] = {1e-10, 1e-4};
@@ -363,7 +343,7 @@ static void test_gen_paths_depend_only_on_ids(void)
 {
     th_gen_params p = small_params();
     th_model *m = random_model(&p, TH_F64, 0.3, 909);
-    float *img = standard_images(2, p.n_visible, 1010);
+    float *img = test_standard_images(2, p.n_visible, 1010);
     const size_t n = m->n, nv = p.n_visible, steps = th_gen_steps(&p);
     const uint64_t ids59[2] = {5, 9}, id5 = 5, id9 = 9, ids12[2] = {1, 2};
 
@@ -427,7 +407,7 @@ static void test_gen_drive_field_copy(void)
     p.n_hidden = 7;
     CHECK_EQ_INT(p.hidden_drive, TH_HIDDEN_COPY);
     const size_t nv = 5, n = 12, B = 2;
-    float *img = standard_images(B, nv, 1111);
+    float *img = test_standard_images(B, nv, 1111);
     double out64[2 * 12];
     float out32[2 * 12];
     CHECK_EQ_INT(th_gen_drive_field(&p, img, B, (th_ptr){.f64 = out64}, TH_F64), TH_OK);
@@ -471,7 +451,7 @@ static void test_gen_drive_field_projection(void)
     CHECK_CLOSE(sum / count, 0, 5 * sqrt(var / count));
     CHECK_CLOSE(sum2 / count, var, 5 * var * sqrt(2 / count));
 
-    float *s = standard_images(1, nv, 1212);
+    float *s = test_standard_images(1, nv, 1212);
     double *h1 = malloc(n * sizeof *h1), *h2 = malloc(n * sizeof *h2);
     CHECK_EQ_INT(th_gen_drive_field(&p, s, 1, (th_ptr){.f64 = h1}, TH_F64), TH_OK);
     CHECK_EQ_INT(th_gen_drive_field(&p, s, 1, (th_ptr){.f64 = h2}, TH_F64), TH_OK);
@@ -607,7 +587,7 @@ static void test_gen_rejects_bad_parameters(void)
     const th_gen_params good = small_params();
     CHECK_EQ_INT(th_gen_params_validate(&good), TH_OK);
     th_model *m = random_model(&good, TH_F64, 0.3, 1313);
-    float *img = standard_images(1, good.n_visible, 1414);
+    float *img = test_standard_images(1, good.n_visible, 1414);
     th_gen_params p;
 
     p = good, p.dt = 0;

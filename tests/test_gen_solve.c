@@ -14,23 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static float *standard_images(size_t count, size_t nv, uint64_t seed)
-{
-    float *img = malloc(count * nv * sizeof *img);
-    for (size_t k = 0; k < count; k++) {
-        float *s = img + k * nv;
-        double mean = 0, var = 0;
-        for (size_t i = 0; i < nv; i++) {
-            s[i] = (float)test_uniform(&seed, 0, 1);
-            mean += (double)s[i];
-        }
-        mean /= (double)nv;
-        for (size_t i = 0; i < nv; i++) var += ((double)s[i] - mean) * ((double)s[i] - mean);
-        const double sd = sqrt(var / (double)nv);
-        for (size_t i = 0; i < nv; i++) s[i] = (float)(((double)s[i] - mean) / sd);
-    }
-    return img;
-}
 
 /* 5 visible, 3 hidden and (conditional) 2 label units, 40 steps in blocks
  * of 9 so that block boundaries are crossed. */
@@ -79,7 +62,7 @@ static void test_stats_loss_matches_objective(void)
     for (size_t C = 0; C <= 2; C += 2) {
         th_gen_params p = tiny_params(C);
         const size_t count = 3, paths = 5;
-        float *img = standard_images(count, p.n_visible, 31);
+        float *img = test_standard_images(count, p.n_visible, 31);
         int cls[3] = {1, 0, 1};
         th_model *m = random_model(&p, TH_F64, 0.5, 77 + C);
         th_gen_stats *s = accumulate(&p, TH_F64, img, C ? cls : NULL, count, paths, 2, 1);
@@ -152,7 +135,7 @@ static void check_against_dense(size_t C, size_t stride, double ridge, size_t la
     p.label_visible = label_visible;
     const size_t count = 2, paths = 3, n = th_gen_units(&p);
     const size_t n_moving = p.n_visible + p.n_hidden;
-    float *img = standard_images(count, p.n_visible, 8);
+    float *img = test_standard_images(count, p.n_visible, 8);
     int cls[2] = {1, 0};
     th_model *m = th_gen_model_alloc(&p, TH_F64);
 
@@ -254,7 +237,7 @@ static void test_solve_beats_gradient_descent(void)
 {
     th_gen_params p = tiny_params(2);
     const size_t count = 4, paths = 4;
-    float *img = standard_images(count, p.n_visible, 12);
+    float *img = test_standard_images(count, p.n_visible, 12);
     int cls[4] = {0, 1, 1, 0};
     th_model *gd = th_gen_model_alloc(&p, TH_F64), *ex = th_gen_model_alloc(&p, TH_F64);
     th_gen_train_opts to = th_gen_train_opts_default();
@@ -309,7 +292,7 @@ static void test_conditional_objective_twins(void)
 {
     th_gen_params p = tiny_params(3);
     const size_t count = 3;
-    float *img = standard_images(count, p.n_visible, 3);
+    float *img = test_standard_images(count, p.n_visible, 3);
     int cls[3] = {2, 0, 1};
     uint64_t ids[3] = {4, 5, 6};
     th_model *m = random_model(&p, TH_F64, 0.4, 9);
@@ -384,7 +367,7 @@ static void test_conditional_sampling_classes(void)
 static void test_solve_rejects_bad_input(void)
 {
     th_gen_params p = tiny_params(2);
-    float *img = standard_images(2, p.n_visible, 1);
+    float *img = test_standard_images(2, p.n_visible, 1);
     th_gen_stats *s = NULL;
     CHECK_EQ_INT(th_gen_stats_accumulate(&p, TH_F64, img, NULL, 2, 2, 1, 1, NULL, NULL, &s),
                  TH_EINVAL);

@@ -52,3 +52,24 @@ double test_uniform(uint64_t *state, double lo, double hi)
 {
     return lo + (hi - lo) * (double)(splitmix64(state) >> 11) * 0x1.0p-53;
 }
+
+/* count random images (count, nv), each standardised to zero mean and unit
+ * variance over its pixels as th_dataset_standardize does (science.md
+ * section 2); th_gen_path_loss expects them so. */
+float *test_standard_images(size_t count, size_t nv, uint64_t seed)
+{
+    float *img = malloc(count * nv * sizeof *img);
+    for (size_t k = 0; k < count; k++) {
+        float *s = img + k * nv;
+        double mean = 0, var = 0;
+        for (size_t i = 0; i < nv; i++) {
+            s[i] = (float)test_uniform(&seed, 0, 1);
+            mean += (double)s[i];
+        }
+        mean /= (double)nv;
+        for (size_t i = 0; i < nv; i++) var += ((double)s[i] - mean) * ((double)s[i] - mean);
+        const double sd = sqrt(var / (double)nv);
+        for (size_t i = 0; i < nv; i++) s[i] = (float)(((double)s[i] - mean) / sd);
+    }
+    return img;
+}

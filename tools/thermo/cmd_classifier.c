@@ -215,19 +215,10 @@ static int write_json(const char *path, const eval_result *r, const char *model,
         fprintf(stderr, "thermo " CMD ": out of memory writing %s\n", path);
         return -1;
     }
-    /* written next to the target, then renamed: never half a file */
-    char tmp[4300];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    if (f) ok = (fclose(f) == 0) && ok;
+    int rc = tool_write_text(path, text);
     free(text);
-    if (!ok || rename(tmp, path) != 0) {
-        remove(tmp);
-        fprintf(stderr, "thermo " CMD ": cannot write %s\n", path);
-        return -1;
-    }
-    return 0;
+    if (rc != 0) fprintf(stderr, "thermo " CMD ": cannot write %s\n", path);
+    return rc;
 }
 
 /* --------------------------------------------------------------- train */

@@ -26,28 +26,6 @@
 #define META_INPUT_NORM "student.input_norm"
 #define META_TEACHER_WIDTHS "student.teacher_widths"
 
-/* text to path atomically: a temporary file beside it, synced, renamed.
- * 0, or -1 with errno set. */
-static int write_text_atomic(const char *path, const char *text)
-{
-    char tmp[4200];
-    int len = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    if (len < 0 || (size_t)len >= sizeof tmp) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    FILE *f = fopen(tmp, "w");
-    if (!f) return -1;
-    int bad = fputs(text, f) < 0;
-    bad |= fflush(f) != 0;
-    bad |= fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    if (!bad && rename(tmp, path) == 0) return 0;
-    int saved = errno;
-    unlink(tmp);
-    errno = saved;
-    return -1;
-}
 
 static int load_split(const char *dir, const char *split, size_t limit, th_dataset **out)
 {
@@ -445,7 +423,7 @@ static int classify_eval(int argc, char **argv)
         cJSON_AddNumberToObject(root, "wall_seconds", wall);
         text = cJSON_Print(root);
         cJSON_Delete(root);
-        if (!text || write_text_atomic(p.json, text) != 0) {
+        if (!text || tool_write_text(p.json, text) != 0) {
             fprintf(stderr, "thermo " CMD ": cannot write %s: %s\n", p.json,
                     text ? strerror(errno) : "out of memory");
             goto done;

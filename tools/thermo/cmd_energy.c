@@ -547,28 +547,6 @@ static char *ledger_json(const energy_params *p, const ledger *L)
     return text;
 }
 
-/* text to path atomically: a temporary file in the same folder, synced,
- * then renamed over the target. 0, or -1 with errno set. */
-static int write_text_atomic(const char *path, const char *text)
-{
-    char tmp[4200];
-    int len = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    if (len < 0 || (size_t)len >= sizeof tmp) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    FILE *f = fopen(tmp, "w");
-    if (!f) return -1;
-    int bad = fputs(text, f) < 0 || fputc('\n', f) == EOF;
-    bad |= fflush(f) != 0 || fsync(fileno(f)) != 0;
-    int err = errno;
-    bad |= fclose(f) != 0;
-    if (!bad && rename(tmp, path) == 0) return 0;
-    if (!bad) err = errno;
-    remove(tmp);
-    errno = err;
-    return -1;
-}
 
 /* -------------------------------------------------------------- run */
 
@@ -588,7 +566,7 @@ static int write_outputs(const energy_params *p, const ledger *L)
             fprintf(stderr, "thermo " CMD ": out of memory for the JSON\n");
             return TOOL_EXIT_FAIL;
         }
-        int bad = write_text_atomic(p->json, text);
+        int bad = tool_write_text(p->json, text);
         int err = errno;
         free(text);
         if (bad) {

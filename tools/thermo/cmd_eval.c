@@ -105,21 +105,9 @@ static int write_json(const char *path, const eval_params *p, const th_eval_repo
     if (r->has_heat) cJSON_AddNumberToObject(root, "heat_per_sample_kT", r->heat_mean);
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
-    if (!text) return -1;
-    char tmp[4200];
-    int len = snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *out = len > 0 && (size_t)len < sizeof tmp ? fopen(tmp, "w") : NULL;
-    int bad = !out;
-    if (out) {
-        bad |= fputs(text, out) < 0 || fputc('\n', out) == EOF;
-        bad |= fclose(out) != 0;
-    }
+    int rc = text ? tool_write_text(path, text) : -1;
     free(text);
-    if (bad || rename(tmp, path) != 0) {
-        remove(tmp);
-        return -1;
-    }
-    return 0;
+    return rc;
 }
 
 static void print_report(const eval_params *p, const th_eval_report *r)

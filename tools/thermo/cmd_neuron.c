@@ -96,28 +96,11 @@ static int join(char *buf, size_t size, const char *dir, const char *name)
     return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
-/* text to path atomically: a temporary file in the same folder, synced, then
- * renamed over the target. 0, or -1 after printing. */
+/* text to path atomically (tool_write_text). 0, or -1 after printing. */
 static int write_text(const char *path, const char *text)
 {
-    char tmp[4200];
-    int len = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    if (len < 0 || (size_t)len >= sizeof tmp) {
-        fprintf(stderr, "thermo " CMD ": %.80s...: path too long\n", path);
-        return -1;
-    }
-    FILE *f = fopen(tmp, "w");
-    int bad = !f;
-    if (f) {
-        bad |= fputs(text, f) < 0;
-        bad |= fflush(f) != 0 || fsync(fileno(f)) != 0;
-        bad |= fclose(f) != 0;
-    }
-    int err = errno;
-    if (!bad && rename(tmp, path) == 0) return 0;
-    if (!bad) err = errno;
-    remove(tmp);
-    fprintf(stderr, "thermo " CMD ": %s: cannot write: %s\n", path, strerror(err));
+    if (tool_write_text(path, text) == 0) return 0;
+    fprintf(stderr, "thermo " CMD ": %s: cannot write: %s\n", path, strerror(errno));
     return -1;
 }
 

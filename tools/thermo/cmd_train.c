@@ -638,21 +638,9 @@ static int write_summary(const char *path, const train_params *tp, const th_gen_
     cJSON_AddNumberToObject(root, "threads", omp_get_max_threads());
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
-    if (!text) return -1;
-    char tmp[4200];
-    int len = snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = len > 0 && (size_t)len < sizeof tmp ? fopen(tmp, "w") : NULL;
-    int bad = !f;
-    if (f) {
-        bad |= fputs(text, f) < 0 || fputc('\n', f) == EOF;
-        bad |= fclose(f) != 0;
-    }
+    int rc = text ? tool_write_text(path, text) : -1;
     free(text);
-    if (bad || rename(tmp, path) != 0) {
-        remove(tmp);
-        return -1;
-    }
-    return 0;
+    return rc;
 }
 
 /* The grey range of every picture: that of the prepared states, the clean

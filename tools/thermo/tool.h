@@ -39,6 +39,12 @@ int cmd_neuron(int argc, char **argv);
 int cmd_linalg(int argc, char **argv);
 /* commands of section linalg */
 
+/* ------------------------------------------------------- text files */
+
+/* Writes text to path atomically (files.c), ending it with a newline when
+ * it has none. 0, or -1 with errno set. */
+int tool_write_text(const char *path, const char *text);
+
 /* ------------------------------------------------------- samples file */
 
 struct th_gen_params;
