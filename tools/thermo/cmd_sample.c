@@ -395,8 +395,8 @@ static int run_sample(const sample_params *p, uint64_t seed)
         tool_fail_lib(CMD, rc);
         goto done;
     }
-    if (p->save && (rc = tool_save_samples(p->save, p->model, &gp, pl.rows, pl.cols, pixels,
-                                           p->n, p->first, classes, heat)) != TH_OK) {
+    if (p->save && (rc = tool_save_samples(p->save, &gp, pixels, p->n, p->first, classes,
+                                           heat)) != TH_OK) {
         tool_fail_lib(CMD, rc);
         goto done;
     }

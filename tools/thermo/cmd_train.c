@@ -724,8 +724,7 @@ static int generate(const train_params *tp, const th_gen_params *gp, const train
     }
     char path[4200];
     if (join(path, sizeof path, tp->out, "samples.safetensors") ||
-        (rc = tool_save_samples(path, "model.safetensors", gp, rows, cols, samples, N, 0, NULL,
-                                heat)) != TH_OK)
+        (rc = tool_save_samples(path, gp, samples, N, 0, NULL, heat)) != TH_OK)
         goto done;
 
     /* noising.png: 3 paths (one per training digit) at 10 times */

@@ -52,9 +52,8 @@ struct th_gen_params;
  * (n, n_visible), the class each was asked for (classes[k]; NULL: the
  * default mixture (first + k) mod n_classes; -1 when unconditional) and
  * heat (n, or NULL). Returns a library status. */
-int tool_save_samples(const char *path, const char *model, const struct th_gen_params *gp,
-                      size_t rows, size_t cols, const float *images, size_t n, uint64_t first,
-                      const int *classes, const double *heat);
+int tool_save_samples(const char *path, const struct th_gen_params *gp, const float *images,
+                      size_t n, uint64_t first, const int *classes, const double *heat);
 
 /* ------------------------------------------------------------- options */
 
