@@ -399,6 +399,20 @@ static uint64_t copy_streams(const th_spu *s)
     return s->params.copy << COPY_SHIFT;
 }
 
+/* Runs the protocol into r's estimate and errors, then finishes r (its
+ * norms); on failure r is freed. The tail every algorithm shares. */
+static int run_into_result(const th_spu *s, const th_tla_protocol *p, run_spec *spec,
+                           th_tla_result *r)
+{
+    int rc = run_moments(s, p, spec, r->estimate, r->std_error, &r->sim_time, &r->samples);
+    if (rc != TH_OK) {
+        th_tla_result_free(r);
+        return rc;
+    }
+    result_finish(r);
+    return TH_OK;
+}
+
 int th_tla_sample(const th_spu *s, const th_tla_protocol *p, const double *m,
                   size_t n_samples, double *samples, th_tla_result *r)
 {
@@ -437,13 +451,7 @@ int th_tla_solve(const th_spu *s, const th_tla_protocol *p, th_tla_result *r)
     scaled_ctx c = {1.0 / s->cov_scale, s->b, NULL};
     run_spec spec = {s->params.model == TH_SPU_OVERDAMPED ? fn_mean : fn_second_times_b, &c,
                      s->d, copy_streams(s), NULL, 0, NULL};
-    rc = run_moments(s, p, &spec, r->estimate, r->std_error, &r->sim_time, &r->samples);
-    if (rc != TH_OK) {
-        th_tla_result_free(r);
-        return rc;
-    }
-    result_finish(r);
-    return TH_OK;
+    return run_into_result(s, p, &spec, r);
 }
 
 int th_tla_inverse(const th_spu *s, const th_tla_protocol *p, th_tla_result *r)
@@ -459,13 +467,7 @@ int th_tla_inverse(const th_spu *s, const th_tla_protocol *p, th_tla_result *r)
     if (rc != TH_OK) return rc;
     scaled_ctx c = {1.0 / s->cov_scale, NULL, NULL};
     run_spec spec = {fn_second, &c, s->d * s->d, copy_streams(s), NULL, 0, NULL};
-    rc = run_moments(s, p, &spec, r->estimate, r->std_error, &r->sim_time, &r->samples);
-    if (rc != TH_OK) {
-        th_tla_result_free(r);
-        return rc;
-    }
-    result_finish(r);
-    return TH_OK;
+    return run_into_result(s, p, &spec, r);
 }
 
 int th_tla_lyap(const th_spu *s, const th_tla_protocol *p, th_tla_result *r)
@@ -478,13 +480,7 @@ int th_tla_lyap(const th_spu *s, const th_tla_protocol *p, th_tla_result *r)
     if (rc != TH_OK) return rc;
     scaled_ctx c = {1.0, NULL, NULL};
     run_spec spec = {fn_second, &c, s->d * s->d, copy_streams(s), NULL, 0, NULL};
-    rc = run_moments(s, p, &spec, r->estimate, r->std_error, &r->sim_time, &r->samples);
-    if (rc != TH_OK) {
-        th_tla_result_free(r);
-        return rc;
-    }
-    result_finish(r);
-    return TH_OK;
+    return run_into_result(s, p, &spec, r);
 }
 
 /* Thermodynamic integration rather than Jarzynski or Crooks: the
