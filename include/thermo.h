@@ -541,10 +541,12 @@ size_t th_gen_stats_rows(const th_gen_stats *s);
  * alone (equal to th_gen_path_loss over the same paths up to rounding). */
 int th_gen_stats_loss(const th_gen_stats *s, const th_model *m, double *loss);
 
-typedef struct th_gen_solve_opts {
+/* The exact solve's settings (th_gen_stats_solve, th_student_stats_solve). */
+typedef struct th_solve_opts {
     /* lambda >= 0: minimise loss + lambda |J|^2 / 2 over the couplings
-     * between moving units; biases and the label couplings (the class
-     * biases) are not penalised, as biases usually are not: 0 */
+     * between moving units (and, where the caller says so, between moving
+     * and clamped units); biases and the generator's label couplings (the
+     * class biases) are not penalised, as biases usually are not: 0 */
     double ridge;
     double tolerance;        /* stop at |residual| <= tolerance |rhs|: 1e-6 */
     size_t max_iterations;   /* 3000 */
@@ -552,20 +554,20 @@ typedef struct th_gen_solve_opts {
      * with TH_ECANCELED. */
     int (*progress)(size_t iteration, double residual, void *ctx);
     void *progress_ctx;
-} th_gen_solve_opts;
+} th_solve_opts;
 
-th_gen_solve_opts th_gen_solve_opts_default(void);
+th_solve_opts th_solve_opts_default(void);
 
-typedef struct th_gen_solve_result {
+typedef struct th_solve_result {
     size_t iterations;
     double residual;         /* relative residual reached */
     int converged;           /* residual <= tolerance */
-} th_gen_solve_result;
+} th_solve_result;
 
 /* Sets m's couplings and trained biases to the minimiser (starting CG from
  * m's values). m: the generator's architecture for the statistics' settings. */
-int th_gen_stats_solve(const th_gen_stats *s, th_model *m, const th_gen_solve_opts *opts,
-                       th_gen_solve_result *result);
+int th_gen_stats_solve(const th_gen_stats *s, th_model *m, const th_solve_opts *opts,
+                       th_solve_result *result);
 
 /* Generation (science.md section 2): from x = 0 the uncoupled units
  * equilibrate for t_f (pure noise), then the trained couplings and biases

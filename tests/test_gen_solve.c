@@ -182,10 +182,10 @@ static void check_against_dense(size_t C, size_t stride, double ridge, size_t la
 
     th_gen_stats *s = accumulate(&p, TH_F64, img, C ? cls : NULL, count, paths, 2, stride);
     CHECK(th_gen_stats_rows(s) * n_moving == n_data_rows);
-    th_gen_solve_opts o = th_gen_solve_opts_default();
+    th_solve_opts o = th_solve_opts_default();
     o.tolerance = 1e-13;
     o.ridge = ridge;
-    th_gen_solve_result res;
+    th_solve_result res;
     CHECK_EQ_INT(th_gen_stats_solve(s, m, &o, &res), TH_OK);
     CHECK(res.converged);
     double worst = 0, scale = 0;
@@ -247,7 +247,7 @@ static void test_solve_beats_gradient_descent(void)
     double loss[20];
     CHECK_EQ_INT(th_gen_train(gd, &p, img, cls, count, &to, 0, loss), TH_OK);
     th_gen_stats *s = accumulate(&p, TH_F64, img, cls, count, paths, 3, 1);
-    th_gen_solve_opts o = th_gen_solve_opts_default();
+    th_solve_opts o = th_solve_opts_default();
     o.tolerance = 1e-10;
     CHECK_EQ_INT(th_gen_stats_solve(s, ex, &o, NULL), TH_OK);
     double l_zero = NAN, l_gd = NAN, l_ex = NAN;
@@ -385,7 +385,7 @@ static void test_solve_rejects_bad_input(void)
     s = accumulate(&p, TH_F64, img, cls, 2, 2, 1, 1);
     th_gen_params other = tiny_params(0);
     th_model *wrong = th_gen_model_alloc(&other, TH_F64);
-    th_gen_solve_opts o = th_gen_solve_opts_default();
+    th_solve_opts o = th_solve_opts_default();
     CHECK_EQ_INT(th_gen_stats_solve(s, wrong, &o, NULL), TH_EINVAL);
     th_model *m = th_gen_model_alloc(&p, TH_F64);
     o.ridge = -1;

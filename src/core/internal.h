@@ -36,4 +36,28 @@ void th__coupling_force(const th_model *m, size_t M, th_ptr X, th_ptr F);
  * to be valid (the generator's uncoupled reference process). */
 int th__langevin_run_trusted(const th_model *m, th_batch *s, const th_run *r);
 
+/* The exact minimiser of a path objective quadratic in the couplings and
+ * biases (pathsolve.c): residual e_i = c_i + a (sum_j J_ij y_j + b_i) on the
+ * moving units [move_begin, move_end), summed over rows into the sufficient
+ * statistics G = sum y~ y~^T (n+1, n+1, full), H = sum c y~^T (n, n+1; only
+ * the moving rows are read) and q = sum |c|^2, y~ = (y, 1). The objective is
+ * sum e^2 / (4 a kT). */
+typedef struct th__quad_problem {
+    size_t n;                     /* units */
+    const double *G, *H;
+    double q;
+    size_t move_begin, move_end;  /* the moving units */
+    const unsigned char *bias;    /* (n): 1 where b_i is trained (moving units only) */
+    double a, kT;                 /* mu dt and the temperature */
+    int ridge_clamped;            /* the ridge also on moving-clamped pairs */
+} th__quad_problem;
+
+/* The objective of m's parameters, from the statistics alone. */
+int th__quad_loss(const th__quad_problem *pb, const th_model *m, double *loss);
+
+/* Sets m's couplings between coupled pairs with a moving unit, and its
+ * trained biases, to the minimiser (CG from m's values). */
+int th__quad_solve(const th__quad_problem *pb, th_model *m, const th_solve_opts *opts,
+                   th_solve_result *result);
+
 #endif

@@ -458,7 +458,7 @@ static void test_gen_mpi_exact_matches_one_process(void)
     }
     CHECK_REL(from_stats, direct, 1e-10);
 
-    th_gen_solve_opts o = th_gen_solve_opts_default();
+    th_solve_opts o = th_solve_opts_default();
     o.tolerance = 1e-12;
     CHECK_EQ_INT(th_gen_stats_solve(s, m, &o, NULL), TH_OK);
     CHECK(same_bits_on_all_ranks(m->J.f64, m->n * m->n * sizeof(double)));

@@ -45,7 +45,7 @@ typedef struct arch_preset {
 static const arch_preset presets[] = {
     [ARCH_JUDGE] = {3, {784, 512, 256, 10}, TH_ACT_RELU, TH_INPUT_STANDARDISED, 12, 128, 1e-3,
                     0.0},
-    [ARCH_TEACHER] = {3, {784, 32, 32, 10}, TH_ACT_TANH, TH_INPUT_PNAS, 40, 64, 2e-3, 0.0},
+    [ARCH_TEACHER] = {3, {784, 32, 32, 10}, TH_ACT_TANH, TH_INPUT_PNAS, 40, 64, 2e-3, 2e-3},
 };
 
 typedef struct classifier_params {
@@ -56,6 +56,7 @@ typedef struct classifier_params {
     size_t epochs;     /* 0 = the preset's */
     size_t batch;      /* 0 = the preset's */
     double lr;         /* 0 = the preset's */
+    double weight_decay; /* < 0 = the preset's */
     uint64_t seed;
     size_t limit;      /* 0 = every image */
     size_t threads;
@@ -93,6 +94,7 @@ static void print_help(void)
            "  --epochs N       train: passes over the training set (judge %zu, teacher %zu)\n"
            "  --batch N        train: examples per update (judge %zu, teacher %zu)\n"
            "  --lr X           train: Adam's initial learning rate (judge %g, teacher %g)\n"
+           "  --weight-decay X train: L2 penalty X/2 |W|^2 on the weights (judge %g, teacher %g)\n"
            "  --seed S         train: initialisation and shuffling (default 1)\n"
            "  --limit N        use only the first N images of each split (quick checks)\n"
            "  --json FILE      also write the results as JSON\n"
@@ -102,7 +104,8 @@ static void print_help(void)
            "Exit status: 0 on success, 1 when the run fails, 2 for a command line that\n"
            "cannot be used.\n",
            presets[ARCH_JUDGE].epochs, presets[ARCH_TEACHER].epochs, presets[ARCH_JUDGE].batch,
-           presets[ARCH_TEACHER].batch, presets[ARCH_JUDGE].lr, presets[ARCH_TEACHER].lr);
+           presets[ARCH_TEACHER].batch, presets[ARCH_JUDGE].lr, presets[ARCH_TEACHER].lr,
+           presets[ARCH_JUDGE].weight_decay, presets[ARCH_TEACHER].weight_decay);
 }
 
 static const char *data_dir(const char *data)
@@ -283,7 +286,7 @@ static int classifier_train(const classifier_params *p)
     tp.epochs = p->epochs ? p->epochs : a->epochs;
     tp.batch = p->batch ? p->batch : a->batch;
     tp.learning_rate = p->lr > 0 ? p->lr : a->lr;
-    tp.weight_decay = a->weight_decay;
+    tp.weight_decay = p->weight_decay >= 0 ? p->weight_decay : a->weight_decay;
     tp.seed = p->seed;
     tool_progress bar;
     tool_progress_begin(&bar, "updates", p->quiet);
@@ -390,7 +393,7 @@ int cmd_classifier(int argc, char **argv)
     const int is_train = strcmp(sub, "train") == 0;
     if (!is_train && strcmp(sub, "eval") != 0)
         return tool_usage_error(CMD, "unknown sub-command '%.200s': expected train or eval", sub);
-    classifier_params p = {.arch = -1, .seed = 1};
+    classifier_params p = {.arch = -1, .seed = 1, .weight_decay = -1};
     const tool_opt opts[] = {
         {"data", "D", TOOL_OPT_STRING, &p.data, NULL, "mnist, fashion or a folder", "none"},
         {"arch", "A", TOOL_OPT_CHOICE, &p.arch, arch_names, "judge or teacher", "none"},
@@ -399,6 +402,8 @@ int cmd_classifier(int argc, char **argv)
         {"epochs", "N", TOOL_OPT_COUNT, &p.epochs, NULL, "passes over the data", "preset"},
         {"batch", "N", TOOL_OPT_COUNT, &p.batch, NULL, "examples per update", "preset"},
         {"lr", "X", TOOL_OPT_POSITIVE, &p.lr, NULL, "initial learning rate", "preset"},
+        {"weight-decay", "X", TOOL_OPT_NONNEG, &p.weight_decay, NULL, "L2 penalty on weights",
+         "preset"},
         {"seed", "S", TOOL_OPT_U64, &p.seed, NULL, "initialisation and shuffling", NULL},
         {"limit", "N", TOOL_OPT_COUNT, &p.limit, NULL, "first N images of each split", "all"},
         {"json", "FILE", TOOL_OPT_STRING, &p.json, NULL, "results as JSON", "none"},

@@ -466,11 +466,11 @@ static int train_exact(const train_params *tp, const th_gen_params *gp, const tr
     r->paths = th_gen_stats_paths(s);
     rc = per_unit_loss(s, gp, m, &r->loss_zero);
 
-    th_gen_solve_opts so = th_gen_solve_opts_default();
+    th_solve_opts so = th_solve_opts_default();
     so.ridge = tp->ridge * (double)paths; /* --ridge is per path */
     so.progress = solve_progress;
     so.progress_ctx = &bar;
-    th_gen_solve_result res = {0};
+    th_solve_result res = {0};
     tool_progress_begin(&bar, "solve (decades of residual)", tp->quiet);
     t0 = tool_now();
     if (rc == TH_OK) rc = th_gen_stats_solve(s, m, &so, &res);

@@ -1,0 +1,290 @@
+/* pathsolve.c - the exact minimiser of a path objective that is quadratic in
+ * the couplings and biases: the normal equations, solved by conjugate
+ * gradients. Shared by the generator (gen/solve.c) and the PNAS student
+ * (classify/student_solve.c), whose objectives differ only in which units
+ * move and where the force is evaluated.
+ *
+ * The potential is linear in theta = {J_ij on coupled pairs, trained b_i}
+ * (science.md section 1), so every moving unit's Euler-Maruyama residual is
+ * affine in theta. With a = mu dt, y the state at which the force is taken
+ * and c_i the parameter-free part of the residual (the caller's),
+ *
+ *     e_i = c_i + a ( sum_j J_ij y_j + b_i ) = c_i + a (K y~)_i,
+ *
+ * where K = [J | b] is (n, n+1) and y~ = (y, 1), the objective over all rows
+ * (steps of paths) is
+ *
+ *     L = sum_rows sum_{i moving} e_i^2 / (4 a kT)
+ *       = [ q + 2 a <P K, H> + a^2 <P K, P K G> ] / (4 a kT),          (1)
+ *
+ * with P keeping the moving units' rows and the sufficient statistics
+ *
+ *     G = sum_rows y~ y~^T  (n+1, n+1),  H = sum_rows c y~^T  (n, n+1),
+ *     q = sum_rows |c|^2.
+ *
+ * J_ij = J_ji is one parameter that appears in rows i and j, so
+ *
+ *     dL/dJ_ij = [ (PH + a PKG)_ij + (PH + a PKG)_ji ] / (2 kT),
+ *     dL/db_i  = (PH + a PKG)_{i,n} / (2 kT),                          (2)
+ *
+ * and the minimiser solves the normal equations A theta = -proj(PH) with
+ * A theta = a proj(P K(theta) G), proj the map (2) onto the parameters. A is
+ * symmetric positive semi-definite in the coordinates theta (one number per
+ * unordered pair): <theta', A theta> = a tr(P K' G K^T). Conjugate gradients
+ * with a Jacobi preconditioner solve it; each iteration is one
+ * (moving, n) x (n, n+1) matrix product. */
+#include "internal.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+th_solve_opts th_solve_opts_default(void)
+{
+    th_solve_opts o;
+    memset(&o, 0, sizeof o);
+    o.tolerance = 1e-6;
+    o.max_iterations = 3000;
+    return o;
+}
+
+static int moving(const th__quad_problem *pb, size_t i)
+{
+    return i >= pb->move_begin && i < pb->move_end;
+}
+
+/* The ridge weight of pair (i, j), in the normal equations' scale. */
+static double pair_ridge(const th__quad_problem *pb, size_t i, size_t j, double ridge2kT)
+{
+    const int mi = moving(pb, i), mj = moving(pb, j);
+    if (mi && mj) return ridge2kT;
+    return (mi || mj) && pb->ridge_clamped ? ridge2kT : 0.0;
+}
+
+/* F = P K G for the moving rows: F (moving, n+1). */
+static void moving_rows_times_G(const th__quad_problem *pb, const double *J, const double *b,
+                                double *F)
+{
+    const size_t n = pb->n, na = n + 1, m0 = pb->move_begin, nm = pb->move_end - m0;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)nm, (blasint)na,
+                (blasint)n, 1.0, J + m0 * n, (blasint)n, pb->G, (blasint)na, 0.0, F,
+                (blasint)na);
+    cblas_dger(CblasRowMajor, (blasint)nm, (blasint)na, 1.0, b + m0, 1, pb->G + n * na, 1, F,
+               (blasint)na);
+}
+
+int th__quad_loss(const th__quad_problem *pb, const th_model *m, double *loss)
+{
+    TH_ASSERT(pb != NULL && m != NULL && loss != NULL && pb->move_end <= pb->n);
+    const size_t n = pb->n, na = n + 1, m0 = pb->move_begin, nm = pb->move_end - m0;
+    const double a = pb->a;
+    int rc = TH_OK;
+    double *J = th__alloc(n * n * sizeof(double)), *b = th__alloc(n * sizeof(double));
+    double *F = th__alloc(nm * na * sizeof(double) + 1), *rows = th__alloc(nm * sizeof(double) + 1);
+    if (!J || !b || !F || !rows) {
+        rc = th__fail(TH_ENOMEM, "out of memory for the loss of %zu units", n);
+        goto done;
+    }
+    for (size_t i = 0; i < n * n; i++) J[i] = th_get(m->J, m->dtype, i);
+    for (size_t i = 0; i < n; i++) b[i] = th_get(m->b, m->dtype, i);
+    moving_rows_times_G(pb, J, b, F);
+    /* equation (1): sum over moving rows i of K_i . (2 a H_i + a^2 F_i) */
+#pragma omp parallel for schedule(static) if (nm >= 64)
+    for (size_t r = 0; r < nm; r++) {
+        const size_t i = m0 + r;
+        const double *Hi = pb->H + i * na, *Fi = F + r * na;
+        double acc = b[i] * (2 * a * Hi[n] + a * a * Fi[n]);
+        for (size_t j = 0; j < n; j++) acc += J[i * n + j] * (2 * a * Hi[j] + a * a * Fi[j]);
+        rows[r] = acc;
+    }
+    double sum = pb->q; /* rows in a fixed order: the same for any thread count */
+    for (size_t r = 0; r < nm; r++) sum += rows[r];
+    *loss = sum / (4.0 * a * pb->kT);
+done:
+    th__free(J);
+    th__free(b);
+    th__free(F);
+    th__free(rows);
+    return rc;
+}
+
+/* The parameters as a full symmetric J (n, n) and a bias vector (n), and
+ * which of their entries are parameters. */
+struct space {
+    const th__quad_problem *pb;
+    size_t n;
+    unsigned char *pair; /* (n, n): 1 where i != j are coupled and some unit moves */
+    unsigned char *bias; /* (n): 1 where b_i is trained */
+    double ridge2kT;     /* the ridge in the normal equations' scale */
+    double *F;           /* (moving, n+1) work: P K G */
+};
+
+/* out = A theta (see the file comment), J parts symmetric. */
+static void apply_A(const struct space *sp, const double *J, const double *b, double *outJ,
+                    double *outb)
+{
+    const th__quad_problem *pb = sp->pb;
+    const size_t n = sp->n, na = n + 1, m0 = pb->move_begin;
+    moving_rows_times_G(pb, J, b, sp->F);
+#pragma omp parallel for schedule(static) if (n >= 256)
+    for (size_t i = 0; i < n; i++) {
+        const int mi = moving(pb, i);
+        for (size_t j = 0; j < n; j++) {
+            double v = 0;
+            if (sp->pair[i * n + j]) {
+                if (mi) v += sp->F[(i - m0) * na + j];
+                if (moving(pb, j)) v += sp->F[(j - m0) * na + i];
+                v = pb->a * v + pair_ridge(pb, i, j, sp->ridge2kT) * J[i * n + j];
+            }
+            outJ[i * n + j] = v;
+        }
+        outb[i] = sp->bias[i] ? pb->a * sp->F[(i - m0) * na + n] : 0.0;
+    }
+}
+
+/* <u, v> over the parameters: each unordered pair once, then the biases. The
+ * rows are summed in a fixed order, so the result does not depend on the
+ * number of threads. */
+static double dot(const struct space *sp, const double *uJ, const double *ub, const double *vJ,
+                  const double *vb, double *row_sums)
+{
+    const size_t n = sp->n;
+#pragma omp parallel for schedule(static) if (n >= 256)
+    for (size_t i = 0; i < n; i++) {
+        double acc = sp->bias[i] ? ub[i] * vb[i] : 0.0;
+        for (size_t j = i + 1; j < n; j++)
+            if (sp->pair[i * n + j]) acc += uJ[i * n + j] * vJ[i * n + j];
+        row_sums[i] = acc;
+    }
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) sum += row_sums[i];
+    return sum;
+}
+
+int th__quad_solve(const th__quad_problem *pb, th_model *m, const th_solve_opts *opts,
+                   th_solve_result *result)
+{
+    TH_ASSERT(pb != NULL && m != NULL && opts != NULL && pb->move_end <= pb->n &&
+              pb->move_begin < pb->move_end && pb->bias != NULL);
+    if (!(opts->ridge >= 0) || !isfinite(opts->ridge))
+        return th__fail(TH_EINVAL, "ridge = %g: expected a finite value >= 0", opts->ridge);
+    if (!(opts->tolerance > 0) || !(opts->tolerance < 1))
+        return th__fail(TH_EINVAL, "tolerance = %g: expected a value in (0, 1)",
+                        opts->tolerance);
+    if (opts->max_iterations == 0)
+        return th__fail(TH_EINVAL, "max_iterations = 0: expected at least 1");
+
+    int rc = TH_OK;
+    const size_t n = pb->n, na = n + 1, nn = n * n, nm = pb->move_end - pb->move_begin;
+    struct space sp = {.pb = pb, .n = n, .ridge2kT = 2.0 * pb->kT * opts->ridge};
+    sp.pair = th__calloc(nn, 1);
+    sp.bias = th__calloc(n, 1);
+    sp.F = th__alloc(nm * na * sizeof(double));
+    /* x, r, z, d (search direction), Ad, diag: (n*n + n) each */
+    const size_t len = nn + n;
+    double *vec = th__alloc(6 * len * sizeof(double));
+    double *row_sums = th__alloc(n * sizeof(double));
+    if (!sp.pair || !sp.bias || !sp.F || !vec || !row_sums) {
+        rc = th__fail(TH_ENOMEM, "out of memory for the solve of %zu units", n);
+        goto done;
+    }
+    double *x = vec, *r = vec + len, *z = vec + 2 * len, *d = vec + 3 * len;
+    double *Ad = vec + 4 * len, *diag = vec + 5 * len;
+    for (size_t g = 0; g < m->n_groups; g++)
+        for (size_t h = 0; h < m->n_groups; h++) {
+            if (!m->couples[g][h]) continue;
+            for (size_t i = m->group_start[g]; i < m->group_start[g + 1]; i++)
+                for (size_t j = m->group_start[h]; j < m->group_start[h + 1]; j++)
+                    if (i != j && (moving(pb, i) || moving(pb, j))) sp.pair[i * n + j] = 1;
+        }
+    for (size_t i = 0; i < n; i++) sp.bias[i] = pb->bias[i] && moving(pb, i);
+
+    /* Jacobi preconditioner, the diagonal of A. A parameter whose diagonal
+     * is 0 (a unit no row ever moved away from 0) does not enter the
+     * objective: it keeps its value. */
+    const double *G = pb->G;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < n; j++) {
+            double v = 0;
+            if (sp.pair[i * n + j])
+                v = pb->a * ((moving(pb, i) ? G[j * na + j] : 0) +
+                             (moving(pb, j) ? G[i * na + i] : 0)) +
+                    pair_ridge(pb, i, j, sp.ridge2kT);
+            diag[i * n + j] = v;
+            if (sp.pair[i * n + j] && !(v > 0)) sp.pair[i * n + j] = 0;
+        }
+        diag[nn + i] = sp.bias[i] ? pb->a * G[n * na + n] : 0;
+        if (sp.bias[i] && !(diag[nn + i] > 0)) sp.bias[i] = 0;
+    }
+
+    /* Start from the model's parameters; rhs = -proj(P H). */
+    for (size_t i = 0; i < nn; i++) x[i] = sp.pair[i] ? th_get(m->J, m->dtype, i) : 0.0;
+    for (size_t i = 0; i < n; i++) x[nn + i] = sp.bias[i] ? th_get(m->b, m->dtype, i) : 0.0;
+    double *rhsJ = z, *rhsb = z + nn; /* z holds the rhs until the loop starts */
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < n; j++) {
+            double v = 0;
+            if (sp.pair[i * n + j]) {
+                if (moving(pb, i)) v += pb->H[i * na + j];
+                if (moving(pb, j)) v += pb->H[j * na + i];
+            }
+            rhsJ[i * n + j] = -v;
+        }
+        rhsb[i] = sp.bias[i] ? -pb->H[i * na + n] : 0.0;
+    }
+    const double rhs_norm = sqrt(dot(&sp, rhsJ, rhsb, rhsJ, rhsb, row_sums));
+    apply_A(&sp, x, x + nn, Ad, Ad + nn);
+    for (size_t i = 0; i < len; i++) r[i] = z[i] - Ad[i];
+    for (size_t i = 0; i < len; i++) z[i] = diag[i] > 0 ? r[i] / diag[i] : 0.0;
+    memcpy(d, z, len * sizeof(double));
+    double rz = dot(&sp, r, r + nn, z, z + nn, row_sums);
+    double rel = rhs_norm > 0 ? sqrt(dot(&sp, r, r + nn, r, r + nn, row_sums)) / rhs_norm : 0.0;
+    size_t it = 0;
+    while (rel > opts->tolerance && it < opts->max_iterations) {
+        apply_A(&sp, d, d + nn, Ad, Ad + nn);
+        const double dAd = dot(&sp, d, d + nn, Ad, Ad + nn, row_sums);
+        if (!(dAd > 0)) break; /* d in the null space: nothing left to gain */
+        const double alpha = rz / dAd;
+        for (size_t i = 0; i < len; i++) {
+            x[i] += alpha * d[i];
+            r[i] -= alpha * Ad[i];
+            z[i] = diag[i] > 0 ? r[i] / diag[i] : 0.0;
+        }
+        const double rz_next = dot(&sp, r, r + nn, z, z + nn, row_sums);
+        const double beta = rz_next / rz;
+        rz = rz_next;
+        for (size_t i = 0; i < len; i++) d[i] = z[i] + beta * d[i];
+        rel = sqrt(dot(&sp, r, r + nn, r, r + nn, row_sums)) / rhs_norm;
+        it++;
+        if (!isfinite(rel)) {
+            rc = th__fail(TH_EDIVERGED, "the conjugate-gradient solve diverged at iteration %zu",
+                          it);
+            goto done;
+        }
+        if (opts->progress && opts->progress(it, rel, opts->progress_ctx)) {
+            rc = th__fail(TH_ECANCELED, "solve stopped after %zu iterations", it);
+            goto done;
+        }
+    }
+    /* Write the parameters back, both halves of each pair. */
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < n; j++)
+            if (sp.pair[i * n + j]) {
+                const double v = i < j ? x[i * n + j] : x[j * n + i];
+                th_set(m->J, m->dtype, i * n + j, v);
+            }
+        if (sp.bias[i]) th_set(m->b, m->dtype, i, x[nn + i]);
+    }
+    if (result) {
+        result->iterations = it;
+        result->residual = rel;
+        result->converged = rel <= opts->tolerance;
+    }
+done:
+    th__free(sp.pair);
+    th__free(sp.bias);
+    th__free(sp.F);
+    th__free(vec);
+    th__free(row_sums);
+    return rc;
+}
