@@ -47,6 +47,10 @@ check_bad_lines() {
     expect_status 2 "train --epochs 0" "epochs" classify train --teacher a --out b --epochs 0
     expect_status 2 "train --tf -1" "tf" classify train --teacher a --out b --tf -1
     expect_status 2 "train --lr abc" "lr" classify train --teacher a --out b --lr abc
+    expect_status 2 "train --solver newton" "solver" classify train --teacher a --out b --solver newton
+    expect_status 2 "train --ridge -1" "ridge" classify train --teacher a --out b --ridge -1
+    expect_status 2 "train --output-temperature 0" "output-temperature" \
+        classify train --teacher a --out b --output-temperature 0
     expect_status 2 "eval without --model" "--model" classify eval
     expect_status 2 "eval --trajectories 0" "trajectories" classify eval --model m --trajectories 0
     expect_status 2 "eval --seed -3" "seed" classify eval --model m --seed -3
@@ -72,12 +76,31 @@ check_tiny_run() {
         fail "eval of a teacher file" "expected status 1 naming the file"; return
     fi
     ok "eval of a teacher file is refused, naming the file"
+    run classify train --teacher "$TMP/t.st" --out "$TMP/sa.st" --data "$DATA" --limit 300 \
+        --solver adam --batch 50 --hidden 8 --quiet
+    if [ $status -ne 0 ] || ! no_nan || [ ! -f "$TMP/sa.st" ] || ! grep -q '^epoch 1' "$TMP/out"; then
+        fail "tiny classify train --solver adam" "status $status, nan, no model or no epoch line"
+        return
+    fi
+    ok "tiny classify train --solver adam writes a student"
     run classify train --teacher "$TMP/t.st" --out "$TMP/s.st" --data "$DATA" --limit 300 \
-        --batch 50 --hidden 8 --quiet
+        --hidden 8 --quiet
     if [ $status -ne 0 ] || ! no_nan || [ ! -f "$TMP/s.st" ]; then
         fail "tiny classify train" "status $status, or nan, or no model file"; return
     fi
-    ok "tiny classify train writes a student"
+    # The exact solve reports its objective at zero and at the minimiser.
+    exact=$(sed -n 's/.*, \([0-9.]*\) at the minimiser/\1/p' "$TMP/out")
+    if [ -z "$exact" ] || grep -q 'NOT converged' "$TMP/out"; then
+        fail "tiny classify train (exact)" "no converged minimiser reported"; return
+    fi
+    ok "tiny classify train (exact) converges and writes a student"
+    # The same seed gives the same student for any number of threads.
+    OMP_NUM_THREADS=1 "$THERMO" classify train --teacher "$TMP/t.st" --out "$TMP/s1.st" \
+        --data "$DATA" --limit 300 --hidden 8 --quiet >/dev/null 2>&1
+    if ! cmp -s "$TMP/s.st" "$TMP/s1.st"; then
+        fail "exact train thread independence" "1 and 2 threads give different files"; return
+    fi
+    ok "exact training gives the same student for 1 and 2 threads"
     run classify eval --model "$TMP/s.st" --data "$DATA" --limit 40 --trajectories 3 \
         --json "$TMP/r.json" --quiet
     if [ $status -ne 0 ] || ! no_nan || ! grep -q '^accuracy' "$TMP/out" ||

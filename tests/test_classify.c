@@ -282,6 +282,22 @@ static void test_student_gain(void)
 /* Targets against a hand-written forward pass of a random 6-4-3-2 tanh
  * teacher: hidden unit h <- concatenated activation h mod 7, outputs
  * 2 softmax - 1. */
+/* The teacher's forward pass by hand: the activations of image X (6). */
+static void hand_forward(const th_mlp *net, const size_t *w, const float *X, double act[3][4])
+{
+    double in[6];
+    for (size_t i = 0; i < 6; i++) in[i] = (double)X[i];
+    const double *prev = in;
+    for (int l = 0; l < 3; l++) {
+        for (size_t o = 0; o < w[l + 1]; o++) {
+            double z = (double)net->b[l][o];
+            for (size_t i = 0; i < w[l]; i++) z += (double)net->W[l][o * w[l] + i] * prev[i];
+            act[l][o] = l < 2 ? tanh(z) : z;
+        }
+        prev = act[l];
+    }
+}
+
 static void test_student_targets(void)
 {
     const size_t w[4] = {6, 4, 3, 2};
@@ -296,32 +312,191 @@ static void test_student_targets(void)
     const size_t B = 4, nf = 11;
     float X[4 * 6], A[4 * 11];
     random_fill(X, B * 6, -1, 1, &st);
-    CHECK_EQ_INT(th_student_targets(&p, net, X, B, A), TH_OK);
     double err = 0;
-    for (size_t k = 0; k < B; k++) {
-        double act[3][4], in[6];
-        for (size_t i = 0; i < 6; i++) in[i] = (double)X[k * 6 + i];
-        const double *prev = in;
-        for (int l = 0; l < 3; l++) {
-            for (size_t o = 0; o < w[l + 1]; o++) {
-                double z = (double)net->b[l][o];
-                for (size_t i = 0; i < w[l]; i++) z += (double)net->W[l][o * w[l] + i] * prev[i];
-                act[l][o] = l < 2 ? tanh(z) : z;
-            }
-            prev = act[l];
+    /* the paper's softmax (T = 1), then the softened default */
+    const double temperatures[2] = {1.0, 4.0};
+    for (int t = 0; t < 2; t++) {
+        const double T = temperatures[t];
+        p.output_temperature = T;
+        CHECK_EQ_INT(th_student_targets(&p, net, X, B, A), TH_OK);
+        for (size_t k = 0; k < B; k++) {
+            double act[3][4];
+            hand_forward(net, w, X + k * 6, act);
+            const double hid[7] = {act[0][0], act[0][1], act[0][2], act[0][3],
+                                   act[1][0], act[1][1], act[1][2]};
+            for (size_t h = 0; h < 9; h++)
+                err = fmax(err, fabs((double)A[k * nf + h] - hid[h % 7]));
+            const double p1 = 1 / (1 + exp((act[2][0] - act[2][1]) / T));
+            err = fmax(err, fabs((double)A[k * nf + 9] - (2 * (1 - p1) - 1)));
+            err = fmax(err, fabs((double)A[k * nf + 10] - (2 * p1 - 1)));
         }
-        const double hid[7] = {act[0][0], act[0][1], act[0][2], act[0][3],
-                               act[1][0], act[1][1], act[1][2]};
-        for (size_t h = 0; h < 9; h++) err = fmax(err, fabs((double)A[k * nf + h] - hid[h % 7]));
-        const double p1 = 1 / (1 + exp(act[2][0] - act[2][1]));
-        err = fmax(err, fabs((double)A[k * nf + 9] - (2 * (1 - p1) - 1)));
-        err = fmax(err, fabs((double)A[k * nf + 10] - (2 * p1 - 1)));
     }
     CHECK_CLOSE(err, 0, 1e-5);
+    p.output_temperature = 0;
+    CHECK_EQ_INT(th_student_targets(&p, net, X, B, A), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "output_temperature");
+    p.output_temperature = 4;
     p.n_output = 3;
     CHECK_EQ_INT(th_student_targets(&p, net, X, B, A), TH_EINVAL);
     CHECK_STR_CONTAINS(th_last_error(), "outputs");
     th_mlp_free(net);
+}
+
+/* ------------------------------------------------------------ exact solve */
+
+/* The statistics' objective against th_student_path_loss summed over the
+ * same paths (ids 0..n-1, image q mod count), for random parameters; 50
+ * paths over 20 images, so images repeat and the batches (16) end short. */
+static void test_student_stats_loss_matches_objective(void)
+{
+    th_student_params p = tiny_params();
+    const size_t count = 20, n_paths = 50, nf = 5;
+    uint64_t st = 31;
+    float img[20 * 6], tgt[20 * 5], bimg[50 * 6], btgt[50 * 5];
+    random_fill(img, sizeof img / sizeof img[0], -1.5, 1.5, &st);
+    random_fill(tgt, sizeof tgt / sizeof tgt[0], -1, 1, &st);
+    uint64_t ids[50];
+    for (size_t q = 0; q < n_paths; q++) {
+        ids[q] = q;
+        memcpy(bimg + q * 6, img + (q % count) * 6, 6 * sizeof(float));
+        memcpy(btgt + q * nf, tgt + (q % count) * nf, nf * sizeof(float));
+    }
+    th_student_stats *s = NULL;
+    CHECK_EQ_INT(th_student_stats_accumulate(&p, img, tgt, count, n_paths, 16, NULL, NULL, &s),
+                 TH_OK);
+    if (!s) return;
+    CHECK_EQ_INT(th_student_stats_paths(s), n_paths);
+    th_model *m = th_student_model_alloc(&p, TH_F64);
+    for (int trial = 0; trial < 2; trial++) {
+        if (trial) randomize(m, &p, 0.7, 303);
+        const double direct = loss_of(m, &p, bimg, btgt, ids, n_paths, TH_KERNEL_REFERENCE,
+                                      NULL);
+        double from_stats = NAN;
+        CHECK_EQ_INT(th_student_stats_loss(s, m, &from_stats), TH_OK);
+        CHECK_REL(from_stats, direct, 1e-9);
+    }
+    th_model_free(m);
+    th_student_stats_free(s);
+}
+
+/* The solve's minimiser is a stationary point of the penalised objective:
+ * the gradient of th_student_path_loss (tested against finite differences
+ * above) plus ridge J vanishes on every trained coupling and bias, and the
+ * objective there is below that of nearby perturbed parameters. */
+static void test_student_solve_stationary(void)
+{
+    th_student_params p = tiny_params();
+    const size_t count = 30, nf = 5;
+    uint64_t st = 41;
+    float img[30 * 6], tgt[30 * 5];
+    random_fill(img, sizeof img / sizeof img[0], -1.5, 1.5, &st);
+    random_fill(tgt, sizeof tgt / sizeof tgt[0], -1, 1, &st);
+    uint64_t ids[30];
+    for (size_t q = 0; q < count; q++) ids[q] = q;
+    th_student_stats *s = NULL;
+    CHECK_EQ_INT(th_student_stats_accumulate(&p, img, tgt, count, count, 7, NULL, NULL, &s),
+                 TH_OK);
+    if (!s) return;
+    const double ridges[2] = {0.0, 3.0};
+    for (int t = 0; t < 2; t++) {
+        const double ridge = ridges[t];
+        th_model *m = th_student_model_alloc(&p, TH_F64);
+        th_model *g = th_student_model_alloc(&p, TH_F64);
+        th_solve_opts o = th_solve_opts_default();
+        o.ridge = ridge;
+        o.tolerance = 1e-12;
+        th_solve_result res;
+        CHECK_EQ_INT(th_student_stats_solve(s, m, &o, &res), TH_OK);
+        CHECK(res.converged);
+        const double at_min = loss_of(m, &p, img, tgt, ids, count, TH_KERNEL_REFERENCE, g);
+        double gmax = 0, scale = 0;
+        size_t checked = 0;
+        for (size_t i = p.n_input; i < m->n; i++) {
+            gmax = fmax(gmax, fabs(th_get(g->b, TH_F64, i)));
+            checked++;
+            for (size_t j = 0; j < m->n; j++) {
+                if (j == i || !th_model_groups_couple(m, i, j)) continue;
+                const double J = th_model_get_coupling(m, i, j);
+                gmax = fmax(gmax, fabs(th_get(g->J, TH_F64, i * m->n + j) + ridge * J));
+                scale = fmax(scale, fabs(J));
+                checked++;
+            }
+        }
+        CHECK(scale > 0.1); /* the solve moved the parameters */
+        CHECK(checked > nf * p.n_input);
+        CHECK(gmax < 1e-6 * at_min);
+        /* nearby parameters do worse on the penalised objective */
+        for (int k = 0; k < 3; k++) {
+            th_model *q = th_student_model_alloc(&p, TH_F64);
+            memcpy(q->J.v, m->J.v, m->n * m->n * sizeof(double));
+            memcpy(q->b.v, m->b.v, m->n * sizeof(double));
+            uint64_t seed = 500 + (uint64_t)k;
+            double pen_m = 0, pen_q = 0;
+            for (size_t i = p.n_input; i < q->n; i++) {
+                th_set(q->b, TH_F64, i, th_get(q->b, TH_F64, i) + test_uniform(&seed, -0.01, 0.01));
+                for (size_t j = 0; j < i; j++) {
+                    if (!th_model_groups_couple(q, i, j)) continue;
+                    const double J = th_model_get_coupling(q, i, j);
+                    const double Jq = J + test_uniform(&seed, -0.01, 0.01);
+                    th_model_set_coupling(q, i, j, Jq);
+                    pen_m += 0.5 * ridge * J * J;
+                    pen_q += 0.5 * ridge * Jq * Jq;
+                }
+            }
+            const double lq = loss_of(q, &p, img, tgt, ids, count, TH_KERNEL_REFERENCE, NULL);
+            CHECK(lq + pen_q > at_min + pen_m);
+            th_model_free(q);
+        }
+        th_model_free(m);
+        th_model_free(g);
+    }
+    th_student_stats_free(s);
+}
+
+/* Exact training on the separable toy: the minimiser classifies fresh toy
+ * images by its own noisy dynamics, like gradient descent does. */
+static void toy_problem(const th_student_params *p, size_t count, uint64_t seed, float *img,
+                        float *tgt, uint8_t *labels);
+
+static void test_student_solve_toy(void)
+{
+    th_student_params p = th_student_params_default();
+    p.n_input = 12;
+    p.n_hidden = 6;
+    p.n_output = 2;
+    p.seed = 9;
+    const size_t count = 200, nf = 8, nt = 100;
+    float *img = malloc(count * p.n_input * sizeof *img), *tgt = malloc(count * nf * sizeof *tgt);
+    float *ti = malloc(nt * p.n_input * sizeof *ti), *tt = malloc(nt * nf * sizeof *tt);
+    uint8_t labels[200], tl[100];
+    toy_problem(&p, count, 77, img, tgt, labels);
+    toy_problem(&p, nt, 555, ti, tt, tl);
+    th_student_stats *s = NULL;
+    CHECK_EQ_INT(th_student_stats_accumulate(&p, img, tgt, count, count, 64, NULL, NULL, &s),
+                 TH_OK);
+    th_model *m = th_student_model_alloc(&p, TH_F32);
+    th_solve_opts o = th_solve_opts_default();
+    o.ridge = 1.0;
+    CHECK_EQ_INT(th_student_stats_solve(s, m, &o, NULL), TH_OK);
+    float out[100 * 2];
+    th_student_eval_opts eo = th_student_eval_opts_default();
+    CHECK_EQ_INT(th_student_classify(m, &p, ti, nt, &eo, out, NULL, NULL), TH_OK);
+    CHECK(th_topk_accuracy(out, nt, 2, tl, 1) >= 0.95);
+    /* a model of another architecture is refused, naming the mismatch */
+    th_student_params p2 = p;
+    p2.n_hidden = 5;
+    th_model *other = th_student_model_alloc(&p2, TH_F32);
+    CHECK_EQ_INT(th_student_stats_solve(s, other, &o, NULL), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "group 1");
+    th_model_free(other);
+    th_student_stats_free(s);
+    CHECK_EQ_INT(th_student_stats_accumulate(&p, img, tgt, 0, 10, 4, NULL, NULL, &s), TH_EINVAL);
+    CHECK(s == NULL);
+    th_model_free(m);
+    free(img);
+    free(tgt);
+    free(ti);
+    free(tt);
 }
 
 /* A separable toy: class c of 2 has inputs +-u plus noise, targets +-1 on
@@ -453,6 +628,19 @@ static void test_student_meta_roundtrip(void)
     CHECK_EQ_INT(th_student_params_to_meta(&p, &meta), TH_OK);
     CHECK_EQ_INT(th_student_params_from_meta(&meta, &q), TH_OK);
     CHECK(memcmp(&p, &q, sizeof p) == 0);
+    /* A file from before output_temperature existed: the paper's T = 1. */
+    for (size_t k = 0; k < meta.count; k++)
+        if (strcmp(meta.keys[k], "student.output_temperature") == 0) {
+            free(meta.keys[k]);
+            free(meta.values[k]);
+            meta.keys[k] = meta.keys[meta.count - 1];
+            meta.values[k] = meta.values[meta.count - 1];
+            meta.count--;
+            break;
+        }
+    CHECK(th_meta_get(&meta, "student.output_temperature") == NULL);
+    CHECK_EQ_INT(th_student_params_from_meta(&meta, &q), TH_OK);
+    CHECK_CLOSE(q.output_temperature, 1.0, 0);
     th_meta_set(&meta, "student.dt", "-1");
     CHECK_EQ_INT(th_student_params_from_meta(&meta, &q), TH_EFORMAT);
     CHECK_STR_CONTAINS(th_last_error(), "dt");
@@ -522,6 +710,9 @@ void suite_classify(void)
     RUN_TEST(test_student_gain);
     RUN_TEST(test_student_targets);
     RUN_TEST(test_student_train_toy);
+    RUN_TEST(test_student_stats_loss_matches_objective);
+    RUN_TEST(test_student_solve_stationary);
+    RUN_TEST(test_student_solve_toy);
     RUN_TEST(test_student_clamped_equivalence);
     RUN_TEST(test_student_meta_roundtrip);
     RUN_TEST(test_student_rejects);

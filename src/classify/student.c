@@ -52,6 +52,7 @@ th_student_params th_student_params_default(void)
     p.dt = 1e-3;
     p.t_f = 0.2;
     p.gain = 200.0;
+    p.output_temperature = 4.0;
     p.seed = 1;
     return p;
 }
@@ -84,6 +85,9 @@ int th_student_params_validate(const th_student_params *p)
     const double steps = floor(p->t_f / p->dt + 0.5);
     if (steps < 1 || steps > 1e7)
         return th__fail(TH_EINVAL, "t_f / dt = %g steps: expected 1 to 1e7", steps);
+    if (!positive_finite(p->output_temperature))
+        return th__fail(TH_EINVAL, "output_temperature = %g: expected a value > 0",
+                        p->output_temperature);
     if (!(p->gain >= 0) || !isfinite(p->gain))
         return th__fail(TH_EINVAL, "gain = %g: expected gain >= 0 (0 = automatic)", p->gain);
     return TH_OK;
@@ -182,6 +186,8 @@ int th_student_targets(const th_student_params *p, const th_mlp *teacher, const 
                        size_t B, float *targets)
 {
     TH_ASSERT(p != NULL && teacher != NULL && X != NULL && targets != NULL);
+    int rc = th_student_params_validate(p);
+    if (rc != TH_OK) return rc;
     const int L = teacher->n_layers;
     if (L < 2)
         return th__fail(TH_EINVAL, "teacher has no hidden layer: expected at least one");
@@ -199,8 +205,8 @@ int th_student_targets(const th_student_params *p, const th_mlp *teacher, const 
     int ok = logits != NULL;
     for (int l = 0; l + 1 < L; l++) ok &= (hid[l] = th__alloc(B * teacher->width[l + 1] *
                                                               sizeof(float))) != NULL;
-    int rc = ok ? th_mlp_forward(teacher, X, B, logits, hid)
-                : th__fail(TH_ENOMEM, "out of memory for the teacher's activations of %zu "
+    rc = ok ? th_mlp_forward(teacher, X, B, logits, hid)
+            : th__fail(TH_ENOMEM, "out of memory for the teacher's activations of %zu "
                            "images", B);
     if (rc == TH_OK) {
         for (size_t k = 0; k < B; k++) {
@@ -212,13 +218,14 @@ int th_student_targets(const th_student_params *p, const th_mlp *teacher, const 
                 while (c >= teacher->width[l + 1]) c -= teacher->width[++l];
                 a[h] = hid[l][k * teacher->width[l + 1] + c];
             }
-            /* output c <- 2 softmax_c - 1, in [-1, 1] like tanh */
+            /* output c <- 2 softmax_c(z / T) - 1, in [-1, 1] like tanh */
             const float *z = logits + k * no;
+            const double inv_T = 1.0 / p->output_temperature;
             double zmax = z[0], sum = 0;
             for (size_t c = 1; c < no; c++) zmax = fmax(zmax, (double)z[c]);
-            for (size_t c = 0; c < no; c++) sum += exp((double)z[c] - zmax);
+            for (size_t c = 0; c < no; c++) sum += exp(((double)z[c] - zmax) * inv_T);
             for (size_t c = 0; c < no; c++)
-                a[nh + c] = (float)(2.0 * exp((double)z[c] - zmax) / sum - 1.0);
+                a[nh + c] = (float)(2.0 * exp(((double)z[c] - zmax) * inv_T) / sum - 1.0);
         }
         for (size_t i = 0; i < B * nf; i++)
             if (!isfinite(targets[i])) {

@@ -218,7 +218,7 @@ static const field fields[] = {
     FIELD(n_input, FIELD_SIZE), FIELD(n_hidden, FIELD_SIZE), FIELD(n_output, FIELD_SIZE),
     FIELD(kT, FIELD_DOUBLE),    FIELD(J2, FIELD_DOUBLE),     FIELD(J4, FIELD_DOUBLE),
     FIELD(mu, FIELD_DOUBLE),    FIELD(dt, FIELD_DOUBLE),     FIELD(t_f, FIELD_DOUBLE),
-    FIELD(gain, FIELD_DOUBLE),  FIELD(seed, FIELD_U64),
+    FIELD(gain, FIELD_DOUBLE),  FIELD(seed, FIELD_U64),      FIELD(output_temperature, FIELD_DOUBLE),
 };
 
 #define N_FIELDS (sizeof fields / sizeof fields[0])
@@ -250,6 +250,10 @@ int th_student_params_from_meta(const th_meta *meta, th_student_params *p)
     for (size_t k = 0; k < N_FIELDS; k++) {
         const field *f = &fields[k];
         const char *text = th_meta_get(meta, f->key);
+        if (!text && f->offset == offsetof(th_student_params, output_temperature)) {
+            q.output_temperature = 1.0; /* files from before the setting: the paper's */
+            continue;
+        }
         if (!text) return th__fail(TH_EFORMAT, "metadata key %s is missing", f->key);
         char *at = (char *)&q + f->offset;
         char *end = NULL;

@@ -35,7 +35,6 @@
  * (moving, n) x (n, n+1) matrix product. */
 #include "internal.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -61,16 +60,19 @@ static double pair_ridge(const th__quad_problem *pb, size_t i, size_t j, double 
     return (mi || mj) && pb->ridge_clamped ? ridge2kT : 0.0;
 }
 
-/* F = P K G for the moving rows: F (moving, n+1). */
+/* F = P K G for the moving rows: F (moving, n+1), rounded the same way for
+ * any number of threads (th__dgemm_fixed), since the solve must give the
+ * same model for any thread count. */
 static void moving_rows_times_G(const th__quad_problem *pb, const double *J, const double *b,
                                 double *F)
 {
     const size_t n = pb->n, na = n + 1, m0 = pb->move_begin, nm = pb->move_end - m0;
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)nm, (blasint)na,
-                (blasint)n, 1.0, J + m0 * n, (blasint)n, pb->G, (blasint)na, 0.0, F,
-                (blasint)na);
-    cblas_dger(CblasRowMajor, (blasint)nm, (blasint)na, 1.0, b + m0, 1, pb->G + n * na, 1, F,
-               (blasint)na);
+    const double *Gb = pb->G + n * na; /* the constant's row: sums of y */
+    th__dgemm_fixed(CblasNoTrans, CblasNoTrans, nm, na, n, 1.0, J + m0 * n, n, pb->G, na, 0.0,
+                    F, na);
+#pragma omp parallel for schedule(static) if (nm * na >= 65536)
+    for (size_t r = 0; r < nm; r++)
+        for (size_t c = 0; c < na; c++) F[r * na + c] += b[m0 + r] * Gb[c];
 }
 
 int th__quad_loss(const th__quad_problem *pb, const th_model *m, double *loss)

@@ -48,10 +48,14 @@ typedef struct train_params {
     const char *out;
     const char *data;
     size_t epochs, batch, hidden, limit;
-    double lr, t_f, gain;
+    double lr, t_f, gain, ridge, temperature;
+    int solver;
     uint64_t seed;
     int quiet;
 } train_params;
+
+enum { SOLVER_EXACT, SOLVER_ADAM };
+static const char *const solver_names[] = {"exact", "adam", NULL};
 
 typedef struct train_state {
     tool_progress bar;
@@ -64,20 +68,92 @@ static int on_update(size_t update, size_t total, double loss, void *ctx)
     return tool_progress_update(update, total, &st->bar);
 }
 
+static int on_paths(size_t done, size_t total, void *ctx)
+{
+    return tool_progress_update(done, total, ctx);
+}
+
+static int on_iteration(size_t iteration, double residual, void *ctx)
+{
+    const int *quiet = ctx;
+    if (!*quiet && iteration % 100 == 0)
+        fprintf(stderr, "  CG iteration %zu: relative residual %.3g\n", iteration, residual);
+    return 0;
+}
+
+/* The objective's minimiser over epochs * count idealised paths. */
+static int train_exact(const train_params *p, const th_student_params *sp, th_model *m,
+                       const float *X, const float *A, size_t count, double *epoch_loss)
+{
+    tool_progress bar;
+    tool_progress_begin(&bar, "paths", p->quiet);
+    th_student_stats *stats = NULL;
+    const double t0 = tool_now();
+    int rc = th_student_stats_accumulate(sp, X, A, count, p->epochs * count, 128, on_paths,
+                                         &bar, &stats);
+    tool_progress_end(&bar);
+    if (rc != TH_OK) return rc;
+    const double t1 = tool_now();
+    th_solve_opts so = th_solve_opts_default();
+    so.ridge = p->ridge;
+    so.progress = on_iteration;
+    so.progress_ctx = (void *)&p->quiet;
+    th_solve_result res = {0};
+    double before = 0, after = 0;
+    if ((rc = th_student_stats_loss(stats, m, &before)) == TH_OK &&
+        (rc = th_student_stats_solve(stats, m, &so, &res)) == TH_OK &&
+        (rc = th_student_stats_loss(stats, m, &after)) == TH_OK) {
+        const double paths = (double)th_student_stats_paths(stats);
+        printf("exact     %zu paths accumulated in %.1f s; CG %zu iterations (relative "
+               "residual %.2g%s) in %.1f s\n", th_student_stats_paths(stats), t1 - t0,
+               res.iterations, res.residual, res.converged ? "" : ", NOT converged",
+               tool_now() - t1);
+        printf("objective per path %.6f at zero parameters, %.6f at the minimiser\n",
+               before / paths, after / paths);
+        for (size_t e = 0; e < p->epochs; e++) epoch_loss[e] = after / paths;
+    }
+    th_student_stats_free(stats);
+    return rc;
+}
+
+/* Adam on minibatches of paths, epoch by epoch. */
+static int train_adam(const train_params *p, const th_student_params *sp,
+                      th_student_train_opts *to, th_model *m, const float *X, const float *A,
+                      size_t count, double *epoch_loss)
+{
+    train_state st;
+    tool_progress_begin(&st.bar, "updates", p->quiet);
+    to->on_update = on_update;
+    to->ctx = &st;
+    int rc = th_student_train(m, sp, X, A, count, to, epoch_loss);
+    tool_progress_end(&st.bar);
+    if (rc == TH_OK)
+        for (size_t e = 0; e < p->epochs; e++)
+            printf("epoch %zu  objective per path %.6f\n", e + 1, epoch_loss[e]);
+    return rc;
+}
+
 static int classify_train(int argc, char **argv)
 {
     th_student_params sp = th_student_params_default();
     th_student_train_opts to = th_student_train_opts_default();
     train_params p = {.teacher = NULL, .out = NULL, .data = "data/mnist", .epochs = to.epochs,
                       .batch = to.batch, .hidden = sp.n_hidden, .limit = ALL_IMAGES,
-                      .lr = to.learning_rate, .t_f = sp.t_f, .gain = sp.gain, .seed = sp.seed};
+                      .lr = to.learning_rate, .t_f = sp.t_f, .gain = sp.gain, .seed = sp.seed,
+                      .ridge = 1000.0, .solver = SOLVER_EXACT,
+                      .temperature = sp.output_temperature};
     const tool_opt opts[] = {
         {"teacher", "FILE", TOOL_OPT_STRING, &p.teacher, NULL,
          "the digital teacher (thermo classifier train --arch teacher)", "required"},
         {"out", "FILE", TOOL_OPT_STRING, &p.out, NULL, "the trained student (safetensors)",
          "required"},
         {"data", "DIR", TOOL_OPT_STRING, &p.data, NULL, "MNIST folder (train-* IDX files)", NULL},
-        {"epochs", "N", TOOL_OPT_COUNT, &p.epochs, NULL, "passes over the training images", NULL},
+        {"solver", "S", TOOL_OPT_CHOICE, &p.solver, solver_names,
+         "exact (the objective's minimiser: one pass and a linear solve) or adam", NULL},
+        {"ridge", "L", TOOL_OPT_NONNEG, &p.ridge, NULL,
+         "exact: the penalty L |J|^2 / 2 on the couplings", NULL},
+        {"epochs", "N", TOOL_OPT_COUNT, &p.epochs, NULL,
+         "passes over the training images (exact: idealised paths per image)", NULL},
         {"batch", "N", TOOL_OPT_COUNT, &p.batch, NULL, "idealised paths per Adam update", NULL},
         {"lr", "RATE", TOOL_OPT_POSITIVE, &p.lr, NULL,
          "Adam learning rate (half-cosine decay to 0)", NULL},
@@ -86,6 +162,8 @@ static int classify_train(int argc, char **argv)
         {"gain", "F", TOOL_OPT_NONNEG, &p.gain, NULL,
          "idealised force per unit activation; 0 = the force that ends a noise-free path "
          "at x(t_f) = 1", NULL},
+        {"output-temperature", "T", TOOL_OPT_POSITIVE, &p.temperature, NULL,
+         "output targets 2 softmax(logits / T) - 1 (the paper: 1)", NULL},
         {"limit", "N", TOOL_OPT_COUNT, &p.limit, NULL, "use only the first N training images",
          "all"},
         {"seed", "S", TOOL_OPT_U64, &p.seed, NULL, "noise of the idealised paths, shuffling",
@@ -98,8 +176,11 @@ static int classify_train(int argc, char **argv)
         printf("usage: thermo classify train --teacher FILE --out FILE [options]\n\n"
                "Trains the PNAS 2026 thermodynamic classifier (784 clamped inputs, hidden and\n"
                "10 output units) as a student of a digital teacher: the teacher's activations\n"
-               "define idealised trajectories, whose Onsager-Machlup probability under the\n"
-               "student's dynamics Adam maximises. kT = J2 = J4 = 1, dt = 1e-3.\n\noptions:\n");
+               "define idealised trajectories, and training maximises their Onsager-Machlup\n"
+               "probability under the student's dynamics: exactly (the objective is quadratic\n"
+               "in the parameters, so one pass accumulates its statistics and a conjugate-\n"
+               "gradient solve finds the optimum) or by Adam. kT = J2 = J4 = 1, dt = 1e-3.\n"
+               "\noptions:\n");
         tool_print_options(opts, n_opts);
         printf("\nExit status: 0 on success, 1 when the run fails, 2 for a bad command line.\n");
         return TOOL_EXIT_OK;
@@ -110,6 +191,7 @@ static int classify_train(int argc, char **argv)
     sp.n_hidden = p.hidden;
     sp.t_f = p.t_f;
     sp.gain = p.gain;
+    sp.output_temperature = p.temperature;
     sp.seed = p.seed;
     to.epochs = p.epochs;
     to.batch = p.batch;
@@ -155,23 +237,22 @@ static int classify_train(int argc, char **argv)
            "unit activation)\n", p.teacher, teacher->n_layers, sp.n_input, sp.n_output,
            th_student_gain(&sp));
     printf("student   %zu input + %zu hidden + %zu output units, t_f = %g (%zu steps), "
-           "%zu images x %zu epochs, batch %zu, lr %g\n", sp.n_input, sp.n_hidden,
-           sp.n_output, sp.t_f, th_student_steps(&sp), count, p.epochs, p.batch, p.lr);
+           "%zu images x %zu %s", sp.n_input, sp.n_hidden, sp.n_output, sp.t_f,
+           th_student_steps(&sp), count, p.epochs,
+           p.solver == SOLVER_EXACT ? "paths each, exact solve" : "epochs, Adam");
+    if (p.solver == SOLVER_EXACT)
+        printf(", ridge %g\n", p.ridge);
+    else
+        printf(", batch %zu, lr %g\n", p.batch, p.lr);
     fflush(stdout);
-    train_state st;
-    tool_progress_begin(&st.bar, "updates", p.quiet);
-    to.on_update = on_update;
-    to.ctx = &st;
     double t1 = tool_now();
-    rc = th_student_train(m, &sp, X, A, count, &to, epoch_loss);
-    tool_progress_end(&st.bar);
+    rc = p.solver == SOLVER_EXACT ? train_exact(&p, &sp, m, X, A, count, epoch_loss)
+                                  : train_adam(&p, &sp, &to, m, X, A, count, epoch_loss);
     const double train_s = tool_now() - t1;
     if (rc != TH_OK) {
         tool_fail_lib(CMD, rc);
         goto done;
     }
-    for (size_t e = 0; e < p.epochs; e++)
-        printf("epoch %zu  objective per path %.6f\n", e + 1, epoch_loss[e]);
     char widths[256] = "";
     for (int l = 0; l <= teacher->n_layers; l++) {
         size_t used = strlen(widths);
@@ -186,10 +267,13 @@ static int classify_train(int argc, char **argv)
                     "hidden unit h: teacher hidden activation (h mod H) of its hidden layers "
                     "concatenated") != TH_OK ||
         th_meta_set(&meta, "student.output_target",
-                    "2 softmax - 1 of the teacher's logits") != TH_OK ||
-        th_meta_setf(&meta, "student.train",
-                     "images %zu, epochs %zu, batch %zu, lr %g (Adam, half-cosine)", count,
-                     p.epochs, p.batch, p.lr) != TH_OK ||
+                    "2 softmax(logits / output_temperature) - 1 of the teacher's logits") !=
+            TH_OK ||
+        (p.solver == SOLVER_EXACT
+             ? th_meta_setf(&meta, "student.train", "images %zu, paths per image %zu, exact "
+                            "(normal equations), ridge %g", count, p.epochs, p.ridge)
+             : th_meta_setf(&meta, "student.train", "images %zu, epochs %zu, batch %zu, lr %g "
+                            "(Adam, half-cosine)", count, p.epochs, p.batch, p.lr)) != TH_OK ||
         th_meta_setf(&meta, "student.final_objective", "%.17g", epoch_loss[p.epochs - 1]) !=
             TH_OK) {
         tool_fail_lib(CMD, TH_ENOMEM);
