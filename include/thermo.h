@@ -1172,6 +1172,16 @@ int th_student_classify(const th_model *m, const th_student_params *p, const flo
                         size_t count, const th_student_eval_opts *o, float *mean_out,
                         float *first_out, double *heat);
 
+/* The energy ledger (section energy): the arithmetic one classification
+ * (trajectories runs of one image) costs
+ * th_student_classify with the fast kernel: coupling_pairs the ordered
+ * coupled pairs among the free units; coupling_macs = trajectories x pairs
+ * x (steps + 1) + n_input x n_free for the input field, computed once per
+ * image; onsite_macs and normals over the free units' steps of every
+ * trajectory (one phase: no noise phase before it). */
+int th_energy_student_ops(const th_model *m, const th_student_params *p, size_t trajectories,
+                          th_energy_sim_ops *out);
+
 /* Settings as model-file metadata ("student.kT", ...; doubles with 17
  * digits) and back; from_meta fails with TH_EFORMAT naming the key. */
 int th_student_params_to_meta(const th_student_params *p, th_meta *meta);

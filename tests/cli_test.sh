@@ -306,7 +306,7 @@ assert sum(d["heat_per_sample"]["histogram"]["counts"]) == 8' "$TMP/e.json" 2>"$
         fail "energy (missing model)" "expected exit 1 naming the file"; return
     fi
     if command -v python3 >/dev/null; then
-        # the same model with its gen.* metadata removed: a kind not supported yet
+        # the same model with its gen.* metadata removed: neither a generator nor a classifier
         python3 -c 'import json,struct,sys
 raw=open(sys.argv[1],"rb").read(); n=struct.unpack("<Q",raw[:8])[0]
 h=json.loads(raw[8:8+n]); m=h["__metadata__"]
@@ -314,8 +314,8 @@ h["__metadata__"]={k:v for k,v in m.items() if not k.startswith("gen.")}
 t=json.dumps(h).encode(); t+=b" "*(-len(t)%8)
 open(sys.argv[2],"wb").write(struct.pack("<Q",len(t))+t+raw[8+n:])' "$model" "$TMP/nogen.safetensors"
         run energy --model "$TMP/nogen.safetensors" --samples 3 --quiet
-        if [ $status -ne 1 ] || ! grep -q 'not supported yet' "$TMP/err"; then
-            fail "energy (no gen settings)" "expected exit 1: not supported yet"; return
+        if [ $status -ne 1 ] || ! grep -q 'neither generator' "$TMP/err"; then
+            fail "energy (no gen settings)" "expected exit 1 naming both kinds"; return
         fi
     fi
     expect_usage_error "energy --samples 0" "--samples" energy --model "$model" --samples 0 || return

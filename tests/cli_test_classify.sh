@@ -120,6 +120,30 @@ check_tiny_run() {
         fail "eval thread independence" "1 and 2 threads differ"; return
     fi
     ok "eval gives the same numbers for 1 and 2 threads"
+    # thermo energy keeps the books of a classifier: per classification, the
+    # teacher's forward pass as line (a), the ratio, and its JSON.
+    run energy --model "$TMP/s.st" --data "$DATA" --samples 30 --trajectories 4 \
+        --json "$TMP/e.json" --histogram "$TMP/e.png" --quiet
+    if [ $status -ne 0 ] || ! no_nan || ! grep -q 'thermodynamic classifier' "$TMP/out" ||
+       ! grep -q 'forward pass' "$TMP/out" || ! grep -q '^ours' "$TMP/out" ||
+       [ ! -s "$TMP/e.png" ]; then
+        fail "energy of a classifier" "status $status, nan, or a missing line or histogram"
+        return
+    fi
+    if ! grep -q '"kind":[[:space:]]*"classifier"' "$TMP/e.json" ||
+       ! grep -q '"per_trajectory_kT"' "$TMP/e.json"; then
+        fail "energy of a classifier (JSON)" "kind or per_trajectory_kT missing"; return
+    fi
+    # the heat per classification is 4 trajectories' worth of the eval's per-trajectory heat
+    run classify eval --model "$TMP/s.st" --data "$DATA" --limit 30 --trajectories 4 --quiet
+    per_traj=$(sed -n 's/^heat *\([0-9.e+-]*\) kT per trajectory.*/\1/p' "$TMP/out")
+    per_class=$(sed -n 's/.*"mean_kT":[[:space:]]*\([0-9.e+-]*\).*/\1/p' "$TMP/e.json" | head -1)
+    if [ -z "$per_traj" ] || [ -z "$per_class" ] ||
+       ! awk -v a="$per_traj" -v b="$per_class" 'BEGIN { r = b / (4 * a); exit !(r > 0.999 && r < 1.001) }'; then
+        fail "energy of a classifier (heat)" "per classification $per_class is not 4 x $per_traj"
+        return
+    fi
+    ok "thermo energy keeps the books of a classifier, per classification of 4 trajectories"
 }
 
 check_help

@@ -84,6 +84,31 @@ static void test_energy_gen_ops(void)
     th_model_free(m);
 }
 
+static void test_energy_student_ops(void)
+{
+    /* The PNAS student: 784 inputs, 64 hidden + 10 output free units with
+     * hidden-hidden, hidden-output and output-output couplings: the free
+     * block is all-to-all, 74 x 73 = 5,402 ordered pairs; 200 steps, so per
+     * trajectory 5,402 x 201 = 1,085,802 coupling MACs; 10 trajectories
+     * 10,858,020 plus the input field 784 x 74 = 58,016 once: 10,916,036.
+     * On-site 20 x 74 x 200 x 10 = 2,960,000; Gaussian numbers 148,000. */
+    th_student_params p = th_student_params_default();
+    th_model *m = th_student_model_alloc(&p, TH_F32);
+    CHECK(m != NULL);
+    if (!m) return;
+    th_energy_sim_ops ops;
+    CHECK_EQ_INT(th_energy_student_ops(m, &p, 10, &ops), TH_OK);
+    CHECK_EQ_INT(ops.steps, 200);
+    CHECK_EQ_INT(ops.coupling_pairs, 5402);
+    CHECK_EQ_INT(ops.coupling_macs, 10916036);
+    CHECK_EQ_INT(ops.onsite_macs, 2960000);
+    CHECK_EQ_INT(ops.normals, 148000);
+    CHECK_EQ_INT(th_energy_student_ops(m, &p, 0, &ops), TH_EINVAL);
+    p.n_hidden = 63; /* the model no longer matches */
+    CHECK_EQ_INT(th_energy_student_ops(m, &p, 10, &ops), TH_EINVAL);
+    th_model_free(m);
+}
+
 static void test_energy_ratio(void)
 {
     /* The paper's estimate: 2.17088e-6 J / (2.9e3 x 4.141947e-21 J)
@@ -408,6 +433,7 @@ void suite_energy(void)
     RUN_TEST(test_energy_kT_joules);
     RUN_TEST(test_energy_mlp_macs);
     RUN_TEST(test_energy_gen_ops);
+    RUN_TEST(test_energy_student_ops);
     RUN_TEST(test_energy_ratio);
     RUN_TEST(test_energy_heat_stats);
     RUN_TEST(test_energy_histogram_bins);

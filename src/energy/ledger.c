@@ -80,6 +80,37 @@ int th_energy_gen_ops(const th_model *m, const th_gen_params *p, th_energy_sim_o
     return TH_OK;
 }
 
+int th_energy_student_ops(const th_model *m, const th_student_params *p, size_t trajectories,
+                          th_energy_sim_ops *out)
+{
+    TH_ASSERT(m != NULL && p != NULL && out != NULL);
+    memset(out, 0, sizeof *out);
+    int rc = th_student_params_validate(p);
+    if (rc == TH_OK) rc = th_student_check_model(m, p);
+    if (rc != TH_OK) return rc;
+    if (trajectories == 0) return th__fail(TH_EINVAL, "trajectories = 0: expected at least 1");
+    const size_t n_in = p->n_input, nf = p->n_hidden + p->n_output;
+    uint64_t ff = 0; /* ordered coupled pairs among the free units */
+    for (size_t i = n_in; i < m->n; i++)
+        for (size_t j = n_in; j < m->n; j++) ff += i != j && th_model_groups_couple(m, i, j);
+    const uint64_t steps = th_student_steps(p), M = trajectories;
+    uint64_t per_traj, all_traj, field, unit_steps, onsite_one;
+    /* Each trajectory evaluates the free units' coupling force steps + 1
+     * times (as th_energy_gen_ops explains); the clamped inputs enter as the
+     * field s . J_in, computed once per image for all its trajectories
+     * (student_eval.c); the on-site update runs on the free units only. */
+    if (!mul_u64(ff, steps + 1, &per_traj) || !mul_u64(per_traj, M, &all_traj) ||
+        !mul_u64(n_in, nf, &field) || all_traj > UINT64_MAX - field ||
+        !mul_u64(nf, steps, &unit_steps) || !mul_u64(unit_steps, M, &out->normals) ||
+        !mul_u64(out->normals, TH_ENERGY_ONSITE_MACS, &onsite_one))
+        return th__fail(TH_EINVAL, "the simulation's operation count overflows 64 bits");
+    out->steps = steps;
+    out->coupling_pairs = ff;
+    out->coupling_macs = all_traj + field;
+    out->onsite_macs = onsite_one;
+    return TH_OK;
+}
+
 int th_energy_ratio(double digital_J, double heat_J, double *ratio)
 {
     TH_ASSERT(ratio != NULL);

@@ -22,25 +22,6 @@
 #define CMD "classify"
 #define ALL_IMAGES ((size_t)-1)
 
-/* Keys of the student file's metadata beyond th_student_params_to_meta. */
-#define META_INPUT_NORM "student.input_norm"
-#define META_TEACHER_WIDTHS "student.teacher_widths"
-
-
-static int load_split(const char *dir, const char *split, size_t limit, th_dataset **out)
-{
-    int rc = th_dataset_load_dir(dir, split, out);
-    if (rc != TH_OK) return tool_fail_lib(CMD, rc);
-    if (!(*out)->labels) {
-        fprintf(stderr, "thermo " CMD ": %s/%s has no labels: expected a labels file\n", dir,
-                split);
-        th_dataset_free(*out);
-        return TOOL_EXIT_FAIL;
-    }
-    if (limit != ALL_IMAGES && limit < (*out)->count) (*out)->count = limit;
-    return TOOL_EXIT_OK;
-}
-
 /* ---------------------------------------------------------------- train */
 
 typedef struct train_params {
@@ -212,7 +193,7 @@ static int classify_train(int argc, char **argv)
     sp.n_input = teacher->width[0];
     sp.n_output = teacher->width[teacher->n_layers];
     th_dataset *d = NULL;
-    if ((rc = load_split(p.data, "train", p.limit, &d)) != TOOL_EXIT_OK) {
+    if ((rc = tool_load_labelled(CMD, p.data, "train", p.limit, &d)) != TOOL_EXIT_OK) {
         th_mlp_free(teacher);
         return rc;
     }
@@ -259,8 +240,8 @@ static int classify_train(int argc, char **argv)
         snprintf(widths + used, sizeof widths - used, "%s%zu", l ? "," : "", teacher->width[l]);
     }
     if (th_student_params_to_meta(&sp, &meta) != TH_OK ||
-        th_meta_setf(&meta, META_INPUT_NORM, "%.17g", teacher->input_norm) != TH_OK ||
-        th_meta_set(&meta, META_TEACHER_WIDTHS, widths) != TH_OK ||
+        th_meta_setf(&meta, TOOL_META_INPUT_NORM, "%.17g", teacher->input_norm) != TH_OK ||
+        th_meta_set(&meta, TOOL_META_TEACHER_WIDTHS, widths) != TH_OK ||
         th_meta_set(&meta, "student.teacher", p.teacher) != TH_OK ||
         th_meta_setf(&meta, "student.gain_used", "%.17g", th_student_gain(&sp)) != TH_OK ||
         th_meta_set(&meta, "student.hidden_map",
@@ -309,24 +290,6 @@ typedef struct eval_params {
     int quiet;
 } eval_params;
 
-/* "784,32,32,10" into widths; the count, or 0 when malformed. */
-static size_t parse_widths(const char *text, size_t *w, size_t max)
-{
-    size_t n = 0;
-    const char *q = text;
-    while (*q && n < max) {
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(q, &end, 10);
-        if (end == q || errno || v == 0) return 0;
-        w[n++] = (size_t)v;
-        if (*end == ',') q = end + 1;
-        else if (*end == '\0') break;
-        else return 0;
-    }
-    return n >= 2 ? n : 0;
-}
-
 static int classify_eval(int argc, char **argv)
 {
     eval_params p = {.model = NULL, .data = "data/mnist", .json = NULL, .trajectories = 10,
@@ -370,57 +333,27 @@ static int classify_eval(int argc, char **argv)
                                 p.seed_text);
     if (p.json && tool_folder_writable(CMD " eval", p.json) != 0) return TOOL_EXIT_FAIL;
 
-    th_model *m = NULL;
-    th_meta meta = {0};
-    if ((rc = th_model_load(p.model, &m, &meta)) != TH_OK) return tool_fail_lib(CMD, rc);
-    th_student_params sp;
-    double input_norm = 0;
-    size_t tw[TH_MLP_MAX_LAYERS + 1], n_tw = 0;
-    const char *norm_text = th_meta_get(&meta, META_INPUT_NORM);
-    const char *widths_text = th_meta_get(&meta, META_TEACHER_WIDTHS);
-    if ((rc = th_student_params_from_meta(&meta, &sp)) != TH_OK ||
-        (rc = th_student_check_model(m, &sp)) != TH_OK) {
-        fprintf(stderr, "thermo " CMD ": %s: %s\n", p.model, th_last_error());
-        th_model_free(m);
-        th_meta_clear(&meta);
-        return TOOL_EXIT_FAIL;
-    }
-    if (!norm_text || tool_to_double(norm_text, &input_norm) != 0 || !(input_norm > 0) ||
-        !widths_text || !(n_tw = parse_widths(widths_text, tw, TH_MLP_MAX_LAYERS + 1))) {
-        fprintf(stderr, "thermo " CMD ": %s: metadata %s or %s is missing or malformed: "
-                "expected a positive norm and layer widths such as 784,32,32,10\n", p.model,
-                META_INPUT_NORM, META_TEACHER_WIDTHS);
-        th_model_free(m);
-        th_meta_clear(&meta);
-        return TOOL_EXIT_FAIL;
-    }
+    tool_student st;
+    if ((rc = tool_student_load(CMD, p.model, &st)) != TOOL_EXIT_OK) return rc;
+    th_student_params sp = st.sp;
+    const th_model *m = st.m;
+    const char *widths_text = st.widths_text;
     if (p.seed_text) sp.seed = p.seed;
 
     th_dataset *d = NULL;
-    if ((rc = load_split(p.data, "t10k", p.limit, &d)) != TOOL_EXIT_OK) {
-        th_model_free(m);
-        th_meta_clear(&meta);
+    float *X = NULL;                                   /* (count, n_input) */
+    if ((rc = tool_student_images(CMD, &st, p.data, p.limit, &d, &X)) != TOOL_EXIT_OK) {
+        tool_student_free(&st);
         return rc;
     }
     const size_t count = d->count, no = sp.n_output;
     int exit_code = TOOL_EXIT_FAIL;
-    /* The preprocessing of th_mlp_prepare for TH_INPUT_PNAS with the
-     * teacher's norm, through a network that only carries those settings. */
-    const size_t pw[2] = {sp.n_input, no};
-    th_mlp *prep = th_mlp_alloc(1, pw, TH_ACT_TANH);
-    float *X = malloc(count * sp.n_input * sizeof *X); /* (count, n_input) */
     float *mean = malloc(count * no * sizeof *mean);   /* (count, n_output) */
     float *single = malloc(count * no * sizeof *single);
     double *heat = malloc(count * sizeof *heat);
     char *text = NULL;
-    if (!prep || !X || !mean || !single || !heat) {
+    if (!mean || !single || !heat) {
         fprintf(stderr, "thermo " CMD ": out of memory for %zu test images\n", count);
-        goto done;
-    }
-    prep->input = TH_INPUT_PNAS;
-    prep->input_norm = input_norm;
-    if ((rc = th_mlp_prepare(prep, d, 0, count, X)) != TH_OK) {
-        tool_fail_lib(CMD, rc);
         goto done;
     }
     tool_progress bar;
@@ -453,7 +386,7 @@ static int classify_eval(int argc, char **argv)
     uint64_t macs = 0;
     double digital_J = 0, ratio = 0;
     int ratio_ok = 0;
-    if (th_energy_mlp_macs(tw, n_tw, 1, &macs) == TH_OK) {
+    if (th_energy_mlp_macs(st.widths, st.n_widths, 1, &macs) == TH_OK) {
         digital_J = (double)macs * p.mac_energy;
         ratio_ok = th_energy_ratio(digital_J, heat_class_J, &ratio) == TH_OK;
     }
@@ -516,14 +449,12 @@ static int classify_eval(int argc, char **argv)
     exit_code = TOOL_EXIT_OK;
 done:
     free(text);
-    th_mlp_free(prep);
     free(X);
     free(mean);
     free(single);
     free(heat);
     th_dataset_free(d);
-    th_model_free(m);
-    th_meta_clear(&meta);
+    tool_student_free(&st);
     return exit_code;
 }
 

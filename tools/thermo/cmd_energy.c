@@ -34,6 +34,10 @@
 #define PAPER_STEPS 10
 static const size_t PAPER_NETWORK[] = {784, 128, 128, 784};
 #define PAPER_LAYERS (sizeof PAPER_NETWORK / sizeof PAPER_NETWORK[0])
+/* The PNAS paper's (science.md section 3): heat per trajectory, trajectories
+ * per classification; its digital side is the teacher's forward pass. */
+#define PNAS_HEAT_KT 2.3e4
+#define PNAS_TRAJECTORIES 10
 /* Layer widths --network accepts; a deeper network is a typo. */
 #define MAX_LAYERS 64
 /* Samples are generated this many at a time, so that memory for their
@@ -52,8 +56,10 @@ typedef struct energy_params {
     double temperature; /* K */
     double time_unit;   /* seconds per unit of 1/mu */
     double mac_energy;  /* J per multiply-accumulate */
-    const char *network;
-    size_t steps;
+    const char *network;  /* NULL: the model kind's baseline */
+    size_t steps;         /* 0: the model kind's baseline */
+    const char *data;     /* classifiers: the MNIST folder */
+    size_t trajectories;  /* classifiers: trajectories per classification */
     const char *json;
     const char *histogram;
     const char *seed_text; /* NULL = the model's gen.seed */
@@ -77,7 +83,8 @@ typedef struct digital_line {
 enum { LINE_PAPER, LINE_SIM, LINE_RAPL, LINE_USER, N_LINES };
 
 typedef struct ledger {
-    th_gen_params gp;
+    th_gen_params gp;       /* generators */
+    th_student_params sp;   /* classifiers */
     th_energy_sim_ops ops;
     th_heat_stats hs;
     double kT_J;            /* k_B T at the chosen temperature */
@@ -91,6 +98,7 @@ typedef struct ledger {
     size_t network[MAX_LAYERS];
     size_t n_layers;
     double paper_ratio;     /* the paper's numbers only */
+    double top1;            /* classifiers: accuracy of the classifications measured */
     double rapl_total_J;    /* line (c) over the whole sampling */
     size_t rapl_zones;
     digital_line line[N_LINES];
@@ -108,6 +116,11 @@ static void print_help(const tool_opt *opts, size_t n_opts)
            "Linux exposes RAPL counters to this user, (d) the network given by --network\n"
            "and --steps. Every line is printed with its assumptions, then one table of\n"
            "ratios (digital energy / heat) and what the estimate leaves out.\n"
+           "\n"
+           "For a thermodynamic classifier (thermo classify train) a sample is one\n"
+           "classification: --trajectories runs on one of the first N MNIST test images,\n"
+           "the heat of all of them; line (a) is then the PNAS paper's comparison, one\n"
+           "forward pass of the digital teacher, and (d) defaults to the same network.\n"
            "\n"
            "options:\n");
     tool_print_options(opts, n_opts);
@@ -577,8 +590,14 @@ static int write_outputs(const energy_params *p, const ledger *L)
     return TOOL_EXIT_OK;
 }
 
-static int run_energy(const energy_params *p, uint64_t seed, ledger *L)
+static int run_energy_student(const energy_params *p, uint64_t seed, ledger *L);
+
+static int run_energy(const energy_params *p_in, uint64_t seed, ledger *L)
 {
+    /* The baseline of line (d) unless the user named one: the PRL paper's
+     * denoiser for a generator, the teacher for a classifier. */
+    energy_params resolved = *p_in;
+    const energy_params *p = &resolved;
     th_model *m = NULL;
     th_meta meta = {0};
     double *heat = NULL;
@@ -592,13 +611,22 @@ static int run_energy(const energy_params *p, uint64_t seed, ledger *L)
         tool_fail_lib(CMD, rc);
         goto done;
     }
+    if (tool_is_student(&meta)) {
+        th_meta_clear(&meta);
+        th_model_free(m);
+        return run_energy_student(p, seed, L);
+    }
     if (!th_meta_get(&meta, "gen.n_visible")) {
-        fprintf(stderr, "thermo " CMD ": %s: no generator settings (gen.*) in its metadata: "
-                        "this kind of model is not supported yet; thermo energy handles "
-                        "generative computers written by thermo train (classifiers come "
-                        "later)\n", p->model);
+        fprintf(stderr, "thermo " CMD ": %s: neither generator (gen.*) nor classifier "
+                        "(student.*) settings in its metadata: expected a model written by "
+                        "thermo train or thermo classify train\n", p->model);
         goto done;
     }
+    if (!p->network) {
+        memcpy(L->network, PAPER_NETWORK, sizeof PAPER_NETWORK);
+        L->n_layers = PAPER_LAYERS;
+    }
+    if (!p->steps) resolved.steps = PAPER_STEPS;
     if ((rc = th_gen_params_from_meta(&meta, &L->gp)) != TH_OK) {
         fprintf(stderr, "thermo " CMD ": %s: %s\n", p->model, th_last_error());
         goto done;
@@ -667,6 +695,314 @@ done:
     return exit_code;
 }
 
+/* ------------------------------------------------------ classifiers */
+
+/* Lines (a), (b), (d) of a classifier, per classification. */
+static void price_student_lines(const energy_params *p, const tool_student *st, ledger *L)
+{
+    char net[MAX_LAYERS * 21], normals[32];
+    uint64_t macs = 0;
+    digital_line *a = &L->line[LINE_PAPER];
+    th_energy_mlp_macs(st->widths, st->n_widths, 1, &macs); /* checked at load */
+    network_text(st->widths, st->n_widths, net, sizeof net);
+    *a = (digital_line){.id = "a", .available = 1, .macs = (double)macs};
+    snprintf(a->label, sizeof a->label, "the PNAS paper's comparison: the teacher %.60s, one "
+             "forward pass, %g J/MAC", net, p->mac_energy);
+    a->joules = a->macs * p->mac_energy;
+    snprintf(a->assumes, sizeof a->assumes,
+             "the PNAS paper's comparison: one forward pass of the digital teacher (%s MLP) "
+             "that the computer learned from, one MAC per weight at %g J; biases, activations "
+             "and memory traffic not counted", net, p->mac_energy);
+
+    digital_line *b = &L->line[LINE_SIM];
+    const th_energy_sim_ops *o = &L->ops;
+    *b = (digital_line){.id = "b", .available = 1,
+                        .macs = (double)o->coupling_macs + (double)o->onsite_macs};
+    snprintf(b->label, sizeof b->label, "simulating this computer, coupling + on-site, "
+             "%g J/MAC", p->mac_energy);
+    b->joules = b->macs * p->mac_energy;
+    snprintf(b->assumes, sizeof b->assumes,
+             "simulating the computer digitally: %zu trajectories of %llu steps, each with "
+             "%llu free-unit coupled pairs x %llu force evaluations, the input field once "
+             "(%zu x %zu), and %d MACs per free unit per step for the on-site update, at %g J "
+             "per MAC; the %s Gaussian numbers and memory traffic not counted",
+             p->trajectories, (unsigned long long)o->steps,
+             (unsigned long long)o->coupling_pairs, (unsigned long long)(o->steps + 1),
+             L->sp.n_input, L->sp.n_hidden + L->sp.n_output, TH_ENERGY_ONSITE_MACS,
+             p->mac_energy, grouped(o->normals, normals, sizeof normals));
+
+    digital_line *d = &L->line[LINE_USER];
+    th_energy_mlp_macs(L->network, L->n_layers, p->steps, &macs); /* checked before */
+    network_text(L->network, L->n_layers, net, sizeof net);
+    *d = (digital_line){.id = "d", .available = 1, .macs = (double)macs};
+    snprintf(d->label, sizeof d->label, "your network: %.80s MLP x %zu pass%s, %g J/MAC", net,
+             p->steps, p->steps == 1 ? "" : "es", p->mac_energy);
+    d->joules = d->macs * p->mac_energy;
+    snprintf(d->assumes, sizeof d->assumes,
+             "the network you named (by default the teacher): a %s MLP run %zu time%s, one "
+             "MAC per weight at %g J; biases, activations and memory traffic not counted", net,
+             p->steps, p->steps == 1 ? "" : "s", p->mac_energy);
+}
+
+static void print_student_report(const energy_params *p, size_t count, const ledger *L)
+{
+    const th_student_params *sp = &L->sp;
+    const th_heat_stats *hs = &L->hs;
+    const th_energy_sim_ops *o = &L->ops;
+    const double M = (double)p->trajectories;
+    char n1[32], n2[32];
+    printf("model     %s: thermodynamic classifier, %zu inputs + %zu hidden + %zu output units\n",
+           p->model, sp->n_input, sp->n_hidden, sp->n_output);
+    printf("          kT %g, dt %g, t_f %g: %llu steps a trajectory\n", sp->kT, sp->dt, sp->t_f,
+           (unsigned long long)o->steps);
+    printf("samples   %zu classifications of MNIST test images (%s), %zu trajectories each, "
+           "seed %llu%s\n          top-1 %.2f%% on them; %.3g s wall (%.3g s a "
+           "classification)\n", count, p->data, p->trajectories, (unsigned long long)sp->seed,
+           p->seed_text ? "" : " (the model's)", 100 * L->top1, L->wall,
+           L->wall / (double)count);
+    printf("bath      %g K: kT = %.7g J (k_B = %.7g J/K, exact in the SI since 2019)\n",
+           p->temperature, L->kT_J, TH_BOLTZMANN_J_PER_K);
+
+    printf("\nthe thermodynamic computer, per classification (%zu trajectories)\n",
+           p->trajectories);
+    printf("  heat      mean %.4g kT (%.4g kT a trajectory), sd %.3g kT, range %.4g to %.4g kT\n",
+           hs->mean, hs->mean / M, hs->sd, hs->min, hs->max);
+    printf("            given to the bath while the free units run with the inputs clamped\n");
+    printf("            = %.4g J mean, %.3g J sd at %g K\n", L->heat_J, hs->sd * L->kT_J,
+           p->temperature);
+    printf("            %zu of %zu classifications took heat from the bath (Q < 0); the ledger "
+           "uses the mean\n", hs->negative, hs->count);
+    printf("  work      0: couplings, biases and clamped inputs stay fixed while it computes\n"
+           "            (clamping the image and switching the couplings on is programming, "
+           "not counted)\n");
+    printf("  entropy   Q/T = %.4g k_B = %.4g J/K produced in the bath (isothermal, %g K)\n",
+           hs->mean, hs->mean * TH_BOLTZMANN_J_PER_K, p->temperature);
+    printf("  time      %llu steps x dt %g x %g s = %.4g s a trajectory; %zu trajectories "
+           "side by side\n            take that long, one after another %.4g s\n",
+           (unsigned long long)o->steps, sp->dt, p->time_unit, L->compute_s, p->trajectories,
+           L->compute_s * M);
+    printf("  power     heat of one trajectory / its time = %.4g W\n",
+           L->heat_J / M / L->compute_s);
+    if (p->histogram)
+        printf("  histogram %s: %zu bins of %.4g kT from %.4g to %.4g kT; red line: the mean\n",
+               p->histogram, L->n_bins, (L->bin_hi - L->bin_lo) / (double)L->n_bins, L->bin_lo,
+               L->bin_hi);
+
+    const digital_line *a = &L->line[LINE_PAPER], *b = &L->line[LINE_SIM];
+    const digital_line *c = &L->line[LINE_RAPL], *d = &L->line[LINE_USER];
+    printf("\nthe digital side, per classification, at %g J per multiply-accumulate (MAC)\n",
+           p->mac_energy);
+    printf("  (a) %s MACs = %.4g J\n", grouped((uint64_t)a->macs, n1, sizeof n1), a->joules);
+    print_wrapped("", 6, a->assumes);
+    printf("  (b) %s MACs = %.4g J: this simulation's own arithmetic\n",
+           grouped((uint64_t)b->macs, n1, sizeof n1), b->joules);
+    printf("        coupling forces and input field %s MACs, on-site update %s MACs\n",
+           grouped(o->coupling_macs, n1, sizeof n1), grouped(o->onsite_macs, n2, sizeof n2));
+    if (c->available) {
+        printf("  (c) %.4g J measured (%.4g J over %zu classifications, %zu package zone%s)\n",
+               c->joules, L->rapl_total_J, count, L->rapl_zones, L->rapl_zones == 1 ? "" : "s");
+        print_wrapped("", 6, c->assumes);
+    } else {
+        printf("  (c) not available here: %s\n", c->why_not);
+    }
+    printf("  (d) %s MACs = %.4g J%s\n", grouped((uint64_t)d->macs, n1, sizeof n1), d->joules,
+           d->macs == a->macs ? " (the same count as (a))" : "");
+    print_wrapped("", 6, d->assumes);
+
+    printf("\nratios: digital energy / thermodynamic heat (mean %.4g J a classification)\n",
+           L->heat_J);
+    printf("  line  digital, J   ratio      assumes\n");
+    for (size_t k = 0; k < N_LINES; k++) print_line_ratio(&L->line[k]);
+    if (!(L->heat_J > 0))
+        printf("  undefined: the mean heat is %.4g kT <= 0, and a ratio to it means nothing\n",
+               hs->mean);
+    printf("paper     %s MACs x %g J = %.4g J against %.2g kT x %d trajectories x %.4g J "
+           "(%g K):\n          ratio %.3g, the PNAS paper's estimate (\"above 1e7\")\n",
+           grouped((uint64_t)a->macs, n1, sizeof n1), PAPER_MAC_J, a->macs * PAPER_MAC_J,
+           PNAS_HEAT_KT, PNAS_TRAJECTORIES, th_energy_kT_joules(PAPER_TEMPERATURE_K),
+           PAPER_TEMPERATURE_K, L->paper_ratio);
+    if (a->ratio_defined)
+        printf("ours      %.4g J (line a) against the heat measured here, %.4g kT x %.4g J "
+               "(%g K):\n          ratio %.3g\n", a->joules, hs->mean, L->kT_J,
+               p->temperature, a->ratio);
+    printf("\n");
+    print_wrapped("left out", 10,
+                  "The heat is that of an ideal computer's free units while they compute. Not "
+                  "counted: the control electronics and clocks, clamping the input units to "
+                  "the image, reading out the output units, programming the couplings, "
+                  "training (and the teacher's), cooling or holding the bath at its "
+                  "temperature, and the simulation's own overheads (lines b and c). The MAC "
+                  "lines count arithmetic only: no memory traffic, data movement or idle "
+                  "power.");
+    if (p->json) printf("json      %s\n", p->json);
+}
+
+static char *student_json(const energy_params *p, size_t count, const ledger *L)
+{
+    const th_heat_stats *hs = &L->hs;
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "thermo_version", th_version());
+    cJSON_AddStringToObject(root, "model", p->model);
+    cJSON_AddStringToObject(root, "kind", "classifier");
+    cJSON_AddNumberToObject(root, "classifications", (double)count);
+    cJSON_AddNumberToObject(root, "trajectories", (double)p->trajectories);
+    cJSON_AddNumberToObject(root, "top1", L->top1);
+    cJSON_AddNumberToObject(root, "seed", (double)L->sp.seed);
+    cJSON_AddNumberToObject(root, "temperature_K", p->temperature);
+    cJSON_AddNumberToObject(root, "kT_J", L->kT_J);
+    cJSON_AddNumberToObject(root, "time_unit_s", p->time_unit);
+    cJSON_AddNumberToObject(root, "mac_energy_J", p->mac_energy);
+    cJSON_AddNumberToObject(root, "wall_seconds", L->wall);
+    cJSON *h = cJSON_AddObjectToObject(root, "heat_per_classification");
+    cJSON_AddNumberToObject(h, "mean_kT", hs->mean);
+    cJSON_AddNumberToObject(h, "per_trajectory_kT", hs->mean / (double)p->trajectories);
+    cJSON_AddNumberToObject(h, "sd_kT", hs->sd);
+    cJSON_AddNumberToObject(h, "min_kT", hs->min);
+    cJSON_AddNumberToObject(h, "max_kT", hs->max);
+    cJSON_AddNumberToObject(h, "negative", (double)hs->negative);
+    cJSON_AddNumberToObject(h, "mean_J", L->heat_J);
+    cJSON_AddNumberToObject(root, "work_kT", 0);
+    cJSON_AddNumberToObject(root, "trajectory_time_s", L->compute_s);
+    cJSON *sim = cJSON_AddObjectToObject(root, "simulation_ops_per_classification");
+    cJSON_AddNumberToObject(sim, "steps", (double)L->ops.steps);
+    cJSON_AddNumberToObject(sim, "coupling_pairs_free", (double)L->ops.coupling_pairs);
+    cJSON_AddNumberToObject(sim, "coupling_macs", (double)L->ops.coupling_macs);
+    cJSON_AddNumberToObject(sim, "onsite_macs", (double)L->ops.onsite_macs);
+    cJSON_AddNumberToObject(sim, "gaussian_numbers", (double)L->ops.normals);
+    cJSON *lines = cJSON_AddArrayToObject(root, "digital");
+    for (size_t k = 0; k < N_LINES; k++) add_line_json(lines, &L->line[k]);
+    cJSON *paper = cJSON_AddObjectToObject(root, "paper_check");
+    cJSON_AddNumberToObject(paper, "macs", L->line[LINE_PAPER].macs);
+    cJSON_AddNumberToObject(paper, "heat_kT_per_trajectory", PNAS_HEAT_KT);
+    cJSON_AddNumberToObject(paper, "trajectories", PNAS_TRAJECTORIES);
+    cJSON_AddNumberToObject(paper, "ratio", L->paper_ratio);
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    return text;
+}
+
+/* The ledger of a classifier: the first --samples test images classified
+ * by --trajectories runs each; one sample is one classification. */
+static int run_energy_student(const energy_params *p_in, uint64_t seed, ledger *L)
+{
+    energy_params resolved = *p_in;
+    const energy_params *p = &resolved;
+    tool_student st;
+    th_dataset *d = NULL;
+    float *X = NULL, *mean = NULL;
+    double *heat = NULL;
+    char *text = NULL;
+    int exit_code = TOOL_EXIT_FAIL, rc;
+    if (tool_student_load(CMD, p->model, &st) != TOOL_EXIT_OK) return TOOL_EXIT_FAIL;
+    L->sp = st.sp;
+    if (p->seed_text) L->sp.seed = seed;
+    if (!p->network) {
+        memcpy(L->network, st.widths, st.n_widths * sizeof st.widths[0]);
+        L->n_layers = st.n_widths;
+    }
+    if (!p->steps) resolved.steps = 1;
+    uint64_t macs;
+    if (th_energy_mlp_macs(L->network, L->n_layers, p->steps, &macs) != TH_OK ||
+        th_energy_mlp_macs(st.widths, st.n_widths, 1, &macs) != TH_OK ||
+        (rc = th_energy_student_ops(st.m, &L->sp, p->trajectories, &L->ops)) != TH_OK) {
+        tool_fail_lib(CMD, TH_EINVAL);
+        goto done;
+    }
+    if (tool_student_images(CMD, &st, p->data, p->samples, &d, &X) != TOOL_EXIT_OK) goto done;
+    const size_t count = d->count, no = L->sp.n_output;
+    const double M = (double)p->trajectories;
+    mean = malloc(count * no * sizeof *mean);
+    heat = malloc(count * sizeof *heat); /* per classification, kT */
+    size_t bins = (size_t)ceil(sqrt((double)count));
+    L->n_bins = bins < MIN_BINS ? MIN_BINS : bins > MAX_BINS ? MAX_BINS : bins;
+    L->bins = malloc(L->n_bins * sizeof *L->bins);
+    if (!mean || !heat || !L->bins) {
+        fprintf(stderr, "thermo " CMD ": out of memory for %zu classifications\n", count);
+        goto done;
+    }
+    const char *root = getenv("THERMO_POWERCAP");
+    if (!root || !root[0]) root = POWERCAP_ROOT;
+    th_rapl_reading before;
+    measured_begin(L, root, &before);
+    tool_progress bar;
+    tool_progress_begin(&bar, "images", p->quiet);
+    th_student_eval_opts eo = th_student_eval_opts_default();
+    eo.trajectories = p->trajectories;
+    eo.progress = tool_progress_update;
+    eo.progress_ctx = &bar;
+    const double t0 = tool_now();
+    rc = th_student_classify(st.m, &L->sp, X, count, &eo, mean, NULL, heat);
+    L->wall = tool_now() - t0;
+    tool_progress_end(&bar);
+    if (rc != TH_OK) {
+        tool_fail_lib(CMD, rc);
+        goto done;
+    }
+    resolved.samples = count; /* line (c) per classification */
+    measured_end(p, L, root, &before);
+    for (size_t k = 0; k < count; k++) heat[k] *= M; /* all trajectories of the image */
+    L->top1 = th_topk_accuracy(mean, count, no, d->labels, 1);
+    if ((rc = th_heat_stats_compute(heat, count, &L->hs)) != TH_OK ||
+        (rc = th_histogram_bin(heat, count, L->n_bins, &L->bin_lo, &L->bin_hi, L->bins)) !=
+            TH_OK) {
+        tool_fail_lib(CMD, rc);
+        goto done;
+    }
+    L->kT_J = th_energy_kT_joules(p->temperature);
+    L->heat_J = L->hs.mean * L->kT_J;
+    L->compute_s = (double)L->ops.steps * L->sp.dt * p->time_unit;
+    price_student_lines(p, &st, L);
+    for (size_t k = 0; k < N_LINES; k++)
+        if (L->line[k].available) set_ratio(&L->line[k], L->heat_J);
+    if (th_energy_ratio(L->line[LINE_PAPER].macs * PAPER_MAC_J,
+                        PNAS_HEAT_KT * PNAS_TRAJECTORIES *
+                            th_energy_kT_joules(PAPER_TEMPERATURE_K),
+                        &L->paper_ratio) != TH_OK) {
+        tool_fail_lib(CMD, TH_EINVAL);
+        goto done;
+    }
+    int finite = isfinite(L->heat_J) && isfinite(L->kT_J) && L->compute_s > 0 &&
+                 isfinite(L->compute_s) && isfinite(L->heat_J / L->compute_s);
+    for (size_t k = 0; k < N_LINES; k++)
+        finite &= isfinite(L->line[k].joules) &&
+                  !(L->line[k].available && L->heat_J > 0 && !L->line[k].ratio_defined);
+    if (!finite) {
+        fprintf(stderr, "thermo " CMD ": --temperature %g, --time-unit %g, --mac-energy %g: an "
+                        "energy, time or power overflows or vanishes\n", p->temperature,
+                p->time_unit, p->mac_energy);
+        goto done;
+    }
+    if (p->histogram) {
+        const double marks[1] = {L->hs.mean};
+        th_canvas *c = th_picture_histogram(L->bins, L->n_bins, L->bin_lo, L->bin_hi, marks, 1,
+                                            CHART_WIDTH, CHART_HEIGHT);
+        rc = c ? th_png_write(p->histogram, c, 1) : TH_ENOMEM;
+        th_canvas_free(c);
+        if (rc != TH_OK) {
+            tool_fail_lib(CMD, rc);
+            goto done;
+        }
+    }
+    if (p->json) {
+        text = student_json(p, count, L);
+        if (!text || tool_write_text(p->json, text) != 0) {
+            fprintf(stderr, "thermo " CMD ": %s: cannot write: %s\n", p->json,
+                    text ? strerror(errno) : "out of memory");
+            goto done;
+        }
+    }
+    print_student_report(p, count, L);
+    exit_code = TOOL_EXIT_OK;
+done:
+    free(text);
+    free(X);
+    free(mean);
+    free(heat);
+    th_dataset_free(d);
+    tool_student_free(&st);
+    return exit_code;
+}
+
 int cmd_energy(int argc, char **argv)
 {
     energy_params p = {
@@ -675,8 +1011,10 @@ int cmd_energy(int argc, char **argv)
         .temperature = 300,
         .time_unit = 1e-6,
         .mac_energy = 1e-12,
-        .network = "784,128,128,784",
-        .steps = PAPER_STEPS,
+        .network = NULL,
+        .steps = 0,
+        .data = "data/mnist",
+        .trajectories = PNAS_TRAJECTORIES,
         .json = NULL,
         .histogram = NULL,
         .seed_text = NULL,
@@ -685,9 +1023,10 @@ int cmd_energy(int argc, char **argv)
     };
     const tool_opt opts[] = {
         {"model", "FILE", TOOL_OPT_STRING, &p.model, NULL,
-         "the trained generative computer, such as RUN/model.safetensors (required)", ""},
+         "the trained generative computer, such as RUN/model.safetensors, or a "
+         "classifier (thermo classify train) (required)", ""},
         {"samples", "N", TOOL_OPT_COUNT, &p.samples, NULL,
-         "generations whose heat is measured", NULL},
+         "generations (classifications) whose heat is measured", NULL},
         {"temperature", "K", TOOL_OPT_POSITIVE, &p.temperature, NULL,
          "bath temperature in kelvin: kT = k_B T joules", NULL},
         {"time-unit", "S", TOOL_OPT_POSITIVE, &p.time_unit, NULL,
@@ -695,9 +1034,14 @@ int cmd_energy(int argc, char **argv)
         {"mac-energy", "J", TOOL_OPT_POSITIVE, &p.mac_energy, NULL,
          "joules per digital multiply-accumulate", NULL},
         {"network", "W0,W1,...", TOOL_OPT_STRING, &p.network, NULL,
-         "layer widths of a digital MLP to compare with (line d)", NULL},
+         "layer widths of a digital MLP to compare with (line d)",
+         "784,128,128,784; a classifier's teacher"},
         {"steps", "S", TOOL_OPT_COUNT, &p.steps, NULL,
-         "denoising steps of that network (line d)", NULL},
+         "passes of that network per sample (line d)", "10; 1 for a classifier"},
+        {"data", "DIR", TOOL_OPT_STRING, &p.data, NULL,
+         "classifiers: the MNIST folder whose test images are classified", NULL},
+        {"trajectories", "M", TOOL_OPT_COUNT, &p.trajectories, NULL,
+         "classifiers: trajectories per classification", NULL},
         {"json", "FILE", TOOL_OPT_STRING, &p.json, NULL,
          "also write the ledger as JSON, each line with its assumptions", "none"},
         {"histogram", "FILE.png", TOOL_OPT_STRING, &p.histogram, NULL,
@@ -730,12 +1074,14 @@ int cmd_energy(int argc, char **argv)
         return tool_usage_error(CMD, "--threads: expected at most %d, got %zu", MAX_THREADS, p.threads);
     ledger L;
     memset(&L, 0, sizeof L);
-    if (parse_network(p.network, L.network, &L.n_layers) != 0)
+    if (p.network && parse_network(p.network, L.network, &L.n_layers) != 0)
         return tool_usage_error(CMD, "--network: expected 2 to %d layer widths >= 1 separated by commas, "
                            "such as 784,128,128,784; got '%s'", MAX_LAYERS, p.network);
     uint64_t macs;
-    if (th_energy_mlp_macs(L.network, L.n_layers, p.steps, &macs) != TH_OK)
+    if (p.network && th_energy_mlp_macs(L.network, L.n_layers, p.steps ? p.steps : 1, &macs) != TH_OK)
         return tool_usage_error(CMD, "--network %s --steps %zu: %s", p.network, p.steps, th_last_error());
+    if (p.trajectories > ((size_t)1 << 20))
+        return tool_usage_error(CMD, "--trajectories %zu: expected at most 2^20", p.trajectories);
     if (p.threads > 0) {
         omp_set_num_threads((int)p.threads);
         openblas_set_num_threads((int)p.threads);
