@@ -250,10 +250,10 @@ done:
 }
 
 /* The statistics as the shared quadratic problem: the free units move, the
- * inputs are clamped; the ridge also covers the input couplings. The model's
- * on-site terms must be those the statistics assumed. bias: (n). */
-static int as_problem(const th_student_stats *s, const th_model *m, unsigned char *bias,
-                      th__quad_problem *pb)
+ * inputs are clamped, every free unit's bias is trained; the ridge also
+ * covers the input couplings. The model's on-site terms must be those the
+ * statistics assumed. */
+static int as_problem(const th_student_stats *s, const th_model *m, th__quad_problem *pb)
 {
     const th_student_params *p = &s->p;
     int rc = th_student_check_model(m, p);
@@ -265,9 +265,8 @@ static int as_problem(const th_student_stats *s, const th_model *m, unsigned cha
                             "statistics assumed J2 = %g, J4 = %g", i,
                             th_get(m->J2, m->dtype, i), th_get(m->J4, m->dtype, i), p->J2,
                             p->J4);
-    for (size_t i = 0; i < s->n; i++) bias[i] = i >= n_in;
     *pb = (th__quad_problem){.n = s->n, .G = s->G, .H = s->H, .q = s->q, .move_begin = n_in,
-                             .move_end = s->n, .bias = bias, .a = p->mu * p->dt, .kT = p->kT,
+                             .move_end = s->n, .a = p->mu * p->dt, .kT = p->kT,
                              .ridge_clamped = 1};
     return TH_OK;
 }
@@ -275,24 +274,16 @@ static int as_problem(const th_student_stats *s, const th_model *m, unsigned cha
 int th_student_stats_loss(const th_student_stats *s, const th_model *m, double *loss)
 {
     TH_ASSERT(s != NULL && m != NULL && loss != NULL);
-    unsigned char *bias = th__alloc(s->n);
-    if (!bias) return th__fail(TH_ENOMEM, "out of memory for the loss of %zu units", s->n);
     th__quad_problem pb;
-    int rc = as_problem(s, m, bias, &pb);
-    if (rc == TH_OK) rc = th__quad_loss(&pb, m, loss);
-    th__free(bias);
-    return rc;
+    int rc = as_problem(s, m, &pb);
+    return rc == TH_OK ? th__quad_loss(&pb, m, loss) : rc;
 }
 
 int th_student_stats_solve(const th_student_stats *s, th_model *m, const th_solve_opts *opts,
                            th_solve_result *result)
 {
     TH_ASSERT(s != NULL && m != NULL && opts != NULL);
-    unsigned char *bias = th__alloc(s->n);
-    if (!bias) return th__fail(TH_ENOMEM, "out of memory for the solve of %zu units", s->n);
     th__quad_problem pb;
-    int rc = as_problem(s, m, bias, &pb);
-    if (rc == TH_OK) rc = th__quad_solve(&pb, m, opts, result);
-    th__free(bias);
-    return rc;
+    int rc = as_problem(s, m, &pb);
+    return rc == TH_OK ? th__quad_solve(&pb, m, opts, result) : rc;
 }

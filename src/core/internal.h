@@ -57,7 +57,9 @@ typedef struct th__quad_problem {
     const double *G, *H;
     double q;
     size_t move_begin, move_end;  /* the moving units */
-    const unsigned char *bias;    /* (n): 1 where b_i is trained (moving units only) */
+    /* Whether the solve trains b_i of moving unit i; NULL: every one. */
+    int (*bias_trained)(const void *ctx, size_t i);
+    const void *bias_ctx;
     double a, kT;                 /* mu dt and the temperature */
     int ridge_clamped;            /* the ridge also on moving-clamped pairs */
 } th__quad_problem;

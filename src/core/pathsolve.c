@@ -167,7 +167,7 @@ int th__quad_solve(const th__quad_problem *pb, th_model *m, const th_solve_opts 
                    th_solve_result *result)
 {
     TH_ASSERT(pb != NULL && m != NULL && opts != NULL && pb->move_end <= pb->n &&
-              pb->move_begin < pb->move_end && pb->bias != NULL);
+              pb->move_begin < pb->move_end);
     if (!(opts->ridge >= 0) || !isfinite(opts->ridge))
         return th__fail(TH_EINVAL, "ridge = %g: expected a finite value >= 0", opts->ridge);
     if (!(opts->tolerance > 0) || !(opts->tolerance < 1))
@@ -199,7 +199,8 @@ int th__quad_solve(const th__quad_problem *pb, th_model *m, const th_solve_opts 
                 for (size_t j = m->group_start[h]; j < m->group_start[h + 1]; j++)
                     if (i != j && (moving(pb, i) || moving(pb, j))) sp.pair[i * n + j] = 1;
         }
-    for (size_t i = 0; i < n; i++) sp.bias[i] = pb->bias[i] && moving(pb, i);
+    for (size_t i = 0; i < n; i++)
+        sp.bias[i] = moving(pb, i) && (!pb->bias_trained || pb->bias_trained(pb->bias_ctx, i));
 
     /* Jacobi preconditioner, the diagonal of A. A parameter whose diagonal
      * is 0 (a unit no row ever moved away from 0) does not enter the

@@ -189,17 +189,21 @@ done:
 
 /* ------------------------------------------------------------ the solve */
 
+static int gen_bias_trained(const void *ctx, size_t i)
+{
+    return th__gen_bias_trained(ctx, i);
+}
+
 /* The generator's statistics as the shared quadratic problem (pathsolve.c):
- * the visible and hidden units move, the labels are clamped. bias: (n). */
-static int as_problem(const th_gen_stats *s, const th_model *m, unsigned char *bias,
-                      th__quad_problem *pb)
+ * the visible and hidden units move, the labels are clamped. */
+static int as_problem(const th_gen_stats *s, const th_model *m, th__quad_problem *pb)
 {
     const th_gen_params *p = &s->p;
     int rc = th__gen_check_architecture(m, p, "the model");
     if (rc != TH_OK) return rc;
-    for (size_t i = 0; i < s->n; i++) bias[i] = (unsigned char)th__gen_bias_trained(p, i);
     *pb = (th__quad_problem){.n = s->n, .G = s->G, .H = s->H, .q = s->q, .move_begin = 0,
-                             .move_end = p->n_visible + p->n_hidden, .bias = bias,
+                             .move_end = p->n_visible + p->n_hidden,
+                             .bias_trained = gen_bias_trained, .bias_ctx = p,
                              .a = p->mu * p->dt, .kT = p->kT};
     return TH_OK;
 }
@@ -207,24 +211,16 @@ static int as_problem(const th_gen_stats *s, const th_model *m, unsigned char *b
 int th_gen_stats_loss(const th_gen_stats *s, const th_model *m, double *loss)
 {
     TH_ASSERT(s != NULL && m != NULL && loss != NULL);
-    unsigned char *bias = th__alloc(s->n);
-    if (!bias) return th__fail(TH_ENOMEM, "out of memory for the loss of %zu units", s->n);
     th__quad_problem pb;
-    int rc = as_problem(s, m, bias, &pb);
-    if (rc == TH_OK) rc = th__quad_loss(&pb, m, loss);
-    th__free(bias);
-    return rc;
+    int rc = as_problem(s, m, &pb);
+    return rc == TH_OK ? th__quad_loss(&pb, m, loss) : rc;
 }
 
 int th_gen_stats_solve(const th_gen_stats *s, th_model *m, const th_solve_opts *opts,
                        th_solve_result *result)
 {
     TH_ASSERT(s != NULL && m != NULL && opts != NULL);
-    unsigned char *bias = th__alloc(s->n);
-    if (!bias) return th__fail(TH_ENOMEM, "out of memory for the solve of %zu units", s->n);
     th__quad_problem pb;
-    int rc = as_problem(s, m, bias, &pb);
-    if (rc == TH_OK) rc = th__quad_solve(&pb, m, opts, result);
-    th__free(bias);
-    return rc;
+    int rc = as_problem(s, m, &pb);
+    return rc == TH_OK ? th__quad_solve(&pb, m, opts, result) : rc;
 }

@@ -98,6 +98,7 @@ typedef struct ledger {
     size_t network[MAX_LAYERS];
     size_t n_layers;
     double paper_ratio;     /* the paper's numbers only */
+    int classifier;         /* the model is a classifier (thermo classify train) */
     double top1;            /* classifiers: accuracy of the classifications measured */
     double rapl_total_J;    /* line (c) over the whole sampling */
     size_t rapl_zones;
@@ -238,30 +239,61 @@ static void set_ratio(digital_line *d, double heat_J)
     d->ratio_defined = th_energy_ratio(d->joules, heat_J, &d->ratio) == TH_OK;
 }
 
+/* A line priced from its MAC count at --mac-energy; the caller writes its
+ * label and assumptions. */
+static digital_line *mac_line(digital_line *d, const char *id, double macs, double mac_J)
+{
+    *d = (digital_line){.id = id, .available = 1, .macs = macs, .joules = macs * mac_J};
+    return d;
+}
+
+/* Line (b), but for its assumptions: the simulation's own arithmetic. */
+static digital_line *sim_line(const energy_params *p, ledger *L)
+{
+    const th_energy_sim_ops *o = &L->ops;
+    digital_line *b = mac_line(&L->line[LINE_SIM], "b",
+                               (double)o->coupling_macs + (double)o->onsite_macs, p->mac_energy);
+    snprintf(b->label, sizeof b->label, "simulating this computer, coupling + on-site, "
+             "%g J/MAC", p->mac_energy);
+    return b;
+}
+
+/* Line (d): the network the user named, or the model kind's baseline; runs
+ * says what one pass of it is ("denoising step", "pass"). */
+static void price_user_line(const energy_params *p, ledger *L, const char *run)
+{
+    uint64_t macs = 0;
+    char net[MAX_LAYERS * 21]; /* 20 digits and a '-' a layer */
+    th_energy_mlp_macs(L->network, L->n_layers, p->steps, &macs); /* checked before */
+    network_text(L->network, L->n_layers, net, sizeof net);
+    digital_line *d = mac_line(&L->line[LINE_USER], "d", (double)macs, p->mac_energy);
+    const char *plural = p->steps == 1 ? "" : (run[strlen(run) - 1] == 's' ? "es" : "s");
+    snprintf(d->label, sizeof d->label, "your network: %.80s MLP x %zu %s%s, %g J/MAC", net,
+             p->steps, run, plural, p->mac_energy);
+    snprintf(d->assumes, sizeof d->assumes,
+             "the network you named (by default %s): a %s MLP, %zu %s%s, one MAC per weight "
+             "at %g J; biases, activations and memory traffic not counted",
+             L->classifier ? "the teacher" : "the paper's baseline", net, p->steps, run, plural,
+             p->mac_energy);
+}
+
 /* Lines (a), (b), (d): MAC counts priced at --mac-energy. */
 static int price_lines(const energy_params *p, ledger *L)
 {
     uint64_t macs;
-    char num[32], normals[32], net[MAX_LAYERS * 21]; /* 20 digits and a '-' a layer */
-    digital_line *a = &L->line[LINE_PAPER];
+    char num[32], normals[32];
     if (th_energy_mlp_macs(PAPER_NETWORK, PAPER_LAYERS, PAPER_STEPS, &macs) != TH_OK)
         return tool_fail_lib(CMD, TH_EINVAL);
-    *a = (digital_line){.id = "a", .available = 1, .macs = (double)macs};
+    digital_line *a = mac_line(&L->line[LINE_PAPER], "a", (double)macs, p->mac_energy);
     snprintf(a->label, sizeof a->label, "paper's baseline 784-128-128-784 MLP x %d steps, "
              "%g J/MAC", PAPER_STEPS, p->mac_energy);
-    a->joules = a->macs * p->mac_energy;
     snprintf(a->assumes, sizeof a->assumes,
              "the PRL paper's baseline: a 784-128-128-784 MLP denoiser run for %d steps, "
              "one MAC per weight at %g J; biases, activations and memory traffic not counted",
              PAPER_STEPS, p->mac_energy);
 
-    digital_line *b = &L->line[LINE_SIM];
     const th_energy_sim_ops *o = &L->ops;
-    *b = (digital_line){.id = "b", .available = 1,
-                        .macs = (double)o->coupling_macs + (double)o->onsite_macs};
-    snprintf(b->label, sizeof b->label, "simulating this computer, coupling + on-site, "
-             "%g J/MAC", p->mac_energy);
-    b->joules = b->macs * p->mac_energy;
+    digital_line *b = sim_line(p, L);
     snprintf(b->assumes, sizeof b->assumes,
              "simulating the computer digitally: %s coupled pairs x %llu force evaluations "
              "(%llu computing steps + 1 for the heat) plus %d MACs per unit per step for the "
@@ -270,19 +302,7 @@ static int price_lines(const energy_params *p, ledger *L)
              (unsigned long long)(o->steps + 1), (unsigned long long)o->steps,
              TH_ENERGY_ONSITE_MACS, p->mac_energy,
              grouped(o->normals, normals, sizeof normals));
-
-    digital_line *d = &L->line[LINE_USER];
-    if (th_energy_mlp_macs(L->network, L->n_layers, p->steps, &macs) != TH_OK)
-        return tool_fail_lib(CMD, TH_EINVAL);
-    network_text(L->network, L->n_layers, net, sizeof net);
-    *d = (digital_line){.id = "d", .available = 1, .macs = (double)macs};
-    snprintf(d->label, sizeof d->label, "your network: %.80s MLP x %zu steps, %g J/MAC", net,
-             p->steps, p->mac_energy);
-    d->joules = d->macs * p->mac_energy;
-    snprintf(d->assumes, sizeof d->assumes,
-             "the network you named: a %s MLP run for %zu steps, one MAC per weight at %g J; "
-             "biases, activations and memory traffic not counted", net, p->steps,
-             p->mac_energy);
+    price_user_line(p, L, "denoising step");
     return TOOL_EXIT_OK;
 }
 
@@ -353,6 +373,30 @@ static void print_line_ratio(const digital_line *d)
         printf("  (%s)   %-12.4g %-10s %s\n", d->id, d->joules, "undefined", d->label);
 }
 
+/* Lines (c) and (d) in full, then the table of ratios; unit: what one
+ * sample is, count: how many were measured. */
+static void print_lines_cd_and_ratios(const ledger *L, const char *unit, size_t count)
+{
+    const digital_line *a = &L->line[LINE_PAPER], *c = &L->line[LINE_RAPL];
+    const digital_line *d = &L->line[LINE_USER];
+    char n1[32];
+    if (c->available) {
+        printf("  (c) %.4g J measured (%.4g J over %zu %ss, %zu package zone%s)\n", c->joules,
+               L->rapl_total_J, count, unit, L->rapl_zones, L->rapl_zones == 1 ? "" : "s");
+        print_wrapped("", 6, c->assumes);
+    } else {
+        printf("  (c) not available here: %s\n", c->why_not);
+    }
+    printf("  (d) %s MACs = %.4g J%s\n", grouped((uint64_t)d->macs, n1, sizeof n1), d->joules,
+           d->macs == a->macs ? " (the same count as (a))" : "");
+    print_wrapped("", 6, d->assumes);
+
+    printf("\nratios: digital energy / thermodynamic heat (mean %.4g J a %s)\n", L->heat_J,
+           unit);
+    printf("  line  digital, J   ratio      assumes\n");
+    for (size_t k = 0; k < N_LINES; k++) print_line_ratio(&L->line[k]);
+}
+
 static void print_report(const energy_params *p, const th_model *m, const ledger *L)
 {
     const th_gen_params *gp = &L->gp;
@@ -397,7 +441,6 @@ static void print_report(const energy_params *p, const th_model *m, const ledger
                L->bin_hi, L->bin_lo < 0 && L->bin_hi > 0 ? ", grey line: 0" : "");
 
     const digital_line *a = &L->line[LINE_PAPER], *b = &L->line[LINE_SIM];
-    const digital_line *c = &L->line[LINE_RAPL], *d = &L->line[LINE_USER];
     printf("\nthe digital side, per sample, at %g J per multiply-accumulate (MAC)\n",
            p->mac_energy);
     printf("  (a) %s MACs = %.4g J\n", grouped((uint64_t)a->macs, n1, sizeof n1), a->joules);
@@ -413,21 +456,7 @@ static void print_report(const energy_params *p, const th_model *m, const ledger
            (unsigned long long)(2 * o->steps), grouped(o->onsite_macs, n3, sizeof n3));
     printf("        not counted: %s Gaussian numbers (Philox and Box-Muller), memory traffic\n",
            grouped(o->normals, n1, sizeof n1));
-    if (c->available) {
-        printf("  (c) %.4g J measured (%.4g J over %zu samples, %zu package zone%s)\n",
-               c->joules, L->rapl_total_J, p->samples, L->rapl_zones,
-               L->rapl_zones == 1 ? "" : "s");
-        print_wrapped("", 6, c->assumes);
-    } else {
-        printf("  (c) not available here: %s\n", c->why_not);
-    }
-    printf("  (d) %s MACs = %.4g J%s\n", grouped((uint64_t)d->macs, n1, sizeof n1),
-           d->joules, d->macs == a->macs ? " (the same count as (a))" : "");
-    print_wrapped("", 6, d->assumes);
-
-    printf("\nratios: digital energy / thermodynamic heat (mean %.4g J a sample)\n", L->heat_J);
-    printf("  line  digital, J   ratio      assumes\n");
-    for (size_t k = 0; k < N_LINES; k++) print_line_ratio(&L->line[k]);
+    print_lines_cd_and_ratios(L, "sample", p->samples);
     if (!(L->heat_J > 0))
         printf("  undefined: the mean heat is %.4g kT <= 0 (the computer took heat from the "
                "bath on\n  average), and a ratio to it means nothing\n", hs->mean);
@@ -489,6 +518,19 @@ static void add_line_json(cJSON *arr, const digital_line *d)
     cJSON_AddItemToArray(arr, o);
 }
 
+/* The simulation's operation counts (coupling_pairs: a classifier's among
+ * its free units) and the digital lines. */
+static void add_ops_and_lines_json(cJSON *root, const char *ops_name, const ledger *L)
+{
+    cJSON *sim = cJSON_AddObjectToObject(root, ops_name);
+    cJSON_AddNumberToObject(sim, "coupling_pairs", (double)L->ops.coupling_pairs);
+    cJSON_AddNumberToObject(sim, "coupling_macs", (double)L->ops.coupling_macs);
+    cJSON_AddNumberToObject(sim, "onsite_macs", (double)L->ops.onsite_macs);
+    cJSON_AddNumberToObject(sim, "gaussian_numbers", (double)L->ops.normals);
+    cJSON *lines = cJSON_AddArrayToObject(root, "digital");
+    for (size_t k = 0; k < N_LINES; k++) add_line_json(lines, &L->line[k]);
+}
+
 static char *ledger_json(const energy_params *p, const ledger *L)
 {
     const th_heat_stats *hs = &L->hs;
@@ -537,14 +579,7 @@ static char *ledger_json(const energy_params *p, const ledger *L)
     cJSON_AddNumberToObject(t, "steps_per_phase", (double)L->ops.steps);
     cJSON_AddNumberToObject(t, "dt", L->gp.dt);
 
-    cJSON *sim = cJSON_AddObjectToObject(root, "simulation_ops_per_sample");
-    cJSON_AddNumberToObject(sim, "coupling_pairs", (double)L->ops.coupling_pairs);
-    cJSON_AddNumberToObject(sim, "coupling_macs", (double)L->ops.coupling_macs);
-    cJSON_AddNumberToObject(sim, "onsite_macs", (double)L->ops.onsite_macs);
-    cJSON_AddNumberToObject(sim, "gaussian_numbers", (double)L->ops.normals);
-
-    cJSON *lines = cJSON_AddArrayToObject(root, "digital");
-    for (size_t k = 0; k < N_LINES; k++) add_line_json(lines, &L->line[k]);
+    add_ops_and_lines_json(root, "simulation_ops_per_sample", L);
 
     cJSON *paper = cJSON_AddObjectToObject(root, "paper_check");
     cJSON_AddNumberToObject(paper, "macs", L->line[LINE_PAPER].macs);
@@ -563,6 +598,8 @@ static char *ledger_json(const energy_params *p, const ledger *L)
 
 /* -------------------------------------------------------------- run */
 
+static char *student_json(const energy_params *p, size_t count, const ledger *L);
+
 static int write_outputs(const energy_params *p, const ledger *L)
 {
     if (p->histogram) {
@@ -574,7 +611,7 @@ static int write_outputs(const energy_params *p, const ledger *L)
         if (rc != TH_OK) return tool_fail_lib(CMD, rc);
     }
     if (p->json) {
-        char *text = ledger_json(p, L);
+        char *text = L->classifier ? student_json(p, p->samples, L) : ledger_json(p, L);
         if (!text) {
             fprintf(stderr, "thermo " CMD ": out of memory for the JSON\n");
             return TOOL_EXIT_FAIL;
@@ -702,25 +739,18 @@ static void price_student_lines(const energy_params *p, const tool_student *st, 
 {
     char net[MAX_LAYERS * 21], normals[32];
     uint64_t macs = 0;
-    digital_line *a = &L->line[LINE_PAPER];
     th_energy_mlp_macs(st->widths, st->n_widths, 1, &macs); /* checked at load */
     network_text(st->widths, st->n_widths, net, sizeof net);
-    *a = (digital_line){.id = "a", .available = 1, .macs = (double)macs};
+    digital_line *a = mac_line(&L->line[LINE_PAPER], "a", (double)macs, p->mac_energy);
     snprintf(a->label, sizeof a->label, "the PNAS paper's comparison: the teacher %.60s, one "
              "forward pass, %g J/MAC", net, p->mac_energy);
-    a->joules = a->macs * p->mac_energy;
     snprintf(a->assumes, sizeof a->assumes,
              "the PNAS paper's comparison: one forward pass of the digital teacher (%s MLP) "
              "that the computer learned from, one MAC per weight at %g J; biases, activations "
              "and memory traffic not counted", net, p->mac_energy);
 
-    digital_line *b = &L->line[LINE_SIM];
     const th_energy_sim_ops *o = &L->ops;
-    *b = (digital_line){.id = "b", .available = 1,
-                        .macs = (double)o->coupling_macs + (double)o->onsite_macs};
-    snprintf(b->label, sizeof b->label, "simulating this computer, coupling + on-site, "
-             "%g J/MAC", p->mac_energy);
-    b->joules = b->macs * p->mac_energy;
+    digital_line *b = sim_line(p, L);
     snprintf(b->assumes, sizeof b->assumes,
              "simulating the computer digitally: %zu trajectories of %llu steps, each with "
              "%llu free-unit coupled pairs x %llu force evaluations, the input field once "
@@ -730,18 +760,7 @@ static void price_student_lines(const energy_params *p, const tool_student *st, 
              (unsigned long long)o->coupling_pairs, (unsigned long long)(o->steps + 1),
              L->sp.n_input, L->sp.n_hidden + L->sp.n_output, TH_ENERGY_ONSITE_MACS,
              p->mac_energy, grouped(o->normals, normals, sizeof normals));
-
-    digital_line *d = &L->line[LINE_USER];
-    th_energy_mlp_macs(L->network, L->n_layers, p->steps, &macs); /* checked before */
-    network_text(L->network, L->n_layers, net, sizeof net);
-    *d = (digital_line){.id = "d", .available = 1, .macs = (double)macs};
-    snprintf(d->label, sizeof d->label, "your network: %.80s MLP x %zu pass%s, %g J/MAC", net,
-             p->steps, p->steps == 1 ? "" : "es", p->mac_energy);
-    d->joules = d->macs * p->mac_energy;
-    snprintf(d->assumes, sizeof d->assumes,
-             "the network you named (by default the teacher): a %s MLP run %zu time%s, one "
-             "MAC per weight at %g J; biases, activations and memory traffic not counted", net,
-             p->steps, p->steps == 1 ? "" : "s", p->mac_energy);
+    price_user_line(p, L, "pass");
 }
 
 static void print_student_report(const energy_params *p, size_t count, const ledger *L)
@@ -789,7 +808,6 @@ static void print_student_report(const energy_params *p, size_t count, const led
                L->bin_hi);
 
     const digital_line *a = &L->line[LINE_PAPER], *b = &L->line[LINE_SIM];
-    const digital_line *c = &L->line[LINE_RAPL], *d = &L->line[LINE_USER];
     printf("\nthe digital side, per classification, at %g J per multiply-accumulate (MAC)\n",
            p->mac_energy);
     printf("  (a) %s MACs = %.4g J\n", grouped((uint64_t)a->macs, n1, sizeof n1), a->joules);
@@ -798,21 +816,7 @@ static void print_student_report(const energy_params *p, size_t count, const led
            grouped((uint64_t)b->macs, n1, sizeof n1), b->joules);
     printf("        coupling forces and input field %s MACs, on-site update %s MACs\n",
            grouped(o->coupling_macs, n1, sizeof n1), grouped(o->onsite_macs, n2, sizeof n2));
-    if (c->available) {
-        printf("  (c) %.4g J measured (%.4g J over %zu classifications, %zu package zone%s)\n",
-               c->joules, L->rapl_total_J, count, L->rapl_zones, L->rapl_zones == 1 ? "" : "s");
-        print_wrapped("", 6, c->assumes);
-    } else {
-        printf("  (c) not available here: %s\n", c->why_not);
-    }
-    printf("  (d) %s MACs = %.4g J%s\n", grouped((uint64_t)d->macs, n1, sizeof n1), d->joules,
-           d->macs == a->macs ? " (the same count as (a))" : "");
-    print_wrapped("", 6, d->assumes);
-
-    printf("\nratios: digital energy / thermodynamic heat (mean %.4g J a classification)\n",
-           L->heat_J);
-    printf("  line  digital, J   ratio      assumes\n");
-    for (size_t k = 0; k < N_LINES; k++) print_line_ratio(&L->line[k]);
+    print_lines_cd_and_ratios(L, "classification", count);
     if (!(L->heat_J > 0))
         printf("  undefined: the mean heat is %.4g kT <= 0, and a ratio to it means nothing\n",
                hs->mean);
@@ -863,14 +867,8 @@ static char *student_json(const energy_params *p, size_t count, const ledger *L)
     cJSON_AddNumberToObject(h, "mean_J", L->heat_J);
     cJSON_AddNumberToObject(root, "work_kT", 0);
     cJSON_AddNumberToObject(root, "trajectory_time_s", L->compute_s);
-    cJSON *sim = cJSON_AddObjectToObject(root, "simulation_ops_per_classification");
-    cJSON_AddNumberToObject(sim, "steps", (double)L->ops.steps);
-    cJSON_AddNumberToObject(sim, "coupling_pairs_free", (double)L->ops.coupling_pairs);
-    cJSON_AddNumberToObject(sim, "coupling_macs", (double)L->ops.coupling_macs);
-    cJSON_AddNumberToObject(sim, "onsite_macs", (double)L->ops.onsite_macs);
-    cJSON_AddNumberToObject(sim, "gaussian_numbers", (double)L->ops.normals);
-    cJSON *lines = cJSON_AddArrayToObject(root, "digital");
-    for (size_t k = 0; k < N_LINES; k++) add_line_json(lines, &L->line[k]);
+    cJSON_AddNumberToObject(root, "steps_per_trajectory", (double)L->ops.steps);
+    add_ops_and_lines_json(root, "simulation_ops_per_classification", L);
     cJSON *paper = cJSON_AddObjectToObject(root, "paper_check");
     cJSON_AddNumberToObject(paper, "macs", L->line[LINE_PAPER].macs);
     cJSON_AddNumberToObject(paper, "heat_kT_per_trajectory", PNAS_HEAT_KT);
@@ -891,10 +889,10 @@ static int run_energy_student(const energy_params *p_in, uint64_t seed, ledger *
     th_dataset *d = NULL;
     float *X = NULL, *mean = NULL;
     double *heat = NULL;
-    char *text = NULL;
     int exit_code = TOOL_EXIT_FAIL, rc;
     if (tool_student_load(CMD, p->model, &st) != TOOL_EXIT_OK) return TOOL_EXIT_FAIL;
     L->sp = st.sp;
+    L->classifier = 1;
     if (p->seed_text) L->sp.seed = seed;
     if (!p->network) {
         memcpy(L->network, st.widths, st.n_widths * sizeof st.widths[0]);
@@ -972,29 +970,10 @@ static int run_energy_student(const energy_params *p_in, uint64_t seed, ledger *
                 p->time_unit, p->mac_energy);
         goto done;
     }
-    if (p->histogram) {
-        const double marks[1] = {L->hs.mean};
-        th_canvas *c = th_picture_histogram(L->bins, L->n_bins, L->bin_lo, L->bin_hi, marks, 1,
-                                            CHART_WIDTH, CHART_HEIGHT);
-        rc = c ? th_png_write(p->histogram, c, 1) : TH_ENOMEM;
-        th_canvas_free(c);
-        if (rc != TH_OK) {
-            tool_fail_lib(CMD, rc);
-            goto done;
-        }
-    }
-    if (p->json) {
-        text = student_json(p, count, L);
-        if (!text || tool_write_text(p->json, text) != 0) {
-            fprintf(stderr, "thermo " CMD ": %s: cannot write: %s\n", p->json,
-                    text ? strerror(errno) : "out of memory");
-            goto done;
-        }
-    }
+    if (write_outputs(p, L) != TOOL_EXIT_OK) goto done;
     print_student_report(p, count, L);
     exit_code = TOOL_EXIT_OK;
 done:
-    free(text);
     free(X);
     free(mean);
     free(heat);
