@@ -47,6 +47,7 @@ check_bad_lines() {
     expect_status 2 "train --epochs 0" "epochs" classify train --teacher a --out b --epochs 0
     expect_status 2 "train --tf -1" "tf" classify train --teacher a --out b --tf -1
     expect_status 2 "train --lr abc" "lr" classify train --teacher a --out b --lr abc
+    expect_status 2 "judge --hidden" "teacher" classifier train --arch judge --data d --out o --hidden 8
     expect_status 2 "train --solver newton" "solver" classify train --teacher a --out b --solver newton
     expect_status 2 "train --ridge -1" "ridge" classify train --teacher a --out b --ridge -1
     expect_status 2 "train --output-temperature 0" "output-temperature" \
@@ -70,6 +71,14 @@ check_tiny_run() {
     fi
     run classifier train --data "$DATA" --arch teacher --epochs 1 --limit 300 --out "$TMP/t.st" --quiet
     if [ $status -ne 0 ]; then fail "tiny teacher" "status $status"; return; fi
+    # --hidden widens the teacher; the file says so
+    run classifier train --data "$DATA" --arch teacher --hidden 6 --epochs 1 --limit 100 \
+        --out "$TMP/t6.st" --quiet
+    if [ $status -ne 0 ] || ! grep -aq '"shape":\[6,784\]' "$TMP/t6.st" ||
+       ! grep -aq '"shape":\[6,6\]' "$TMP/t6.st"; then
+        fail "teacher --hidden 6" "status $status, or the file does not hold 6-unit layers"; return
+    fi
+    ok "classifier train --arch teacher --hidden 6 widens both hidden layers"
     # A teacher file is not a student.
     run classify eval --model "$TMP/t.st" --data "$DATA" --limit 5
     if [ $status -ne 1 ] || ! grep -q 't.st' "$TMP/err"; then

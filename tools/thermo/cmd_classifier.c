@@ -57,6 +57,7 @@ typedef struct classifier_params {
     size_t batch;      /* 0 = the preset's */
     double lr;         /* 0 = the preset's */
     double weight_decay; /* < 0 = the preset's */
+    size_t hidden;     /* teacher: width of both hidden layers; 0 = the preset's */
     uint64_t seed;
     size_t limit;      /* 0 = every image */
     size_t threads;
@@ -95,6 +96,7 @@ static void print_help(void)
            "  --batch N        train: examples per update (judge %zu, teacher %zu)\n"
            "  --lr X           train: Adam's initial learning rate (judge %g, teacher %g)\n"
            "  --weight-decay X train: L2 penalty X/2 |W|^2 on the weights (judge %g, teacher %g)\n"
+           "  --hidden N       train, teacher: N units in each hidden layer (default 32)\n"
            "  --seed S         train: initialisation and shuffling (default 1)\n"
            "  --limit N        use only the first N images of each split (quick checks)\n"
            "  --json FILE      also write the results as JSON\n"
@@ -247,7 +249,9 @@ static int on_epoch(size_t epoch, double loss, const th_mlp *net, void *ctx)
 
 static int classifier_train(const classifier_params *p)
 {
-    const arch_preset *a = &presets[p->arch];
+    arch_preset custom = presets[p->arch];
+    if (p->hidden) custom.width[1] = custom.width[2] = p->hidden;
+    const arch_preset *a = &custom;
     if (tool_folder_writable(CMD, p->out) != 0) return TOOL_EXIT_FAIL;
     th_dataset *train = load_split(p, "train");
     th_dataset *test = train ? load_split(p, "t10k") : NULL;
@@ -402,6 +406,8 @@ int cmd_classifier(int argc, char **argv)
         {"epochs", "N", TOOL_OPT_COUNT, &p.epochs, NULL, "passes over the data", "preset"},
         {"batch", "N", TOOL_OPT_COUNT, &p.batch, NULL, "examples per update", "preset"},
         {"lr", "X", TOOL_OPT_POSITIVE, &p.lr, NULL, "initial learning rate", "preset"},
+        {"hidden", "N", TOOL_OPT_SIZE, &p.hidden, NULL,
+         "teacher: width of both hidden layers (a larger pool for a larger student)", "32"},
         {"weight-decay", "X", TOOL_OPT_NONNEG, &p.weight_decay, NULL, "L2 penalty on weights",
          "preset"},
         {"seed", "S", TOOL_OPT_U64, &p.seed, NULL, "initialisation and shuffling", NULL},
@@ -429,6 +435,9 @@ int cmd_classifier(int argc, char **argv)
                                                 "teacher)");
         if (!p.out) return tool_usage_error(CMD, "train: --out FILE is required");
         if (p.model) return tool_usage_error(CMD, "train: --model belongs to eval; use --out");
+        if (p.hidden && p.arch != ARCH_TEACHER)
+            return tool_usage_error(CMD, "train: --hidden sets the teacher's widths; the judge's "
+                                    "are fixed");
         return classifier_train(&p);
     }
     if (!p.model) return tool_usage_error(CMD, "eval: --model FILE is required");
