@@ -48,12 +48,11 @@ int tool_write_text(const char *path, const char *text);
 
 /* ------------------------------------------------------- samples file */
 
-struct th_gen_params;
 /* Writes the samples file that thermo eval reads (samples_file.c): images
  * (n, n_visible), the class each was asked for (classes[k]; NULL: the
  * default mixture (first + k) mod n_classes; -1 when unconditional) and
  * heat (n, or NULL). Returns a library status. */
-int tool_save_samples(const char *path, const struct th_gen_params *gp, const float *images,
+int tool_save_samples(const char *path, const th_gen_params *gp, const float *images,
                       size_t n, uint64_t first, const int *classes, const double *heat);
 
 /* ------------------------------------------------------- student file */
