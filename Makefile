@@ -148,8 +148,12 @@ test-mpi: deps
 	  OMP_NUM_THREADS=1 timeout 300 $(MPIRUN) -np $$np $(MPIRUN_FLAGS) ./$$t || exit 1; done; done
 	MPIRUN="$(MPIRUN) $(MPIRUN_FLAGS)" ./tests/mpi/cli_mpi.sh ./$(MPI_BUILD)/thermo
 
+# bench_busy runs twice: under the OpenMP runtime's default wait policy and
+# under thermo's (passive), each idle and beside a busy core.
 bench: deps $(BENCH_BIN)
-	@for b in $(BENCH_BIN); do ./$$b || exit 1; done
+	@for b in $(filter-out %/bench_busy,$(BENCH_BIN)); do ./$$b || exit 1; done
+	env -u OMP_WAIT_POLICY ./$(BUILD)/bench_busy
+	OMP_WAIT_POLICY=passive ./$(BUILD)/bench_busy
 
 # The PRL generator on the three embedded digits: train, sample, measure heat.
 demo: deps tool

@@ -79,6 +79,13 @@ const char *th_version(void);
  * tool does this and re-executes itself). */
 const char *th_blas_core_hint(void);
 
+/* The micro-kernel of thermo's own matrix products: "avx512", "avx2" or
+ * "scalar", the best this CPU runs unless THERMO_GEMM names another. Every
+ * kernel gives the same bits (the sum behind each element is fixed: one fused
+ * multiply-add per term, in order), so results do not depend on it, on the
+ * thread count, on the batch size, or on OPENBLAS_CORETYPE. */
+const char *th_matmul_kernel(void);
+
 /* ------------------------------------------------------- random numbers */
 
 /* Philox4x32-10 (Salmon, Moraes, Dror, Shaw, SC'11): a counter-based generator.
@@ -258,6 +265,14 @@ void th_potential(const th_model *m, const th_drive *drive, double t,
  * and what was wrong. Every writer is atomic: it writes a temporary file in
  * the same folder, flushes it to disk and renames it over the target, so a
  * crash never leaves a half-written file under the target's name. */
+
+/* Creates the folder path and any missing parents, as mkdir -p does; an
+ * existing folder is fine. TH_EIO names the part that could not be created
+ * (or exists as something other than a folder) and why. */
+int th_mkdir_p(const char *path);
+/* The same for the folder that holds the file path ("runs/a/x.png": runs/a);
+ * nothing to do for a bare file name. */
+int th_mkdir_parent(const char *path);
 
 /* ---------------------------------------------------- datasets (IDX files) */
 

@@ -326,7 +326,28 @@ open(sys.argv[2],"wb").write(struct.pack("<Q",len(t))+t+raw[8+n:])' "$model" "$T
     ok "energy: ratio table, paper's ratio, JSON, PNG, RAPL line, bad inputs rejected"
 }
 
+# Output folders: missing ones are made with their parents (a fresh clone has
+# no runs/); a folder that cannot be made is exit 1 naming it.
+check_output_folders() {
+    run train --preset tiny --updates 1 --samples 2 --out "$TMP/new/deep/run" --quiet
+    if [ $status -ne 0 ] || [ ! -s "$TMP/new/deep/run/model.safetensors" ]; then
+        fail "train --out new/deep/run" "exit status $status, or no model written"; return
+    fi
+    run sample --model "$TMP/new/deep/run/model.safetensors" --n 2 --out "$TMP/other/s.png" \
+        --heat "$TMP/third/h.csv"
+    if [ $status -ne 0 ] || [ ! -s "$TMP/other/s.png" ] || [ ! -s "$TMP/third/h.csv" ]; then
+        fail "sample --out other/s.png" "exit status $status, or a file not written"; return
+    fi
+    : >"$TMP/a-file"
+    run train --preset tiny --updates 1 --samples 2 --out "$TMP/a-file/run" --quiet
+    if [ $status -ne 1 ] || ! grep -q "a-file/run: cannot create the folder" "$TMP/err"; then
+        fail "train --out under a file" "expected exit 1 naming the folder"; return
+    fi
+    ok "output folders: made with their parents; a file in the way is exit 1 naming it"
+}
+
 check_help
+check_output_folders
 check_version
 check_simulate_help
 check_small_run

@@ -60,8 +60,9 @@ check_bad_lines() {
     expect_status 1 "eval with a missing model" "$TMP/none.st" classify eval --model "$TMP/none.st"
     printf 'not a safetensors file' >"$TMP/junk.st"
     expect_status 1 "eval with a malformed model" "junk.st" classify eval --model "$TMP/junk.st"
-    expect_status 1 "train into a missing folder" "$TMP/no/such" \
-        classify train --teacher "$TMP/t.st" --out "$TMP/no/such/s.st"
+    : >"$TMP/a-file"
+    expect_status 1 "train into a folder that cannot be made" "$TMP/a-file/such" \
+        classify train --teacher "$TMP/t.st" --out "$TMP/a-file/such/s.st"
 }
 
 check_tiny_run() {

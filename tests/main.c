@@ -13,6 +13,7 @@ static int n_filters;
 static char **filters;
 
 void suite_rng(void);
+void suite_backend(void);
 void suite_model(void);
 void suite_langevin(void);
 void suite_physics(void);
@@ -68,6 +69,7 @@ int main(int argc, char **argv)
     n_filters = argc - 1;
     filters = argv + 1;
     suite_rng();
+    suite_backend();
     suite_model();
     suite_langevin();
     suite_physics();

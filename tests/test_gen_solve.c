@@ -321,6 +321,35 @@ static void test_conditional_objective_twins(void)
     free(img);
 }
 
+/* Sample k is a function of the model, the seed and k alone: 9 samples in
+ * batches of 9, of 4 and of 1, and samples 5..8 asked for on their own
+ * (first = 5), are the same bits, states and heat. */
+static void test_sampling_batch_invariant(void)
+{
+    th_gen_params p = tiny_params(0);
+    th_model *m = random_model(&p, TH_F32, 0.8, 22);
+    const size_t count = 9, nv = p.n_visible;
+    float *x[4];
+    double *q[4];
+    static const size_t batches[3] = {9, 4, 1};
+    th_gen_sample_opts so = th_gen_sample_opts_default();
+    for (int v = 0; v < 4; v++) {
+        x[v] = malloc(count * nv * sizeof(float));
+        q[v] = malloc(count * sizeof(double));
+        so.batch = v < 3 ? batches[v] : 3;
+        so.first = v < 3 ? 0 : 5;
+        CHECK_EQ_INT(th_gen_sample(m, &p, v < 3 ? count : 4, &so, x[v], q[v]), TH_OK);
+    }
+    for (int v = 1; v < 3; v++) {
+        CHECK(memcmp(x[0], x[v], count * nv * sizeof(float)) == 0);
+        CHECK(memcmp(q[0], q[v], count * sizeof(double)) == 0);
+    }
+    CHECK(memcmp(x[0] + 5 * nv, x[3], 4 * nv * sizeof(float)) == 0);
+    CHECK(memcmp(q[0] + 5, q[3], 4 * sizeof(double)) == 0);
+    for (int v = 0; v < 4; v++) free(x[v]), free(q[v]);
+    th_model_free(m);
+}
+
 /* Conditional sampling: an explicit class list equal to the default mixture
  * (first + k) mod C gives the same samples; a different class gives
  * different samples; classes out of range are refused. */
@@ -407,5 +436,6 @@ void suite_gen_solve(void)
     RUN_TEST(test_solve_beats_gradient_descent);
     RUN_TEST(test_conditional_objective_twins);
     RUN_TEST(test_conditional_sampling_classes);
+    RUN_TEST(test_sampling_batch_invariant);
     RUN_TEST(test_solve_rejects_bad_input);
 }

@@ -4,6 +4,7 @@
  * (equilibrium statistics, the first law) is in test_physics.c. */
 #include "harness.h"
 #include "thermo.h"
+#include "core/backend.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -150,6 +151,42 @@ static void test_langevin_threads_identical(void)
     CHECK(memcmp(a->work, b->work, 32 * sizeof(double)) == 0);
     th_batch_free(a);
     th_batch_free(b);
+    th_model_free(m);
+}
+
+/* Trajectory k is a function of the model, the seed and its stream alone:
+ * five trajectories run on their own equal, bit for bit, the same streams
+ * inside a batch of 32 (the products' bits do not depend on the batch size,
+ * backend.h); and every matrix-product kernel this CPU runs gives the same
+ * bits (so does any OpenBLAS kernel, which the step does not use). */
+static void test_langevin_batch_and_kernel_invariant(void)
+{
+    th_model *m = mixed_model(TH_F32, 100, 120, 80, 4);
+    m->kT = 0.1;
+    const size_t n = m->n;
+    th_batch *all = th_batch_alloc(m, 32, 78), *few = th_batch_alloc(m, 5, 78);
+    for (size_t k = 0; k < 5; k++) few->stream[k] = 20 + k;
+    th_run r = th_run_default();
+    r.n_steps = 40;
+    CHECK_EQ_INT(th_langevin_run(m, all, &r), TH_OK);
+    CHECK_EQ_INT(th_langevin_run(m, few, &r), TH_OK);
+    CHECK(memcmp(few->x.f32, all->x.f32 + 20 * n, 5 * n * sizeof(float)) == 0);
+    CHECK(memcmp(few->heat, all->heat + 20, 5 * sizeof(double)) == 0);
+    const char *saved = th__gemm_kernel_name();
+    static const char *const names[] = {"scalar", "avx2", "avx512"};
+    for (size_t kn = 0; kn < 3; kn++) {
+        if (th__gemm_use(names[kn]) != TH_OK) continue;
+        th_batch_reset(few);
+        CHECK_EQ_INT(th_langevin_run(m, few, &r), TH_OK);
+        if (memcmp(few->x.f32, all->x.f32 + 20 * n, 5 * n * sizeof(float)) != 0 ||
+            memcmp(few->heat, all->heat + 20, 5 * sizeof(double)) != 0) {
+            fprintf(stderr, "  kernel %s: the states or heat differ\n", names[kn]);
+            th_test_check_failed++;
+        }
+    }
+    CHECK_EQ_INT(th__gemm_use(saved), TH_OK);
+    th_batch_free(all);
+    th_batch_free(few);
     th_model_free(m);
 }
 
@@ -311,6 +348,7 @@ void suite_langevin(void)
     RUN_TEST(test_langevin_twin_f64);
     RUN_TEST(test_langevin_twin_f32);
     RUN_TEST(test_langevin_threads_identical);
+    RUN_TEST(test_langevin_batch_and_kernel_invariant);
     RUN_TEST(test_langevin_split_runs_and_snapshots);
     RUN_TEST(test_langevin_divergence_stops);
     RUN_TEST(test_langevin_progress_cancel);

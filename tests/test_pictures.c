@@ -415,8 +415,9 @@ static void test_preview_black_white(void)
     free(s);
 }
 
-/* Writing where no file can be: a missing folder, and a path that is a
- * folder. Both fail with TH_EIO naming the path and leave nothing behind. */
+/* Writing where no file can be: under a file that stands where a folder
+ * should be, and a path that is a folder. Both fail with TH_EIO naming the
+ * path and leave nothing behind. (A missing folder is created.) */
 static void test_png_write_bad_paths(void)
 {
     char dir[64], path[128];
@@ -425,9 +426,15 @@ static void test_png_write_bad_paths(void)
     CHECK(c != NULL);
     if (!c) return;
 
-    snprintf(path, sizeof path, "%s/no_such_folder/out.png", dir);
+    snprintf(path, sizeof path, "%s/a_file", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) fclose(f);
+    snprintf(path, sizeof path, "%s/a_file/out.png", dir);
     CHECK_EQ_INT(th_png_write(path, c, 1), TH_EIO);
     CHECK_STR_CONTAINS(th_last_error(), path);
+    snprintf(path, sizeof path, "%s/a_file", dir);
+    remove(path);
 
     snprintf(path, sizeof path, "%s/a_folder", dir);
     CHECK_EQ_INT(mkdir(path, 0700), 0);

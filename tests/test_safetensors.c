@@ -760,10 +760,21 @@ static void test_st_atomic_writes(void)
     size_t sv[1] = {4};
     th_tensor t = make_tensor("v", TH_F64, 1, sv, v);
 
+    /* a missing folder is created (mkdir -p); one that cannot be, because a
+     * file stands in its place, is an error naming both */
     const char *in_missing = scratch("no-such-folder/x.safetensors");
-    check_rejected(in_missing, th_safetensors_write(in_missing, &t, 1, NULL), TH_EIO,
-                   "No such file or directory", "missing folder");
-    CHECK(!file_exists(in_missing));
+    CHECK_EQ_INT(th_safetensors_write(in_missing, &t, 1, NULL), TH_OK);
+    CHECK(file_exists(in_missing));
+    remove(in_missing);
+    rmdir(scratch("no-such-folder"));
+    const char *a_file = scratch("a-file");
+    FILE *af = fopen(a_file, "w");
+    CHECK(af != NULL);
+    if (af) fclose(af);
+    const char *under_file = scratch("a-file/x.safetensors");
+    check_rejected(under_file, th_safetensors_write(under_file, &t, 1, NULL), TH_EIO,
+                   "is not a folder", "a file where the folder should be");
+    CHECK(!file_exists(under_file));
     const char *folder = scratch("a-folder");
     CHECK(mkdir(folder, 0755) == 0);
     check_rejected(folder, th_safetensors_write(folder, &t, 1, NULL), TH_EIO,
@@ -868,12 +879,50 @@ static void test_st_atomic_helpers(void)
     }
     CHECK_EQ_INT(count_temporaries(), 0);
 
-    const char *in_missing = scratch("missing/target");
-    CHECK(th__atomic_open(in_missing, tmp, sizeof tmp) == NULL);
-    CHECK_STR_CONTAINS(th_last_error(), in_missing);
+    const char *plain = scratch("plain-file");
+    FILE *pf = fopen(plain, "w");
+    CHECK(pf != NULL);
+    if (pf) fclose(pf);
+    const char *in_file = scratch("plain-file/target");
+    CHECK(th__atomic_open(in_file, tmp, sizeof tmp) == NULL);
+    CHECK_STR_CONTAINS(th_last_error(), in_file);
     char small[8];
     CHECK(th__atomic_open(path, small, sizeof small) == NULL);
     CHECK_STR_CONTAINS(th_last_error(), "too long");
+    scratch_end();
+}
+
+/* mkdir -p: nested folders made, an existing one fine, a file in the way an
+ * error naming it; th_mkdir_parent makes the folder of a file path. */
+static void test_mkdir_p(void)
+{
+    if (!scratch_begin()) {
+        CHECK(!"mkdtemp");
+        return;
+    }
+    struct stat st;
+    const char *deep = scratch("a/b/c");
+    CHECK_EQ_INT(th_mkdir_p(deep), TH_OK);
+    CHECK(stat(deep, &st) == 0 && S_ISDIR(st.st_mode));
+    CHECK_EQ_INT(th_mkdir_p(deep), TH_OK); /* again: nothing to do */
+    const char *file_path = scratch("d/e/f.png");
+    CHECK_EQ_INT(th_mkdir_parent(file_path), TH_OK);
+    CHECK(stat(scratch("d/e"), &st) == 0 && S_ISDIR(st.st_mode));
+    CHECK_EQ_INT(th_mkdir_parent("bare-name.png"), TH_OK);
+    const char *blocker = scratch("a/b/blocker");
+    FILE *f = fopen(blocker, "w");
+    CHECK(f != NULL);
+    if (f) fclose(f);
+    const char *under = scratch("a/b/blocker/x/y");
+    CHECK_EQ_INT(th_mkdir_p(under), TH_EIO);
+    CHECK_STR_CONTAINS(th_last_error(), under);
+    CHECK_STR_CONTAINS(th_last_error(), "is not a folder");
+    remove(blocker);
+    rmdir(scratch("d/e"));
+    rmdir(scratch("d"));
+    rmdir(deep);
+    rmdir(scratch("a/b"));
+    rmdir(scratch("a"));
     scratch_end();
 }
 
@@ -941,6 +990,7 @@ void suite_safetensors(void)
     RUN_TEST(test_st_rejects_bad_models);
     RUN_TEST(test_st_atomic_writes);
     RUN_TEST(test_st_atomic_helpers);
+    RUN_TEST(test_mkdir_p);
     RUN_TEST(test_st_writer_rejects);
     RUN_TEST(test_st_meta);
 }

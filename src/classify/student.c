@@ -31,7 +31,6 @@
  * G_free = R^T X, and the input part is S^T (sum over steps of R). */
 #include "classify_internal.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -387,15 +386,15 @@ static int loss_fast(const th_model *m, const th_student_params *p, const float 
         if (rc != TH_OK) goto done;
         for (size_t i = 0; i < nc * n_in; i++) w.S[i] = (double)images[c0 * n_in + i];
         /* H = S Win: the clamped inputs' constant force on each free unit. */
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)nc, (blasint)nf,
-                    (blasint)n_in, 1.0, w.S, (blasint)n_in, fp.Win, (blasint)nf, 0.0, w.H,
-                    (blasint)nf);
+        th__gemm_f64(TH__N, TH__N, nc, nf,
+                    n_in, 1.0, w.S, n_in, fp.Win, nf, 0.0, w.H,
+                    nf);
         for (size_t c = 0; c < nc; c++)
             memcpy(w.X + c * K * nf, w.paths + c * (K + 1) * nf, K * nf * sizeof(double));
         /* R = X Jff: the free units' coupling force at every start point. */
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)rows, (blasint)nf,
-                    (blasint)nf, 1.0, w.X, (blasint)nf, fp.Jff, (blasint)nf, 0.0, w.R,
-                    (blasint)nf);
+        th__gemm_f64(TH__N, TH__N, rows, nf,
+                    nf, 1.0, w.X, nf, fp.Jff, nf, 0.0, w.R,
+                    nf);
         /* Residuals (1): D = Dx + mu dt dV/dx(x_k); r = D / (2 kT). */
 #pragma omp parallel for schedule(static) if (rows * nf >= 8192)
         for (size_t q = 0; q < rows; q++) {
@@ -417,9 +416,9 @@ static int loss_fast(const th_model *m, const th_student_params *p, const float 
         for (size_t q = 0; q < rows; q++) total += w.row_loss[q];
         if (!grad) continue;
         /* Gff += R^T X: entry (i, j) = sum over rows of r_i x_j. */
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)nf, (blasint)nf,
-                    (blasint)rows, 1.0, w.R, (blasint)nf, w.X, (blasint)nf, 1.0, w.Gff,
-                    (blasint)nf);
+        th__gemm_f64(TH__T, TH__N, nf, nf,
+                    rows, 1.0, w.R, nf, w.X, nf, 1.0, w.Gff,
+                    nf);
         /* Residuals summed over each path's steps, into H (no longer needed). */
         for (size_t c = 0; c < nc; c++) {
             double *rs = w.H + c * nf;
@@ -431,9 +430,9 @@ static int loss_fast(const th_model *m, const th_student_params *p, const float 
             for (size_t i = 0; i < nf; i++) w.gb[i] += rs[i];
         }
         /* Gin += S^T Rsum: entry (j, i) = sum over paths of s_j sum_k r_i. */
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)n_in, (blasint)nf,
-                    (blasint)nc, 1.0, w.S, (blasint)n_in, w.H, (blasint)nf, 1.0, w.Gin,
-                    (blasint)nf);
+        th__gemm_f64(TH__T, TH__N, n_in, nf,
+                    nc, 1.0, w.S, n_in, w.H, nf, 1.0, w.Gin,
+                    nf);
     }
     *loss = total;
     if (grad) {

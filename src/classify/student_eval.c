@@ -14,7 +14,6 @@
  * times less work for the PNAS sizes. */
 #include "classify_internal.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -105,8 +104,8 @@ int th_student_classify(const th_model *m, const th_student_params *p, const flo
         const size_t nq = count - q0 < imgs ? count - q0 : imgs;
         for (size_t i = 0; i < nq * n_in; i++) S[i] = (double)images[q0 * n_in + i];
         /* h = s J_in for each image of the run (see the top of this file). */
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)nq, (blasint)nf,
-                    (blasint)n_in, 1.0, S, (blasint)n_in, Win, (blasint)nf, 0.0, H, (blasint)nf);
+        th__gemm_f64(TH__N, TH__N, nq, nf,
+                    n_in, 1.0, S, n_in, Win, nf, 0.0, H, nf);
         th_batch *sb = s;
         if (nq < imgs) { /* the last, smaller run */
             sb = th_batch_alloc(r, nq * M, p->seed);

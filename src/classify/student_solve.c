@@ -128,17 +128,17 @@ static void add_batch(const th_student_params *p, struct acc *a, size_t B)
         for (size_t j = 0; j < n_in; j++) a->s1[j] += a->S[b * n_in + j];
     }
     /* Each product into a scratch block, then added in path order; the
-     * products round the same way for any number of threads (blas.c). */
-    const CBLAS_TRANSPOSE T = CblasTrans, N = CblasNoTrans;
-    th__dgemm_fixed(T, N, nf, nf, M, 1.0, a->X, nf, a->X, nf, 0.0, a->tmp, nf);
+     * products round the same way for any number of threads (backend.h). */
+    const int T = TH__T, N = TH__N;
+    th__gemm_f64(T, N, nf, nf, M, 1.0, a->X, nf, a->X, nf, 0.0, a->tmp, nf);
     add_upper(a->Gxx, a->tmp, nf);
-    th__dgemm_fixed(T, N, nf, nf, M, 1.0, a->C, nf, a->X, nf, 0.0, a->tmp, nf);
+    th__gemm_f64(T, N, nf, nf, M, 1.0, a->C, nf, a->X, nf, 0.0, a->tmp, nf);
     add_into(a->Hxx, a->tmp, nf * nf);
-    th__dgemm_fixed(T, N, n_in, n_in, B, 1.0, a->S, n_in, a->S, n_in, 0.0, a->tmp, n_in);
+    th__gemm_f64(T, N, n_in, n_in, B, 1.0, a->S, n_in, a->S, n_in, 0.0, a->tmp, n_in);
     add_upper(a->Gss, a->tmp, n_in);
-    th__dgemm_fixed(T, N, n_in, nf, B, 1.0, a->S, n_in, a->XP, nf, 0.0, a->tmp, nf);
+    th__gemm_f64(T, N, n_in, nf, B, 1.0, a->S, n_in, a->XP, nf, 0.0, a->tmp, nf);
     add_into(a->Gsx, a->tmp, n_in * nf);
-    th__dgemm_fixed(T, N, nf, n_in, B, 1.0, a->CP, nf, a->S, n_in, 0.0, a->tmp, n_in);
+    th__gemm_f64(T, N, nf, n_in, B, 1.0, a->CP, nf, a->S, n_in, 0.0, a->tmp, n_in);
     add_into(a->Hxs, a->tmp, nf * n_in);
 }
 

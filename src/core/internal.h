@@ -26,15 +26,9 @@ void *th__alloc(size_t bytes);
 void *th__calloc(size_t count, size_t size);
 void th__free(void *p);
 
-/* C = alpha op(A) op(B) + beta C, row-major, as cblas_?gemm, with the same
- * rounding for any number of threads (blas.c). */
-#include <cblas.h>
-void th__dgemm_fixed(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, size_t M, size_t N, size_t K,
-                     double alpha, const double *A, size_t lda, const double *B, size_t ldb,
-                     double beta, double *C, size_t ldc);
-void th__sgemm_fixed(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, size_t M, size_t N, size_t K,
-                     float alpha, const float *A, size_t lda, const float *B, size_t ldb,
-                     float beta, float *C, size_t ldc);
+/* Matrix products (and every other hot operation) go through the backend
+ * seam, never through BLAS directly. */
+#include "backend.h"
 
 /* F = X J for M rows of states X (M, n), in the model's dtype: one matrix
  * product per coupled block row (langevin.c); columns of F that no coupled

@@ -15,7 +15,6 @@
  * O(dx^3) error on the quartic term, which sums to O(dt) over a path. */
 #include "internal.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -43,6 +42,7 @@ struct run_setup {
     double blowup;
     int *row_ok;              /* (b) the last step kept trajectory k bounded */
     double *coupling_energy;  /* (b) x.Jx/2 at the start of the run */
+    th__packed packed[TH_MAX_GROUPS]; /* the plan's blocks of J (fast kernel) */
     size_t next_snap;
     size_t progress_every;
 };
@@ -125,25 +125,33 @@ static int after_step(th_batch *s, const th_run *r, struct run_setup *su, size_t
 
 #define REAL float
 #define FN(name) name##_f32
-#define GEMM cblas_sgemm
+#define GEMM th__gemm_f32
+#define GEMM_PACKED th__gemm_packed_f32
+#define PACK th__pack_f32
 #define NORMAL_FILL th_normal_fill_f32
 #define MEMBER f32
 #include "langevin_kernel.inc"
 #undef REAL
 #undef FN
 #undef GEMM
+#undef GEMM_PACKED
+#undef PACK
 #undef NORMAL_FILL
 #undef MEMBER
 
 #define REAL double
 #define FN(name) name##_f64
-#define GEMM cblas_dgemm
+#define GEMM th__gemm_f64
+#define GEMM_PACKED th__gemm_packed_f64
+#define PACK th__pack_f64
 #define NORMAL_FILL th_normal_fill_f64
 #define MEMBER f64
 #include "langevin_kernel.inc"
 #undef REAL
 #undef FN
 #undef GEMM
+#undef GEMM_PACKED
+#undef PACK
 #undef NORMAL_FILL
 #undef MEMBER
 
@@ -153,9 +161,9 @@ void th__coupling_force(const th_model *m, size_t M, th_ptr X, th_ptr F)
     plan_blocks(m, &plan);
     memset(F.v, 0, M * m->n * th_dtype_size(m->dtype));
     if (m->dtype == TH_F32)
-        coupling_force_f32(&plan, M, m->n, X.f32, m->J.f32, F.f32);
+        coupling_force_f32(&plan, NULL, M, m->n, X.f32, m->J.f32, F.f32);
     else
-        coupling_force_f64(&plan, M, m->n, X.f64, m->J.f64, F.f64);
+        coupling_force_f64(&plan, NULL, M, m->n, X.f64, m->J.f64, F.f64);
 }
 
 th_run th_run_default(void)
@@ -234,6 +242,7 @@ static void setup_free(struct run_setup *su)
     th__free(su->zeros.v);
     th__free(su->row_ok);
     th__free(su->coupling_energy);
+    for (size_t p = 0; p < TH_MAX_GROUPS; p++) th__packed_free(&su->packed[p]);
 }
 
 static int check_run(const th_model *m, const th_batch *s, const th_run *r, int check_model)
@@ -314,7 +323,12 @@ static int langevin_run(const th_model *m, th_batch *s, const th_run *r, int che
         su.next_snap++;
     }
 
-    if (m->dtype == TH_F32)
+    if (r->kernel == TH_KERNEL_FAST)
+        rc = m->dtype == TH_F32 ? pack_couplings_f32(&su.plan, n, m->J.f32, su.packed)
+                                : pack_couplings_f64(&su.plan, n, m->J.f64, su.packed);
+    if (rc != TH_OK)
+        ;
+    else if (m->dtype == TH_F32)
         rc = r->kernel == TH_KERNEL_FAST ? run_fast_f32(m, s, r, &su)
                                          : run_reference_f32(m, s, r, &su);
     else

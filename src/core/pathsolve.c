@@ -61,15 +61,14 @@ static double pair_ridge(const th__quad_problem *pb, size_t i, size_t j, double 
 }
 
 /* F = P K G for the moving rows: F (moving, n+1), rounded the same way for
- * any number of threads (th__dgemm_fixed), since the solve must give the
+ * any number of threads (backend.h), since the solve must give the
  * same model for any thread count. */
 static void moving_rows_times_G(const th__quad_problem *pb, const double *J, const double *b,
                                 double *F)
 {
     const size_t n = pb->n, na = n + 1, m0 = pb->move_begin, nm = pb->move_end - m0;
     const double *Gb = pb->G + n * na; /* the constant's row: sums of y */
-    th__dgemm_fixed(CblasNoTrans, CblasNoTrans, nm, na, n, 1.0, J + m0 * n, n, pb->G, na, 0.0,
-                    F, na);
+    th__gemm_f64(TH__N, TH__N, nm, na, n, 1.0, J + m0 * n, n, pb->G, na, 0.0, F, na);
 #pragma omp parallel for schedule(static) if (nm * na >= 65536)
     for (size_t r = 0; r < nm; r++)
         for (size_t c = 0; c < na; c++) F[r * na + c] += b[m0 + r] * Gb[c];

@@ -55,8 +55,7 @@ static int sqrt_psd(const double *S, size_t d, double *R, double *V, double *w)
         double s = sqrt(sqrt(w[k] > 0 ? w[k] : 0.0));
         for (size_t i = 0; i < d; i++) V[i * d + k] *= s;
     }
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)d, (int)d, 1.0, V, (int)d, 0.0, R,
-                (int)d);
+    th__syrk_f64(TH__N, d, d, 1.0, V, d, 0.0, R, d);
     for (size_t i = 0; i < d; i++)
         for (size_t j = 0; j < i; j++) R[i * d + j] = R[j * d + i];
     return TH_OK;
@@ -82,11 +81,9 @@ int th_frechet_distance(const double *m1, const double *S1, const double *m2, co
     }
     rc = sqrt_psd(S1, d, R, V, w);
     if (rc != TH_OK) goto done;
-    /* M = R S2 R: T = S2 R, then V = R T */
-    cblas_dsymm(CblasRowMajor, CblasLeft, CblasUpper, (int)d, (int)d, 1.0, S2, (int)d, R, (int)d,
-                0.0, T, (int)d);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)d, (int)d, (int)d, 1.0, R,
-                (int)d, T, (int)d, 0.0, V, (int)d);
+    /* M = R S2 R: T = S2 R, then V = R T (S2 checked symmetric above) */
+    th__gemm_f64(TH__N, TH__N, d, d, d, 1.0, S2, d, R, d, 0.0, T, d);
+    th__gemm_f64(TH__N, TH__N, d, d, d, 1.0, R, d, T, d, 0.0, V, d);
     for (size_t i = 0; i < d; i++)
         for (size_t j = 0; j < i; j++) {
             double avg = 0.5 * (V[i * d + j] + V[j * d + i]);
@@ -134,8 +131,7 @@ int th_feature_moments(const float *F, size_t n, size_t d, double *mean, double 
         const size_t rows = n - r0 < block ? n - r0 : block;
         for (size_t i = 0; i < rows; i++)
             for (size_t j = 0; j < d; j++) Xc[i * d + j] = (double)F[(r0 + i) * d + j] - mean[j];
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)rows, 1.0, Xc, (int)d,
-                    1.0, cov, (int)d);
+        th__syrk_f64(TH__T, d, rows, 1.0, Xc, d, 1.0, cov, d);
     }
     const double inv = 1.0 / (double)(n - 1);
     for (size_t i = 0; i < d; i++)

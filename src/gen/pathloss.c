@@ -11,7 +11,6 @@
  * evaluated with matrix products; memory stays bounded for any t_f. */
 #include "gen_internal.h"
 
-#include <cblas.h>
 #include <string.h>
 
 struct loss_ws {
@@ -23,7 +22,7 @@ struct loss_ws {
 
 #define REAL float
 #define FN(name) name##_f32
-#define GEMM cblas_sgemm
+#define GEMM th__gemm_f32
 #define MEMBER f32
 #include "pathloss_kernel.inc"
 #undef REAL
@@ -33,7 +32,7 @@ struct loss_ws {
 
 #define REAL double
 #define FN(name) name##_f64
-#define GEMM cblas_dgemm
+#define GEMM th__gemm_f64
 #define MEMBER f64
 #include "pathloss_kernel.inc"
 #undef REAL

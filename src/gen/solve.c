@@ -15,7 +15,6 @@
 #include "gen_internal.h"
 #include "dist/dist.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -55,8 +54,8 @@ struct acc_ctx {
 #define REAL float
 #define FN(name) name##_f32
 #define MEMBER f32
-#define SYRK cblas_ssyrk
-#define GEMM cblas_sgemm
+#define SYRK th__syrk_f32
+#define GEMM th__gemm_f32
 #include "solve_kernel.inc"
 #undef REAL
 #undef FN
@@ -67,8 +66,8 @@ struct acc_ctx {
 #define REAL double
 #define FN(name) name##_f64
 #define MEMBER f64
-#define SYRK cblas_dsyrk
-#define GEMM cblas_dgemm
+#define SYRK th__syrk_f64
+#define GEMM th__gemm_f64
 #include "solve_kernel.inc"
 #undef REAL
 #undef FN

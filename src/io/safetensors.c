@@ -65,6 +65,8 @@ FILE *th__atomic_open(const char *path, char *tmp_path, size_t tmp_size)
         th__fail(TH_EIO, "%s: is a directory, cannot write a file there", path);
         return NULL;
     }
+    /* Output folders are created as needed (mkdir -p), as every writer's. */
+    if (th_mkdir_parent(path) != TH_OK) return NULL;
     int w = snprintf(tmp_path, tmp_size, "%s.tmp.%ld", path, (long)getpid());
     if (w < 0 || (size_t)w >= tmp_size) {
         tmp_path[0] = '\0';

@@ -18,7 +18,6 @@
  * why it is not used here (tests/test_linalg.c shows its error). */
 #include "linalg/linalg_internal.h"
 
-#include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
 #include <string.h>
@@ -83,7 +82,7 @@ int th_expm(const double *A, size_t n, double *out)
             D[i] += sign * c * P[i];
         }
         if (k < PADE_Q) {
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)n, (int)n, 1.0,
+            th__gemm_f64(TH__N, TH__N, (int)n, (int)n, (int)n, 1.0,
                         P, (int)n, X, (int)n, 0.0, T, (int)n);
             double *swap = P;
             P = T;
@@ -100,7 +99,7 @@ int th_expm(const double *A, size_t n, double *out)
         goto done;
     }
     for (int k = 0; k < s; k++) {
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)n, (int)n, 1.0, N,
+        th__gemm_f64(TH__N, TH__N, (int)n, (int)n, (int)n, 1.0, N,
                     (int)n, N, (int)n, 0.0, T, (int)n);
         memcpy(N, T, nn * sizeof *N);
     }
@@ -165,9 +164,9 @@ int th_lyap_solve(const double *M, const double *Q, size_t n, double *S)
         }
     }
     /* C = U^T Q U into S. */
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n, (int)n, (int)n, 1.0, U,
+    th__gemm_f64(TH__T, TH__N, (int)n, (int)n, (int)n, 1.0, U,
                 (int)n, Q, (int)n, 0.0, W, (int)n);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)n, (int)n, 1.0, W,
+    th__gemm_f64(TH__N, TH__N, (int)n, (int)n, (int)n, 1.0, W,
                 (int)n, U, (int)n, 0.0, S, (int)n);
     /* T Y + Y T^T = scale C: the eigenvalues of T and -T^T never meet
      * because all real parts are positive, so the solution is unique. */
@@ -182,9 +181,9 @@ int th_lyap_solve(const double *M, const double *Q, size_t n, double *S)
     /* info = 1 means close eigenvalues were perturbed; with real parts all
      * positive that is a conditioning warning, and the residual check in the
      * tests is the judge. S = U Y U^T / scale. */
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)n, (int)n, 1.0 / scale,
+    th__gemm_f64(TH__N, TH__N, (int)n, (int)n, (int)n, 1.0 / scale,
                 U, (int)n, S, (int)n, 0.0, W, (int)n);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)n, (int)n, 1.0, W,
+    th__gemm_f64(TH__N, TH__T, (int)n, (int)n, (int)n, 1.0, W,
                 (int)n, U, (int)n, 0.0, S, (int)n);
     if (is_symmetric(Q, n)) th__symmetrise(S, n);
     for (size_t i = 0; i < nn; i++)
@@ -218,9 +217,9 @@ static int transition_lyapunov(const double *M, const double *Q, size_t n, doubl
     for (size_t i = 0; i < nn; i++) A[i] = -h * M[i];
     if ((rc = th_expm(A, n, F)) != TH_OK) goto done;
     if ((rc = th_lyap_solve(M, Q, n, S)) != TH_OK) goto done;
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)n, (int)n, 1.0, F,
+    th__gemm_f64(TH__N, TH__N, (int)n, (int)n, (int)n, 1.0, F,
                 (int)n, S, (int)n, 0.0, W, (int)n);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)n, (int)n, -1.0, W,
+    th__gemm_f64(TH__N, TH__T, (int)n, (int)n, (int)n, -1.0, W,
                 (int)n, F, (int)n, 0.0, Sigma, (int)n);
     for (size_t i = 0; i < nn; i++) Sigma[i] += S[i];
     th__symmetrise(Sigma, n);
@@ -257,7 +256,7 @@ static int transition_van_loan(const double *M, const double *Q, size_t n, doubl
             E12[i * n + j] = E[i * m + n + j];
         }
     memcpy(F, E22T, n * n * sizeof *F);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)n, (int)n, 1.0, E22T,
+    th__gemm_f64(TH__N, TH__N, (int)n, (int)n, (int)n, 1.0, E22T,
                 (int)n, E12, (int)n, 0.0, Sigma, (int)n);
     th__symmetrise(Sigma, n);
 done:

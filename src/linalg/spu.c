@@ -23,7 +23,6 @@
  * A_ii - sum_j |A_ij|, so that the same quantisation and mismatch apply. */
 #include "linalg/linalg_internal.h"
 
-#include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
 #include <string.h>
@@ -629,13 +628,13 @@ int th_spu_stationary(const th_spu *s, double *mean, double *cov)
         goto done;
     }
     if (cov) {
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)n, (int)n, 1.0, s->G,
+        th__gemm_f64(TH__N, TH__T, (int)n, (int)n, (int)n, 1.0, s->G,
                     (int)n, s->G, (int)n, 0.0, Q, (int)n);
         th__symmetrise(Q, n);
         if ((rc = th_lyap_solve(s->M, Q, n, S)) != TH_OK) goto done;
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)d, (int)n, (int)n, 1.0,
+        th__gemm_f64(TH__N, TH__N, (int)d, (int)n, (int)n, 1.0,
                     s->readout, (int)n, S, (int)n, 0.0, W, (int)n);
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)d, (int)d, (int)n, 1.0, W,
+        th__gemm_f64(TH__N, TH__T, (int)d, (int)d, (int)n, 1.0, W,
                     (int)n, s->readout, (int)n, 0.0, cov, (int)d);
     }
     if (mean) {
@@ -645,8 +644,7 @@ int th_spu_stationary(const th_spu *s, double *mean, double *cov)
             rc = th__fail(TH_EINVAL, "stationary mean: the drift is singular");
             goto done;
         }
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)d, (int)n, 1.0, s->readout, (int)n, mz, 1,
-                    0.0, mean, 1);
+        th__gemm_f64(TH__N, TH__N, d, 1, n, 1.0, s->readout, n, mz, 1, 0.0, mean, 1);
     }
 done:
     th__free(Q);

@@ -17,7 +17,6 @@
  * seed, blocks t ceil(n/4) onwards, so results never depend on threads. */
 #include "linalg/linalg_internal.h"
 
-#include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
 #include <string.h>
@@ -178,7 +177,7 @@ static int prepare_exact(const th_spu *s, double h, workspace *w)
         rc = th__fail(TH_ENOMEM, "exact transition of size %zu: out of memory", n);
         goto done;
     }
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)n, (int)n, 1.0, s->G,
+    th__gemm_f64(TH__N, TH__T, (int)n, (int)n, (int)n, 1.0, s->G,
                 (int)n, s->G, (int)n, 0.0, Q, (int)n);
     th__symmetrise(Q, n);
     if ((rc = th_ou_transition(s->M, Q, n, h, TH_OU_LYAPUNOV, w->F, Sig)) != TH_OK) goto done;
@@ -217,9 +216,9 @@ static int advance(const th_spu *s, const resolved *r, const th_tla_protocol *p,
         for (size_t k = 0; k < B; k++)
             for (size_t i = 0; i < n; i++) w->Z[k * n + i] -= w->minf[i];
         /* Znew = (Z - minf) F^T + Xi Lf^T, then + minf. */
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)n, (int)n, 1.0, w->Z,
+        th__gemm_f64(TH__N, TH__T, (int)B, (int)n, (int)n, 1.0, w->Z,
                     (int)n, w->F, (int)n, 0.0, w->Znew, (int)n);
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)n, (int)n, 1.0, w->Xi,
+        th__gemm_f64(TH__N, TH__T, (int)B, (int)n, (int)n, 1.0, w->Xi,
                     (int)n, w->Lf, (int)n, 1.0, w->Znew, (int)n);
         for (size_t k = 0; k < B; k++)
             for (size_t i = 0; i < n; i++) w->Z[k * n + i] = w->Znew[k * n + i] + w->minf[i];
@@ -231,9 +230,9 @@ static int advance(const th_spu *s, const resolved *r, const th_tla_protocol *p,
             memcpy(w->Znew, w->Z, B * n * sizeof *w->Z);
             for (size_t k = 0; k < B; k++)
                 for (size_t i = 0; i < n; i++) w->Znew[k * n + i] += dt * s->c[i];
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)n, (int)n, -dt,
+            th__gemm_f64(TH__N, TH__T, (int)B, (int)n, (int)n, -dt,
                         w->Z, (int)n, s->M, (int)n, 1.0, w->Znew, (int)n);
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)n, (int)n, sq,
+            th__gemm_f64(TH__N, TH__T, (int)B, (int)n, (int)n, sq,
                         w->Xi, (int)n, s->G, (int)n, 1.0, w->Znew, (int)n);
             double *swap = w->Z;
             w->Z = w->Znew;
@@ -252,8 +251,7 @@ static int advance(const th_spu *s, const resolved *r, const th_tla_protocol *p,
 static void flush(workspace *w, size_t rows, size_t d)
 {
     if (rows == 0) return;
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)rows, 1.0, w->buf, (int)d,
-                1.0, w->sum_xx, (int)d);
+    th__syrk_f64(TH__T, d, rows, 1.0, w->buf, d, 1.0, w->sum_xx, d);
     for (size_t r = 0; r < rows; r++)
         for (size_t i = 0; i < d; i++) w->sum_x[i] += w->buf[r * d + i];
 }
@@ -306,7 +304,7 @@ static int run_moments(const th_spu *s, const th_tla_protocol *p, const run_spec
         for (size_t q = 0; q < r.per_batch; q++) {
             if ((rc = advance(s, &r, p, spec->stream_base, &w, &t)) != TH_OK) goto done;
             /* X = Z readout^T, straight into the buffer. */
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)d, (int)n, 1.0,
+            th__gemm_f64(TH__N, TH__T, (int)B, (int)d, (int)n, 1.0,
                         w.Z, (int)n, s->readout, (int)n, 0.0, w.buf + rows * d, (int)d);
             for (size_t c = 0; c < B && handed < spec->n_samples; c++, handed++)
                 for (size_t i = 0; i < d; i++)

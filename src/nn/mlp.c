@@ -5,7 +5,7 @@
  * examples is a (B, width) matrix, so layer l computes
  *     Z_l = A_{l-1} W_l^T + 1 b_l^T        (B, width[l+1])
  *     A_l = act(Z_l)  (hidden layers),  A_L = Z_L (the logits),
- * one matrix product (cblas_sgemm) per layer. The backward pass of the mean softmax
+ * one matrix product (th__gemm_f32, backend.h) per layer. The backward pass of the mean softmax
  * cross-entropy (softmax(z) - onehot(y)) / B runs the same products
  * transposed:
  *     dW_l = dZ_l^T A_{l-1},   db_l = column sums of dZ_l,

@@ -7,7 +7,6 @@
 
 #include "core/internal.h"
 
-#include <cblas.h>
 
 /* Buffers for the forward and backward pass of up to `rows` examples. */
 typedef struct th__mlp_work {
@@ -32,13 +31,6 @@ void th__mlp_forward_rows(const th_mlp *net, const float *X, size_t rows, th__ml
 double th__mlp_backward_rows(const th_mlp *net, const float *X, const uint8_t *labels,
                              size_t rows, double scale, th__mlp_work *w, th_mlp *grad,
                              int accumulate);
-
-/* C = alpha op(A) op(B) + beta C, row-major, op(A) (M, K), op(B) (K, N),
- * computed in a fixed partition so that the result is bit for bit the same
- * for any number of threads (gemm.c). trans_a, trans_b: 0 or 1. */
-void th__gemm_f32(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
-                  const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
-                  size_t ldc);
 
 /* TH_EINVAL naming the first label >= the number of outputs. */
 int th__mlp_check_labels(const th_mlp *net, const uint8_t *labels, size_t n);

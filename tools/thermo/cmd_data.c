@@ -246,29 +246,7 @@ static int format_path(char *buf, const char *fmt, ...)
 /* Creates dir and its parents as needed; 0 on success, -1 after printing. */
 static int make_dirs(const char *dir)
 {
-    char buf[PATH_LEN];
-    if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf) {
-        fprintf(stderr, "thermo " CMD ": %s: folder name too long\n", dir);
-        return -1;
-    }
-    for (char *p = buf + 1;; p++) {
-        if (*p != '/' && *p != '\0') continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-            fprintf(stderr, "thermo " CMD ": %s: cannot create folder: %s\n", buf,
-                    strerror(errno));
-            return -1;
-        }
-        *p = c;
-        if (c == '\0') break;
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "thermo " CMD ": %s: exists and is not a folder\n", dir);
-        return -1;
-    }
-    return 0;
+    return tool_make_folder(CMD, dir) == TOOL_EXIT_OK ? 0 : -1;
 }
 
 /* Makes completed renames in dir durable. Best effort: some file systems

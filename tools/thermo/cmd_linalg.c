@@ -370,12 +370,7 @@ static int draw_chart(const char *path, const double *t, const double *err, cons
 
 static int make_folder(const char *dir)
 {
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "thermo " CMD ": --out %s: cannot create the folder: %s\n", dir,
-                strerror(errno));
-        return -1;
-    }
-    return 0;
+    return tool_make_folder(CMD, dir) == TOOL_EXIT_OK ? 0 : -1;
 }
 
 static void free_problem(problem *pb)

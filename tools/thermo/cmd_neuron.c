@@ -503,11 +503,7 @@ int cmd_neuron(int argc, char **argv)
         omp_set_num_threads((int)o.threads);
         openblas_set_num_threads((int)o.threads);
     }
-    if (mkdir(o.out, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "thermo %s: %s: cannot create the folder: %s\n", name, o.out,
-                strerror(errno));
-        return TOOL_EXIT_FAIL;
-    }
+    if (tool_make_folder(name, o.out) != TOOL_EXIT_OK) return TOOL_EXIT_FAIL;
     char probe[4200];
     if (join(probe, sizeof probe, o.out, "x") != 0 || tool_folder_writable(name, probe) != 0)
         return TOOL_EXIT_FAIL;

@@ -221,6 +221,7 @@ static int write_heat_csv(const char *path, const double *heat, size_t n, uint64
         errno = ENAMETOOLONG;
         return -1;
     }
+    if (th_mkdir_parent(path) != TH_OK) return -1; /* errno tells why */
     FILE *f = fopen(tmp, "w");
     if (!f) return -1;
     fprintf(f, "sample,heat_kT\n");

@@ -867,11 +867,7 @@ int cmd_train(int argc, char **argv)
         omp_set_num_threads((int)p.threads);
         openblas_set_num_threads((int)p.threads);
     }
-    if (mkdir(p.out, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "thermo " CMD ": %s: cannot create the folder: %s\n", p.out,
-                strerror(errno));
-        return TOOL_EXIT_FAIL;
-    }
+    if (tool_make_folder(CMD, p.out) != TOOL_EXIT_OK) return TOOL_EXIT_FAIL;
 
     training_set ts = {0};
     if (p.solver == SOLVER_EXACT && p.resume) {

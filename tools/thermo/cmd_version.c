@@ -6,6 +6,7 @@
 #include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int cmd_version(int argc, char **argv)
@@ -14,8 +15,11 @@ int cmd_version(int argc, char **argv)
         if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
             printf("usage: thermo version\n"
                    "\n"
-                   "Prints the version of thermo, the BLAS library it calls (OpenBLAS's build\n"
-                   "configuration) and the number of threads OpenMP and OpenBLAS would use.\n");
+                   "Prints the version of thermo, the micro-kernel of its own matrix products\n"
+                   "(THERMO_GEMM=avx512|avx2|scalar chooses another; results do not change),\n"
+                   "the BLAS library behind its LAPACK calls (OpenBLAS's build configuration),\n"
+                   "the number of threads OpenMP and OpenBLAS would use, and how idle OpenMP\n"
+                   "threads wait (OMP_WAIT_POLICY).\n");
             return TOOL_EXIT_OK;
         }
         fprintf(stderr, "thermo version: unexpected argument '%s'\n"
@@ -23,8 +27,11 @@ int cmd_version(int argc, char **argv)
         return TOOL_EXIT_USAGE;
     }
     printf("thermo %s\n", th_version());
-    printf("BLAS: %s\n", openblas_get_config());
-    printf("OpenMP: %d threads at most; OpenBLAS: %d threads\n", omp_get_max_threads(),
+    printf("matrix products: thermo's own, %s kernel\n", th_matmul_kernel());
+    printf("BLAS (LAPACK): %s\n", openblas_get_config());
+    const char *wait = getenv("OMP_WAIT_POLICY");
+    printf("OpenMP: %d threads at most, waiting %s; OpenBLAS: %d threads\n",
+           omp_get_max_threads(), wait && *wait ? wait : "by the runtime's default (spinning)",
            openblas_get_num_threads());
     return TOOL_EXIT_OK;
 }

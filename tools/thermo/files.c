@@ -16,6 +16,7 @@ int tool_write_text(const char *path, const char *text)
         errno = ENAMETOOLONG;
         return -1;
     }
+    if (th_mkdir_parent(path) != TH_OK) return -1; /* errno tells why */
     FILE *f = fopen(tmp, "w");
     if (!f) return -1;
     const size_t n = strlen(text);
@@ -28,4 +29,11 @@ int tool_write_text(const char *path, const char *text)
     remove(tmp);
     errno = err;
     return -1;
+}
+
+int tool_make_folder(const char *cmd, const char *dir)
+{
+    if (th_mkdir_p(dir) == TH_OK) return TOOL_EXIT_OK;
+    fprintf(stderr, "thermo %s: %s\n", cmd, th_last_error());
+    return TOOL_EXIT_FAIL;
 }

@@ -270,6 +270,10 @@ int tool_fail_lib(const char *cmd, int rc)
 
 int tool_folder_writable(const char *cmd, const char *path)
 {
+    if (th_mkdir_parent(path) != TH_OK) {
+        fprintf(stderr, "thermo %s: %s\n", cmd, th_last_error());
+        return -1;
+    }
     char dir[4200];
     const char *slash = strrchr(path, '/');
     int len = slash ? snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path)

@@ -42,6 +42,10 @@ int cmd_linalg(int argc, char **argv);
 
 /* ------------------------------------------------------- text files */
 
+/* Creates the output folder dir and its missing parents (mkdir -p); 0, or
+ * TOOL_EXIT_FAIL after printing "thermo CMD: DIR: cannot create ...". */
+int tool_make_folder(const char *cmd, const char *dir);
+
 /* Writes text to path atomically (files.c), ending it with a newline when
  * it has none. 0, or -1 with errno set. */
 int tool_write_text(const char *path, const char *text);
@@ -137,8 +141,9 @@ int tool_usage_error(const char *cmd, const char *fmt, ...) __attribute__((forma
  * message); returns TOOL_EXIT_FAIL. */
 int tool_fail_lib(const char *cmd, int rc);
 
-/* Whether the folder of path takes new files, checked before a long run so
- * that a mistyped output path fails at once. 0, or -1 after printing. */
+/* Makes the folder of the output file path (and its parents) when missing,
+ * then checks that it takes new files, before a long run, so that an
+ * unusable output path fails at once. 0, or -1 after printing. */
 int tool_folder_writable(const char *cmd, const char *path);
 
 /* Strict conversions of a whole string: no leading or trailing characters,

@@ -1,0 +1,129 @@
+/* bench_gemm.c - thermo's matrix products against OpenBLAS, at the shapes of
+ * the PRL computer (784 visible + 512 hidden units, float32).
+ *
+ * One Langevin step of a batch of B trajectories is two products:
+ * F[:, 784:1296] = X (B, 1296) J (1296, 512) and
+ * F[:, 0:784] = X[:, 784:] (B, 512) J (512, 784). For each B this times, in
+ * the same run and interleaved within each repetition:
+ *   - each of thermo's kernels that this CPU runs (avx512, avx2), through
+ *     th__gemm_packed_f32 as the Langevin run calls it;
+ *   - OpenBLAS cblas_sgemm on the same operands, with whichever kernel
+ *     OPENBLAS_CORETYPE selected (printed);
+ * and reports GFLOP/s and the ratio thermo / OpenBLAS. It also checks that
+ * every kernel gives the same bits as the plain loop of backend.h.
+ * Figures are best-of-repetitions; read the ratios, not the absolute rates.
+ *
+ * Usage: bench_gemm [--quick] */
+#include "thermo.h"
+#include "core/backend.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define N_VISIBLE 784
+#define N_HIDDEN 512
+#define N_UNITS (N_VISIBLE + N_HIDDEN)
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void fill(float *x, size_t n, unsigned seed)
+{
+    srand(seed);
+    for (size_t i = 0; i < n; i++) x[i] = (float)rand() / (float)RAND_MAX - 0.5f;
+}
+
+/* Both products of a step with thermo's packed operands. */
+static void step_thermo(size_t b, const float *X, const th__packed *Jh, const th__packed *Jv,
+                        float *F)
+{
+    th__gemm_packed_f32(TH__N, b, 1.0f, X, N_UNITS, Jh, 0.0f, F + N_VISIBLE, N_UNITS);
+    th__gemm_packed_f32(TH__N, b, 1.0f, X + N_VISIBLE, N_UNITS, Jv, 0.0f, F, N_UNITS);
+}
+
+static void step_openblas(size_t b, const float *X, const float *J, float *F)
+{
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)b, N_HIDDEN, N_UNITS, 1.0f, X,
+                N_UNITS, J + N_VISIBLE, N_UNITS, 0.0f, F + N_VISIBLE, N_UNITS);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)b, N_VISIBLE, N_HIDDEN, 1.0f,
+                X + N_VISIBLE, N_UNITS, J + (size_t)N_VISIBLE * N_UNITS, N_UNITS, 0.0f, F,
+                N_UNITS);
+}
+
+int main(int argc, char **argv)
+{
+    const int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    const int reps = quick ? 3 : 7;
+    const double target = quick ? 0.1 : 0.3;
+    static const size_t batches[] = {1, 16, 128, 256};
+    static const char *names[] = {"avx512", "avx2"};
+    const size_t bmax = 256;
+
+    float *J = malloc(sizeof(float) * N_UNITS * N_UNITS);
+    float *X = malloc(sizeof(float) * bmax * N_UNITS);
+    float *F = calloc(bmax * N_UNITS, sizeof(float));
+    float *R = calloc(bmax * N_UNITS, sizeof(float));
+    if (!J || !X || !F || !R) return 1;
+    fill(J, (size_t)N_UNITS * N_UNITS, 1);
+    fill(X, bmax * N_UNITS, 2);
+
+    printf("bench_gemm: PRL step products, float32; OpenBLAS core %s, %d threads\n",
+           openblas_get_corename(), omp_get_max_threads());
+    printf("%6s %10s %12s %12s %10s %8s\n", "B", "kernel", "thermo GF/s", "OpenBLAS GF/s",
+           "ratio", "bits");
+    int failed = 0;
+    for (size_t ib = 0; ib < sizeof batches / sizeof batches[0]; ib++) {
+        const size_t b = batches[ib];
+        const double flops = 2.0 * (double)b * (N_UNITS * N_HIDDEN + N_HIDDEN * N_VISIBLE);
+        /* the reference bits of both products */
+        th__gemm_ref_f32(TH__N, TH__N, b, N_HIDDEN, N_UNITS, 1.0f, X, N_UNITS, J + N_VISIBLE,
+                         N_UNITS, 0.0f, R + N_VISIBLE, N_UNITS);
+        th__gemm_ref_f32(TH__N, TH__N, b, N_VISIBLE, N_HIDDEN, 1.0f, X + N_VISIBLE, N_UNITS,
+                         J + (size_t)N_VISIBLE * N_UNITS, N_UNITS, 0.0f, R, N_UNITS);
+        for (size_t kn = 0; kn < 2; kn++) {
+            if (th__gemm_use(names[kn]) != 0) continue;
+            th__packed Jh, Jv;
+            if (th__pack_f32(&Jh, TH__N, N_UNITS, N_HIDDEN, J + N_VISIBLE, N_UNITS) ||
+                th__pack_f32(&Jv, TH__N, N_HIDDEN, N_VISIBLE, J + (size_t)N_VISIBLE * N_UNITS,
+                             N_UNITS))
+                return 1;
+            step_thermo(b, X, &Jh, &Jv, F);
+            const int same = memcmp(F, R, b * N_UNITS * sizeof(float)) == 0;
+            failed |= !same;
+            double best_t = INFINITY, best_o = INFINITY;
+            for (int r = 0; r < reps; r++) {
+                size_t n = 0;
+                double t0 = now();
+                do step_thermo(b, X, &Jh, &Jv, F), n++;
+                while (now() - t0 < target);
+                double t = (now() - t0) / (double)n;
+                if (t < best_t) best_t = t;
+                n = 0;
+                t0 = now();
+                do step_openblas(b, X, J, F), n++;
+                while (now() - t0 < target);
+                t = (now() - t0) / (double)n;
+                if (t < best_o) best_o = t;
+            }
+            printf("%6zu %10s %12.1f %12.1f %10.2f %8s\n", b, names[kn], flops / best_t * 1e-9,
+                   flops / best_o * 1e-9, best_o / best_t, same ? "same" : "DIFFER");
+            th__packed_free(&Jh);
+            th__packed_free(&Jv);
+        }
+    }
+    free(J);
+    free(X);
+    free(F);
+    free(R);
+    if (failed) fprintf(stderr, "bench_gemm: a kernel's bits differ from the plain loop\n");
+    return failed;
+}

@@ -1,0 +1,113 @@
+/* backend.h - the seam between thermo's computers and the hardware that runs
+ * their hot operations.
+ *
+ * Everything above core reaches matrix products through this header, never
+ * through BLAS directly. The CPU implementation (gemm.c, gemm_x86.c) is
+ * thermo's own: packed panels and register-tiled micro-kernels for AVX-512,
+ * AVX2+FMA and plain C, chosen once by cpuid at run time.
+ *
+ * Why not OpenBLAS: its result depends on how it partitions a product, and
+ * the partition changes with the thread count, the number of rows and the
+ * kernel that OPENBLAS_CORETYPE selects (Haswell's sgemm split the sums one
+ * way for one thread and another for two). thermo promises the same bits for
+ * any thread count, rank count, batch size and CPU, so the sum behind every
+ * element is fixed here by definition:
+ *
+ *     c_ij = alpha * s_ij + beta * c_ij,   s_ij = fma(a_i,K-1, b_K-1,j, ... fma(a_i0, b_0j, 0))
+ *
+ * one fused multiply-add per k, in ascending k, whatever the tiling, the
+ * blocking of k, the thread that computes the tile or the vector width. Any
+ * kernel that keeps this chain gives identical bits; tests/test_backend.c
+ * checks every kernel on this CPU against the plain loop (gemm_ref) to the
+ * bit. With beta = 0, C is only written (NaN in it does not propagate). */
+#ifndef THERMO_BACKEND_H
+#define THERMO_BACKEND_H
+
+#include <stddef.h>
+
+/* Transposition flags: op(A) = A or A^T as stored row-major. */
+#define TH__N 0
+#define TH__T 1
+
+/* C (M, N; ldc) = alpha op(A) (M, K) op(B) (K, N) + beta C, row-major. */
+void th__gemm_f32(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
+                  const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
+                  size_t ldc);
+void th__gemm_f64(int trans_a, int trans_b, size_t M, size_t N, size_t K, double alpha,
+                  const double *A, size_t lda, const double *B, size_t ldb, double beta,
+                  double *C, size_t ldc);
+
+/* The upper triangle (j >= i) of C (N, N) = alpha op(A) op(A)^T + beta C,
+ * op(A) (N, K): A^T A for trans = TH__T. The strictly lower triangle is not
+ * touched. Each element has the bits th__gemm gives it. */
+void th__syrk_f32(int trans, size_t N, size_t K, float alpha, const float *A, size_t lda,
+                  float beta, float *C, size_t ldc);
+void th__syrk_f64(int trans, size_t N, size_t K, double alpha, const double *A, size_t lda,
+                  double beta, double *C, size_t ldc);
+
+/* A right-hand operand packed once and used for many products (the
+ * couplings of a Langevin run, multiplied every step): op(B) (K, N) laid out
+ * in the panels the selected kernel reads. */
+typedef struct th__packed {
+    int is_f64;
+    size_t K, N;
+    const struct th__gemm_kernel *kernel; /* the kernel it was packed for */
+    void *data;     /* ceil(N / nr) panels of (K, nr), zero-padded */
+} th__packed;
+
+/* 0, or TH_ENOMEM (with th_last_error set); th__packed_free is safe on a
+ * zeroed or failed pack. */
+int th__pack_f32(th__packed *p, int trans_b, size_t K, size_t N, const float *B, size_t ldb);
+int th__pack_f64(th__packed *p, int trans_b, size_t K, size_t N, const double *B, size_t ldb);
+void th__packed_free(th__packed *p);
+
+/* C (M, N) = alpha op(A) (M, K) Bp (K, N) + beta C, with the same bits as
+ * th__gemm_* on the unpacked operand. */
+void th__gemm_packed_f32(int trans_a, size_t M, float alpha, const float *A, size_t lda,
+                         const th__packed *Bp, float beta, float *C, size_t ldc);
+void th__gemm_packed_f64(int trans_a, size_t M, double alpha, const double *A, size_t lda,
+                         const th__packed *Bp, double beta, double *C, size_t ldc);
+
+/* The plain triple loop that defines the result: the reference twin of the
+ * kernels, serial and slow. */
+void th__gemm_ref_f32(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
+                      const float *A, size_t lda, const float *B, size_t ldb, float beta,
+                      float *C, size_t ldc);
+void th__gemm_ref_f64(int trans_a, int trans_b, size_t M, size_t N, size_t K, double alpha,
+                      const double *A, size_t lda, const double *B, size_t ldb, double beta,
+                      double *C, size_t ldc);
+
+/* The micro-kernels, selected by cpuid at the first product: "avx512",
+ * "avx2" or "scalar". THERMO_GEMM=<name> in the environment forces a kernel
+ * this CPU can run (tests and benchmarks compare them); th__gemm_use forces
+ * one from code (0, or TH_EINVAL naming the kernels available). */
+const char *th__gemm_kernel_name(void);
+int th__gemm_use(const char *name);
+
+/* ----------------------------------------- for the kernel files only */
+
+/* tile (mr, nr; row-major) = (load ? tile : 0) + sum over k < kc of
+ * a[k mr + i] b[k nr + j], one fma per k in ascending k. */
+typedef void (*th__ukernel_f32)(size_t kc, const float *a, const float *b, float *tile,
+                                int load);
+typedef void (*th__ukernel_f64)(size_t kc, const double *a, const double *b, double *tile,
+                                int load);
+
+/* A kernel family: run32[mr] computes tiles of mr rows where it is not NULL;
+ * mr32 is the largest, used for every panel but the last, which takes the
+ * smallest mr that covers its rows (one row of a batch of 1 costs one row,
+ * not mr32). */
+#define TH__MR_MAX 12
+typedef struct th__gemm_kernel {
+    const char *name;
+    int (*available)(void);
+    size_t mr32, nr32;
+    th__ukernel_f32 run32[TH__MR_MAX + 1];
+    size_t mr64, nr64;
+    th__ukernel_f64 run64[TH__MR_MAX + 1];
+} th__gemm_kernel;
+
+/* gemm_x86.c; their available() answers 0 off x86-64. */
+extern const th__gemm_kernel th__gemm_kernel_avx512, th__gemm_kernel_avx2;
+
+#endif

@@ -1,0 +1,151 @@
+/* gemm.c - thermo's matrix products: packing, blocking, threading and the
+ * choice of micro-kernel (backend.h says what the result is and why it is
+ * thermo's own).
+ *
+ * The layout follows the BLIS/Goto scheme: op(A) is packed into panels of mr
+ * rows and op(B) into panels of nr columns, each laid out depth-major, so that
+ * a micro-kernel streams both with unit stride while an (mr, nr) tile of C
+ * stays in registers. Depths go in blocks of KC so that a (KC, nr) panel of B
+ * stays in the first-level caches while it meets every panel of A. */
+#include "internal.h"
+
+#include "backend.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Depth block: (KC, 32) floats of B are 48 KiB, about a core's L1 data
+ * cache on current x86; the packed A of a batch of 256 rows (384 KiB) stays
+ * in L2. */
+#ifndef KC
+#define KC 384
+#endif
+/* Below this many multiply-adds a product runs on the calling thread: waking
+ * the team costs more than it saves. */
+#define PARALLEL_WORK (1 << 18)
+/* The largest mr nr of any kernel (AVX-512 float: 12 x 32). */
+#define TILE_MAX 512
+
+/* The portable kernels, and the fallback on CPUs without FMA: plain C, one
+ * fmaf/fma per depth, so that they give the vector kernels' bits exactly. */
+#define SCALAR_NR 8
+#define DEFINE_SCALAR_KERNEL(NAME, REAL, FMA, MR)                                            \
+    static void NAME(size_t kc, const REAL *a, const REAL *b, REAL *tile, int load)          \
+    {                                                                                        \
+        REAL c[MR * SCALAR_NR];                                                              \
+        for (size_t t = 0; t < MR * SCALAR_NR; t++) c[t] = load ? tile[t] : 0;               \
+        for (size_t k = 0; k < kc; k++, a += MR, b += SCALAR_NR)                             \
+            for (size_t i = 0; i < MR; i++)                                                  \
+                for (size_t j = 0; j < SCALAR_NR; j++)                                       \
+                    c[i * SCALAR_NR + j] = FMA(a[i], b[j], c[i * SCALAR_NR + j]);            \
+        memcpy(tile, c, sizeof c);                                                           \
+    }
+DEFINE_SCALAR_KERNEL(ukernel_scalar_f32_m1, float, fmaf, 1)
+DEFINE_SCALAR_KERNEL(ukernel_scalar_f32_m2, float, fmaf, 2)
+DEFINE_SCALAR_KERNEL(ukernel_scalar_f32_m4, float, fmaf, 4)
+DEFINE_SCALAR_KERNEL(ukernel_scalar_f64_m1, double, fma, 1)
+DEFINE_SCALAR_KERNEL(ukernel_scalar_f64_m2, double, fma, 2)
+DEFINE_SCALAR_KERNEL(ukernel_scalar_f64_m4, double, fma, 4)
+
+static int always(void) { return 1; }
+
+static const th__gemm_kernel kernel_scalar = {
+    .name = "scalar",
+    .available = always,
+    .mr32 = 4,
+    .nr32 = SCALAR_NR,
+    .run32 = {[1] = ukernel_scalar_f32_m1, [2] = ukernel_scalar_f32_m2,
+              [4] = ukernel_scalar_f32_m4},
+    .mr64 = 4,
+    .nr64 = SCALAR_NR,
+    .run64 = {[1] = ukernel_scalar_f64_m1, [2] = ukernel_scalar_f64_m2,
+              [4] = ukernel_scalar_f64_m4}};
+
+/* Best first. */
+static const th__gemm_kernel *const kernels[] = {&th__gemm_kernel_avx512, &th__gemm_kernel_avx2,
+                                                 &kernel_scalar};
+#define N_KERNELS (sizeof kernels / sizeof kernels[0])
+
+static const th__gemm_kernel *chosen;
+
+static const th__gemm_kernel *find_kernel(const char *name)
+{
+    for (size_t k = 0; k < N_KERNELS; k++)
+        if (strcmp(kernels[k]->name, name) == 0 && kernels[k]->available()) return kernels[k];
+    return NULL;
+}
+
+/* The kernel of THERMO_GEMM when this CPU runs it, else the best one. Every
+ * thread that races here computes the same answer, so the race is benign;
+ * the atomic accesses keep it defined. */
+static const th__gemm_kernel *active_kernel(void)
+{
+    const th__gemm_kernel *k = __atomic_load_n(&chosen, __ATOMIC_ACQUIRE);
+    if (k) return k;
+    const char *want = getenv("THERMO_GEMM");
+    if (want && *want) k = find_kernel(want);
+    for (size_t i = 0; !k && i < N_KERNELS; i++)
+        if (kernels[i]->available()) k = kernels[i];
+    __atomic_store_n(&chosen, k, __ATOMIC_RELEASE);
+    return k;
+}
+
+const char *th__gemm_kernel_name(void) { return active_kernel()->name; }
+
+const char *th_matmul_kernel(void) { return active_kernel()->name; }
+
+int th__gemm_use(const char *name)
+{
+    const th__gemm_kernel *k = find_kernel(name);
+    if (!k) {
+        char list[128] = "";
+        for (size_t i = 0; i < N_KERNELS; i++)
+            if (kernels[i]->available()) {
+                if (list[0]) strcat(list, ", ");
+                strcat(list, kernels[i]->name);
+            }
+        return th__fail(TH_EINVAL, "matrix-product kernel '%s': this CPU runs %s", name, list);
+    }
+    __atomic_store_n(&chosen, k, __ATOMIC_RELEASE);
+    return TH_OK;
+}
+
+void th__packed_free(th__packed *p)
+{
+    if (!p) return;
+    th__free(p->data);
+    p->data = NULL;
+}
+
+#define REAL float
+#define FN(name) name##_f32
+#define FMA fmaf
+#define MR mr32
+#define NR nr32
+#define RUN run32
+#define IS_F64 0
+#include "gemm_driver.inc"
+#undef REAL
+#undef FN
+#undef FMA
+#undef MR
+#undef NR
+#undef RUN
+#undef IS_F64
+
+#define REAL double
+#define FN(name) name##_f64
+#define FMA fma
+#define MR mr64
+#define NR nr64
+#define RUN run64
+#define IS_F64 1
+#include "gemm_driver.inc"
+#undef REAL
+#undef FN
+#undef FMA
+#undef MR
+#undef NR
+#undef RUN
+#undef IS_F64
