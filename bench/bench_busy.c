@@ -10,7 +10,8 @@
  * chosen. The figure to read is busy / idle in one run; the issue's target
  * is at most 2.2 with thermo's default.
  *
- * Usage: bench_busy [--quick]   (--quick: 50 samples) */
+ * Usage: bench_busy [--quick] [--idle]   (--quick: 50 samples; --idle: no
+ * busy core, for comparing builds) */
 #include "thermo.h"
 
 #include <omp.h>
@@ -47,7 +48,12 @@ static double time_samples(const th_model *m, const th_gen_params *p, size_t cou
 
 int main(int argc, char **argv)
 {
-    const int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    int quick = 0, idle_only = 0;
+    for (int a = 1; a < argc; a++) {
+        if (strcmp(argv[a], "--quick") == 0) quick = 1;
+        else if (strcmp(argv[a], "--idle") == 0) idle_only = 1;
+        else die("usage: bench_busy [--quick] [--idle]", 0);
+    }
     const size_t count = quick ? 50 : 200;
     const th_gen_params p = th_gen_params_default();
     th_model *m = th_gen_model_alloc(&p, TH_F32);
@@ -67,6 +73,12 @@ int main(int argc, char **argv)
 
     time_samples(m, &p, count / 10 + 1, out); /* warm up */
     const double idle = time_samples(m, &p, count, out);
+    if (idle_only) {
+        printf("  idle %.2f s\n", idle);
+        free(out);
+        th_model_free(m);
+        return 0;
+    }
 
     const pid_t spinner = fork();
     if (spinner < 0) die("fork", 0);

@@ -68,6 +68,21 @@ void th__gemm_packed_f32(int trans_a, size_t M, float alpha, const float *A, siz
 void th__gemm_packed_f64(int trans_a, size_t M, double alpha, const double *A, size_t lda,
                          const th__packed *Bp, double beta, double *C, size_t ldc);
 
+/* The same on the calling thread alone, for callers that split the rows of
+ * C among their own threads (the fused Langevin step): work holds
+ * th__gemm_packed_work(Bp, M) elements. */
+size_t th__gemm_packed_work_f32(const th__packed *Bp, size_t M);
+size_t th__gemm_packed_work_f64(const th__packed *Bp, size_t M);
+void th__gemm_packed_serial_f32(int trans_a, size_t M, float alpha, const float *A, size_t lda,
+                                const th__packed *Bp, float beta, float *C, size_t ldc,
+                                float *work);
+void th__gemm_packed_serial_f64(int trans_a, size_t M, double alpha, const double *A,
+                                size_t lda, const th__packed *Bp, double beta, double *C,
+                                size_t ldc, double *work);
+/* The rows of C a kernel call covers: a caller that splits rows in multiples
+ * of it wastes no padding. */
+size_t th__gemm_rows_per_tile(int is_f64);
+
 /* The plain triple loop that defines the result: the reference twin of the
  * kernels, serial and slow. */
 void th__gemm_ref_f32(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,

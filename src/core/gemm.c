@@ -95,6 +95,11 @@ const char *th__gemm_kernel_name(void) { return active_kernel()->name; }
 
 const char *th_matmul_kernel(void) { return active_kernel()->name; }
 
+size_t th__gemm_rows_per_tile(int is_f64)
+{
+    return is_f64 ? active_kernel()->mr64 : active_kernel()->mr32;
+}
+
 int th__gemm_use(const char *name)
 {
     const th__gemm_kernel *k = find_kernel(name);

@@ -16,6 +16,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 /* One matrix product F[:, c0:c1] = X[:, k0:k1] J[k0:k1, c0:c1]. */
@@ -43,6 +44,9 @@ struct run_setup {
     int *row_ok;              /* (b) the last step kept trajectory k bounded */
     double *coupling_energy;  /* (b) x.Jx/2 at the start of the run */
     th__packed packed[TH_MAX_GROUPS]; /* the plan's blocks of J (fast kernel) */
+    size_t panel_rows;        /* rows of a panel of the fused step */
+    th_ptr gemm_work;         /* (threads, gemm_work_per_thread) packing space */
+    size_t gemm_work_per_thread;
     size_t next_snap;
     size_t progress_every;
 };
@@ -127,6 +131,7 @@ static int after_step(th_batch *s, const th_run *r, struct run_setup *su, size_t
 #define FN(name) name##_f32
 #define GEMM th__gemm_f32
 #define GEMM_PACKED th__gemm_packed_f32
+#define GEMM_PACKED_SERIAL th__gemm_packed_serial_f32
 #define PACK th__pack_f32
 #define NORMAL_FILL th_normal_fill_f32
 #define MEMBER f32
@@ -135,6 +140,7 @@ static int after_step(th_batch *s, const th_run *r, struct run_setup *su, size_t
 #undef FN
 #undef GEMM
 #undef GEMM_PACKED
+#undef GEMM_PACKED_SERIAL
 #undef PACK
 #undef NORMAL_FILL
 #undef MEMBER
@@ -143,6 +149,7 @@ static int after_step(th_batch *s, const th_run *r, struct run_setup *su, size_t
 #define FN(name) name##_f64
 #define GEMM th__gemm_f64
 #define GEMM_PACKED th__gemm_packed_f64
+#define GEMM_PACKED_SERIAL th__gemm_packed_serial_f64
 #define PACK th__pack_f64
 #define NORMAL_FILL th_normal_fill_f64
 #define MEMBER f64
@@ -151,6 +158,7 @@ static int after_step(th_batch *s, const th_run *r, struct run_setup *su, size_t
 #undef FN
 #undef GEMM
 #undef GEMM_PACKED
+#undef GEMM_PACKED_SERIAL
 #undef PACK
 #undef NORMAL_FILL
 #undef MEMBER
@@ -243,6 +251,24 @@ static void setup_free(struct run_setup *su)
     th__free(su->row_ok);
     th__free(su->coupling_energy);
     for (size_t p = 0; p < TH_MAX_GROUPS; p++) th__packed_free(&su->packed[p]);
+    th__free(su->gemm_work.v);
+}
+
+/* The fused step's panels and each thread's packing space. */
+static int prepare_fused_step(const th_model *m, size_t b, struct run_setup *su)
+{
+    const int f64 = m->dtype == TH_F64;
+    su->panel_rows = th__gemm_rows_per_tile(f64);
+    if (su->panel_rows > b) su->panel_rows = b;
+    size_t per = 1;
+    for (size_t p = 0; p < su->plan.n_blocks; p++) {
+        size_t w = f64 ? th__gemm_packed_work_f64(&su->packed[p], su->panel_rows)
+                       : th__gemm_packed_work_f32(&su->packed[p], su->panel_rows);
+        if (w > per) per = w;
+    }
+    su->gemm_work_per_thread = per;
+    su->gemm_work.v = th__alloc((size_t)omp_get_max_threads() * per * th_dtype_size(m->dtype));
+    return su->gemm_work.v ? TH_OK : th__fail(TH_ENOMEM, "out of memory preparing a run");
 }
 
 static int check_run(const th_model *m, const th_batch *s, const th_run *r, int check_model)
@@ -326,6 +352,7 @@ static int langevin_run(const th_model *m, th_batch *s, const th_run *r, int che
     if (r->kernel == TH_KERNEL_FAST)
         rc = m->dtype == TH_F32 ? pack_couplings_f32(&su.plan, n, m->J.f32, su.packed)
                                 : pack_couplings_f64(&su.plan, n, m->J.f64, su.packed);
+    if (rc == TH_OK && r->kernel == TH_KERNEL_FAST) rc = prepare_fused_step(m, s->b, &su);
     if (rc != TH_OK)
         ;
     else if (m->dtype == TH_F32)
