@@ -101,12 +101,18 @@ int th__gemm_use(const char *name);
 
 /* ----------------------------------------- for the kernel files only */
 
-/* tile (mr, nr; row-major) = (load ? tile : 0) + sum over k < kc of
- * a[k mr + i] b[k nr + j], one fma per k in ascending k. */
-typedef void (*th__ukernel_f32)(size_t kc, const float *a, const float *b, float *tile,
-                                int load);
-typedef void (*th__ukernel_f64)(size_t kc, const double *a, const double *b, double *tile,
-                                int load);
+/* One (mr, nr) tile: s_ij = acc_in[i ld_in + j] (0 when acc_in is NULL)
+ * followed by one fma per depth k < kc of a[k mr + i] b[k nr + j], in
+ * ascending k; then out[i ld_out + j] = alpha s_ij + beta out[...] (two
+ * products and a sum, each rounded; out is not read when beta = 0). acc_in
+ * and out may be the same memory. With alpha = 1 and beta = 0 the tile
+ * stores the running sums exactly, for a later call to continue. */
+typedef void (*th__ukernel_f32)(size_t kc, const float *a, const float *b, const float *acc_in,
+                                size_t ld_in, float *out, size_t ld_out, float alpha,
+                                float beta);
+typedef void (*th__ukernel_f64)(size_t kc, const double *a, const double *b,
+                                const double *acc_in, size_t ld_in, double *out, size_t ld_out,
+                                double alpha, double beta);
 
 /* A kernel family: run32[mr] computes tiles of mr rows where it is not NULL;
  * mr32 is the largest, used for every panel but the last, which takes the

@@ -21,6 +21,9 @@
 #ifndef KC
 #define KC 384
 #endif
+/* Depths up to which a product packs B whole and runs each tile over the full
+ * depth (gemm_driver.inc). */
+#define WHOLE_DEPTH 4096
 /* Below this many multiply-adds a product runs on the calling thread: waking
  * the team costs more than it saves. */
 #define PARALLEL_WORK (1 << 18)
@@ -31,15 +34,23 @@
  * fmaf/fma per depth, so that they give the vector kernels' bits exactly. */
 #define SCALAR_NR 8
 #define DEFINE_SCALAR_KERNEL(NAME, REAL, FMA, MR)                                            \
-    static void NAME(size_t kc, const REAL *a, const REAL *b, REAL *tile, int load)          \
+    static void NAME(size_t kc, const REAL *a, const REAL *b, const REAL *acc_in, size_t ld_in, \
+                     REAL *out, size_t ld_out, REAL alpha, REAL beta)                         \
     {                                                                                        \
         REAL c[MR * SCALAR_NR];                                                              \
-        for (size_t t = 0; t < MR * SCALAR_NR; t++) c[t] = load ? tile[t] : 0;               \
+        for (size_t i = 0; i < MR; i++)                                                      \
+            for (size_t j = 0; j < SCALAR_NR; j++)                                           \
+                c[i * SCALAR_NR + j] = acc_in ? acc_in[i * ld_in + j] : 0;                   \
         for (size_t k = 0; k < kc; k++, a += MR, b += SCALAR_NR)                             \
             for (size_t i = 0; i < MR; i++)                                                  \
                 for (size_t j = 0; j < SCALAR_NR; j++)                                       \
                     c[i * SCALAR_NR + j] = FMA(a[i], b[j], c[i * SCALAR_NR + j]);            \
-        memcpy(tile, c, sizeof c);                                                           \
+        for (size_t i = 0; i < MR; i++)                                                      \
+            for (size_t j = 0; j < SCALAR_NR; j++) {                                         \
+                REAL *o = out + i * ld_out + j;                                              \
+                *o = beta == 0 ? alpha * c[i * SCALAR_NR + j]                                \
+                               : alpha * c[i * SCALAR_NR + j] + beta * *o;                   \
+            }                                                                                \
     }
 DEFINE_SCALAR_KERNEL(ukernel_scalar_f32_m1, float, fmaf, 1)
 DEFINE_SCALAR_KERNEL(ukernel_scalar_f32_m2, float, fmaf, 2)

@@ -14,16 +14,17 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
-#define DEFINE_VEC_KERNEL(NAME, TARGET, REAL, VEC, W, MR, LOADU, STOREU, SET1, FMADD, ZERO)   \
-    __attribute__((target(TARGET))) static void NAME(size_t kc, const REAL *restrict a,      \
-                                                     const REAL *restrict b,                 \
-                                                     REAL *restrict tile, int load)          \
+#define DEFINE_VEC_KERNEL(NAME, TARGET, REAL, VEC, W, MR, LOADU, STOREU, SET1, FMADD, ZERO, \
+                          MUL, ADD)                                                          \
+    __attribute__((target(TARGET))) static void NAME(                                        \
+        size_t kc, const REAL *restrict a, const REAL *restrict b, const REAL *acc_in,       \
+        size_t ld_in, REAL *out, size_t ld_out, REAL alpha, REAL beta)                       \
     {                                                                                        \
         VEC c0[MR], c1[MR];                                                                  \
         _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                                \
         {                                                                                    \
-            c0[i] = load ? LOADU(tile + i * 2 * W) : ZERO();                                 \
-            c1[i] = load ? LOADU(tile + i * 2 * W + W) : ZERO();                             \
+            c0[i] = acc_in ? LOADU(acc_in + i * ld_in) : ZERO();                             \
+            c1[i] = acc_in ? LOADU(acc_in + i * ld_in + W) : ZERO();                         \
         }                                                                                    \
         for (size_t k = 0; k < kc; k++) {                                                    \
             const VEC b0 = LOADU(b), b1 = LOADU(b + W);                                      \
@@ -36,25 +37,39 @@
             a += MR;                                                                         \
             b += 2 * W;                                                                      \
         }                                                                                    \
-        _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                                \
-        {                                                                                    \
-            STOREU(tile + i * 2 * W, c0[i]);                                                 \
-            STOREU(tile + i * 2 * W + W, c1[i]);                                             \
+        const VEC va = SET1(alpha), vb = SET1(beta);                                         \
+        if (beta == 0) {                                                                     \
+            _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                            \
+            {                                                                                \
+                STOREU(out + i * ld_out, MUL(va, c0[i]));                                    \
+                STOREU(out + i * ld_out + W, MUL(va, c1[i]));                                \
+            }                                                                                \
+        } else {                                                                             \
+            _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                            \
+            {                                                                                \
+                REAL *o = out + i * ld_out;                                                  \
+                STOREU(o, ADD(MUL(va, c0[i]), MUL(vb, LOADU(o))));                           \
+                STOREU(o + W, ADD(MUL(va, c1[i]), MUL(vb, LOADU(o + W))));                   \
+            }                                                                                \
         }                                                                                    \
     }
 
 #define AVX512_F32(MR, NAME)                                                                 \
     DEFINE_VEC_KERNEL(NAME, "avx512f", float, __m512, 16, MR, _mm512_loadu_ps,              \
-                      _mm512_storeu_ps, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_setzero_ps)
+                      _mm512_storeu_ps, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_setzero_ps, \
+                      _mm512_mul_ps, _mm512_add_ps)
 #define AVX512_F64(MR, NAME)                                                                 \
     DEFINE_VEC_KERNEL(NAME, "avx512f", double, __m512d, 8, MR, _mm512_loadu_pd,             \
-                      _mm512_storeu_pd, _mm512_set1_pd, _mm512_fmadd_pd, _mm512_setzero_pd)
+                      _mm512_storeu_pd, _mm512_set1_pd, _mm512_fmadd_pd, _mm512_setzero_pd, \
+                      _mm512_mul_pd, _mm512_add_pd)
 #define AVX2_F32(MR, NAME)                                                                   \
     DEFINE_VEC_KERNEL(NAME, "avx2,fma", float, __m256, 8, MR, _mm256_loadu_ps,              \
-                      _mm256_storeu_ps, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_setzero_ps)
+                      _mm256_storeu_ps, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_setzero_ps, \
+                      _mm256_mul_ps, _mm256_add_ps)
 #define AVX2_F64(MR, NAME)                                                                   \
     DEFINE_VEC_KERNEL(NAME, "avx2,fma", double, __m256d, 4, MR, _mm256_loadu_pd,            \
-                      _mm256_storeu_pd, _mm256_set1_pd, _mm256_fmadd_pd, _mm256_setzero_pd)
+                      _mm256_storeu_pd, _mm256_set1_pd, _mm256_fmadd_pd, _mm256_setzero_pd, \
+                      _mm256_mul_pd, _mm256_add_pd)
 
 /* The main tile and the narrower ones for the last panel of rows. */
 AVX512_F32(12, avx512_f32_m12)

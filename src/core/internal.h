@@ -30,10 +30,16 @@ void th__free(void *p);
  * seam, never through BLAS directly. */
 #include "backend.h"
 
+/* The coupling forces F = X J of many batches of states under one model:
+ * the model's coupled blocks of J packed once (langevin.c). The model must
+ * not change while the plan lives. */
+typedef struct th__force_plan th__force_plan;
+th__force_plan *th__force_plan_alloc(const th_model *m); /* NULL: TH_ENOMEM */
+void th__force_plan_free(th__force_plan *fp);
 /* F = X J for M rows of states X (M, n), in the model's dtype: one matrix
- * product per coupled block row (langevin.c); columns of F that no coupled
- * block reaches are set to 0. */
-void th__coupling_force(const th_model *m, size_t M, th_ptr X, th_ptr F);
+ * product per coupled block row; columns of F that no coupled block reaches
+ * are set to 0. */
+void th__coupling_force(const th__force_plan *fp, size_t M, th_ptr X, th_ptr F);
 
 /* th_langevin_run without th_model_validate, whose O(n^2) scan would
  * dominate many short runs of a model the library built itself and knows

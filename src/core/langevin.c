@@ -163,15 +163,45 @@ static int after_step(th_batch *s, const th_run *r, struct run_setup *su, size_t
 #undef NORMAL_FILL
 #undef MEMBER
 
-void th__coupling_force(const th_model *m, size_t M, th_ptr X, th_ptr F)
-{
+struct th__force_plan {
+    const th_model *m;
     struct block_plan plan;
-    plan_blocks(m, &plan);
+    th__packed packed[TH_MAX_GROUPS];
+};
+
+th__force_plan *th__force_plan_alloc(const th_model *m)
+{
+    th__force_plan *fp = calloc(1, sizeof *fp);
+    if (!fp) {
+        th__fail(TH_ENOMEM, "out of memory for a force plan");
+        return NULL;
+    }
+    fp->m = m;
+    plan_blocks(m, &fp->plan);
+    int rc = m->dtype == TH_F32 ? pack_couplings_f32(&fp->plan, m->n, m->J.f32, fp->packed)
+                                : pack_couplings_f64(&fp->plan, m->n, m->J.f64, fp->packed);
+    if (rc != TH_OK) {
+        th__force_plan_free(fp);
+        return NULL;
+    }
+    return fp;
+}
+
+void th__force_plan_free(th__force_plan *fp)
+{
+    if (!fp) return;
+    for (size_t p = 0; p < TH_MAX_GROUPS; p++) th__packed_free(&fp->packed[p]);
+    free(fp);
+}
+
+void th__coupling_force(const th__force_plan *fp, size_t M, th_ptr X, th_ptr F)
+{
+    const th_model *m = fp->m;
     memset(F.v, 0, M * m->n * th_dtype_size(m->dtype));
     if (m->dtype == TH_F32)
-        coupling_force_f32(&plan, NULL, M, m->n, X.f32, m->J.f32, F.f32);
+        coupling_force_f32(&fp->plan, fp->packed, M, m->n, X.f32, m->J.f32, F.f32);
     else
-        coupling_force_f64(&plan, NULL, M, m->n, X.f64, m->J.f64, F.f64);
+        coupling_force_f64(&fp->plan, fp->packed, M, m->n, X.f64, m->J.f64, F.f64);
 }
 
 th_run th_run_default(void)

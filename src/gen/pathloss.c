@@ -18,6 +18,7 @@ struct loss_ws {
     double *row_loss; /* (block * B) */
     th_ptr A;         /* (n, n) sum over rows of r_i x1_j, coupled blocks only */
     double *grad_b;   /* (n) sum over rows of r_i */
+    th__force_plan *forces; /* the model's couplings, packed once per call */
 };
 
 #define REAL float
@@ -108,7 +109,9 @@ int th_gen_path_loss(const th_model *m, const th_gen_params *p, const float *ima
         c.ws.row_loss = th__alloc(block * B * sizeof(double));
         c.ws.A.v = grad ? th__calloc(n * n, es) : NULL;
         c.ws.grad_b = grad ? th__calloc(n, sizeof(double)) : NULL;
-        if (!c.ws.resid.v || !c.ws.row_loss || (grad && (!c.ws.A.v || !c.ws.grad_b))) {
+        c.ws.forces = th__force_plan_alloc(m);
+        if (!c.ws.resid.v || !c.ws.row_loss || (grad && (!c.ws.A.v || !c.ws.grad_b)) ||
+            !c.ws.forces) {
             rc = th__fail(TH_ENOMEM, "out of memory for the objective of %zu paths", B);
             goto done;
         }
@@ -128,5 +131,6 @@ done:
     th__free(c.ws.row_loss);
     th__free(c.ws.A.v);
     th__free(c.ws.grad_b);
+    th__force_plan_free(c.ws.forces);
     return rc;
 }
