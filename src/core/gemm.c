@@ -26,7 +26,7 @@
 #define WHOLE_DEPTH 4096
 /* Below this many multiply-adds a product runs on the calling thread: waking
  * the team costs more than it saves. */
-#define PARALLEL_WORK (1 << 18)
+#define PARALLEL_WORK (1 << 22)
 /* The largest mr nr of any kernel (AVX-512 float: 12 x 32). */
 #define TILE_MAX 512
 
