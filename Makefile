@@ -60,7 +60,7 @@ TOOL_OBJ  := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
 
-HEADERS := include/thermo.h $(wildcard src/*/*.h) $(wildcard src/*/*.inc) \
+HEADERS := include/thermo.h $(wildcard include/thermo/*.h) $(wildcard src/*/*.h) $(wildcard src/*/*.inc) \
            $(wildcard tests/*.h) $(wildcard tools/thermo/*.h)
 
 .PHONY: all lib tool test asan bench demo install deps clean fuzz data test-mpi
@@ -89,7 +89,7 @@ $(BUILD)/run_tests: $(TEST_OBJ) $(BUILD)/libthermo.a
 $(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libthermo.a $(HEADERS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libthermo.a $(LDLIBS)
 
-VERSION := $(shell sed -n 's/^\#define TH_VERSION_STRING "\(.*\)"/\1/p' include/thermo.h)
+VERSION := $(shell sed -n 's/^\#define TH_VERSION_STRING "\(.*\)"/\1/p' include/thermo/core.h)
 
 # Installs the Debian packages in $(1) only when one is missing, so it is
 # cheap to depend on; uses sudo when not root.
@@ -162,7 +162,9 @@ demo: deps tool
 
 install: lib tool
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/include/thermo
 	install -m 644 include/thermo.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/thermo/*.h $(DESTDIR)$(PREFIX)/include/thermo/
 	install -m 644 $(BUILD)/libthermo.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libthermo.so $(DESTDIR)$(PREFIX)/lib/libthermo.so.$(VERSION)
 	ln -sf libthermo.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libthermo.so.$(word 1,$(subst ., ,$(VERSION)))

@@ -6,7 +6,7 @@
  * tests/mpi/test_dist.c under mpirun. */
 #include "harness.h"
 
-#include "dist/dist.h"
+#include "thermo/dist.h"
 #include "thermo.h"
 
 #include <stdint.h>

@@ -7,7 +7,7 @@
  * pieces that fit MPI's int counts, so n may exceed 2^31. */
 #ifdef TH_MPI
 
-#include "dist/dist.h"
+#include "thermo/dist.h"
 #include "core/internal.h"
 
 #include <limits.h>

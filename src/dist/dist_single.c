@@ -3,7 +3,7 @@
  * dist_mpi.c replaces this file when TH_MPI is defined. */
 #ifndef TH_MPI
 
-#include "dist/dist.h"
+#include "thermo/dist.h"
 #include "core/internal.h"
 
 int th_dist_init(int *argc, char ***argv)

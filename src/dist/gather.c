@@ -1,7 +1,7 @@
 /* gather.c - every rank's share of an array, gathered onto every rank, for
  * both builds (with one process it is the identity). The values travel as
  * doubles through the sum, in which all ranks but the owner contribute 0. */
-#include "dist/dist.h"
+#include "thermo/dist.h"
 #include "core/internal.h"
 
 #include <string.h>

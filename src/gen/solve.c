@@ -13,7 +13,7 @@
  * evaluation (pathloss.c): per block, G gets X1^T X1 (a rank-k update) and H
  * gets C^T X1, computed in the paths' precision and added into double. */
 #include "gen_internal.h"
-#include "dist/dist.h"
+#include "thermo/dist.h"
 
 #include <math.h>
 #include <string.h>

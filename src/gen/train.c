@@ -5,7 +5,7 @@
  * keeps its meaning. Under MPI each process takes a share of the batch and
  * the gradients are summed across processes. */
 #include "gen_internal.h"
-#include "dist/dist.h"
+#include "thermo/dist.h"
 
 #include <math.h>
 #include <string.h>

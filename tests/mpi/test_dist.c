@@ -10,7 +10,7 @@
  * test) and rank 0 prints one ok/FAIL line. Exits non-zero on any failure. */
 #include "harness.h"
 
-#include "dist/dist.h"
+#include "thermo/dist.h"
 #include "thermo.h"
 
 #include <float.h>

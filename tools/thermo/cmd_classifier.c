@@ -222,7 +222,7 @@ static int write_json(const char *path, const eval_result *r, const char *model,
     }
     int rc = tool_write_text(path, text);
     free(text);
-    if (rc != 0) fprintf(stderr, "thermo " CMD ": cannot write %s\n", path);
+    if (rc != 0) fprintf(stderr, "thermo " CMD ": %s\n", th_last_error());
     return rc;
 }
 

@@ -442,7 +442,7 @@ static int classify_eval(int argc, char **argv)
         cJSON_Delete(root);
         if (!text || tool_write_text(p.json, text) != 0) {
             fprintf(stderr, "thermo " CMD ": cannot write %s: %s\n", p.json,
-                    text ? strerror(errno) : "out of memory");
+                    text ? th_last_error() : "out of memory");
             goto done;
         }
     }

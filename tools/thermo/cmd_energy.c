@@ -617,10 +617,9 @@ static int write_outputs(const energy_params *p, const ledger *L)
             return TOOL_EXIT_FAIL;
         }
         int bad = tool_write_text(p->json, text);
-        int err = errno;
         free(text);
         if (bad) {
-            fprintf(stderr, "thermo " CMD ": %s: cannot write: %s\n", p->json, strerror(err));
+            fprintf(stderr, "thermo " CMD ": %s\n", th_last_error());
             return TOOL_EXIT_FAIL;
         }
     }

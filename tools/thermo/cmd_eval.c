@@ -9,7 +9,6 @@
  * real test images, and the heat. A readable table, and JSON with --json. */
 #include "thermo.h"
 #include "tool.h"
-#include "dist/dist.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

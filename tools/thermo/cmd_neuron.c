@@ -100,7 +100,7 @@ static int join(char *buf, size_t size, const char *dir, const char *name)
 static int write_text(const char *path, const char *text)
 {
     if (tool_write_text(path, text) == 0) return 0;
-    fprintf(stderr, "thermo " CMD ": %s: cannot write: %s\n", path, strerror(errno));
+    fprintf(stderr, "thermo " CMD ": %s\n", th_last_error());
     return -1;
 }
 

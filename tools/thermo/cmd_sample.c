@@ -11,7 +11,6 @@
  * --first K --n 1 regenerates sample K of a larger run exactly. */
 #include "thermo.h"
 #include "tool.h"
-#include "dist/dist.h"
 
 #include <cblas.h>
 #include <errno.h>

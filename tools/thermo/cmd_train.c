@@ -17,7 +17,6 @@
  * in place of gradient descent. */
 #include "thermo.h"
 #include "tool.h"
-#include "dist/dist.h"
 
 #include <cblas.h>
 #include <cjson/cJSON.h>

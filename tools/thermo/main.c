@@ -4,7 +4,6 @@
 #include "tool.h"
 
 #include "thermo.h"
-#include "dist/dist.h"
 
 #include <stdio.h>
 #include <stdlib.h>

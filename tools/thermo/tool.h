@@ -46,8 +46,9 @@ int cmd_linalg(int argc, char **argv);
  * TOOL_EXIT_FAIL after printing "thermo CMD: DIR: cannot create ...". */
 int tool_make_folder(const char *cmd, const char *dir);
 
-/* Writes text to path atomically (files.c), ending it with a newline when
- * it has none. 0, or -1 with errno set. */
+/* Writes text to path atomically (th_write_text_atomic), ending it with a
+ * newline when it has none. 0, or -1 with th_last_error() naming the file
+ * and the reason. */
 int tool_write_text(const char *path, const char *text);
 
 /* ------------------------------------------------------- samples file */

@@ -1,4 +1,4 @@
-/* dist.h - the data-parallel layer: which process this is among how many,
+/* thermo/dist.h - the data-parallel layer: which process this is among how many,
  * and sums across processes. Built on MPI with `make MPI=1` (TH_MPI defined);
  * otherwise one process and every call is the identity, so that the
  * computers call it unconditionally and never test for MPI themselves.
@@ -17,6 +17,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* Starts the layer: under MPI, MPI_Init_thread with MPI_THREAD_FUNNELED (or
  * adopts MPI when the program initialised it already) and a private
@@ -95,4 +99,7 @@ static inline void th_dist_share_of(size_t n, int rank, int size, size_t *first,
 int th_dist_gather_f32(float *buf, size_t n_items, size_t item_len);
 int th_dist_gather_f64(double *buf, size_t n_items, size_t item_len);
 
+#ifdef __cplusplus
+}
 #endif
+#endif /* THERMO_DIST_H */

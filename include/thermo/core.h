@@ -1,0 +1,229 @@
+/* thermo/core.h - the engine every computer shares: versions and errors, random streams (Philox), the model, batches of trajectories and the Langevin run.
+ * Part of the public API; include <thermo.h> for all of it. */
+#ifndef THERMO_CORE_H
+#define THERMO_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TH_VERSION_MAJOR 0
+#define TH_VERSION_MINOR 1
+#define TH_VERSION_PATCH 0
+#define TH_VERSION_STRING "0.1.0"
+
+/* ------------------------------------------------------------------ errors */
+
+enum th_status {
+    TH_OK = 0,
+    TH_EINVAL = -1,    /* an argument or parameter is out of its domain */
+    TH_ENOMEM = -2,    /* allocation failed */
+    TH_EDIVERGED = -3, /* a simulation left its bounded region (dt too large?) */
+    TH_ECANCELED = -4, /* a progress callback asked to stop */
+    TH_EIO = -5,       /* reading or writing a file failed */
+    TH_EFORMAT = -6    /* a file's content is malformed */
+};
+
+/* A fixed description of a status code ("invalid argument"). */
+const char *th_strerror(int status);
+
+/* The detailed message of the most recent failure in this thread, naming the
+ * parameter, step or file involved; "" if none. Valid until the next failing
+ * call in the same thread. */
+const char *th_last_error(void);
+
+const char *th_version(void);
+
+/* The OpenBLAS core type ("SkylakeX", "Haswell") this CPU should use when the
+ * loaded OpenBLAS fell back to its generic kernels for want of recognising
+ * it; NULL when OpenBLAS chose well. It takes effect only through the
+ * environment variable OPENBLAS_CORETYPE set before OpenBLAS loads (the thermo
+ * tool does this and re-executes itself). */
+const char *th_blas_core_hint(void);
+
+/* The micro-kernel of thermo's own matrix products: "avx512", "avx2" or
+ * "scalar", the best this CPU runs unless THERMO_GEMM names another. Every
+ * kernel gives the same bits (the sum behind each element is fixed: one fused
+ * multiply-add per term, in order), so results do not depend on it, on the
+ * thread count, on the batch size, or on OPENBLAS_CORETYPE. */
+const char *th_matmul_kernel(void);
+
+/* ------------------------------------------------------- random numbers */
+
+/* Philox4x32-10 (Salmon, Moraes, Dror, Shaw, SC'11): a counter-based generator.
+ * out = bijection of the 128-bit counter ctr under the 64-bit key. */
+void th_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
+
+/* thermo's streams: key = seed; counter = (block lo, block hi, stream lo,
+ * stream hi). Block q of stream s yields four 32-bit words, hence four
+ * standard normals. Any block can be generated directly, so a trajectory's
+ * noise depends only on (seed, stream, step) and never on threads. */
+typedef struct th_rng {
+    uint64_t seed;
+    uint64_t stream;
+    uint64_t block;   /* next block to draw */
+    uint32_t buf[4];  /* words of block - 1 */
+    unsigned used;    /* words of buf already handed out (4 = empty) */
+} th_rng;
+
+void th_rng_init(th_rng *r, uint64_t seed, uint64_t stream);
+uint32_t th_rng_u32(th_rng *r);
+double th_rng_uniform(th_rng *r); /* uniform in (0, 1), 53-bit resolution */
+
+/* n standard normals from blocks first_block, first_block+1, ... of stream
+ * (seed, stream): value i comes from block first_block + i/4, word i%4, by the
+ * Box-Muller transform of word pairs (0,1) and (2,3). The float and double
+ * versions give the same values up to float rounding. */
+void th_normal_fill_f32(uint64_t seed, uint64_t stream, uint64_t first_block,
+                        float *out, size_t n);
+void th_normal_fill_f64(uint64_t seed, uint64_t stream, uint64_t first_block,
+                        double *out, size_t n);
+
+/* ------------------------------------------------------------- the model */
+
+typedef enum th_dtype { TH_F32 = 0, TH_F64 = 1 } th_dtype;
+
+/* A typed view of an array whose element type is a th_dtype. */
+typedef union th_ptr {
+    void *v;
+    float *f32;
+    double *f64;
+} th_ptr;
+
+#define TH_MAX_GROUPS 8
+
+typedef struct th_model {
+    th_dtype dtype;
+    size_t n;                                   /* number of units */
+    size_t n_groups;
+    size_t group_start[TH_MAX_GROUPS + 1];      /* group g = units [start[g], start[g+1]) */
+    unsigned char couples[TH_MAX_GROUPS][TH_MAX_GROUPS]; /* symmetric; 1 = block may be nonzero */
+    double kT;                                  /* bath temperature (energy units); default 1 */
+    double mu;                                  /* mobility; time is in units of 1/mu; default 1 */
+    th_ptr J2;                                  /* (n) quadratic on-site coefficients; default 1 */
+    th_ptr J4;                                  /* (n) quartic on-site coefficients; default 1 */
+    th_ptr b;                                   /* (n) biases; default 0 */
+    th_ptr J;                                   /* (n, n) couplings: symmetric, zero diagonal,
+                                                   zero outside coupled blocks; default 0 */
+} th_model;
+
+/* n_groups groups of the given sizes, no couplings allowed yet. NULL on
+ * failure (see th_last_error). */
+th_model *th_model_alloc(size_t n_groups, const size_t *group_sizes, th_dtype dtype);
+void th_model_free(th_model *m);
+
+/* Allow couplings between every unit of group g and every unit of group h
+ * (g == h: all pairs within the group). */
+int th_model_couple(th_model *m, size_t g, size_t h);
+
+/* Sets J_ij = J_ji = value. TH_EINVAL for i == j or a pair whose groups do not
+ * couple. */
+int th_model_set_coupling(th_model *m, size_t i, size_t j, double value);
+double th_model_get_coupling(const th_model *m, size_t i, size_t j);
+int th_model_groups_couple(const th_model *m, size_t i, size_t j); /* by unit index */
+size_t th_model_group_of(const th_model *m, size_t unit);
+
+/* Every unit gets the same on-site coefficients. */
+void th_model_set_onsite(th_model *m, double J2, double J4);
+
+/* Element access for code that does not care about precision. */
+double th_get(th_ptr p, th_dtype dtype, size_t i);
+void th_set(th_ptr p, th_dtype dtype, size_t i, double value);
+size_t th_dtype_size(th_dtype dtype);
+
+/* Checks kT > 0, mu > 0, finite parameters, J4 >= 0, J symmetric with zero
+ * diagonal and zeros outside the coupling pattern. TH_EINVAL with a message
+ * naming the first offending parameter. */
+int th_model_validate(const th_model *m);
+
+/* Number of nonzero-allowed ordered pairs (i, j), i != j: the multiply-adds of
+ * one coupling-force evaluation for one trajectory. */
+size_t th_model_coupling_pairs(const th_model *m);
+
+/* ------------------------------------------------------ trajectory batch */
+
+/* B independent trajectories of a model: states, noise streams, and their
+ * thermodynamic ledger. Trajectory k draws its noise from stream
+ * stream[k] (default first_stream + k) of the batch's seed. */
+typedef struct th_batch {
+    th_dtype dtype;
+    size_t n;          /* units per trajectory */
+    size_t b;          /* trajectories */
+    th_ptr x;          /* (b, n) current states; initially 0 */
+    double *heat;      /* (b) heat given to the bath so far, in units of kT */
+    double *work;      /* (b) work done on the system by the drive, in units of kT */
+    uint64_t seed;
+    uint64_t *stream;  /* (b) noise stream of each trajectory */
+    uint64_t step;     /* steps taken so far; the position in every stream */
+    double t;          /* time reached */
+    th_ptr work_force; /* (b, n) workspace: coupling forces */
+    th_ptr work_next;  /* (b, n) workspace: the noise, then the new states of a step */
+} th_batch;
+
+th_batch *th_batch_alloc(const th_model *m, size_t b, uint64_t seed);
+void th_batch_free(th_batch *s);
+/* Zero the states, heat and work, set step and time to 0. */
+void th_batch_reset(th_batch *s);
+
+/* --------------------------------------------------------------- running */
+
+/* A time-dependent linear term amplitude(t) * sum_i field_i x_i added to V.
+ * field has the model's dtype and shape (n), or (b, n) when per_trajectory.
+ * The PRL noising protocol, force a(t) s_i, is amplitude = a and field = -s. */
+typedef struct th_drive {
+    double (*amplitude)(double t, void *ctx);
+    void *ctx;
+    th_ptr field;
+    int per_trajectory;
+} th_drive;
+
+typedef enum th_kernel {
+    TH_KERNEL_FAST = 0,     /* matrix product per step, fused on-site update */
+    TH_KERNEL_REFERENCE = 1 /* plain per-unit loops; the twin for tests */
+} th_kernel;
+
+typedef struct th_run {
+    size_t n_steps;
+    double dt;
+    const unsigned char *clamped; /* (n) nonzero = unit held fixed; NULL = none */
+    const th_drive *drive;        /* NULL = none */
+    /* Snapshots: the states after snap_steps[j] steps of this run (0 = the
+     * starting state) are copied to snap_out + j*b*n. snap_steps ascending. */
+    const size_t *snap_steps;
+    size_t n_snaps;
+    th_ptr snap_out;              /* (n_snaps, b, n) in the model's dtype */
+    th_kernel kernel;
+    double blowup;                /* |x| beyond this means divergence; default 1e6 */
+    /* Called every progress_every steps; a nonzero return stops the run
+     * with TH_ECANCELED. */
+    int (*progress)(size_t done, size_t total, void *ctx);
+    void *progress_ctx;
+    size_t progress_every;
+} th_run;
+
+th_run th_run_default(void);
+
+/* Advance every trajectory of s by r->n_steps Euler-Maruyama steps:
+ *     x <- x - mu dt dV/dx(x, t) + sqrt(2 mu kT dt) xi,
+ * accumulating heat (Stratonovich, at the midpoint of each step) and work
+ * (sum over steps of V(x_k, t_{k+1}) - V(x_k, t_k)) in units of kT, so that
+ * work = V_end - V_start + heat up to O(dt). Results are identical for any
+ * number of threads. On TH_EDIVERGED the message names the step, trajectory
+ * and unit; no state is overwritten by a value beyond the bound, so every
+ * trajectory holds a finite state (those that diverged, their last one within
+ * the bound), and the heat and work are not completed. */
+int th_langevin_run(const th_model *m, th_batch *s, const th_run *r);
+
+/* Potential energy V(x, t) of each trajectory, drive included when given,
+ * computed in double with plain loops. x: (b, n) in the model's dtype;
+ * out: (b). */
+void th_potential(const th_model *m, const th_drive *drive, double t,
+                  th_ptr x, size_t b, double *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* THERMO_CORE_H */

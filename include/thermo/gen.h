@@ -1,0 +1,260 @@
+/* thermo/gen.h - generative computers (Whitelam, PRL 2026): noising paths, the reverse-path objective, gradient descent and the exact solver, sampling.
+ * Part of the public API; include <thermo.h> for all of it. */
+#ifndef THERMO_GEN_H
+#define THERMO_GEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "thermo/core.h"
+#include "thermo/io.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ================================================ generative computers (gen) */
+
+/* Whitelam's generative thermodynamic computer (PRL 136, 037101, 2026;
+ * science.md section 2): visible units (the pixels) and hidden units, with
+ * visible-hidden and hidden-hidden couplings and trainable hidden biases,
+ * trained so that its own time-independent Langevin dynamics runs the time
+ * reverse of a noising process, then used to turn thermal noise into images. */
+
+/* How the noising process drives the hidden units (science.md section 2). */
+typedef enum th_hidden_drive {
+    TH_HIDDEN_COPY = 0,       /* hidden unit a is driven by pixel (a mod n_visible): default */
+    TH_HIDDEN_PROJECTION = 1  /* by (P^T s)_a with a fixed P_ia ~ N(0, 1/n_visible) */
+} th_hidden_drive;
+
+typedef struct th_gen_params {
+    size_t n_visible;        /* 784 */
+    size_t n_hidden;         /* 512 */
+    double kT;               /* 0.1 */
+    double J2, J4;           /* 1, 1 (on-site, every unit) */
+    double mu;               /* 1 */
+    double dt;               /* 1e-3 */
+    double t_f;              /* 2.5: length of the preparation, the noising path and generation */
+    double drive;            /* 2: the image force is drive * s during preparation, a(0) s after */
+    double ramp_fraction;    /* 0.75: a(t) falls linearly to 0 at ramp_fraction * t_f */
+    th_hidden_drive hidden_drive;
+    uint64_t seed;           /* noise of every path and sample, and the projection P */
+    size_t block_steps;      /* steps of a path held in memory at once: 250 */
+    /* 0: unconditional (the paper). C > 0: class-conditional. A third group
+     * of C label units, clamped at the one-hot code of the class, is coupled
+     * to the hidden units, so that label-hidden coupling J_{c,a} is a learned
+     * bias on hidden unit a for class c; the objective stays a convex
+     * quadratic, and the hidden units' own biases are not trained (they would
+     * duplicate the label couplings). */
+    size_t n_classes;
+    /* Conditional generators: 1 also couples the label units to the visible
+     * units (a learned per-class bias on every pixel, beyond the paper's
+     * hidden-only biases); 0: hidden only. */
+    size_t label_visible;
+} th_gen_params;
+
+/* The prl2026 preset above. */
+th_gen_params th_gen_params_default(void);
+
+/* Checks every field; TH_EINVAL naming the first bad one. */
+int th_gen_params_validate(const th_gen_params *p);
+
+/* Units of the model: n_visible + n_hidden + n_classes. The first
+ * n_visible + n_hidden move; the label units are clamped. */
+size_t th_gen_units(const th_gen_params *p);
+
+/* A model of the generator's architecture: group 0 "visible" (n_visible
+ * units), group 1 "hidden", and with n_classes > 0 group 2 "label" coupled
+ * to the hidden group only; couplings visible-hidden and hidden-hidden;
+ * on-site J2, J4, kT, mu from p; all couplings and biases 0 (the paper's
+ * starting point). Also serves as the gradient's container. */
+th_model *th_gen_model_alloc(const th_gen_params *p, th_dtype dtype);
+
+/* The number of steps of each phase: round(t_f / dt). */
+size_t th_gen_steps(const th_gen_params *p);
+
+/* The drive field of the noising process for images s (B, n_visible) given
+ * standardised (zero mean, unit variance): out (B, n) is -s on the visible
+ * units and the hidden drive on the hidden ones, so that the potential term
+ * a(t) out . x gives the force +a(t) s. The model's dtype. */
+int th_gen_drive_field(const th_gen_params *p, const float *images, size_t B, th_ptr out,
+                       th_dtype dtype);
+
+/* The amplitude a(t) of the noising path: drive (1 - t / (ramp_fraction t_f))
+ * before ramp_fraction t_f, 0 after. */
+double th_gen_ramp(const th_gen_params *p, double t);
+
+/* The reverse-path objective (science.md section 2) summed over the B noising
+ * paths of images (B, n_visible), of classes (B) (NULL for an unconditional
+ * model; each in 0..n_classes-1 for a conditional one, whose label units sit
+ * at the class's one-hot code along the whole path): each path is prepared (x = 0, evolved for
+ * t_f under the constant force drive * s with no couplings) and noised (t_f
+ * under the force a(t) s, no couplings), with noise from stream
+ * TH_GEN_PATH_STREAM + path_ids[k]; then
+ *
+ *     loss = sum_k sum_i (-Dx_{k,i} + mu dt dV/dx_i(x_{k+1}))^2 / (4 mu kT dt)
+ *
+ * over the steps k of each path and all units i, with V the model's potential
+ * (the force at the step's end point). With grad non-NULL (a model of the
+ * same architecture and dtype) it also adds the gradient: grad->b_i +=
+ * sum_k r_{k,i} on hidden units (visible biases are not trained), grad->J_ij
+ * = grad->J_ji += sum_k (r_{k,i} x_{k+1,j} + r_{k,j} x_{k+1,i}) on coupled
+ * pairs, with r = (-Dx + mu dt dV/dx(x_{k+1})) / (2 kT). The path does not
+ * depend on the model, so the same path_ids give the same paths.
+ * TH_KERNEL_FAST evaluates blocks of block_steps steps with matrix products;
+ * TH_KERNEL_REFERENCE is the plain per-step twin. */
+#define TH_GEN_PATH_STREAM ((uint64_t)1 << 32)
+int th_gen_path_loss(const th_model *m, const th_gen_params *p, const float *images,
+                     const int *classes, const uint64_t *path_ids, size_t B, th_kernel kernel,
+                     double *loss, th_model *grad);
+
+/* Training by gradient descent, the published recipe: update u uses the
+ * batch paths with ids u*batch .. u*batch+batch-1, path id q noising image
+ * q mod count (of class classes[q mod count] for a conditional model);
+ * theta <- theta - learning_rate * gradient, the gradient summed over the
+ * steps of a path and averaged over the batch's paths (batch 1 is the
+ * paper's recipe). Each update depends only on the model and u, so a
+ * run resumed from a checkpoint at update u is bit-identical to one that was
+ * never interrupted. */
+typedef struct th_gen_train_opts {
+    size_t updates;          /* 100 */
+    double learning_rate;    /* 4e-4 */
+    size_t batch;            /* noising paths per update: 1 */
+    /* Called after each update with its loss; a nonzero return stops
+     * training with TH_ECANCELED after that update. */
+    int (*on_update)(size_t update, double loss, const th_model *m, void *ctx);
+    void *ctx;
+} th_gen_train_opts;
+
+th_gen_train_opts th_gen_train_opts_default(void);
+
+/* Runs updates first_update .. opts->updates - 1 on m, writing each update's
+ * loss to loss[update] (loss: (opts->updates)). images: (count,
+ * n_visible), standardised. A diverging update (non-finite loss or
+ * parameters) stops with TH_EDIVERGED naming the update. */
+int th_gen_train(th_model *m, const th_gen_params *p, const float *images,
+                 const int *classes, size_t count, const th_gen_train_opts *opts,
+                 size_t first_update, double *loss);
+
+/* Exact training. The objective is a convex quadratic in the parameters
+ * theta = {J on coupled pairs, trained biases} (science.md section 1): with
+ * a = mu dt, y = x_{k+1} extended by a constant 1, and c_i = -Dx_i + a (2 J2
+ * y_i + 4 J4 y_i^3) on the moving units,
+ *
+ *     loss(theta) = [ q + 2 a <K, H> + a^2 <K, K G> ] / (4 mu kT dt),
+ *
+ * where K = [J | b] restricted to the moving units' rows, and the sufficient
+ * statistics are G = sum y y^T, H = sum c y^T and q = sum |c|^2 over every
+ * step of every path. One streaming pass accumulates them (memory: two
+ * (n+1)^2 matrices in double, whatever the number of paths); the minimiser
+ * then solves the normal equations a proj(K G) = -proj(H) on the coupling
+ * pattern by conjugate gradients with a Jacobi preconditioner. */
+typedef struct th_gen_stats th_gen_stats;
+
+/* Accumulates the statistics of paths ids 0..n_paths-1 (path q noises image
+ * q mod count, of class classes[q mod count] when conditional), batch paths
+ * at a time, the block products in the precision dtype (the paths are the
+ * same as th_gen_path_loss's in that precision). With stride s > 1 only the
+ * steps k with k mod s = 0 enter: the objective is then estimated from a
+ * s-fold subsample of each path's steps, which costs s times fewer products,
+ * so more paths (less correlated rows) fit the same time. Under MPI each
+ * process takes a share of the paths and the sums are combined.
+ * progress(done, total) counts paths. */
+int th_gen_stats_accumulate(const th_gen_params *p, th_dtype dtype, const float *images,
+                            const int *classes, size_t count, size_t n_paths, size_t batch,
+                            size_t stride,
+                            int (*progress)(size_t done, size_t total, void *ctx),
+                            void *progress_ctx, th_gen_stats **out);
+void th_gen_stats_free(th_gen_stats *s);
+/* Paths and steps (rows) the statistics hold. */
+size_t th_gen_stats_paths(const th_gen_stats *s);
+size_t th_gen_stats_rows(const th_gen_stats *s);
+
+/* The objective of model m over the accumulated paths, from the statistics
+ * alone (equal to th_gen_path_loss over the same paths up to rounding). */
+int th_gen_stats_loss(const th_gen_stats *s, const th_model *m, double *loss);
+
+/* The exact solve's settings (th_gen_stats_solve, th_student_stats_solve). */
+typedef struct th_solve_opts {
+    /* lambda >= 0: minimise loss + lambda |J|^2 / 2 over the couplings
+     * between moving units (and, where the caller says so, between moving
+     * and clamped units); biases and the generator's label couplings (the
+     * class biases) are not penalised, as biases usually are not: 0 */
+    double ridge;
+    double tolerance;        /* stop at |residual| <= tolerance |rhs|: 1e-6 */
+    size_t max_iterations;   /* 3000 */
+    /* Called every iteration with the relative residual; nonzero stops
+     * with TH_ECANCELED. */
+    int (*progress)(size_t iteration, double residual, void *ctx);
+    void *progress_ctx;
+} th_solve_opts;
+
+th_solve_opts th_solve_opts_default(void);
+
+typedef struct th_solve_result {
+    size_t iterations;
+    double residual;         /* relative residual reached */
+    int converged;           /* residual <= tolerance */
+} th_solve_result;
+
+/* Sets m's couplings and trained biases to the minimiser (starting CG from
+ * m's values). m: the generator's architecture for the statistics' settings. */
+int th_gen_stats_solve(const th_gen_stats *s, th_model *m, const th_solve_opts *opts,
+                       th_solve_result *result);
+
+/* Generation (science.md section 2): from x = 0 the uncoupled units
+ * equilibrate for t_f (pure noise), then the trained couplings and biases
+ * are switched on and the computer runs for t_f; the visible units are the
+ * sample. Sample k uses noise stream TH_GEN_SAMPLE_STREAM + first + k, so any
+ * sample can be regenerated alone. heat[k] is the heat (in kT) given to the
+ * bath during the second, computing phase. */
+#define TH_GEN_SAMPLE_STREAM ((uint64_t)1 << 33)
+typedef struct th_gen_sample_opts {
+    size_t batch;              /* trajectories simulated at once: 256 */
+    uint64_t first;            /* index of the first sample: 0 */
+    /* Snapshots of the first snap_traj samples at snap_steps of the
+     * computing phase (0 = the noise it starts from), into snap_out
+     * (n_snaps, snap_traj, n_visible). */
+    const size_t *snap_steps;
+    size_t n_snaps;
+    size_t snap_traj;
+    float *snap_out;
+    /* Conditional models: the class of sample first + k is classes[k]
+     * (count entries), or, with classes NULL, (first + k) mod n_classes, an
+     * even mixture of the classes: unconditional sampling. Ignored by
+     * unconditional models. */
+    const int *classes;
+    int (*progress)(size_t done, size_t total, void *ctx); /* samples done */
+    void *progress_ctx;
+} th_gen_sample_opts;
+
+th_gen_sample_opts th_gen_sample_opts_default(void);
+
+/* out: (count, n_visible) visible states at the end; heat: (count) or NULL. */
+int th_gen_sample(const th_model *m, const th_gen_params *p, size_t count,
+                  const th_gen_sample_opts *opts, float *out, double *heat);
+
+/* Snapshots of B noising paths (path ids as in th_gen_path_loss) at steps
+ * snap_steps (ascending, 0 = the prepared state, at most th_gen_steps(p)) of
+ * the noising phase: out (n_snaps, B, n_visible). */
+int th_gen_noising_snapshots(const th_gen_params *p, const float *images,
+                             const int *classes, const uint64_t *path_ids, size_t B, const size_t *snap_steps,
+                             size_t n_snaps, float *out);
+
+/* The generator's settings as model-file metadata ("gen.kT", "gen.dt", ...,
+ * numbers written to round-trip exactly) and back. from_meta fails with
+ * TH_EFORMAT naming the missing or malformed key, and validates. */
+int th_gen_params_to_meta(const th_gen_params *p, th_meta *meta);
+int th_gen_params_from_meta(const th_meta *meta, th_gen_params *p);
+
+/* For each sample (count, n_pix), the reference image (n_refs, n_pix) with
+ * the largest |Pearson correlation|, and that correlation with its sign (a
+ * contrast-inverted copy correlates negatively). best, corr: (count). A
+ * constant image has correlation 0 with everything. */
+void th_nearest_by_correlation(const float *samples, size_t count, const float *refs,
+                               size_t n_refs, size_t n_pix, size_t *best, double *corr);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* THERMO_GEN_H */

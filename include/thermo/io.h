@@ -1,0 +1,170 @@
+/* thermo/io.h - files in and out: folders, IDX datasets, safetensors tensors and model files, PNG pictures and charts, Matrix Market matrices.
+ * Part of the public API; include <thermo.h> for all of it. */
+#ifndef THERMO_IO_H
+#define THERMO_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "thermo/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ============================================================== files (io) */
+
+/* Every reader validates what it reads and fails with TH_EIO (cannot open or
+ * read) or TH_EFORMAT (malformed content), and th_last_error() names the file
+ * and what was wrong. Every writer is atomic: it writes a temporary file in
+ * the same folder, flushes it to disk and renames it over the target, so a
+ * crash never leaves a half-written file under the target's name. */
+
+/* Creates the folder path and any missing parents, as mkdir -p does; an
+ * existing folder is fine. TH_EIO names the part that could not be created
+ * (or exists as something other than a folder) and why. */
+int th_mkdir_p(const char *path);
+/* The same for the folder that holds the file path ("runs/a/x.png": runs/a);
+ * nothing to do for a bare file name. */
+int th_mkdir_parent(const char *path);
+
+/* The atomic writer behind every file thermo writes, for programs of your
+ * own too: th_atomic_open makes a temporary file beside path (creating
+ * path's folder if needed), th_atomic_stream is where to write, and
+ * th_atomic_commit flushes it to disk and renames it over path (TH_OK, or
+ * TH_EIO naming path, the previous file untouched); th_atomic_abort drops
+ * it. Commit and abort free the handle. */
+typedef struct th_atomic_file th_atomic_file;
+th_atomic_file *th_atomic_open(const char *path); /* NULL: TH_EIO/TH_ENOMEM */
+FILE *th_atomic_stream(th_atomic_file *f);
+int th_atomic_commit(th_atomic_file *f);
+void th_atomic_abort(th_atomic_file *f);
+/* text (a newline added when it lacks one) to path, atomically. */
+int th_write_text_atomic(const char *path, const char *text);
+
+/* ---------------------------------------------------- datasets (IDX files) */
+
+/* Images of one size with optional class labels (MNIST, Fashion-MNIST). */
+typedef struct th_dataset {
+    size_t count;     /* images */
+    size_t rows;      /* image height */
+    size_t cols;      /* image width */
+    uint8_t *pixels;  /* (count, rows * cols) grey levels 0..255, row-major */
+    uint8_t *labels;  /* (count) class of each image, or NULL */
+} th_dataset;
+
+/* Reads one IDX file of unsigned bytes (type code 0x08), raw or gzip
+ * compressed (detected from the content, not the name). *dims receives up to
+ * 4 dimensions; *data is allocated (free with free()). */
+int th_idx_read_u8(const char *path, size_t dims[4], size_t *n_dims, uint8_t **data);
+
+/* Images (3 dimensions) and labels (1 dimension) whose counts must agree;
+ * labels_path may be NULL. */
+int th_dataset_load(const char *images_path, const char *labels_path, th_dataset **out);
+
+/* The standard file names in a folder: <split>-images-idx3-ubyte and
+ * <split>-labels-idx1-ubyte, each raw or with .gz; split is "train" or
+ * "t10k". */
+int th_dataset_load_dir(const char *dir, const char *split, th_dataset **out);
+void th_dataset_free(th_dataset *d);
+
+/* Image k as floats with zero mean and unit variance over its pixels (the
+ * normalisation of science.md section 2); out: (rows * cols). */
+void th_dataset_standardize(const th_dataset *d, size_t k, float *out);
+
+/* ------------------------------------------------- tensors (safetensors) */
+
+/* A named tensor; data has the element type dtype (TH_F32 or TH_F64) and
+ * prod(shape) elements. */
+typedef struct th_tensor {
+    char name[64];
+    th_dtype dtype;
+    size_t n_dims;          /* 0 to 4 */
+    size_t shape[4];
+    th_ptr data;
+} th_tensor;
+
+/* String metadata (the safetensors "__metadata__" map). */
+typedef struct th_meta {
+    size_t count;
+    char **keys;
+    char **values;
+} th_meta;
+
+/* Copies key and value; replaces an existing key. */
+int th_meta_set(th_meta *meta, const char *key, const char *value);
+int th_meta_setf(th_meta *meta, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* NULL when absent. */
+const char *th_meta_get(const th_meta *meta, const char *key);
+void th_meta_clear(th_meta *meta); /* frees the strings; the struct is reusable */
+
+typedef struct th_tensor_file {
+    size_t count;
+    th_tensor *tensors;     /* (count) data owned by the file object */
+    th_meta meta;
+} th_tensor_file;
+
+/* Writes a safetensors file: 8-byte little-endian header length, the JSON
+ * header (dtype "F32"/"F64", shape, data_offsets, and __metadata__), then the
+ * raw little-endian tensors. Atomic. */
+int th_safetensors_write(const char *path, const th_tensor *tensors, size_t count,
+                         const th_meta *meta);
+/* Reads and validates: header length within the file, JSON well formed,
+ * known dtypes, offsets inside the data area, matching their shape and not
+ * overlapping, every value finite. */
+int th_safetensors_read(const char *path, th_tensor_file **out);
+const th_tensor *th_tensor_file_find(const th_tensor_file *f, const char *name);
+void th_tensor_file_free(th_tensor_file *f);
+
+/* A model as a safetensors file: tensors J2, J4, b (n) and J (n, n) in the
+ * model's dtype; metadata "thermo.version", "model.groups" (sizes, comma
+ * separated), "model.couples" (pairs "g-h", comma separated), "model.kT",
+ * "model.mu", plus any extra entries the caller passes (training settings,
+ * dt, t_f, the data hash). Loading checks that shapes agree with the
+ * metadata and validates the model (th_model_validate). extra_out may be
+ * NULL; otherwise it receives all metadata. */
+int th_model_save(const char *path, const th_model *m, const th_meta *extra);
+int th_model_load(const char *path, th_model **out, th_meta *extra_out);
+
+/* ------------------------------------------------------------- pictures */
+
+/* An 8-bit RGB canvas; pictures are composed on it, then written as PNG. */
+typedef struct th_canvas {
+    size_t width, height;
+    uint8_t *rgb; /* (height, width, 3) */
+} th_canvas;
+
+th_canvas *th_canvas_alloc(size_t width, size_t height, uint8_t grey);
+void th_canvas_free(th_canvas *c);
+/* Writes the canvas magnified by an integer factor (1 = as is). Atomic. */
+int th_png_write(const char *path, const th_canvas *c, size_t magnify);
+
+/* A grid of grey images, grid_cols across, gap pixels between them (and
+ * around), values mapped linearly from [lo, hi] to black..white and clipped.
+ * images: (count, rows, cols). NULL on failure. */
+th_canvas *th_picture_grid(const float *images, size_t count, size_t rows, size_t cols,
+                           size_t grid_cols, size_t gap, float lo, float hi);
+
+/* Trajectory strips: snaps (n_snaps, n_traj, rows, cols) drawn with
+ * snapshots across and trajectories down. */
+th_canvas *th_picture_strips(const float *snaps, size_t n_snaps, size_t n_traj, size_t rows,
+                             size_t cols, size_t gap, float lo, float hi);
+
+/* Signed fields (for example one hidden unit's couplings to the pixels) in a
+ * diverging colour map, blue (negative) - white (0) - red (positive), on a
+ * range symmetric about 0: [-max|v|, +max|v|] over each field.
+ * fields: (count, rows, cols). */
+th_canvas *th_picture_fields(const float *fields, size_t count, size_t rows, size_t cols,
+                             size_t grid_cols, size_t gap);
+
+/* A terminal preview of one grey image with Unicode shading (one character
+ * per 2 x 1 pixels, from ' ' through light, medium and dark shade to full
+ * block), lines ending in '\n'. Returns a malloc'd UTF-8 string. */
+char *th_preview_utf8(const float *image, size_t rows, size_t cols, float lo, float hi);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* THERMO_IO_H */

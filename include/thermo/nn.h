@@ -1,0 +1,286 @@
+/* thermo/nn.h - digital networks (the judge, the PNAS teacher) and the quality metrics of generated images.
+ * Part of the public API; include <thermo.h> for all of it. */
+#ifndef THERMO_NN_H
+#define THERMO_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "thermo/core.h"
+#include "thermo/io.h"
+#include "thermo/gen.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ==================================================== digital networks (nn) */
+
+/* Dense feed-forward networks in float32, trained by minibatch gradient
+ * descent on the softmax cross-entropy: the digital side of thermo. They
+ * serve as the judge that measures generated images (src/eval/) and as the
+ * teacher whose activations a thermodynamic classifier learns to imitate
+ * (Whitelam, PNAS 2026; science.md section 3). Every product goes through
+ * cblas_sgemm; training is seeded (Philox) and gives the same numbers for
+ * any number of threads. */
+
+#define TH_MLP_MAX_LAYERS 8
+
+typedef enum th_activation { TH_ACT_TANH = 0, TH_ACT_RELU = 1 } th_activation;
+
+/* How raw 0..255 images become network inputs.
+ *  TH_INPUT_STANDARDISED: each image to zero mean and unit variance over its
+ *    pixels (th_dataset_standardize; the scale of the generator's visible
+ *    units, science.md section 2);
+ *  TH_INPUT_PNAS: pixel/255, then (v - 0.13066)/0.30811, then each image
+ *    rescaled to the common L2 norm input_norm (the largest norm in the
+ *    training set; science.md section 3). */
+typedef enum th_image_input { TH_INPUT_STANDARDISED = 0, TH_INPUT_PNAS = 1 } th_image_input;
+
+/* The MNIST training-set pixel statistics of TH_INPUT_PNAS (science.md section 3). */
+#define TH_PNAS_PIXEL_MEAN 0.13066
+#define TH_PNAS_PIXEL_STD 0.30811
+
+/* A dense feed-forward network. Layer l maps width[l] -> width[l+1]; hidden
+ * layers apply act, the last layer is linear (the logits). */
+typedef struct th_mlp {
+    int n_layers;                        /* weight layers, 1..TH_MLP_MAX_LAYERS */
+    size_t width[TH_MLP_MAX_LAYERS + 1]; /* width[0] = inputs, width[n_layers] = outputs */
+    th_activation act;
+    float *W[TH_MLP_MAX_LAYERS];         /* layer l: (width[l+1], width[l]) row-major */
+    float *b[TH_MLP_MAX_LAYERS];         /* layer l: (width[l+1]) */
+    th_image_input input;                /* the preprocessing its inputs must have */
+    double input_norm;                   /* TH_INPUT_PNAS: the common L2 norm */
+} th_mlp;
+
+/* All weights and biases 0, input TH_INPUT_STANDARDISED, input_norm 0. NULL
+ * on failure (see th_last_error): n_layers outside 1..TH_MLP_MAX_LAYERS, a
+ * width of 0, an unknown activation, no memory. */
+th_mlp *th_mlp_alloc(int n_layers, const size_t *width, th_activation act);
+void th_mlp_free(th_mlp *net);
+
+/* Weights drawn from N(0, gain / width[l]) with gain 2 for ReLU (He) and 1
+ * for tanh (LeCun), layer l from Philox stream l of seed; biases 0. */
+void th_mlp_init(th_mlp *net, uint64_t seed);
+
+/* Forward pass of n inputs X (n, width[0]), already preprocessed. logits
+ * (n, width[n_layers]) may be NULL; hidden may be NULL, or an array of
+ * n_layers - 1 pointers, each NULL or receiving layer l's activations
+ * (n, width[l+1]), after the nonlinearity. Works in chunks of rows, so
+ * memory stays bounded for any n. TH_ENOMEM only. */
+int th_mlp_forward(const th_mlp *net, const float *X, size_t n, float *logits,
+                   float *const *hidden);
+
+/* Writes images first .. first+n-1 of d preprocessed the way net expects:
+ * X (n, rows * cols). TH_EINVAL when d's image size is not width[0], the
+ * range lies outside d, or a TH_INPUT_PNAS net has no positive input_norm. */
+int th_mlp_prepare(const th_mlp *net, const th_dataset *d, size_t first, size_t n, float *X);
+
+/* The largest L2 norm over d's images after the pixel/255 and mean/std steps
+ * of TH_INPUT_PNAS: the input_norm a PNAS network trained on d uses. */
+double th_mlp_pnas_norm(const th_dataset *d);
+
+/* Saved as safetensors: tensors W0, b0, W1, b1, ... (F32); metadata
+ * "nn.kind" = "mlp", "nn.widths" ("784,32,32,10"), "nn.activation"
+ * ("tanh"/"relu"), "nn.input" ("standardised"/"pnas"), "nn.input_norm",
+ * "thermo.version", plus the caller's extra entries (what trained it: data,
+ * epochs, accuracy). Atomic. */
+int th_mlp_save(const th_mlp *net, const char *path);
+int th_mlp_save_meta(const th_mlp *net, const char *path, const th_meta *extra);
+/* Load validates every field and names the file and the one that is wrong
+ * (TH_EFORMAT; TH_EIO when it cannot be read). extra_out may be NULL;
+ * otherwise it receives all metadata. */
+int th_mlp_load(const char *path, th_mlp **out);
+int th_mlp_load_meta(const char *path, th_mlp **out, th_meta *extra_out);
+
+/* The mean softmax cross-entropy of n examples X (n, width[0]) with classes
+ * labels (n), each < width[n_layers]:
+ *     loss = -(1/n) sum_k log softmax(z_k)[label_k],
+ * and, with grad non-NULL (a net of the same widths), its gradient with
+ * respect to every weight and bias written into grad (overwritten, not
+ * added). TH_EINVAL for a label out of range; TH_ENOMEM. */
+int th_mlp_loss_grad(const th_mlp *net, const float *X, const uint8_t *labels, size_t n,
+                     double *loss, th_mlp *grad);
+
+typedef enum th_optimizer {
+    TH_OPT_ADAM = 0, /* Kingma & Ba 2015, with bias correction */
+    TH_OPT_SGD = 1   /* with heavy-ball momentum */
+} th_optimizer;
+
+typedef struct th_mlp_train_params {
+    size_t epochs;          /* passes over the data: 10 */
+    size_t batch;           /* examples per update: 128 (the last one may be smaller) */
+    th_optimizer optimizer; /* TH_OPT_ADAM */
+    double learning_rate;   /* 1e-3 */
+    int cosine;             /* 1: the rate follows a half cosine from learning_rate to 0
+                               over all updates; 0: constant */
+    double momentum;        /* SGD: 0.9 */
+    double beta1, beta2;    /* Adam: 0.9, 0.999 */
+    double epsilon;         /* Adam: 1e-8 */
+    double weight_decay;    /* L2 penalty on the weights (not biases) added to the
+                               gradient: 0 */
+    uint64_t seed;          /* shuffling: the order of epoch e comes from stream e */
+    /* Called after each update (done of total updates); a nonzero return
+     * stops training with TH_ECANCELED. The tool's progress bar fits. */
+    int (*progress)(size_t done, size_t total, void *ctx);
+    void *progress_ctx;
+    /* Called after each epoch with its mean training loss; a nonzero return
+     * stops training with TH_ECANCELED. */
+    int (*on_epoch)(size_t epoch, double loss, const th_mlp *net, void *ctx);
+    void *epoch_ctx;
+} th_mlp_train_params;
+
+th_mlp_train_params th_mlp_train_params_default(void);
+
+/* Trains net in place from its current weights (call th_mlp_init first for a
+ * fresh net) on n examples X (n, width[0]) with labels (n). epoch_loss
+ * (epochs) may be NULL. TH_EINVAL naming the bad parameter or label,
+ * TH_EDIVERGED naming the epoch and update where the loss or a weight stopped
+ * being finite. The same seed gives the same weights for any thread count. */
+int th_mlp_train(th_mlp *net, const float *X, const uint8_t *labels, size_t n,
+                 const th_mlp_train_params *p, double *epoch_loss);
+
+/* The class with the largest logit of each row (first on ties): logits
+ * (n, classes), pred (n). */
+void th_argmax_rows(const float *logits, size_t n, size_t classes, int *pred);
+
+/* The share of rows whose label is among the k largest logits, ties going to
+ * the lower class as in th_argmax_rows, so that k = 1 is the accuracy of
+ * th_argmax_rows. */
+double th_topk_accuracy(const float *logits, size_t n, size_t classes, const uint8_t *labels,
+                        size_t k);
+
+/* Accuracy of net on images first .. first+n-1 of d (preprocessed by
+ * th_mlp_prepare, in chunks), with the confusion matrix confusion
+ * (classes, classes) counts [true][predicted] when non-NULL and top-2
+ * accuracy when top2 is non-NULL. d must have labels. */
+int th_mlp_evaluate(const th_mlp *net, const th_dataset *d, size_t first, size_t n,
+                    double *accuracy, double *top2, size_t *confusion);
+
+/* ------------------------------------- image-quality metrics (src/eval/) */
+
+/* Measures of images generated by a thermodynamic computer, computed with a
+ * judge network (a th_mlp on TH_INPUT_STANDARDISED images, trained by thermo
+ * classifier train --arch judge) against a real dataset. */
+
+/* The Frechet distance between the Gaussians N(m1, S1) and N(m2, S2):
+ *     |m1 - m2|^2 + tr(S1 + S2 - 2 (S1^{1/2} S2 S1^{1/2})^{1/2}),
+ * in float64, both square roots from LAPACK symmetric eigen-decompositions
+ * (dsyevd); eigenvalues that rounding pushed below 0 count as 0. m: (d),
+ * S: (d, d) symmetric positive semi-definite. TH_EINVAL for a non-finite
+ * entry or a matrix that is not symmetric; TH_ENOMEM. */
+int th_frechet_distance(const double *m1, const double *S1, const double *m2, const double *S2,
+                        size_t d, double *out);
+
+/* Mean (d) and covariance (d, d), divisor n - 1, of the n rows of F (n, d),
+ * in double. TH_EINVAL for n < 2. */
+int th_feature_moments(const float *F, size_t n, size_t d, double *mean, double *cov);
+
+/* For each row a of A (na, d): the Euclidean distance to its nearest row of
+ * B (nb, d), and that row's index when index is non-NULL (the lowest on
+ * ties). The candidates come from |a|^2 + |b|^2 - 2 a.b with the products
+ * a.b by matrix multiplication in float32; the winner's distance is then
+ * recomputed exactly in double. Same result for any number of threads.
+ * dist: (na). TH_ENOMEM. */
+int th_nearest_distances(const float *A, size_t na, const float *B, size_t nb, size_t d,
+                         double *dist, size_t *index);
+
+/* Sample skewness m3 / m2^{3/2} (population moments) of x (n); 0 when x is
+ * constant. A digit or garment is a minority of bright pixels on a dark
+ * ground: positive skewness. Its contrast-inverted copy has the opposite. */
+double th_skewness(const float *x, size_t n);
+
+/* The entropy -sum p ln p (nats) of the distribution counts / sum(counts);
+ * 0 for all-zero counts. */
+double th_entropy_counts(const size_t *counts, size_t k);
+
+/* The q-quantile (0 <= q <= 1) of values (n >= 1) by linear interpolation
+ * between order statistics at position q (n - 1) (Hyndman & Fan type 7);
+ * values is left unchanged. */
+double th_quantile(const double *values, size_t n, double q);
+
+/* A samples file, as thermo sample writes it: safetensors with "images" F32
+ * (n, n_pix), the generated visible states; optionally "classes" (n), the
+ * class each sample was asked for, -1 for none (stored as F32 or F64 holding
+ * whole numbers: thermo's safetensors reader handles float tensors only), and
+ * "heat" F64 or F32 (n), the heat per sample in kT. */
+typedef struct th_samples {
+    size_t count;
+    size_t n_pix;
+    float *images;   /* (count, n_pix) */
+    int *classes;    /* (count), or NULL */
+    double *heat;    /* (count), or NULL */
+} th_samples;
+
+/* Reads and validates: images present with n_pix columns (the caller's
+ * expectation, such as the judge's 784 inputs), classes whole numbers from -1
+ * to n_classes - 1, shapes agreeing. TH_EFORMAT naming the file, the tensor
+ * and the expectation. */
+int th_samples_read(const char *path, size_t n_pix, size_t n_classes, th_samples **out);
+/* Writes one (classes and heat may be NULL). Atomic. */
+int th_samples_write(const char *path, const float *images, size_t count, size_t n_pix,
+                     const int *classes, const double *heat);
+void th_samples_free(th_samples *s);
+
+#define TH_EVAL_MAX_CLASSES 64
+#define TH_EVAL_QUANTILES 5 /* 0, 0.1, 0.5, 0.9, 1: min, 10%, median, 90%, max */
+
+typedef struct th_eval_params {
+    int uninvert;          /* negate samples of negative skewness before judging */
+    size_t reference_count;/* real images for the floors; 0 = as many as samples */
+    /* Called as the nearest-neighbour searches progress (done of total rows);
+     * a nonzero return stops with TH_ECANCELED. */
+    int (*progress)(size_t done, size_t total, void *ctx);
+    void *progress_ctx;
+} th_eval_params;
+
+th_eval_params th_eval_params_default(void);
+
+typedef struct th_eval_report {
+    size_t count;              /* samples */
+    size_t n_classes;          /* the judge's outputs */
+    double judge_accuracy;     /* the judge on the real test images: its own credibility */
+    /* contrast */
+    size_t inverted;           /* samples of negative skewness */
+    double inverted_share;
+    int uninverted;            /* 1: those were negated before everything below */
+    /* what the judge sees */
+    size_t predicted[TH_EVAL_MAX_CLASSES]; /* histogram of the judge's classes */
+    double entropy;            /* of that histogram, nats */
+    double entropy_share;      /* entropy / ln(n_classes): 1 = every class equally often */
+    /* conditional generation (has_classes: some sample asked for a class) */
+    int has_classes;
+    size_t requested[TH_EVAL_MAX_CLASSES]; /* samples asked for class c */
+    size_t granted[TH_EVAL_MAX_CLASSES];   /* of those, judged to be c */
+    double conditional_accuracy;           /* mean over requested classes of granted/requested */
+    size_t unconditional;                  /* samples with class -1 */
+    /* Frechet distance in the judge's penultimate features */
+    size_t feature_dim;
+    double frechet;            /* samples against the test set */
+    double frechet_floor;      /* reference_count training images against the test set */
+    size_t frechet_test_count;
+    /* memorisation: distance (standardised pixels) to the nearest training image */
+    size_t reference_count;    /* test images used for the reference statistics */
+    double nearest_mean;       /* samples */
+    double nearest_q[TH_EVAL_QUANTILES];
+    double reference_mean;     /* real test images: how close unseen digits come */
+    double reference_q[TH_EVAL_QUANTILES];
+    /* heat */
+    int has_heat;
+    double heat_mean;          /* kT per sample */
+} th_eval_report;
+
+/* Evaluates samples s against a judge (a th_mlp of at least 2 layers on
+ * TH_INPUT_STANDARDISED inputs of s->n_pix pixels), the training split train
+ * and the test split test (with labels). Each sample is first standardised
+ * to zero mean and unit variance over its pixels (the judge's input), after
+ * negation when p->uninvert and its skewness is negative. */
+int th_eval_samples(const th_mlp *judge, const th_samples *s, const th_dataset *train,
+                    const th_dataset *test, const th_eval_params *p, th_eval_report *out);
+
+/* end of section nn */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* THERMO_NN_H */
