@@ -5,17 +5,17 @@
  * F[:, 784:1296] = X (B, 1296) J (1296, 512) and
  * F[:, 0:784] = X[:, 784:] (B, 512) J (512, 784). For each B this times, in
  * the same run and interleaved within each repetition:
- *   - each of thermo's kernels that this CPU runs (avx512, avx2), through
- *     th__gemm_packed_f32 as the Langevin run calls it;
+ *   - each of thermo's kernels that this CPU runs (avx512, avx2), with J
+ *     packed once (th_matmul_operand_f32) as a Langevin run packs it;
  *   - OpenBLAS cblas_sgemm on the same operands, with whichever kernel
  *     OPENBLAS_CORETYPE selected (printed);
  * and reports GFLOP/s and the ratio thermo / OpenBLAS. It also checks that
- * every kernel gives the same bits as the plain loop of backend.h.
+ * every kernel gives the same bits as the plain loop
+ * (th_matmul_reference_f32).
  * Figures are best-of-repetitions; read the ratios, not the absolute rates.
  *
  * Usage: bench_gemm [--quick] */
 #include "thermo.h"
-#include "core/backend.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -42,12 +42,12 @@ static void fill(float *x, size_t n, unsigned seed)
     for (size_t i = 0; i < n; i++) x[i] = (float)rand() / (float)RAND_MAX - 0.5f;
 }
 
-/* Both products of a step with thermo's packed operands. */
-static void step_thermo(size_t b, const float *X, const th__packed *Jh, const th__packed *Jv,
-                        float *F)
+/* Both products of a step with thermo's products on packed blocks of J. */
+static void step_thermo(size_t b, const float *X, const th_matmul_operand *Jh,
+                        const th_matmul_operand *Jv, float *F)
 {
-    th__gemm_packed_f32(TH__N, b, 1.0f, X, N_UNITS, Jh, 0.0f, F + N_VISIBLE, N_UNITS);
-    th__gemm_packed_f32(TH__N, b, 1.0f, X + N_VISIBLE, N_UNITS, Jv, 0.0f, F, N_UNITS);
+    th_matmul_packed_f32(0, b, 1.0f, X, N_UNITS, Jh, 0.0f, F + N_VISIBLE, N_UNITS);
+    th_matmul_packed_f32(0, b, 1.0f, X + N_VISIBLE, N_UNITS, Jv, 0.0f, F, N_UNITS);
 }
 
 static void step_openblas(size_t b, const float *X, const float *J, float *F)
@@ -85,25 +85,25 @@ int main(int argc, char **argv)
         const size_t b = batches[ib];
         const double flops = 2.0 * (double)b * (N_UNITS * N_HIDDEN + N_HIDDEN * N_VISIBLE);
         /* the reference bits of both products */
-        th__gemm_ref_f32(TH__N, TH__N, b, N_HIDDEN, N_UNITS, 1.0f, X, N_UNITS, J + N_VISIBLE,
-                         N_UNITS, 0.0f, R + N_VISIBLE, N_UNITS);
-        th__gemm_ref_f32(TH__N, TH__N, b, N_VISIBLE, N_HIDDEN, 1.0f, X + N_VISIBLE, N_UNITS,
-                         J + (size_t)N_VISIBLE * N_UNITS, N_UNITS, 0.0f, R, N_UNITS);
+        th_matmul_reference_f32(0, 0, b, N_HIDDEN, N_UNITS, 1.0f, X, N_UNITS, J + N_VISIBLE,
+                                N_UNITS, 0.0f, R + N_VISIBLE, N_UNITS);
+        th_matmul_reference_f32(0, 0, b, N_VISIBLE, N_HIDDEN, 1.0f, X + N_VISIBLE, N_UNITS,
+                                J + (size_t)N_VISIBLE * N_UNITS, N_UNITS, 0.0f, R, N_UNITS);
         for (size_t kn = 0; kn < 2; kn++) {
-            if (th__gemm_use(names[kn]) != 0) continue;
-            th__packed Jh, Jv;
-            if (th__pack_f32(&Jh, TH__N, N_UNITS, N_HIDDEN, J + N_VISIBLE, N_UNITS) ||
-                th__pack_f32(&Jv, TH__N, N_HIDDEN, N_VISIBLE, J + (size_t)N_VISIBLE * N_UNITS,
-                             N_UNITS))
-                return 1;
-            step_thermo(b, X, &Jh, &Jv, F);
+            if (th_matmul_use(names[kn]) != TH_OK) continue;
+            th_matmul_operand *Jh = th_matmul_operand_f32(0, N_UNITS, N_HIDDEN, J + N_VISIBLE,
+                                                          N_UNITS);
+            th_matmul_operand *Jv = th_matmul_operand_f32(
+                0, N_HIDDEN, N_VISIBLE, J + (size_t)N_VISIBLE * N_UNITS, N_UNITS);
+            if (!Jh || !Jv) return 1;
+            step_thermo(b, X, Jh, Jv, F);
             const int same = memcmp(F, R, b * N_UNITS * sizeof(float)) == 0;
             failed |= !same;
             double best_t = INFINITY, best_o = INFINITY;
             for (int r = 0; r < reps; r++) {
                 size_t n = 0;
                 double t0 = now();
-                do step_thermo(b, X, &Jh, &Jv, F), n++;
+                do step_thermo(b, X, Jh, Jv, F), n++;
                 while (now() - t0 < target);
                 double t = (now() - t0) / (double)n;
                 if (t < best_t) best_t = t;
@@ -116,8 +116,8 @@ int main(int argc, char **argv)
             }
             printf("%6zu %10s %12.1f %12.1f %10.2f %8s\n", b, names[kn], flops / best_t * 1e-9,
                    flops / best_o * 1e-9, best_o / best_t, same ? "same" : "DIFFER");
-            th__packed_free(&Jh);
-            th__packed_free(&Jv);
+            th_matmul_operand_free(Jh);
+            th_matmul_operand_free(Jv);
         }
     }
     free(J);

@@ -165,6 +165,27 @@ static void test_backend_syrk_upper(void)
     free(A), free(S), free(G);
 }
 
+/* The public face (thermo/core.h): th_matmul_f32, a packed operand and the
+ * reference loop agree to the bit. */
+static void test_matmul_public_api(void)
+{
+    const size_t M = 17, N = 41, K = 300;
+    float *A = malloc(M * K * 4), *B = malloc(N * K * 4), *C1 = malloc(M * N * 4),
+          *C2 = malloc(M * N * 4), *C3 = malloc(M * N * 4);
+    fill_f32(A, M * K, 40);
+    fill_f32(B, N * K, 41);
+    th_matmul_f32(0, 1, M, N, K, 1.5f, A, K, B, K, 0.0f, C1, N);
+    th_matmul_reference_f32(0, 1, M, N, K, 1.5f, A, K, B, K, 0.0f, C2, N);
+    th_matmul_operand *op = th_matmul_operand_f32(1, K, N, B, K);
+    CHECK(op != NULL);
+    if (op) th_matmul_packed_f32(0, M, 1.5f, A, K, op, 0.0f, C3, N);
+    th_matmul_operand_free(op);
+    CHECK(memcmp(C1, C2, M * N * 4) == 0);
+    CHECK(op == NULL || memcmp(C1, C3, M * N * 4) == 0);
+    CHECK_STR_CONTAINS(th_matmul_kernel(), th__gemm_kernel_name());
+    free(A), free(B), free(C1), free(C2), free(C3);
+}
+
 static void test_backend_rejects_unknown_kernel(void)
 {
     CHECK_EQ_INT(th__gemm_use("sse9"), TH_EINVAL);
@@ -178,5 +199,6 @@ void suite_backend(void)
     RUN_TEST(test_backend_reference_is_a_product);
     RUN_TEST(test_backend_threads_rows_and_packing_invariant);
     RUN_TEST(test_backend_syrk_upper);
+    RUN_TEST(test_matmul_public_api);
     RUN_TEST(test_backend_rejects_unknown_kernel);
 }

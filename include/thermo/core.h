@@ -44,12 +44,47 @@ const char *th_version(void);
  * tool does this and re-executes itself). */
 const char *th_blas_core_hint(void);
 
-/* The micro-kernel of thermo's own matrix products: "avx512", "avx2" or
- * "scalar", the best this CPU runs unless THERMO_GEMM names another. Every
- * kernel gives the same bits (the sum behind each element is fixed: one fused
- * multiply-add per term, in order), so results do not depend on it, on the
- * thread count, on the batch size, or on OPENBLAS_CORETYPE. */
+/* ------------------------------------------------------ matrix products */
+
+/* thermo's own matrix products, the ones every computer uses (the backend
+ * seam, src/core/backend.h): C (M, N; ldc) = alpha op(A) op(B) + beta C,
+ * row-major, op(A) (M, K), op(B) (K, N), trans_* 0 or 1 (A^T as stored). The
+ * sum behind each element is fixed, s = fma(a_{K-1} b_{K-1}, ... fma(a_0 b_0,
+ * 0)), one fused multiply-add per term in ascending k, then alpha s + beta c
+ * (c not read when beta = 0); so the bits do not depend on the thread
+ * count, the blocking, the batch size, the CPU's vector unit or OpenBLAS. */
+void th_matmul_f32(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
+                   const float *A, size_t lda, const float *B, size_t ldb, float beta,
+                   float *C, size_t ldc);
+void th_matmul_f64(int trans_a, int trans_b, size_t M, size_t N, size_t K, double alpha,
+                   const double *A, size_t lda, const double *B, size_t ldb, double beta,
+                   double *C, size_t ldc);
+/* A right-hand operand op(B) (K, N) packed once for many products (the
+ * couplings of a simulation, multiplied every step): the same bits as
+ * th_matmul_* on the unpacked operand, without repacking B on every call
+ * (which costs most when M is small). NULL: TH_ENOMEM. The operand copies B;
+ * free it with th_matmul_operand_free (NULL is fine). */
+typedef struct th_matmul_operand th_matmul_operand;
+th_matmul_operand *th_matmul_operand_f32(int trans_b, size_t K, size_t N, const float *B,
+                                         size_t ldb);
+void th_matmul_operand_free(th_matmul_operand *op);
+void th_matmul_packed_f32(int trans_a, size_t M, float alpha, const float *A, size_t lda,
+                          const th_matmul_operand *B, float beta, float *C, size_t ldc);
+
+/* The plain triple loop that defines those bits, serial and slow: the twin
+ * to check a kernel (or a backend of your own) against. */
+void th_matmul_reference_f32(int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                             float alpha, const float *A, size_t lda, const float *B,
+                             size_t ldb, float beta, float *C, size_t ldc);
+void th_matmul_reference_f64(int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                             double alpha, const double *A, size_t lda, const double *B,
+                             size_t ldb, double beta, double *C, size_t ldc);
+
+/* The micro-kernel in use: "avx512", "avx2" or "scalar", the best this CPU
+ * runs unless THERMO_GEMM names another. th_matmul_use picks one from code
+ * (TH_EINVAL naming the kernels this CPU runs); results do not change. */
 const char *th_matmul_kernel(void);
+int th_matmul_use(const char *kernel);
 
 /* ------------------------------------------------------- random numbers */
 

@@ -106,6 +106,69 @@ const char *th__gemm_kernel_name(void) { return active_kernel()->name; }
 
 const char *th_matmul_kernel(void) { return active_kernel()->name; }
 
+int th_matmul_use(const char *kernel) { return th__gemm_use(kernel); }
+
+void th_matmul_f32(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
+                   const float *A, size_t lda, const float *B, size_t ldb, float beta,
+                   float *C, size_t ldc)
+{
+    th__gemm_f32(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void th_matmul_f64(int trans_a, int trans_b, size_t M, size_t N, size_t K, double alpha,
+                   const double *A, size_t lda, const double *B, size_t ldb, double beta,
+                   double *C, size_t ldc)
+{
+    th__gemm_f64(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+struct th_matmul_operand {
+    th__packed packed;
+};
+
+th_matmul_operand *th_matmul_operand_f32(int trans_b, size_t K, size_t N, const float *B,
+                                         size_t ldb)
+{
+    th_matmul_operand *op = calloc(1, sizeof *op);
+    if (!op) {
+        th__fail(TH_ENOMEM, "out of memory for a (%zu, %zu) operand", K, N);
+        return NULL;
+    }
+    if (th__pack_f32(&op->packed, trans_b, K, N, B, ldb) != TH_OK) {
+        free(op);
+        return NULL;
+    }
+    return op;
+}
+
+void th_matmul_operand_free(th_matmul_operand *op)
+{
+    if (!op) return;
+    th__packed_free(&op->packed);
+    free(op);
+}
+
+void th_matmul_packed_f32(int trans_a, size_t M, float alpha, const float *A, size_t lda,
+                          const th_matmul_operand *B, float beta, float *C, size_t ldc)
+{
+    TH_ASSERT(B != NULL);
+    th__gemm_packed_f32(trans_a, M, alpha, A, lda, &B->packed, beta, C, ldc);
+}
+
+void th_matmul_reference_f32(int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                             float alpha, const float *A, size_t lda, const float *B,
+                             size_t ldb, float beta, float *C, size_t ldc)
+{
+    th__gemm_ref_f32(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void th_matmul_reference_f64(int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                             double alpha, const double *A, size_t lda, const double *B,
+                             size_t ldb, double beta, double *C, size_t ldc)
+{
+    th__gemm_ref_f64(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 size_t th__gemm_rows_per_tile(int is_f64)
 {
     return is_f64 ? active_kernel()->mr64 : active_kernel()->mr32;
