@@ -73,6 +73,53 @@ void th_dataset_free(th_dataset *d);
  * normalisation of science.md section 2); out: (rows * cols). */
 void th_dataset_standardize(const th_dataset *d, size_t k, float *out);
 
+/* ------------------------------------- dataset files and their checks */
+
+/* SHA-256 of n bytes, or of a file's bytes, as 64 lowercase hex digits and a
+ * NUL. th_sha256_file: TH_EIO naming the file when it cannot be read. */
+void th_sha256(const void *data, size_t n, char hex[65]);
+int th_sha256_file(const char *path, char hex[65]);
+
+/* A file of a published dataset and the SHA-256 of its uncompressed bytes. */
+typedef struct th_dataset_file {
+    const char *name;
+    const char *sha256;
+} th_dataset_file;
+
+/* MNIST's four IDX files, uncompressed (science.md section 7): training
+ * images and labels, then test images and labels. */
+#define TH_MNIST_FILES 4
+extern const th_dataset_file th_mnist_files[TH_MNIST_FILES];
+
+/* Whether the TH_MNIST_FILES files are in dir with their published SHA-256:
+ * TH_OK; TH_EIO naming a file that is missing or unreadable; TH_EFORMAT
+ * naming a file whose bytes differ, with both hashes. hex (TH_MNIST_FILES
+ * rows, may be NULL) receives the hashes computed. */
+int th_mnist_verify(const char *dir, char hex[][65]);
+
+/* Puts MNIST into dir (created if needed) from the folder src holding the
+ * four files, each raw or gzip compressed (src/NAME, else src/NAME.gz):
+ * each is written uncompressed to a temporary file beside its target while
+ * its SHA-256 is computed, and only when all four match are they renamed
+ * into place, so a failure leaves dir as it was. TH_EIO (a file missing,
+ * unreadable or unwritable) or TH_EFORMAT (a hash that differs, a corrupt
+ * gzip stream) naming the file. hex as for th_mnist_verify. */
+int th_mnist_install(const char *src, const char *dir, char hex[][65]);
+
+/* Puts the files names (n) of folder src into dir (created if needed), each
+ * as a symbolic link, or a copy where the file system has none, made under a
+ * temporary name and renamed into place. TH_EIO naming the file. */
+int th_dataset_link(const char *src, const char *dir, const char *const *names, size_t n);
+
+/* What `thermo data info` reports about a split. */
+typedef struct th_dataset_stats {
+    size_t label_count[256]; /* images per label; all 0 without labels */
+    size_t n_classes;        /* labels that occur */
+    double mean_grey;        /* over every pixel, 0..255 */
+} th_dataset_stats;
+
+void th_dataset_stats_compute(const th_dataset *d, th_dataset_stats *out);
+
 /* ------------------------------------------------- tensors (safetensors) */
 
 /* A named tensor; data has the element type dtype (TH_F32 or TH_F64) and
