@@ -7,7 +7,6 @@
 
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static int pixel_is(const th_canvas *c, long x, long y, int r, int g, int b)

@@ -285,7 +285,7 @@ th_tla_sweep_opts th_tla_sweep_opts_default(void); /* 6 points, 1 copy, seed 1 *
 
 /* How far th_tla_sweep_prepare got, so that a caller can explain a failure. */
 typedef enum th_tla_sweep_stage {
-    TH_SWEEP_CHECKED = 0,   /* arguments checked */
+    TH_SWEEP_CHECKED = 0,   /* nothing computed (the arguments may have been refused) */
     TH_SWEEP_REFERENCE = 1, /* LAPACK's answer computed */
     TH_SWEEP_PROGRAMMED = 2, /* the SPU programmed (tau, mapping known) */
     TH_SWEEP_READY = 3      /* the floor computed: the points can run */
