@@ -20,6 +20,7 @@ void suite_physics(void);
 void suite_idx(void);
 void suite_safetensors(void);
 void suite_pictures(void);
+void suite_io_files(void);
 void suite_gen(void);
 void suite_gen_meta(void);
 void suite_gen_solve(void);
@@ -76,6 +77,7 @@ int main(int argc, char **argv)
     suite_idx();
     suite_safetensors();
     suite_pictures();
+    suite_io_files();
     suite_gen();
     suite_gen_meta();
     suite_gen_solve();

@@ -794,8 +794,13 @@ static void test_linalg_gauss_legendre(void)
 static void test_linalg_plot(void)
 {
     const double t[4] = {1e-4, 1e-3, 1e-2, 1e-1}, e[4] = {0.3, 0.1, 0.03, 0.01};
-    th_plot_series ser = {t, e, 4, {200, 30, 30}, 0, 1};
-    th_canvas *c = th_plot_loglog(&ser, 1, 480, 320);
+    th_chart_series ser = {.kind = TH_CHART_LINE, .x = t, .y = e, .n = 4, .rgb = {200, 30, 30},
+                           .markers = 1};
+    th_chart ch = {.width = 480, .height = 320, .title = "error",
+                   .x = {.scale = TH_CHART_LOG, .numbers = 1, .grid = 1, .title = "time"},
+                   .y = {.scale = TH_CHART_LOG, .numbers = 1, .grid = 1, .title = "error"},
+                   .series = &ser, .n_series = 1};
+    th_canvas *c = th_chart_draw(&ch);
     CHECK(c != NULL);
     if (!c) return;
     size_t red = 0, black = 0;
@@ -808,9 +813,67 @@ static void test_linalg_plot(void)
     CHECK(black > 400);
     th_canvas_free(c);
     const double bad[2] = {-1.0, NAN};
-    th_plot_series none = {bad, bad, 2, {0, 0, 0}, 0, 0};
-    CHECK(th_plot_loglog(&none, 1, 480, 320) == NULL);
-    CHECK(th_plot_loglog(&ser, 1, 20, 20) == NULL);
+    th_chart_series none = {.kind = TH_CHART_LINE, .x = bad, .y = bad, .n = 2};
+    th_chart nothing = ch;
+    nothing.series = &none;
+    CHECK(th_chart_draw(&nothing) == NULL);
+    CHECK_STR_CONTAINS(th_last_error(), "x axis");
+    ch.width = ch.height = 20;
+    CHECK(th_chart_draw(&ch) == NULL);
+}
+
+/* The sweep's result struct holds what its CSV prints: one line per point
+ * with the simulated time, the error, the estimate and the floor. */
+static void test_linalg_sweep_matches_csv(void)
+{
+    const double A[4] = {2.0, -0.5, -0.5, 1.5};
+    th_tla_problem pb = {.alg = TH_TLA_INVERSE, .d = 2, .A = A};
+    th_tla_sweep_opts o = th_tla_sweep_opts_default();
+    o.hw.model = TH_SPU_OVERDAMPED;
+    o.hw.bits = 3;
+    o.time = 200.0;
+    o.points = 3;
+    th_tla_sweep s;
+    CHECK_EQ_INT(th_tla_sweep_run(&pb, &o, &s), TH_OK);
+    CHECK_EQ_INT((int)s.points, 3);
+    CHECK(s.floor > 0.0);
+    CHECK(s.time_sim[0] < s.time_sim[1] && s.time_sim[1] < s.time_sim[2]);
+    /* LAPACK's inverse of [[2, -0.5], [-0.5, 1.5]]: [[1.5, 0.5], [0.5, 2]] / 2.75. */
+    CHECK_CLOSE(s.reference[0], 1.5 / 2.75, 1e-14);
+    CHECK_CLOSE(s.reference[1], 0.5 / 2.75, 1e-14);
+    CHECK(s.error[2] < 0.2);
+    const char *path = "/tmp/thermo_test_sweep.csv";
+    CHECK_EQ_INT(th_tla_sweep_write_csv(&s, path), TH_OK);
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    if (f) {
+        char line[256];
+        CHECK(fgets(line, sizeof line, f) != NULL);
+        CHECK(strcmp(line, "time_1_over_gamma,error,error_estimate,floor\n") == 0);
+        for (size_t k = 0; k < 3; k++) {
+            double t, e, est, fl;
+            CHECK(fscanf(f, "%lf,%lf,%lf,%lf", &t, &e, &est, &fl) == 4);
+            CHECK_REL(t, s.time_sim[k], 1e-6);
+            CHECK_REL(e, s.error[k], 1e-6);
+            CHECK_REL(est, s.estimate[k], 1e-6);
+            CHECK_REL(fl, s.floor, 1e-6);
+        }
+        fclose(f);
+    }
+    remove(path);
+    th_canvas *c = th_tla_sweep_chart(&s, 640, 420);
+    CHECK(c != NULL);
+    th_canvas_free(c);
+    th_tla_sweep_free(&s);
+
+    /* Not positive definite: named, nothing run. */
+    const double N[4] = {1.0, 2.0, 2.0, 1.0};
+    pb.A = N;
+    o.hw.bits = 0;
+    CHECK_EQ_INT(th_tla_sweep_run(&pb, &o, &s), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "matrix A: the matrix is not symmetric positive");
+    CHECK_EQ_INT((int)s.points, 0);
+    th_tla_sweep_free(&s);
 }
 
 void suite_linalg(void)
@@ -833,4 +896,5 @@ void suite_linalg(void)
     RUN_TEST(test_linalg_mismatch_mitigation);
     RUN_TEST(test_linalg_reproducible_any_threads);
     RUN_TEST(test_linalg_plot);
+    RUN_TEST(test_linalg_sweep_matches_csv);
 }

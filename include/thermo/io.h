@@ -73,6 +73,53 @@ void th_dataset_free(th_dataset *d);
  * normalisation of science.md section 2); out: (rows * cols). */
 void th_dataset_standardize(const th_dataset *d, size_t k, float *out);
 
+/* ------------------------------------- dataset files and their checks */
+
+/* SHA-256 of n bytes, or of a file's bytes, as 64 lowercase hex digits and a
+ * NUL. th_sha256_file: TH_EIO naming the file when it cannot be read. */
+void th_sha256(const void *data, size_t n, char hex[65]);
+int th_sha256_file(const char *path, char hex[65]);
+
+/* A file of a published dataset and the SHA-256 of its uncompressed bytes. */
+typedef struct th_dataset_file {
+    const char *name;
+    const char *sha256;
+} th_dataset_file;
+
+/* MNIST's four IDX files, uncompressed (science.md section 7): training
+ * images and labels, then test images and labels. */
+#define TH_MNIST_FILES 4
+extern const th_dataset_file th_mnist_files[TH_MNIST_FILES];
+
+/* Whether the TH_MNIST_FILES files are in dir with their published SHA-256:
+ * TH_OK; TH_EIO naming a file that is missing or unreadable; TH_EFORMAT
+ * naming a file whose bytes differ, with both hashes. hex (TH_MNIST_FILES
+ * rows, may be NULL) receives the hashes computed. */
+int th_mnist_verify(const char *dir, char hex[][65]);
+
+/* Puts MNIST into dir (created if needed) from the folder src holding the
+ * four files, each raw or gzip compressed (src/NAME, else src/NAME.gz):
+ * each is written uncompressed to a temporary file beside its target while
+ * its SHA-256 is computed, and only when all four match are they renamed
+ * into place, so a failure leaves dir as it was. TH_EIO (a file missing,
+ * unreadable or unwritable) or TH_EFORMAT (a hash that differs, a corrupt
+ * gzip stream) naming the file. hex as for th_mnist_verify. */
+int th_mnist_install(const char *src, const char *dir, char hex[][65]);
+
+/* Puts the files names (n) of folder src into dir (created if needed), each
+ * as a symbolic link, or a copy where the file system has none, made under a
+ * temporary name and renamed into place. TH_EIO naming the file. */
+int th_dataset_link(const char *src, const char *dir, const char *const *names, size_t n);
+
+/* What `thermo data info` reports about a split. */
+typedef struct th_dataset_stats {
+    size_t label_count[256]; /* images per label; all 0 without labels */
+    size_t n_classes;        /* labels that occur */
+    double mean_grey;        /* over every pixel, 0..255 */
+} th_dataset_stats;
+
+void th_dataset_stats_compute(const th_dataset *d, th_dataset_stats *out);
+
 /* ------------------------------------------------- tensors (safetensors) */
 
 /* A named tensor; data has the element type dtype (TH_F32 or TH_F64) and
@@ -158,6 +205,107 @@ th_canvas *th_picture_strips(const float *snaps, size_t n_snaps, size_t n_traj, 
  * fields: (count, rows, cols). */
 th_canvas *th_picture_fields(const float *fields, size_t count, size_t rows, size_t cols,
                              size_t grid_cols, size_t gap);
+
+/* ---------------------------------------------------------------- charts */
+
+/* Every chart thermo draws (error against time, heat histograms, loss and
+ * fit curves) goes through th_chart_draw: a title, two axes with titles,
+ * ticks and numbers, linear or log scales, and series drawn as lines
+ * (solid or dashed, with markers and error bars), histogram bars, or
+ * horizontal and vertical reference lines, with a legend of the series that
+ * have a label. Text uses a built-in 5 x 7 pixel font (printable ASCII), so
+ * no font library is needed. */
+typedef enum th_chart_scale {
+    TH_CHART_LINEAR = 0,
+    TH_CHART_LOG = 1 /* base 10: a tick, number and grid line per decade */
+} th_chart_scale;
+
+typedef struct th_chart_axis {
+    th_chart_scale scale;
+    const char *title; /* written along the axis; NULL: none */
+    int fixed;         /* 1: the range is [lo, hi]; 0: from the data */
+    double lo, hi;
+    /* Range from the data: log, whole decades around it; linear, smallest
+     * to largest value widened by pad times the span on each side (a single
+     * value by 0.5 each side). */
+    double pad;
+    size_t ticks;      /* linear: evenly spaced ticks, ends included (< 2: none) */
+    int numbers;       /* 1: the value at each tick ("0.25"; log "1e-3") */
+    int grid;          /* 1: a light grey line across the plot at each tick */
+} th_chart_axis;
+
+typedef enum th_chart_kind {
+    /* (x[k], y[k]) joined in order; a point that cannot be shown (not
+     * finite, or <= 0 on a log axis) breaks the line. */
+    TH_CHART_LINE = 0,
+    /* A histogram: bar k spans [x[k], x[k + 1]) (x has n + 1 entries) from
+     * the bottom of the plot up to y[k]; a non-empty bar is at least a pixel
+     * tall, and bars 3 or more pixels wide leave a white column between. */
+    TH_CHART_BARS = 1,
+    /* Reference lines across the plot at each x[k] (VLINE) or y[k] (HLINE)
+     * inside the range; they do not widen a range taken from the data. */
+    TH_CHART_VLINE = 2,
+    TH_CHART_HLINE = 3
+} th_chart_kind;
+
+typedef struct th_chart_series {
+    th_chart_kind kind;
+    const double *x, *y; /* VLINE reads only x, HLINE only y */
+    size_t n;
+    uint8_t rgb[3];
+    int dashed;          /* 8 pixels on, 6 off */
+    int markers;         /* LINE: a 7 x 7 square centred on each point */
+    const double *err;   /* LINE: an error bar from y - err[k] to y + err[k]; NULL: none */
+    size_t pen;          /* line width in pixels: 0 = 2 */
+    const char *label;   /* legend entry; NULL: not in the legend */
+} th_chart_series;
+
+/* Where the legend goes, inside the plot area. */
+typedef enum th_chart_legend {
+    TH_LEGEND_TOP_RIGHT = 0,
+    TH_LEGEND_TOP_LEFT = 1,
+    TH_LEGEND_BOTTOM_LEFT = 2,
+    TH_LEGEND_BOTTOM_RIGHT = 3
+} th_chart_legend;
+
+typedef struct th_chart {
+    size_t width, height;        /* of the canvas */
+    const char *title;           /* centred above the plot; NULL: none */
+    th_chart_axis x, y;
+    const th_chart_series *series;
+    size_t n_series;             /* drawn in order, later ones on top */
+    th_chart_legend legend;
+} th_chart;
+
+/* The plot area a chart's layout gives, inclusive pixel bounds, and the
+ * ranges it maps: x = lo at column left and hi at column right (log axes
+ * map log10 linearly), y = lo at row bottom and hi at row top. The axes
+ * lie one pixel outside: column left - 1 and row bottom + 1. Margins: 12
+ * pixels, plus room for ticks (4), numbers, axis titles and the title. */
+typedef struct th_chart_frame {
+    long left, right, top, bottom;
+    double x_lo, x_hi, y_lo, y_hi;
+} th_chart_frame;
+
+/* Computes the frame of chart (ranges from its series where not fixed).
+ * TH_EINVAL naming the axis when there is nothing finite to show (or
+ * nothing > 0 on a log axis), a range lo >= hi, more than 40 decades, or a
+ * canvas leaving less than 8 x 8 pixels of plot. */
+int th_chart_layout(const th_chart *chart, th_chart_frame *frame);
+/* The canvas column and row of a data point, rounded to the nearest pixel
+ * (possibly outside the plot area). */
+long th_chart_column(const th_chart *chart, const th_chart_frame *f, double x);
+long th_chart_row(const th_chart *chart, const th_chart_frame *f, double y);
+
+/* Draws the chart on a white canvas; NULL on failure (th_chart_layout's
+ * reasons, or no memory). */
+th_canvas *th_chart_draw(const th_chart *chart);
+
+/* text in the chart font, black, its top-left corner at (x, y); rotated
+ * reads bottom to top with (x, y) its bottom-left corner. Pixels outside
+ * the canvas are dropped. The width in pixels of text: th_chart_text_width. */
+void th_canvas_text(th_canvas *c, long x, long y, const char *text, int rotated);
+long th_chart_text_width(const char *text);
 
 /* A terminal preview of one grey image with Unicode shading (one character
  * per 2 x 1 pixels, from ' ' through light, medium and dark shade to full

@@ -50,24 +50,6 @@ int th_mtx_read(const char *path, double **data, size_t *rows, size_t *cols);
 int th_mtx_write(const char *path, const double *data, size_t rows, size_t cols,
                  const char *comment);
 
-/* ----------------------------------------------- log-log charts (io/plot.c) */
-
-/* One line of a chart: n points (x[k], y[k]); points with a non-positive or
- * non-finite coordinate are skipped (a log axis cannot show them). */
-typedef struct th_plot_series {
-    const double *x, *y;
-    size_t n;
-    uint8_t rgb[3];
-    int dashed;  /* 1 = dashed line */
-    int markers; /* 1 = a small square at each point */
-} th_plot_series;
-
-/* A log-log line chart on a width x height white canvas: both axes span
- * whole decades around the data, with a grid line and a label ("1e-3") at
- * each decade. NULL on failure (no drawable point, too small a canvas). */
-th_canvas *th_plot_loglog(const th_plot_series *series, size_t n_series, size_t width,
-                          size_t height);
-
 /* ------------------------------- exact Ornstein-Uhlenbeck transitions (ou) */
 
 /* out = e^A for A (n, n): scaling and squaring with the [6/6] Pade
@@ -256,6 +238,111 @@ int th_tla_lyap(const th_spu *s, const th_tla_protocol *p, th_tla_result *r);
  * noise and the copies' own errors) or from the runs' own errors when
  * larger; sim_time summed. */
 int th_tla_merge(const th_tla_result *runs, size_t k, th_tla_result *out);
+
+/* ------------------------------- error against time (linalg/sweep.c) */
+
+/* One algorithm run for a ladder of averaging times T / 2^(P-1), ..., T,
+ * each an independent run (seed + k for point k) on `copies` independently
+ * mismatched copies whose answers are merged (th_tla_merge). Every point is
+ * compared with LAPACK's direct answer and with the hardware floor, the
+ * error of the copies' merged infinite-time answer (th_spu_stationary). */
+typedef enum th_tla_algorithm {
+    TH_TLA_SAMPLE = 0, /* A is the covariance S; the SPU gets its precision S^-1 */
+    TH_TLA_SOLVE = 1,  /* A x = b */
+    TH_TLA_INVERSE = 2,
+    TH_TLA_LOGDET = 3,
+    TH_TLA_LYAP = 4    /* A S + S A^T = D, overdamped only */
+} th_tla_algorithm;
+
+typedef struct th_tla_problem {
+    th_tla_algorithm alg;
+    size_t d;
+    const double *A; /* (d, d) */
+    const double *b; /* (d): solve's right-hand side (required), sample's mean (or NULL) */
+    const double *D; /* (d, d): lyap's right-hand side; NULL = the identity */
+} th_tla_problem;
+
+struct th_tla_sweep;
+
+typedef struct th_tla_sweep_opts {
+    th_spu_params hw;          /* model and imprecision; copy is set per copy */
+    th_tla_protocol protocol;  /* chains, batches, integrator, lambda_nodes; time and
+                                  seed are set per point */
+    double time;               /* T: 0 = 10000 tau (the slowest relaxation time) */
+    size_t points;             /* 1 .. TH_TLA_SWEEP_MAX_POINTS */
+    size_t copies;             /* 1 .. TH_TLA_SWEEP_MAX_COPIES */
+    uint64_t seed;
+    size_t n_samples;          /* sample: samples drawn by copy 0 at the last point */
+    /* Called after each point k; a nonzero return stops with TH_ECANCELED. */
+    int (*on_point)(const struct th_tla_sweep *s, size_t k, void *ctx);
+    void *ctx;
+} th_tla_sweep_opts;
+
+#define TH_TLA_SWEEP_MAX_POINTS 20
+#define TH_TLA_SWEEP_MAX_COPIES 4096
+
+th_tla_sweep_opts th_tla_sweep_opts_default(void); /* 6 points, 1 copy, seed 1 */
+
+/* How far th_tla_sweep_prepare got, so that a caller can explain a failure. */
+typedef enum th_tla_sweep_stage {
+    TH_SWEEP_CHECKED = 0,   /* nothing computed (the arguments may have been refused) */
+    TH_SWEEP_REFERENCE = 1, /* LAPACK's answer computed */
+    TH_SWEEP_PROGRAMMED = 2, /* the SPU programmed (tau, mapping known) */
+    TH_SWEEP_READY = 3      /* the floor computed: the points can run */
+} th_tla_sweep_stage;
+
+typedef struct th_tla_sweep {
+    th_tla_algorithm alg;
+    size_t d;
+    th_tla_sweep_stage stage;
+    int absolute;          /* errors are absolute (logdet, nats), else relative Frobenius */
+    /* The SPU as programmed (copy 0; for logdet the matrix A itself): */
+    th_spu_model model;
+    th_spu_mapping mapping;
+    size_t cells;
+    double alpha, tau, tau_fast;
+    double time;           /* T as used */
+    /* LAPACK's answer (ref_n: d for solve, 1 for logdet, d * d otherwise) and
+     * the best wall time of 5 calls after a warm-up, s. */
+    double *reference;
+    size_t ref_n;
+    double lapack_wall;
+    double floor;          /* 0 with exact parts or lyap; -1: not computed (logdet) */
+    /* Points done so far (points of them): total simulated time, error
+     * against LAPACK, the run's own error estimate (scaled like the error),
+     * wall time, s. */
+    size_t points;
+    double time_sim[TH_TLA_SWEEP_MAX_POINTS], error[TH_TLA_SWEEP_MAX_POINTS];
+    double estimate[TH_TLA_SWEEP_MAX_POINTS], wall[TH_TLA_SWEEP_MAX_POINTS];
+    th_tla_result last;    /* the merged answer at time T */
+    double *samples;       /* sample: (n_samples, d) from the last point, else NULL */
+    size_t n_samples;
+    /* internal: the matrix programmed (A, or S^-1 for sample) and lyap's D */
+    double *prog_, *noise_;
+} th_tla_sweep;
+
+/* The whole sweep: th_tla_sweep_prepare, then th_tla_sweep_points. s is
+ * zeroed first; free it with th_tla_sweep_free whatever the outcome. */
+int th_tla_sweep_run(const th_tla_problem *pb, const th_tla_sweep_opts *o, th_tla_sweep *s);
+/* Checks, LAPACK's answer, the programmed SPU, the floor. TH_EINVAL names
+ * what is wrong: not symmetric positive definite ("matrix A" or "the
+ * covariance S"), not realisable, a lyap drift without a stationary state. */
+int th_tla_sweep_prepare(const th_tla_problem *pb, const th_tla_sweep_opts *o,
+                         th_tla_sweep *s);
+/* Runs the o->points points of a sweep prepared from the same pb and o. */
+int th_tla_sweep_points(th_tla_sweep *s, const th_tla_problem *pb, const th_tla_sweep_opts *o);
+void th_tla_sweep_free(th_tla_sweep *s);
+
+/* error.csv: header "time_s" (RLC) or "time_1_over_gamma", then
+ * "error,error_estimate,floor"; one line per point, %.6e, the floor left
+ * empty when not computed. Atomic. */
+int th_tla_sweep_write_csv(const th_tla_sweep *s, const char *path);
+
+/* The log-log chart of the sweep: error against LAPACK (red, markers), the
+ * run's error estimate (blue, dashed), the hardware floor (grey, dashed,
+ * when > 0) and 1/sqrt(time) through the first estimate (green, dashed),
+ * with a title, axis titles and a legend. */
+th_canvas *th_tla_sweep_chart(const th_tla_sweep *s, size_t width, size_t height);
 
 /* end of section linalg */
 

@@ -33,4 +33,16 @@ int th__atomic_commit(FILE *f, const char *tmp_path, const char *path);
  * f may be NULL. */
 void th__atomic_abort(FILE *f, const char *tmp_path);
 
+/* SHA-256 over data fed in pieces (sha256.c): init, update as the bytes
+ * pass, then hex writes the 64 lowercase hex digits and a NUL. */
+typedef struct th__sha256 {
+    uint32_t h[8];
+    uint64_t bytes;
+    uint8_t buf[64];
+    size_t fill;
+} th__sha256;
+void th__sha256_init(th__sha256 *s);
+void th__sha256_update(th__sha256 *s, const void *data, size_t n);
+void th__sha256_hex(th__sha256 *s, char hex[65]);
+
 #endif
