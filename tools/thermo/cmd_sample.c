@@ -7,8 +7,9 @@
  * and biases from its tensors, the generator's settings from its "gen.*"
  * metadata (th_gen_params_from_meta), the picture's shape from "data.rows"
  * and "data.cols", and its grey range from "picture.lo" and "picture.hi",
- * which thermo train writes. Sample k uses its own noise stream, so
- * --first K --n 1 regenerates sample K of a larger run exactly. */
+ * which thermo train writes (th_gen_picture_from_meta). Sample k uses its own
+ * noise stream, so --first K --n 1 regenerates sample K of a larger run
+ * exactly, and under mpirun th_gen_sample_dist spreads the samples. */
 #include "thermo.h"
 #include "tool.h"
 

@@ -12,9 +12,11 @@
  *     RUN/samples.safetensors every sample, its class and its heat (thermo eval)
  *     RUN/fields.png          16 hidden units' couplings to the pixels
  *
- * The recipes (presets), the training images, checkpoints, the exact fit and
- * the sampling under MPI are the library's (th_gen_recipe, th_gen_fit...);
- * this file parses options, calls them, and renders text, JSON and PNG. */
+ * The presets, the training images, checkpoints, the exact fit and what is
+ * shown of the model (sampled across MPI ranks) are the library's
+ * (th_gen_recipe_*, th_gen_training_set_*, th_gen_train_checkpointed,
+ * th_gen_stats_fit, th_gen_showcase_make); this file parses options, calls
+ * them, and renders text (train_report.c), JSON and PNG. */
 #include "thermo.h"
 #include "tool.h"
 #include "train_report.h"
