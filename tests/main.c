@@ -24,6 +24,7 @@ void suite_io_files(void);
 void suite_gen(void);
 void suite_gen_meta(void);
 void suite_gen_solve(void);
+void suite_gen_run(void);
 void suite_energy(void);
 void suite_nn(void);
 void suite_eval_metrics(void);
@@ -81,6 +82,7 @@ int main(int argc, char **argv)
     suite_gen();
     suite_gen_meta();
     suite_gen_solve();
+    suite_gen_run();
     suite_energy();
     suite_nn();
     suite_eval_metrics();

@@ -124,6 +124,10 @@ typedef struct th_gen_train_opts {
      * training with TH_ECANCELED after that update. */
     int (*on_update)(size_t update, double loss, const th_model *m, void *ctx);
     void *ctx;
+    /* Called after each update, before on_update, with the updates done
+     * (update + 1) of opts->updates; nonzero stops as on_update does. */
+    int (*progress)(size_t done, size_t total, void *ctx);
+    void *progress_ctx;
 } th_gen_train_opts;
 
 th_gen_train_opts th_gen_train_opts_default(void);
@@ -253,6 +257,244 @@ int th_gen_params_from_meta(const th_meta *meta, th_gen_params *p);
  * constant image has correlation 0 with everything. */
 void th_nearest_by_correlation(const float *samples, size_t count, const float *refs,
                                size_t n_refs, size_t n_pix, size_t *best, double *corr);
+
+/* ================================================= training runs (gen) */
+
+/* What a training run needs beyond the physics of th_gen_params: the data,
+ * the optimiser, and the generation after it. thermo train's presets are
+ * recipes; the choice fields are int so that option parsers can set them. */
+typedef enum th_gen_solver {
+    TH_GEN_SOLVER_GD = 0,    /* gradient descent, the paper's recipe (th_gen_train) */
+    TH_GEN_SOLVER_EXACT = 1  /* the exact least-squares minimiser (th_gen_stats_solve) */
+} th_gen_solver;
+
+typedef struct th_gen_recipe {
+    const char *name;        /* the preset it started from, recorded as train.preset */
+    const char *data;        /* folder of IDX files (th_dataset_load_dir, split "train") */
+    size_t images;           /* 0: the paper's first 0, 1 and 2; N: the first N images */
+    size_t pool;             /* images averaged over pool x pool blocks: 1 */
+    int classes;             /* class-conditional: label units and the dataset's labels */
+    int class_visible;       /* with classes: the labels also bias the pixels */
+    int solver;              /* th_gen_solver */
+    size_t updates;          /* gradient descent: updates, 100 */
+    double learning_rate;    /* 4e-4 */
+    size_t batch;            /* paths per update (exact solver: per accumulation batch) */
+    size_t checkpoint_every; /* a checkpoint after every this many updates: 10 */
+    size_t paths;            /* exact solver: noising paths; 0 = one per image */
+    size_t stride;           /* exact solver: every stride-th step of a path enters */
+    double ridge;            /* exact solver: ridge lambda per path */
+    size_t samples;          /* generated after training: 1000 */
+    uint64_t seed;           /* th_gen_params.seed */
+    double t_f;              /* th_gen_params.t_f */
+    size_t hidden;           /* th_gen_params.n_hidden */
+    int hidden_drive;        /* th_hidden_drive */
+} th_gen_recipe;
+
+/* The presets' names, NULL-terminated, the paper's "prl2026" first:
+ * prl2026, tiny, mnist10, mnist10-cond, fashion10-cond. */
+const char *const *th_gen_recipe_names(void);
+/* Fills r with the named preset; TH_EINVAL for a name not in the list. */
+int th_gen_recipe_preset(const char *name, th_gen_recipe *r);
+
+/* The images a generator is trained on: the paper's three digits (the first
+ * 0, 1 and 2 of a dataset's training split, science.md section 2) or the
+ * first N images, each averaged over pool x pool blocks and standardised. */
+typedef struct th_gen_training_set {
+    size_t count, rows, cols; /* images and their shape after pooling */
+    size_t pool;
+    float *images;            /* (count, rows * cols): zero mean, unit variance each */
+    int *labels;              /* (count) classes when asked for; else NULL */
+    size_t n_classes;         /* with labels: 1 + the largest label; else 0 */
+    uint64_t fnv1a64;         /* FNV-1a of the raw pixels of the chosen images */
+    size_t index[3];          /* the paper's digits: where in the split they are */
+} th_gen_training_set;
+
+/* From dataset d (named name in messages): images = 0 takes the first image
+ * of each class 0, 1, 2, N > 0 the first N; labels nonzero keeps the labels.
+ * TH_EINVAL when d has no labels, its sides do not divide by pool, N exceeds
+ * its count, or a class is missing. */
+int th_gen_training_set_from_dataset(const th_dataset *d, const char *name, size_t images,
+                                     size_t pool, int labels, th_gen_training_set **out);
+/* The same from the training split of the folder dir. */
+int th_gen_training_set_load(const char *dir, size_t images, size_t pool, int labels,
+                             th_gen_training_set **out);
+void th_gen_training_set_free(th_gen_training_set *ts);
+
+/* Image k of d with its pixels summed over pool x pool blocks (the average,
+ * up to a factor that standardising removes), then standardised to zero mean
+ * and unit (population) variance over its pixels; a constant image gives
+ * zeros. out: (rows / pool * cols / pool). */
+void th_gen_pool_standardise(const th_dataset *d, size_t k, size_t pool, float *out);
+
+/* The generator recipe r trains on ts: th_gen_params_default with ts's
+ * pixels as visible units and r's hidden units, t_f, seed, hidden drive and
+ * classes; validated (TH_EINVAL naming the field). */
+int th_gen_recipe_params(const th_gen_recipe *r, const th_gen_training_set *ts,
+                         th_gen_params *p);
+
+/* Every setting of a run as metadata, in a fixed order (the model file's
+ * bytes depend on it): the generator's "gen.*", then "train.*" of the
+ * optimiser r->solver uses, then "data.*" (r->data, which images, their
+ * FNV-1a, shape and pooling). A checkpoint records them, and resuming
+ * demands the same. */
+int th_gen_recipe_to_meta(const th_gen_recipe *r, const th_gen_params *p,
+                          const th_gen_training_set *ts, th_meta *meta);
+
+/* A loss of th_gen_path_loss per step and moving unit: loss divided by
+ * th_gen_steps(p) (n_visible + n_hidden), about 1/2 for a model that
+ * predicts nothing (science.md section 2). */
+double th_gen_loss_per_unit(const th_gen_params *p, double loss);
+
+/* loss.csv: a header "update,loss,loss_per_step_and_unit" and one row per
+ * update of loss (n). Atomic. */
+int th_gen_loss_csv_write(const char *path, const th_gen_params *p, const double *loss,
+                          size_t n);
+
+/* Checkpoints of gradient descent. The state of the published recipe is the
+ * model and the number of updates done (th_gen_train draws update u's paths
+ * from u alone, and plain gradient descent has no other state); the losses
+ * so far ride along so that a resumed run writes the whole curve. The file
+ * is a model file (atomic) whose metadata holds settings, "train.done" and
+ * "train.loss" (%.17g, comma separated: exact). */
+int th_gen_checkpoint_save(const char *path, const th_model *m, const th_meta *settings,
+                           size_t done, const double *loss);
+/* Reads a checkpoint written with the same settings (TH_EINVAL naming the
+ * first key that differs), at most updates updates into the run: the model
+ * into *m, the updates done into *done and their losses into loss[0..done). */
+int th_gen_checkpoint_load(const char *path, const th_meta *settings, size_t updates,
+                           th_model **m, size_t *done, double *loss);
+
+typedef struct th_gen_checkpoint_opts {
+    const char *path;        /* the checkpoint file */
+    size_t every;            /* after every this many updates, except the last: >= 1 */
+    const th_meta *settings; /* recorded in it (th_gen_recipe_to_meta) */
+    /* Called on every process after the checkpoint of `done` updates was
+     * written; nonzero stops training with TH_ECANCELED. NULL: none. */
+    int (*written)(size_t done, void *ctx);
+    void *ctx;
+} th_gen_checkpoint_opts;
+
+/* th_gen_train with a checkpoint after every ck->every updates. Under MPI
+ * the first process writes it and every process learns whether that
+ * worked, so that all stop together when it did not (TH_EIO naming the
+ * update and why). */
+int th_gen_train_checkpointed(th_model *m, const th_gen_params *p, const float *images,
+                              const int *classes, size_t count,
+                              const th_gen_train_opts *opts,
+                              const th_gen_checkpoint_opts *ck, size_t first_update,
+                              double *loss);
+
+/* The exact solver's outcome; losses per step and moving unit over the
+ * statistics' paths. */
+typedef struct th_gen_exact_report {
+    size_t paths, iterations;
+    double residual;        /* relative residual reached */
+    int converged;
+    double loss_zero;       /* every parameter 0 */
+    double loss_solved;     /* the minimiser */
+    double loss_compare;    /* the compared model; NAN without one */
+} th_gen_exact_report;
+
+/* Solves s for m (th_gen_stats_solve with opts, its ridge replaced by
+ * ridge_per_path times the paths, since the data term grows with them) and
+ * reports the loss before and after; with compare non-NULL also that of the
+ * model file compare on the same paths. */
+int th_gen_stats_fit(const th_gen_stats *s, const th_gen_params *p, double ridge_per_path,
+                     const char *compare, const th_solve_opts *opts, th_model *m,
+                     th_gen_exact_report *report);
+
+/* th_gen_sample spread over the processes of the data-parallel layer: each
+ * draws its share of the count samples (sample k keeps its noise stream
+ * whichever process draws it) and every process ends with all of them, and
+ * with the snapshots of the first opts->snap_traj, bit-identical to one
+ * process's. One process: th_gen_sample. progress counts this process's
+ * samples. */
+int th_gen_sample_dist(const th_model *m, const th_gen_params *p, size_t count,
+                       const th_gen_sample_opts *opts, float *out, double *heat);
+
+/* heat.csv: a header "sample,heat_kT" and one row per sample first + k of
+ * heat (n). Atomic. */
+int th_gen_heat_csv_write(const char *path, const double *heat, size_t n, uint64_t first);
+
+/* How a sample is drawn: its shape and the grey range mapped to black and
+ * white. */
+typedef struct th_gen_picture {
+    size_t rows, cols;
+    float lo, hi;
+    int range_from_file;     /* lo, hi came from the metadata */
+} th_gen_picture;
+
+/* From a model file's metadata (path names it in messages): the shape from
+ * "data.rows" and "data.cols" (28 x 28 when both are absent and there are
+ * 784 visible units), the range from "picture.lo" and "picture.hi" when
+ * present (range_from_file 1; else 0 and lo = hi = 0). TH_EFORMAT naming
+ * the key for a malformed value, one key of a pair only, or a shape that
+ * does not hold n_visible pixels. */
+int th_gen_picture_from_meta(const char *path, const th_meta *meta, size_t n_visible,
+                             th_gen_picture *pic);
+
+/* pic's grey range from the q_lo and q_hi quantiles (linear between order
+ * statistics) of pixels (count): a few outlying pixels then cannot wash out
+ * the rest; a constant picture gets a range around its value. */
+int th_gen_picture_percentiles(const float *pixels, size_t count, double q_lo, double q_hi,
+                               th_gen_picture *pic);
+
+/* The grey range of the prepared states (th_gen_noising_snapshots at step
+ * 0) of noising paths 0 .. n_paths-1: the clean images as the units hold
+ * them (the quartic wells compress the standardised pixels), so that digits
+ * and samples show at full contrast. It includes 0. */
+int th_gen_prepared_range(const th_gen_params *p, const float *images, const int *classes,
+                          size_t n_paths, float *lo, float *hi);
+
+/* Which reference each sample resembles (th_nearest_by_correlation): counts
+ * as_ref[j] of correlation >= threshold with reference j, inverted[j] of
+ * correlation <= -threshold (a contrast-inverted copy), *neither the rest.
+ * as_ref, inverted: (n_refs). */
+int th_gen_recognise(const float *samples, size_t count, const float *refs, size_t n_refs,
+                     size_t n_pix, double threshold, size_t *as_ref, size_t *inverted,
+                     size_t *neither);
+
+/* The couplings J_{i,a} to the pixels of the count hidden units with the
+ * largest coupling norm sum_i J_{i,a}^2, strongest first (ties: the lower
+ * unit): fields (count, n_visible). count <= n_hidden. */
+int th_gen_strongest_fields(const th_model *m, const th_gen_params *p, size_t count,
+                            float *fields);
+
+/* What thermo train shows of a trained generator: samples with their heat,
+ * snapshots of the first generation trajectories and of noising paths 0, 1,
+ * 2 of the training set at n_snaps times evenly spread over t_f, the
+ * strongest hidden fields, and, with a threshold, which of the training
+ * set's first three images each sample resembles (th_gen_recognise). The
+ * sampling is spread over processes (th_gen_sample_dist); every process
+ * ends with everything. */
+typedef struct th_gen_showcase_opts {
+    size_t samples;          /* 1000 */
+    size_t n_snaps;          /* snapshot times, 0 and t_f included: 10 (>= 2) */
+    size_t trajectories;     /* generation trajectories recorded: 10 (fewer with fewer samples) */
+    size_t n_fields;         /* strongest hidden fields: 16 (fewer with fewer hidden units) */
+    double threshold;        /* recognition threshold: 0.5; 0: no recognition */
+    int (*progress)(size_t done, size_t total, void *ctx); /* samples done */
+    void *progress_ctx;
+} th_gen_showcase_opts;
+
+th_gen_showcase_opts th_gen_showcase_opts_default(void);
+
+typedef struct th_gen_showcase {
+    size_t count, n_visible;
+    float *samples;          /* (count, n_visible) */
+    double *heat;            /* (count), kT */
+    double heat_mean, heat_sd; /* per sample (th_heat_stats_compute) */
+    size_t n_snaps, trajectories, n_paths, n_fields;
+    float *generation;       /* (n_snaps, trajectories, n_visible) */
+    float *noising;          /* (n_snaps, n_paths, n_visible) */
+    float *fields;           /* (n_fields, n_visible) */
+    size_t recognised[3], inverted[3], unrecognised; /* with a threshold */
+} th_gen_showcase;
+
+int th_gen_showcase_make(const th_model *m, const th_gen_params *p,
+                         const th_gen_training_set *ts, const th_gen_showcase_opts *opts,
+                         th_gen_showcase **out);
+void th_gen_showcase_free(th_gen_showcase *s);
 
 #ifdef __cplusplus
 }

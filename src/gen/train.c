@@ -112,7 +112,8 @@ int th_gen_train(th_model *m, const th_gen_params *p, const float *images,
                           "learning rate (now %g)", u, loss[u], opts->learning_rate);
             goto done;
         }
-        if (opts->on_update && opts->on_update(u, loss[u], m, opts->ctx)) {
+        if ((opts->progress && opts->progress(u + 1, opts->updates, opts->progress_ctx)) ||
+            (opts->on_update && opts->on_update(u, loss[u], m, opts->ctx))) {
             rc = th__fail(TH_ECANCELED, "training stopped after update %zu", u);
             goto done;
         }

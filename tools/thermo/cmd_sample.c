@@ -7,20 +7,18 @@
  * and biases from its tensors, the generator's settings from its "gen.*"
  * metadata (th_gen_params_from_meta), the picture's shape from "data.rows"
  * and "data.cols", and its grey range from "picture.lo" and "picture.hi",
- * which thermo train writes. Sample k uses its own noise stream, so
- * --first K --n 1 regenerates sample K of a larger run exactly. */
+ * which thermo train writes (th_gen_picture_from_meta). Sample k uses its own
+ * noise stream, so --first K --n 1 regenerates sample K of a larger run
+ * exactly, and under mpirun th_gen_sample_dist spreads the samples. */
 #include "thermo.h"
 #include "tool.h"
 
 #include <cblas.h>
-#include <errno.h>
 #include <math.h>
 #include <omp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define CMD "sample"
 /* More threads than this is a typo, and (int) must hold the value. */
@@ -52,16 +50,9 @@ typedef struct sample_params {
     const char *save;       /* samples file for thermo eval; NULL = none */
 } sample_params;
 
-/* How the samples are drawn: shape and grey range. */
-typedef struct picture_layout {
-    size_t rows, cols;  /* one sample as a picture */
-    float lo, hi;       /* black and white */
-    int range_from_file;
-} picture_layout;
-
 typedef struct sample_result {
-    double wall;                /* seconds spent in th_gen_sample */
-    double heat_mean, heat_sd;  /* per sample, in kT */
+    double wall;                /* seconds spent in th_gen_sample_dist */
+    th_heat_stats heat;         /* per sample, in kT */
 } sample_result;
 
 static void print_help(const tool_opt *opts, size_t n_opts)
@@ -89,160 +80,8 @@ static void print_help(const tool_opt *opts, size_t n_opts)
 }
 
 
-/* ------------------------------------------------------- the model file */
-
-/* A positive whole number from the metadata, or 0 when the key is absent;
- * -1 after printing when it is malformed. */
-static int meta_size(const char *path, const th_meta *meta, const char *key, size_t *out)
-{
-    const char *text = th_meta_get(meta, key);
-    uint64_t v = 0;
-    *out = 0;
-    if (!text) return 0;
-    if (tool_to_u64(text, &v) != 0 || v == 0 || v > SIZE_MAX) {
-        fprintf(stderr, "thermo " CMD ": %s: metadata %s = '%.60s': expected a whole number "
-                        ">= 1\n", path, key, text);
-        return -1;
-    }
-    *out = (size_t)v;
-    return 0;
-}
-
-/* rows x cols of one sample; 0, or -1 after printing. */
-static int picture_shape(const char *path, const th_meta *meta, size_t n_visible,
-                         picture_layout *pl)
-{
-    if (meta_size(path, meta, "data.rows", &pl->rows) ||
-        meta_size(path, meta, "data.cols", &pl->cols))
-        return -1;
-    if (!pl->rows && !pl->cols && n_visible == 784) {
-        pl->rows = pl->cols = 28; /* MNIST */
-        return 0;
-    }
-    if (!pl->rows || !pl->cols) {
-        fprintf(stderr, "thermo " CMD ": %s: no metadata data.rows and data.cols to draw %zu "
-                        "visible units as a picture; add both to the file's metadata\n",
-                path, n_visible);
-        return -1;
-    }
-    if (pl->rows > n_visible / pl->cols || pl->rows * pl->cols != n_visible) {
-        fprintf(stderr, "thermo " CMD ": %s: data.rows x data.cols = %zu x %zu, but the model "
-                        "has %zu visible units\n", path, pl->rows, pl->cols, n_visible);
-        return -1;
-    }
-    return 0;
-}
-
-/* The grey range the trainer chose: 1 when the file has one, 0 when it has
- * neither key, -1 after printing when it is malformed or has one key only. */
-static int file_grey_range(const char *path, const th_meta *meta, picture_layout *pl)
-{
-    const char *lo_text = th_meta_get(meta, "picture.lo");
-    const char *hi_text = th_meta_get(meta, "picture.hi");
-    if (!lo_text && !hi_text) return 0;
-    double lo = 0, hi = 0;
-    if (!lo_text || !hi_text || tool_to_double(lo_text, &lo) != 0 ||
-        tool_to_double(hi_text, &hi) != 0 || !isfinite((float)lo) || !isfinite((float)hi) ||
-        !((float)lo < (float)hi)) {
-        fprintf(stderr, "thermo " CMD ": %s: metadata picture.lo = '%.40s', picture.hi = '%.40s': "
-                        "expected two finite numbers with lo < hi\n", path,
-                lo_text ? lo_text : "(missing)", hi_text ? hi_text : "(missing)");
-        return -1;
-    }
-    pl->lo = (float)lo;
-    pl->hi = (float)hi;
-    pl->range_from_file = 1;
-    return 1;
-}
-
-/* ---------------------------------------------------------- statistics */
-
-static int compare_float(const void *a, const void *b)
-{
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
-
-/* The q-quantile of sorted values (linear between order statistics). */
-static double quantile(const float *sorted, size_t count, double q)
-{
-    double pos = q * (double)(count - 1);
-    size_t i = (size_t)pos;
-    if (i + 1 >= count) return (double)sorted[count - 1];
-    double frac = pos - (double)i;
-    return (double)sorted[i] + frac * ((double)sorted[i + 1] - (double)sorted[i]);
-}
-
-/* The percentile range of all pixels; 0, or -1 when out of memory. */
-static int percentile_range(const float *pixels, size_t count, picture_layout *pl)
-{
-    float *sorted = malloc(count * sizeof *sorted);
-    if (!sorted) return -1;
-    memcpy(sorted, pixels, count * sizeof *sorted);
-    qsort(sorted, count, sizeof *sorted, compare_float);
-    double lo = quantile(sorted, count, LO_PERCENTILE);
-    double hi = quantile(sorted, count, HI_PERCENTILE);
-    free(sorted);
-    /* A constant picture still needs lo < hi; it is drawn mid-grey. */
-    if (!((float)lo < (float)hi)) {
-        double half = fmax(0.5, 0.5 * fabs(lo));
-        hi = lo + half;
-        lo -= half;
-    }
-    pl->lo = (float)lo;
-    pl->hi = (float)hi;
-    pl->range_from_file = 0;
-    return 0;
-}
-
-/* Mean and sample standard deviation of the heat; two passes, because the
- * spread is small against the mean (sd / mean ~ 1e-2). */
-static void heat_stats(const double *heat, size_t n, sample_result *res)
-{
-    double sum = 0;
-    for (size_t k = 0; k < n; k++) sum += heat[k];
-    res->heat_mean = sum / (double)n;
-    double ss = 0;
-    for (size_t k = 0; k < n; k++) ss += (heat[k] - res->heat_mean) * (heat[k] - res->heat_mean);
-    res->heat_sd = n > 1 ? sqrt(ss / (double)(n - 1)) : 0.0;
-}
-
-/* ------------------------------------------------------------- outputs */
-
-/* The heat of each sample as CSV, written atomically like the library's
- * files: a temporary file in the same folder, synced, then renamed. 0, or -1
- * with errno set. */
-static int write_heat_csv(const char *path, const double *heat, size_t n, uint64_t first)
-{
-    char tmp[4200];
-    int len = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    if (len < 0 || (size_t)len >= sizeof tmp) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    if (th_mkdir_parent(path) != TH_OK) return -1; /* errno tells why */
-    FILE *f = fopen(tmp, "w");
-    if (!f) return -1;
-    fprintf(f, "sample,heat_kT\n");
-    for (size_t k = 0; k < n; k++)
-        fprintf(f, "%llu,%.10g\n", (unsigned long long)(first + k), heat[k]);
-    int bad = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;
-    int err = errno;
-    bad |= fclose(f) != 0;
-    if (!bad && rename(tmp, path) == 0) return 0;
-    if (!bad) err = errno;
-    remove(tmp);
-    errno = err;
-    return -1;
-}
-
-static int result_is_finite(const sample_result *res)
-{
-    return isfinite(res->wall) && isfinite(res->heat_mean) && isfinite(res->heat_sd);
-}
-
 static void print_report(const sample_params *p, const th_gen_params *gp, const th_model *m,
-                         const picture_layout *pl, const sample_result *res)
+                         const th_gen_picture *pl, const sample_result *res)
 {
     const size_t n = p->n;
     printf("model     %s: %zu visible + %zu hidden units, kT %g, dt %g, t_f %g "
@@ -255,7 +94,7 @@ static void print_report(const sample_params *p, const th_gen_params *gp, const 
            openblas_get_num_threads());
     printf("speed     %.3f s wall, %.3g s per sample\n", res->wall, res->wall / (double)n);
     printf("heat      mean %.4g kT, sd %.3g kT per sample, given to the bath while computing\n",
-           res->heat_mean, res->heat_sd);
+           res->heat.mean, res->heat.sd);
     if (gp->n_visible == 784 && gp->n_hidden == 512)
         printf("          (the PRL paper reports about %.2g kT for this computer)\n", PRL_HEAT_KT);
     size_t across = n < p->columns ? n : p->columns;
@@ -320,11 +159,11 @@ static int run_sample(const sample_params *p, uint64_t seed)
         }
         for (size_t k = 0; k < p->n; k++) classes[k] = (int)c;
     }
-    picture_layout pl = {0};
-    int have_range = 0;
-    if (picture_shape(p->model, &meta, gp.n_visible, &pl) != 0 ||
-        (have_range = file_grey_range(p->model, &meta, &pl)) < 0)
+    th_gen_picture pl;
+    if ((rc = th_gen_picture_from_meta(p->model, &meta, gp.n_visible, &pl)) != TH_OK) {
+        tool_fail_lib(CMD, rc);
         goto done;
+    }
 
     if (p->n > SIZE_MAX / sizeof(float) / gp.n_visible) {
         fprintf(stderr, "thermo " CMD ": --n %zu: %zu samples of %zu pixels do not fit in "
@@ -342,21 +181,14 @@ static int run_sample(const sample_params *p, uint64_t seed)
     tool_progress bar;
     tool_progress_begin(&bar, "samples", p->quiet);
     th_gen_sample_opts so = th_gen_sample_opts_default();
-    /* Under mpirun each rank generates its share (sample k keeps its noise
-     * stream whichever rank runs it), then all are gathered; rank 0 writes. */
-    size_t share0 = 0, share = 0;
-    th_dist_share(p->n, &share0, &share);
-    so.first = p->first + share0;
-    so.classes = classes ? classes + share0 : NULL;
+    so.first = p->first;
+    so.classes = classes;
     so.progress = tool_progress_update;
     so.progress_ctx = &bar;
     sample_result res = {0};
     double t0 = tool_now();
-    rc = share ? th_gen_sample(m, &gp, share, &so, pixels + share0 * gp.n_visible, heat + share0)
-               : TH_OK;
-    if ((rc = th_dist_any_error(rc)) == TH_OK &&
-        (rc = th_dist_gather_f32(pixels, p->n, gp.n_visible)) == TH_OK)
-        rc = th_dist_gather_f64(heat, p->n, 1);
+    /* Under mpirun each rank draws its share; all get every sample. */
+    rc = th_gen_sample_dist(m, &gp, p->n, &so, pixels, heat);
     res.wall = tool_now() - t0;
     tool_progress_end(&bar);
     if (rc != TH_OK) {
@@ -376,13 +208,15 @@ static int run_sample(const sample_params *p, uint64_t seed)
                     (unsigned long long)(p->first + i / gp.n_visible));
             goto done;
         }
-    heat_stats(heat, p->n, &res);
-    if (!result_is_finite(&res)) {
+    if (th_heat_stats_compute(heat, p->n, &res.heat) != TH_OK || !isfinite(res.wall) ||
+        !isfinite(res.heat.mean) || !isfinite(res.heat.sd)) {
         fprintf(stderr, "thermo " CMD ": the run produced a non-finite heat\n");
         goto done;
     }
-    if (!have_range && percentile_range(pixels, p->n * gp.n_visible, &pl) != 0) {
-        fprintf(stderr, "thermo " CMD ": out of memory for the grey range\n");
+    if (!pl.range_from_file && (rc = th_gen_picture_percentiles(
+                                    pixels, p->n * gp.n_visible, LO_PERCENTILE, HI_PERCENTILE,
+                                    &pl)) != TH_OK) {
+        tool_fail_lib(CMD, rc);
         goto done;
     }
 
@@ -400,8 +234,8 @@ static int run_sample(const sample_params *p, uint64_t seed)
         tool_fail_lib(CMD, rc);
         goto done;
     }
-    if (p->heat && write_heat_csv(p->heat, heat, p->n, p->first) != 0) {
-        fprintf(stderr, "thermo " CMD ": %s: cannot write: %s\n", p->heat, strerror(errno));
+    if (p->heat && (rc = th_gen_heat_csv_write(p->heat, heat, p->n, p->first)) != TH_OK) {
+        tool_fail_lib(CMD, rc);
         goto done;
     }
     char *preview = NULL;

@@ -1,0 +1,42 @@
+/* train_report.h - thermo train's text (train_report.c): its parameters,
+ * what a run measured, the help, and the two renderings of a run, the
+ * report on stdout and RUN/summary.json. */
+#ifndef THERMO_TRAIN_REPORT_H
+#define THERMO_TRAIN_REPORT_H
+
+#include "thermo.h"
+#include "tool.h"
+
+/* The paper's published heat per generated sample (science.md section 2). */
+#define PAPER_HEAT_KT 2.9e3
+/* A sample "is" training digit j when its correlation with it is at least
+ * this (and inverted when at most minus this); a stated, simple criterion. */
+#define RECOGNISED_CORR 0.5
+
+typedef struct train_params {
+    th_gen_recipe r;
+    int preset; /* index into th_gen_recipe_names() */
+    const char *out, *compare;
+    int resume, quiet;
+    size_t threads;
+} train_params;
+
+/* What the run measured, for the report and summary.json. */
+typedef struct run_report {
+    th_gen_exact_report exact;
+    double stats_s, solve_s, train_s, sample_s;
+    double heat_mean, heat_sd;
+    size_t recognised[3], inverted[3], unrecognised;
+} run_report;
+
+/* The help: usage, the options, the presets. */
+void train_print_help(const tool_opt *opts, size_t n_opts);
+/* The text report on stdout. */
+void train_describe(const train_params *p, const th_gen_params *gp, const double *loss,
+                    const run_report *g);
+/* summary.json: settings, losses, heat, recognisability, times; 0, or -1
+ * with th_last_error() naming the file. */
+int train_write_summary(const char *path, const train_params *p, const th_gen_params *gp,
+                        const th_meta *settings, const double *loss, const run_report *g);
+
+#endif
