@@ -256,6 +256,9 @@ typedef struct th_energy_ledger {
     const char *left_out;    /* what the estimate does not count, as a paragraph */
     const char *const *left_out_items; /* and item by item (generators; else NULL) */
     size_t n_left_out;
+    uint64_t seed;           /* of the samples' (classifications') noise */
+    double dt;               /* the computer's time step, units of 1/mu */
+    size_t n_units;          /* units that move: visible + hidden, or a classifier's free */
     double wall_s;           /* th_energy_run_*: seconds of sampling (classifying) */
     double top1;             /* th_energy_run_student: accuracy of the classifications */
     int overflow;            /* set, with TH_EINVAL, when temperature, time unit or MAC
@@ -295,6 +298,18 @@ int th_energy_run_student(const th_model *m, const struct th_student_params *p,
                           const size_t *teacher, size_t n_teacher, const float *X,
                           const uint8_t *labels, size_t n, const th_energy_opts *o,
                           th_energy_ledger *L);
+
+/* The ledger as thermo energy reports it, from the bath's line to what the
+ * estimate leaves out: the heat, work, entropy, time and power of a sample,
+ * lines (a)-(d) with their assumptions, the table of ratios and the papers'
+ * checks; png names the histogram's picture (NULL: none drawn). A string to
+ * free(), or NULL with TH_ENOMEM's message in th_last_error(). */
+char *th_energy_ledger_text(const th_energy_ledger *L, const char *png);
+
+/* The ledger as the JSON of thermo energy --json, model the name it records
+ * for the model (its file), png as above; free() it. NULL when out of
+ * memory. */
+char *th_energy_ledger_json(const th_energy_ledger *L, const char *model, const char *png);
 
 #ifdef __cplusplus
 }

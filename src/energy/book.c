@@ -11,8 +11,8 @@
 #include "core/internal.h"
 
 #include <math.h>
+#include <omp.h>
 #include <string.h>
-#include <time.h>
 
 const size_t th_energy_prl_network[TH_ENERGY_PRL_LAYERS] = {784, 128, 128, 784};
 
@@ -227,7 +227,8 @@ static int finish(th_energy_ledger *L, const double *heat, size_t n, const th_en
     }
     for (size_t k = 0; k < TH_ENERGY_N_LINES; k++) {
         th_energy_line *d = &L->line[k];
-        if (d->available) d->ratio_defined = th_energy_ratio(d->joules, L->heat_J, &d->ratio) == TH_OK;
+        if (d->available)
+            d->ratio_defined = th_energy_ratio(d->joules, L->heat_J, &d->ratio) == TH_OK;
     }
     /* Extreme temperatures, time units or MAC energies overflow a double or
      * vanish; books with inf in them are worse than none. A ratio may be
@@ -259,6 +260,9 @@ static int begin_gen(const th_model *m, const th_gen_params *p, const th_energy_
                     .paper_heat_kT = TH_ENERGY_PRL_HEAT_KT, .paper_trajectories = 1};
     if (rc != TH_OK || (rc = begin(L, &k, o)) != TH_OK) return rc;
     L->noise_s = L->compute_s; /* both phases last th_gen_steps(p) steps */
+    L->seed = p->seed;
+    L->dt = p->dt;
+    L->n_units = p->n_visible + p->n_hidden;
     L->left_out = GEN_LEFT_OUT;
     L->left_out_items = GEN_LEFT_OUT_ITEMS;
     L->n_left_out = sizeof GEN_LEFT_OUT_ITEMS / sizeof GEN_LEFT_OUT_ITEMS[0];
@@ -295,6 +299,9 @@ static int begin_student(const th_model *m, const th_student_params *p, const si
                     .paper_trajectories = TH_ENERGY_PNAS_TRAJECTORIES};
     if (rc != TH_OK || (rc = begin(L, &k, o)) != TH_OK) return rc;
     L->left_out = STUDENT_LEFT_OUT;
+    L->seed = p->seed;
+    L->dt = p->dt;
+    L->n_units = p->n_hidden + p->n_output;
 
     const th_energy_sim_ops *ops = &L->ops;
     const double mac_J = L->mac_energy_J;
@@ -338,13 +345,6 @@ int th_energy_ledger_student(const th_model *m, const th_student_params *p,
 
 /* ------------------------------------------------------------- the runs */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* th_gen_sample reports progress within one call; the caller's spans all
  * chunks. */
 typedef struct chunk_progress {
@@ -381,13 +381,13 @@ int th_energy_run_gen(const th_model *m, const th_gen_params *p, size_t n,
     th_gen_sample_opts so = th_gen_sample_opts_default();
     so.progress = o->progress ? chunk_progress_update : NULL;
     so.progress_ctx = &cp;
-    const double t0 = now_s();
+    const double t0 = omp_get_wtime();
     for (size_t k0 = 0; k0 < n && rc == TH_OK; k0 += chunk) {
         so.first = k0;
         cp.offset = k0;
         rc = th_gen_sample(m, p, n - k0 < chunk ? n - k0 : chunk, &so, pixels, heat + k0);
     }
-    const double wall = now_s() - t0;
+    const double wall = omp_get_wtime() - t0;
     free(pixels);
     if (rc == TH_OK) {
         th_energy_meter_stop(&mt);
@@ -420,9 +420,9 @@ int th_energy_run_student(const th_model *m, const th_student_params *p,
     eo.trajectories = o->trajectories;
     eo.progress = o->progress;
     eo.progress_ctx = o->progress_ctx;
-    const double t0 = now_s();
+    const double t0 = omp_get_wtime();
     rc = th_student_classify(m, p, X, n, &eo, mean, NULL, heat);
-    L->wall_s = now_s() - t0;
+    L->wall_s = omp_get_wtime() - t0;
     if (rc == TH_OK) {
         th_energy_meter_stop(&mt);
         /* th_student_classify gives the mean over the image's trajectories;
