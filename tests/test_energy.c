@@ -428,6 +428,294 @@ static void test_energy_first_law_drive(void)
                 max_r, max_w);
 }
 
+/* ---------------------------------------------------------- the ledgers */
+
+static void test_energy_grouped(void)
+{
+    char buf[32];
+    CHECK(strcmp(th_energy_grouped(0, buf, sizeof buf), "0") == 0);
+    CHECK(strcmp(th_energy_grouped(999, buf, sizeof buf), "999") == 0);
+    CHECK(strcmp(th_energy_grouped(1000, buf, sizeof buf), "1,000") == 0);
+    CHECK(strcmp(th_energy_grouped(2170880, buf, sizeof buf), "2,170,880") == 0);
+    CHECK(strcmp(th_energy_grouped(UINT64_MAX, buf, sizeof buf),
+                 "18,446,744,073,709,551,615") == 0);
+}
+
+static void test_energy_ledger_gen(void)
+{
+    /* The PRL computer (784 + 512 units, 2500 steps a phase, as in
+     * test_energy_gen_ops) with the heat {1000, 2000, 3000} kT: mean
+     * 2000 kT = 2000 x 4.141947e-21 = 8.283894e-18 J at 300 K.
+     * (a) the paper's 784-128-128-784 MLP x 10 steps: 2,170,880 MACs,
+     *     2.17088e-6 J at 1 pJ; ratio 2.17088e-6 / 8.283894e-18 = 2.6206033e11.
+     * (b) 2,662,184,448 + 129,600,000 = 2,791,784,448 MACs = 2.791784448e-3 J,
+     *     ratio 3.3701354e14.
+     * (d) by default the same network as (a).
+     * The paper's own: 2.17088e-6 / (2.9e3 x 4.141947e-21) = 1.8073126e11.
+     * Each phase lasts 2500 x 1e-3 x 1e-6 s = 2.5e-6 s. */
+    th_gen_params p = th_gen_params_default();
+    th_model *m = th_gen_model_alloc(&p, TH_F32);
+    CHECK(m != NULL);
+    if (!m) return;
+    const double heat[3] = {1000, 2000, 3000};
+    th_energy_opts o = th_energy_opts_default();
+    th_energy_ledger L;
+    CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, heat, 3, NULL, &L), TH_OK);
+    CHECK_EQ_INT(L.classifier, 0);
+    CHECK_EQ_INT(L.trajectories, 1);
+    CHECK_REL(L.kT_J, 4.141947e-21, 1e-15);
+    CHECK_REL(L.heat_J, 8.283894e-18, 1e-15);
+    CHECK_REL(L.compute_s, 2.5e-6, 1e-15);
+    CHECK_REL(L.noise_s, 2.5e-6, 1e-15);
+    const th_energy_line *a = &L.line[TH_ENERGY_LINE_PAPER], *b = &L.line[TH_ENERGY_LINE_SIM];
+    const th_energy_line *c = &L.line[TH_ENERGY_LINE_RAPL], *d = &L.line[TH_ENERGY_LINE_USER];
+    CHECK(strcmp(a->id, "a") == 0 && strcmp(d->id, "d") == 0);
+    CHECK(a->macs == 2170880);
+    CHECK_REL(a->joules, 2.17088e-6, 1e-15);
+    CHECK(a->ratio_defined);
+    CHECK_REL(a->ratio, 2.6206033e11, 1e-7);
+    CHECK(b->macs == 2791784448.0);
+    CHECK_REL(b->ratio, 3.3701354e14, 1e-7);
+    CHECK(!c->available && !c->ratio_defined);
+    CHECK_STR_CONTAINS(c->why_not, "not measured");
+    CHECK(d->macs == a->macs);
+    CHECK_EQ_INT(L.steps, 10);
+    CHECK_EQ_INT(L.n_layers, 4);
+    CHECK_REL(L.paper.ratio, 1.8073126e11, 1e-7);
+    CHECK_STR_CONTAINS(a->label, "784-128-128-784 MLP x 10 steps, 1e-12 J/MAC");
+    CHECK_STR_CONTAINS(b->assumes, "1,064,448 coupled pairs x 2501 force evaluations");
+    CHECK_STR_CONTAINS(d->label, "x 10 denoising steps");
+    /* sqrt(3) bins would be 2: at least 5; the counts hold every sample. */
+    CHECK_EQ_INT(L.n_bins, TH_ENERGY_MIN_BINS);
+    size_t sum = 0;
+    for (size_t k = 0; k < L.n_bins; k++) sum += L.bins[k];
+    CHECK_EQ_INT(sum, 3);
+    CHECK(L.bin_lo == 1000 && L.bin_hi == 3000);
+    CHECK(L.left_out != NULL && L.n_left_out > 0);
+
+    /* A network of one's own, 3-5 x 2 passes: 2 x 15 = 30 MACs; one pass
+     * is "step", more "steps". */
+    const size_t net[2] = {3, 5};
+    o.network = net;
+    o.n_layers = 2;
+    o.steps = 2;
+    CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, heat, 3, NULL, &L), TH_OK);
+    CHECK(L.line[TH_ENERGY_LINE_USER].macs == 30);
+    CHECK_STR_CONTAINS(L.line[TH_ENERGY_LINE_USER].label, "3-5 MLP x 2 denoising steps");
+    o.steps = 1;
+    CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, heat, 3, NULL, &L), TH_OK);
+    CHECK_STR_CONTAINS(L.line[TH_ENERGY_LINE_USER].label, "x 1 denoising step, ");
+    /* 2^32 x 2^32 MACs overflow: refused, not priced at 0. */
+    const size_t huge[2] = {(size_t)1 << 32, (size_t)1 << 32};
+    o.network = huge;
+    if (sizeof(size_t) >= 8)
+        CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, heat, 3, NULL, &L), TH_EINVAL);
+    o.network = NULL;
+
+    /* Heat taken from the bath on average: the books stand, no ratio. */
+    const double cold[2] = {-1, -2};
+    CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, cold, 2, NULL, &L), TH_OK);
+    CHECK(!L.line[TH_ENERGY_LINE_PAPER].ratio_defined);
+    CHECK_EQ_INT(L.hs.negative, 2);
+    CHECK(!L.overflow);
+    /* 1e-300 K: the heat in joules vanishes and the ratio overflows. */
+    o.temperature_K = 1e-300;
+    CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, heat, 3, NULL, &L), TH_EINVAL);
+    CHECK(L.overflow);
+    CHECK_STR_CONTAINS(th_last_error(), "overflows or vanishes");
+    o.temperature_K = 300;
+    /* No heat, or a model that does not match. */
+    CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, heat, 0, NULL, &L), TH_EINVAL);
+    CHECK(!L.overflow);
+    p.n_hidden = 500;
+    CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, heat, 3, NULL, &L), TH_EINVAL);
+    th_model_free(m);
+}
+
+static void test_energy_ledger_student(void)
+{
+    /* The PNAS student (test_energy_student_ops) of the 784-32-32-10 teacher,
+     * 10 trajectories a classification, heat {4e4, 6e4} kT a classification:
+     * mean 5e4 kT = 2.0709735e-16 J.
+     * (a) one forward pass: 784 x 32 + 32 x 32 + 32 x 10 = 26,432 MACs,
+     *     2.6432e-8 J; ratio 2.6432e-8 / 2.0709735e-16 = 1.2763080e8.
+     * (b) 10,916,036 + 2,960,000 = 13,876,036 MACs.
+     * The PNAS paper's: 2.6432e-8 / (2.3e4 x 10 x 4.141947e-21)
+     * = 2.7745826e7, "above 1e7". One trajectory lasts 200 x 1e-3 x 1e-6 s. */
+    th_student_params p = th_student_params_default();
+    th_model *m = th_student_model_alloc(&p, TH_F32);
+    CHECK(m != NULL);
+    if (!m) return;
+    const size_t teacher[4] = {784, 32, 32, 10};
+    const double heat[2] = {4e4, 6e4};
+    th_energy_opts o = th_energy_opts_default();
+    th_energy_ledger L;
+    CHECK_EQ_INT(th_energy_ledger_student(m, &p, teacher, 4, &o, heat, 2, NULL, &L), TH_OK);
+    CHECK_EQ_INT(L.classifier, 1);
+    CHECK_EQ_INT(L.trajectories, 10);
+    CHECK_REL(L.heat_J, 2.0709735e-16, 1e-15);
+    CHECK(L.line[TH_ENERGY_LINE_PAPER].macs == 26432);
+    CHECK_REL(L.line[TH_ENERGY_LINE_PAPER].ratio, 1.2763080e8, 1e-7);
+    CHECK(L.line[TH_ENERGY_LINE_SIM].macs == 13876036);
+    CHECK(L.line[TH_ENERGY_LINE_USER].macs == 26432);
+    CHECK_EQ_INT(L.steps, 1);
+    CHECK_STR_CONTAINS(L.line[TH_ENERGY_LINE_USER].label, "784-32-32-10 MLP x 1 pass,");
+    CHECK_REL(L.paper.ratio, 2.7745826e7, 1e-7);
+    CHECK_EQ_INT(L.paper.trajectories, 10);
+    CHECK_REL(L.compute_s, 2e-7, 1e-15);
+    CHECK(L.noise_s == 0);
+    CHECK(L.n_left_out == 0 && L.left_out != NULL);
+    o.steps = 3; /* "passes" */
+    CHECK_EQ_INT(th_energy_ledger_student(m, &p, teacher, 4, &o, heat, 2, NULL, &L), TH_OK);
+    CHECK_STR_CONTAINS(L.line[TH_ENERGY_LINE_USER].label, "x 3 passes");
+    th_model_free(m);
+}
+
+static void test_energy_meter(void)
+{
+    /* One package counting 1000 -> 3000001000 uJ over the run: 3000 J, over
+     * 4 samples 750 J a sample. */
+    CHECK(scratch_begin());
+    CHECK(fake_zone("intel-rapl:0", "package-0\n", "1000\n", "262143328850\n") == 0);
+    th_energy_meter mt;
+    th_energy_meter_start(&mt, scratch_dir);
+    CHECK(mt.why_not[0] == '\0');
+    CHECK(write_text(scratch("intel-rapl:0/energy_uj"), "3000001000\n") == 0);
+    th_energy_meter_stop(&mt);
+    CHECK(mt.available);
+    CHECK_EQ_INT(mt.zones, 1);
+    CHECK_CLOSE(mt.joules, 3000.0, 1e-9);
+    th_gen_params p = th_gen_params_default();
+    th_model *m = th_gen_model_alloc(&p, TH_F32);
+    const double heat[4] = {1, 2, 3, 4};
+    th_energy_opts o = th_energy_opts_default();
+    th_energy_ledger L;
+    if (m) {
+        CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, heat, 4, &mt, &L), TH_OK);
+        const th_energy_line *c = &L.line[TH_ENERGY_LINE_RAPL];
+        CHECK(c->available && c->ratio_defined);
+        CHECK_CLOSE(c->joules, 750.0, 1e-9);
+        CHECK_CLOSE(L.rapl_J, 3000.0, 1e-9);
+        CHECK_STR_CONTAINS(c->assumes, scratch_dir);
+    }
+    th_model_free(m);
+    /* A folder without counters: line (c) says why, the run goes on. */
+    th_energy_meter_start(&mt, "/nonexistent/powercap");
+    th_energy_meter_stop(&mt);
+    CHECK(!mt.available);
+    CHECK_STR_CONTAINS(mt.why_not, "/nonexistent/powercap");
+    scratch_end();
+}
+
+/* A generator of 4 visible + 3 hidden units and 10 steps a phase. */
+static th_gen_params tiny_gen(void)
+{
+    th_gen_params p = th_gen_params_default();
+    p.n_visible = 4;
+    p.n_hidden = 3;
+    p.t_f = 0.01;
+    return p;
+}
+
+static void test_energy_run_gen(void)
+{
+    /* The run is the books of th_gen_sample's heat: same samples, same
+     * streams, the same numbers to the bit, in one chunk or many. */
+    th_gen_params p = tiny_gen();
+    th_model *m = th_gen_model_alloc(&p, TH_F64);
+    CHECK(m != NULL);
+    if (!m) return;
+    CHECK_EQ_INT(th_model_set_coupling(m, 0, 5, 0.3), TH_OK); /* visible 0, hidden 1 */
+    enum { N = 1100 }; /* more than one chunk of 1024 */
+    double *heat = malloc(N * sizeof *heat);
+    float *x = malloc(N * p.n_visible * sizeof *x);
+    th_gen_sample_opts so = th_gen_sample_opts_default();
+    CHECK(heat && x);
+    if (heat && x) {
+        CHECK_EQ_INT(th_gen_sample(m, &p, N, &so, x, heat), TH_OK);
+        th_energy_opts o = th_energy_opts_default();
+        o.rapl_root = "/nonexistent/powercap";
+        th_energy_ledger run, books;
+        CHECK_EQ_INT(th_energy_run_gen(m, &p, N, &o, &run), TH_OK);
+        CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, heat, N, NULL, &books), TH_OK);
+        CHECK(run.hs.mean == books.hs.mean && run.hs.sd == books.hs.sd);
+        CHECK(run.line[TH_ENERGY_LINE_SIM].ratio == books.line[TH_ENERGY_LINE_SIM].ratio);
+        CHECK_EQ_INT(run.n_bins, 34); /* ceil(sqrt(1100)) */
+        CHECK(run.wall_s >= 0);
+        CHECK_STR_CONTAINS(run.line[TH_ENERGY_LINE_RAPL].why_not, "/nonexistent/powercap");
+        CHECK_EQ_INT(th_energy_run_gen(m, &p, 0, &o, &run), TH_EINVAL);
+    }
+    free(heat);
+    free(x);
+    th_model_free(m);
+}
+
+static void test_energy_run_student(void)
+{
+    /* A classification costs the heat of all its trajectories: the run's
+     * heat is trajectories x th_student_classify's mean per trajectory. */
+    th_student_params p = th_student_params_default();
+    p.n_input = 6;
+    p.n_hidden = 4;
+    p.n_output = 3;
+    p.t_f = 0.02;
+    th_model *m = th_student_model_alloc(&p, TH_F32);
+    CHECK(m != NULL);
+    if (!m) return;
+    const size_t teacher[3] = {6, 5, 3};
+    enum { N = 3, M = 4 };
+    float X[N * 6];
+    uint64_t state = 0x5eed;
+    for (size_t k = 0; k < N * 6; k++) X[k] = (float)test_uniform(&state, -1.0, 1.0);
+    const uint8_t labels[N] = {0, 1, 2};
+    float mean[N * 3];
+    double heat[N];
+    th_student_eval_opts eo = th_student_eval_opts_default();
+    eo.trajectories = M;
+    CHECK_EQ_INT(th_student_classify(m, &p, X, N, &eo, mean, NULL, heat), TH_OK);
+    th_energy_opts o = th_energy_opts_default();
+    o.trajectories = M;
+    o.rapl_root = "/nonexistent/powercap";
+    th_energy_ledger L;
+    CHECK_EQ_INT(th_energy_run_student(m, &p, teacher, 3, X, labels, N, &o, &L), TH_OK);
+    double all[N];
+    for (size_t k = 0; k < N; k++) all[k] = heat[k] * M;
+    th_heat_stats hs;
+    CHECK_EQ_INT(th_heat_stats_compute(all, N, &hs), TH_OK);
+    CHECK(L.hs.mean == hs.mean);
+    CHECK_CLOSE(L.top1, th_topk_accuracy(mean, N, 3, labels, 1), 0);
+    CHECK(L.line[TH_ENERGY_LINE_PAPER].macs == 6 * 5 + 5 * 3);
+    th_model_free(m);
+}
+
+static void test_energy_ledger_text_json(void)
+{
+    /* The report and the JSON say what the books hold. */
+    th_gen_params p = th_gen_params_default();
+    th_model *m = th_gen_model_alloc(&p, TH_F32);
+    CHECK(m != NULL);
+    if (!m) return;
+    const double heat[3] = {1000, 2000, 3000};
+    th_energy_opts o = th_energy_opts_default();
+    th_energy_ledger L;
+    CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, heat, 3, NULL, &L), TH_OK);
+    char *text = th_energy_ledger_text(&L, "h.png");
+    CHECK_STR_CONTAINS(text, "bath      300 K: kT = 4.141947e-21 J");
+    CHECK_STR_CONTAINS(text, "  (a) 2,170,880 MACs = 2.171e-06 J\n");
+    CHECK_STR_CONTAINS(text, "  (a)   2.171e-06    2.62e+11   paper's baseline");
+    CHECK_STR_CONTAINS(text, "ratio 1.81e+11, the paper's own estimate");
+    CHECK_STR_CONTAINS(text, "  histogram h.png: 5 bins of 400 kT from 1000 to 3000 kT");
+    CHECK_STR_CONTAINS(text, "left out  The heat is that of an ideal computer's units");
+    free(text);
+    char *json = th_energy_ledger_json(&L, "model.safetensors", NULL);
+    CHECK_STR_CONTAINS(json, "\"model\":\t\"model.safetensors\"");
+    CHECK_STR_CONTAINS(json, "\"macs\":\t2170880");
+    CHECK_STR_CONTAINS(json, "\"paper_check\"");
+    CHECK_STR_CONTAINS(json, "\"left_out\"");
+    free(json);
+    th_model_free(m);
+}
+
 void suite_energy(void)
 {
     RUN_TEST(test_energy_kT_joules);
@@ -439,6 +727,13 @@ void suite_energy(void)
     RUN_TEST(test_energy_histogram_bins);
     RUN_TEST(test_energy_histogram_chart);
     RUN_TEST(test_energy_rapl_fake);
+    RUN_TEST(test_energy_grouped);
+    RUN_TEST(test_energy_ledger_gen);
+    RUN_TEST(test_energy_ledger_student);
+    RUN_TEST(test_energy_meter);
+    RUN_TEST(test_energy_run_gen);
+    RUN_TEST(test_energy_run_student);
+    RUN_TEST(test_energy_ledger_text_json);
     RUN_TEST(test_energy_heat_is_potential_drop);
     RUN_TEST(test_energy_first_law_drive);
 }

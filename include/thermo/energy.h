@@ -125,6 +125,192 @@ int th_rapl_read(const char *root, th_rapl_reading *out);
 int th_rapl_joules(const th_rapl_reading *before, const th_rapl_reading *after,
                    double *joules);
 
+/* ================================================ the ledger of a computer */
+
+/* The papers' own numbers, against which every ledger checks itself.
+ * Whitelam, "Generative thermodynamic computing", PRL 136, 037101 (2026;
+ * science.md section 2): a digital denoiser, the 784-128-128-784 MLP run for
+ * 10 steps (2,170,880 MACs) at about 1 pJ per multiply-accumulate, against
+ * about 2.9e3 kT of heat per generated sample at 300 K: "above 1e10".
+ * Whitelam, PNAS 2026 (science.md section 3): one forward pass of the digital
+ * teacher against about 2.3e4 kT per trajectory, 10 trajectories per
+ * classification: "above 1e7". */
+#define TH_ENERGY_PAPER_MAC_J 1e-12
+#define TH_ENERGY_PAPER_TEMPERATURE_K 300.0
+#define TH_ENERGY_PRL_HEAT_KT 2.9e3
+#define TH_ENERGY_PRL_STEPS 10
+#define TH_ENERGY_PRL_LAYERS 4
+extern const size_t th_energy_prl_network[TH_ENERGY_PRL_LAYERS]; /* 784, 128, 128, 784 */
+#define TH_ENERGY_PNAS_HEAT_KT 2.3e4
+#define TH_ENERGY_PNAS_TRAJECTORIES 10
+
+/* Layer widths a digital network of line (d) may have. */
+#define TH_ENERGY_MAX_LAYERS 64
+/* The heat histogram has about sqrt(N) bins, at least MIN, at most MAX. */
+#define TH_ENERGY_MIN_BINS 5
+#define TH_ENERGY_MAX_BINS 40
+/* Where Linux exposes the RAPL counters. */
+#define TH_RAPL_ROOT "/sys/class/powercap"
+
+/* 2170880 -> "2,170,880" into buf (size >= 27 holds any uint64_t); buf. */
+const char *th_energy_grouped(uint64_t v, char *buf, size_t size);
+
+/* The digital side of a ledger, one line each, per sample (a classification
+ * for a classifier):
+ *   (a) the paper's comparison: the PRL denoiser (generators) or one forward
+ *       pass of the teacher the classifier learned from (PNAS);
+ *   (b) this simulation's own arithmetic (th_energy_sim_ops);
+ *   (c) the CPU packages' energy over the run, measured (RAPL);
+ *   (d) a network the caller names, by default that of line (a). */
+enum {
+    TH_ENERGY_LINE_PAPER,
+    TH_ENERGY_LINE_SIM,
+    TH_ENERGY_LINE_RAPL,
+    TH_ENERGY_LINE_USER,
+    TH_ENERGY_N_LINES
+};
+
+typedef struct th_energy_line {
+    const char *id;        /* "a" .. "d" */
+    char label[160];       /* the assumptions in short, for a table of ratios */
+    char assumes[TH_ENERGY_MAX_LAYERS * 21 + 256]; /* what the number takes for granted */
+    int available;         /* 0: no number here (line c unread) */
+    char why_not[512];     /* when not available */
+    double macs;           /* MACs per sample; 0 for a measurement */
+    double joules;         /* per sample: macs x mac_energy_J, or measured */
+    int ratio_defined;     /* 0 when the mean heat is not positive */
+    double ratio;          /* joules / heat_J (th_energy_ratio) */
+} th_energy_line;
+
+/* The paper's estimate, from its numbers alone: line (a)'s MACs priced at
+ * TH_ENERGY_PAPER_MAC_J against heat_kT x trajectories x k_B x 300 K. */
+typedef struct th_energy_paper {
+    double macs;
+    double mac_J;          /* TH_ENERGY_PAPER_MAC_J */
+    double heat_kT;        /* per trajectory: PRL 2.9e3, PNAS 2.3e4 */
+    size_t trajectories;   /* per sample: 1 (PRL), 10 (PNAS) */
+    double temperature_K;  /* TH_ENERGY_PAPER_TEMPERATURE_K */
+    double kT_J;           /* k_B x temperature_K */
+    double ratio;          /* macs mac_J / (heat_kT trajectories kT_J) */
+} th_energy_paper;
+
+/* What a ledger is asked: the bath, the clock and the digital prices. */
+typedef struct th_energy_opts {
+    double temperature_K;   /* of the bath: 300 */
+    double time_unit_s;     /* seconds per unit of time 1/mu: 1e-6 (electrical hardware) */
+    double mac_energy_J;    /* joules per digital multiply-accumulate: 1e-12 */
+    const size_t *network;  /* line (d)'s layer widths; NULL: line (a)'s network */
+    size_t n_layers;
+    size_t steps;           /* passes of it per sample; 0: 10 (PRL), 1 (classifier) */
+    size_t trajectories;    /* classifiers: per classification: 10 */
+    /* th_energy_run_*: the powercap folder of line (c) (NULL: TH_RAPL_ROOT),
+     * and progress(done, total) in samples (images) done; nonzero stops. */
+    const char *rapl_root;
+    int (*progress)(size_t done, size_t total, void *ctx);
+    void *progress_ctx;
+} th_energy_opts;
+
+th_energy_opts th_energy_opts_default(void);
+
+/* Line (c) and the reading it rests on: the RAPL counters read before a run
+ * (start) and after it (stop). A reading that fails leaves the line
+ * unavailable, with the reason, and is not an error of the run. */
+typedef struct th_energy_meter {
+    const char *root;       /* the powercap folder; the caller keeps it alive */
+    th_rapl_reading before;
+    int available;          /* both readings succeeded */
+    char why_not[512];      /* otherwise th_last_error() of the failed reading */
+    double joules;          /* used by the packages over the run */
+    size_t zones;           /* package zones read */
+} th_energy_meter;
+
+void th_energy_meter_start(th_energy_meter *mt, const char *root);
+void th_energy_meter_stop(th_energy_meter *mt);
+
+/* The energy ledger of one computer over N samples (generations, or
+ * classifications of trajectories runs each): its heat, converted at the
+ * bath's temperature, against the digital lines, with every assumption
+ * written beside its number. Heat in joules Q k_B T; the entropy produced in
+ * the isothermal bath Q / T (hs.mean k_B); no work while the couplings stay
+ * fixed. */
+typedef struct th_energy_ledger {
+    int classifier;          /* 0: a generator (PRL), 1: a classifier (PNAS) */
+    double temperature_K, time_unit_s, mac_energy_J; /* as asked */
+    size_t trajectories;     /* per sample: 1 for a generator */
+    size_t network[TH_ENERGY_MAX_LAYERS]; /* line (d), resolved */
+    size_t n_layers;
+    size_t steps;            /* passes of it per sample, resolved */
+    th_energy_sim_ops ops;   /* per sample */
+    th_heat_stats hs;        /* heat per sample, kT (a classification: all its trajectories) */
+    size_t bins[TH_ENERGY_MAX_BINS]; /* histogram of the heat over [bin_lo, bin_hi] kT */
+    size_t n_bins;
+    double bin_lo, bin_hi;
+    double kT_J;             /* k_B T */
+    double heat_J;           /* mean heat per sample, J */
+    double noise_s;          /* physical time of a generator's noise phase (0: none) */
+    double compute_s;        /* of the computing phase (one trajectory) */
+    double rapl_J;           /* line (c) over all samples */
+    size_t rapl_zones;
+    th_energy_line line[TH_ENERGY_N_LINES];
+    th_energy_paper paper;
+    const char *left_out;    /* what the estimate does not count, as a paragraph */
+    const char *const *left_out_items; /* and item by item (generators; else NULL) */
+    size_t n_left_out;
+    uint64_t seed;           /* of the samples' (classifications') noise */
+    double dt;               /* the computer's time step, units of 1/mu */
+    size_t n_units;          /* units that move: visible + hidden, or a classifier's free */
+    double wall_s;           /* th_energy_run_*: seconds of sampling (classifying) */
+    double top1;             /* th_energy_run_student: accuracy of the classifications */
+    int overflow;            /* set, with TH_EINVAL, when temperature, time unit or MAC
+                                energy make an energy, time or power overflow or vanish */
+} th_energy_ledger;
+
+/* The ledger of generator m (p its settings) from heat (n) per sample in kT,
+ * as th_gen_sample gives it; meter: line (c) around the run, or NULL (then
+ * "not measured"). TH_EINVAL for a model that does not match p, a network of
+ * line (d) that o->network and o->steps make invalid or overflow, n = 0 or
+ * non-finite heat, or (with L->overflow) settings that overflow. */
+int th_energy_ledger_gen(const th_model *m, const th_gen_params *p, const th_energy_opts *o,
+                         const double *heat, size_t n, const th_energy_meter *meter,
+                         th_energy_ledger *L);
+
+/* The ledger of classifier m (p its settings; teacher: the digital teacher's
+ * n_teacher layer widths, line a) from heat (n) per classification in kT:
+ * the sum over its o->trajectories trajectories. Failures as above. */
+struct th_student_params;
+int th_energy_ledger_student(const th_model *m, const struct th_student_params *p,
+                             const size_t *teacher, size_t n_teacher,
+                             const th_energy_opts *o, const double *heat, size_t n,
+                             const th_energy_meter *meter, th_energy_ledger *L);
+
+/* Measure, then keep the books: n samples of generator m (th_gen_sample,
+ * TH_GEN_SAMPLE_STREAM + k for sample k, in chunks that bound the memory of
+ * their pictures) between two readings of the RAPL counters, then
+ * th_energy_ledger_gen. Failures of th_gen_sample and TH_ENOMEM besides. */
+int th_energy_run_gen(const th_model *m, const th_gen_params *p, size_t n,
+                      const th_energy_opts *o, th_energy_ledger *L);
+
+/* The same for classifier m: images X (n, n_input), preprocessed as the
+ * student was trained, classified by o->trajectories trajectories each
+ * (th_student_classify); labels (n) give L->top1; the heat of a
+ * classification is that of all its trajectories. */
+int th_energy_run_student(const th_model *m, const struct th_student_params *p,
+                          const size_t *teacher, size_t n_teacher, const float *X,
+                          const uint8_t *labels, size_t n, const th_energy_opts *o,
+                          th_energy_ledger *L);
+
+/* The ledger as thermo energy reports it, from the bath's line to what the
+ * estimate leaves out: the heat, work, entropy, time and power of a sample,
+ * lines (a)-(d) with their assumptions, the table of ratios and the papers'
+ * checks; png names the histogram's picture (NULL: none drawn). A string to
+ * free(), or NULL with TH_ENOMEM's message in th_last_error(). */
+char *th_energy_ledger_text(const th_energy_ledger *L, const char *png);
+
+/* The ledger as the JSON of thermo energy --json, model the name it records
+ * for the model (its file), png as above; free() it. NULL when out of
+ * memory. */
+char *th_energy_ledger_json(const th_energy_ledger *L, const char *model, const char *png);
+
 #ifdef __cplusplus
 }
 #endif
