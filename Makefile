@@ -200,3 +200,16 @@ data: tool
 
 clean:
 	rm -rf build build-asan build-fuzz build-mpi
+
+# The examples, built as a user would build them: against the library
+# installed under PREFIX, through pkg-config (CI installs into a scratch
+# prefix, builds and runs them).
+EXAMPLES := $(sort $(wildcard examples/*.c))
+.PHONY: examples
+examples: install
+	@mkdir -p $(BUILD)/examples
+	@for e in $(EXAMPLES); do \
+	  echo "cc $$e"; \
+	  cc -std=c11 -O2 -Wall -Wextra $$e \
+	    $$(PKG_CONFIG_PATH=$(PREFIX)/lib/pkgconfig pkg-config --cflags --libs --static thermo) \
+	    -o $(BUILD)/examples/$$(basename $$e .c) || exit 1; done
