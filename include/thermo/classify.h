@@ -204,6 +204,95 @@ int th_energy_student_ops(const th_model *m, const th_student_params *p, size_t 
 int th_student_params_to_meta(const th_student_params *p, th_meta *meta);
 int th_student_params_from_meta(const th_meta *meta, th_student_params *p);
 
+/* A trained student with what classifying needs besides its model: the
+ * teacher's PNAS input norm (the student's inputs are prepared as the
+ * teacher's were) and the teacher's layer widths (the digital forward pass
+ * its heat is compared with). */
+typedef struct th_student {
+    th_model *model;
+    th_student_params params;
+    double input_norm;                     /* > 0 */
+    size_t widths[TH_MLP_MAX_LAYERS + 1];  /* the teacher's, inputs to outputs */
+    size_t n_widths;                       /* 2 .. TH_MLP_MAX_LAYERS + 1 */
+} th_student;
+
+/* The file-kind marker: metadata "thermo.kind" of a student's file. */
+#define TH_STUDENT_KIND "student"
+
+/* A student as a model file (th_model_save): metadata "thermo.kind" =
+ * "student", the settings (th_student_params_to_meta), "student.input_norm"
+ * (%.17g), "student.teacher_widths" ("784,32,32,10"), "student.gain_used"
+ * and descriptions of the targets, then the caller's extra entries (what
+ * trained it) where they do not collide with those. Atomic. */
+int th_student_save(const char *path, const th_student *s, const th_meta *extra);
+/* Loads and checks a student file: its kind (a file without "thermo.kind",
+ * written before the marker existed, passes when it holds student.*
+ * settings), settings, model and teacher metadata, each failure TH_EFORMAT
+ * naming the file, the field and the expectation. *s is filled (free with
+ * th_student_clear); meta_out, when not NULL, receives all metadata. */
+int th_student_load(const char *path, th_student *s, th_meta *meta_out);
+void th_student_clear(th_student *s);
+/* Whether model-file metadata is a student's: "thermo.kind" = "student",
+ * or no "thermo.kind" and the older marker "student.n_input". */
+int th_student_meta_is(const th_meta *meta);
+
+/* Split "train" or "t10k" of the IDX folder dir, cut to its first limit
+ * images (SIZE_MAX: all); TH_EFORMAT when it has no labels. */
+int th_student_dataset(const char *dir, const char *split, size_t limit, th_dataset **out);
+/* The student's inputs X (n, n_input) of images first .. first + n - 1 of
+ * d: the teacher's TH_INPUT_PNAS preprocessing with s->input_norm. */
+int th_student_prepare(const th_student *s, const th_dataset *d, size_t first, size_t n,
+                       float *X);
+/* Both: *d (th_student_dataset) and its inputs *X (malloc'd, (count,
+ * n_input)); on failure both are NULL. */
+int th_student_images(const th_student *s, const char *dir, const char *split, size_t limit,
+                      th_dataset **d, float **X);
+
+/* Training a student from its teacher end to end (student_fit.c): the
+ * teacher's prepared images and targets, then the exact solve or Adam. */
+typedef enum th_student_solver { TH_STUDENT_EXACT = 0, TH_STUDENT_ADAM = 1 } th_student_solver;
+
+typedef struct th_student_fit_opts {
+    th_student_solver solver;   /* TH_STUDENT_EXACT */
+    /* Exact: the ridge per path, lambda in loss / P + lambda |J|^2 / 2 over
+     * the P = epochs * count paths, the same meaning as the generator's
+     * --ridge; the solve uses lambda P on the summed objective. 1000 / 60000:
+     * 1000 in all for MNIST's 60000 training images at one path each, the
+     * value the exact solve was tuned with. */
+    double ridge;
+    size_t stats_batch;         /* exact: paths per accumulation batch: 128 */
+    /* Epochs (exact: paths per image), Adam's batch, rate and callback. */
+    th_student_train_opts train;
+    /* Exact: paths accumulated (done of total), then CG iterations; a
+     * nonzero return stops with TH_ECANCELED. */
+    int (*on_paths)(size_t done, size_t total, void *ctx);
+    int (*on_iteration)(size_t iteration, double residual, void *ctx);
+    void *ctx;                  /* passed to both */
+    th_solve_opts solve;        /* exact: tolerance, iterations (ridge is set from above) */
+} th_student_fit_opts;
+
+th_student_fit_opts th_student_fit_opts_default(void);
+
+typedef struct th_student_fit_report {
+    size_t images;              /* training images */
+    size_t paths;               /* exact: paths accumulated */
+    th_solve_result solve;      /* exact: the CG solve */
+    double objective_zero;      /* exact: objective per path at zero parameters */
+    double objective;           /* per path at the end (Adam: the last epoch's mean) */
+} th_student_fit_report;
+
+/* The settings p with n_input and n_output taken from the teacher; TH_EINVAL
+ * when the teacher does not take TH_INPUT_PNAS inputs or the settings are bad. */
+int th_student_params_for_teacher(const th_mlp *teacher, th_student_params *p);
+
+/* Trains a student of settings p (th_student_params_for_teacher) on the
+ * images of d (labels unused) as o says, into out (free with
+ * th_student_clear); epoch_loss (o->train.epochs) or NULL receives each
+ * epoch's objective per path (exact: the minimiser's, every epoch). */
+int th_student_fit(const th_mlp *teacher, const th_dataset *d, const th_student_params *p,
+                   const th_student_fit_opts *o, th_student *out, th_student_fit_report *report,
+                   double *epoch_loss);
+
 /* end of section classify */
 
 /* ================= thermodynamic neurons and the genetic algorithm (neuron) */
@@ -364,8 +453,9 @@ int th_ga_train(const th_neuron_params *p, const th_ga_opts *opts, th_neuron_net
 
 /* A trained network as a safetensors file: tensors W (width), b (n_layers,
  * width), w (n_layers - 1, width, width), f (width), float64, and metadata
- * "neuron.*" with every field of p (numbers that round-trip exactly) plus any
- * extra entries (GA settings). Loading checks shapes, finiteness and the
+ * "neuron.*" with every field of p (numbers that round-trip exactly), the
+ * file kind "thermo.kind" = "neuron" (loading also takes the older
+ * "neuron-network"), plus any extra entries (GA settings). Loading checks shapes, finiteness and the
  * settings (th_neuron_params_validate) and names the file and the field at
  * fault; *net_out is allocated; extra_out may be NULL. */
 int th_neuron_save(const char *path, const th_neuron_net *net, const th_neuron_params *p,

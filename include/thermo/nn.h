@@ -81,7 +81,8 @@ int th_mlp_prepare(const th_mlp *net, const th_dataset *d, size_t first, size_t 
 double th_mlp_pnas_norm(const th_dataset *d);
 
 /* Saved as safetensors: tensors W0, b0, W1, b1, ... (F32); metadata
- * "nn.kind" = "mlp", "nn.widths" ("784,32,32,10"), "nn.activation"
+ * "thermo.kind" = "mlp" (the file kind; files without it load when
+ * "nn.kind" says "mlp"), "nn.kind" = "mlp", "nn.widths" ("784,32,32,10"), "nn.activation"
  * ("tanh"/"relu"), "nn.input" ("standardised"/"pnas"), "nn.input_norm",
  * "thermo.version", plus the caller's extra entries (what trained it: data,
  * epochs, accuracy). Atomic. */
