@@ -229,7 +229,8 @@ int th_student_save(const char *path, const th_student *s, const th_meta *extra)
  * written before the marker existed, passes when it holds student.*
  * settings), settings, model and teacher metadata, each failure TH_EFORMAT
  * naming the file, the field and the expectation. *s is filled (free with
- * th_student_clear); meta_out, when not NULL, receives all metadata. */
+ * th_student_clear); meta_out, when not NULL, receives all metadata (on
+ * failure it is left as it was). */
 int th_student_load(const char *path, th_student *s, th_meta *meta_out);
 void th_student_clear(th_student *s);
 /* Whether model-file metadata is a student's: "thermo.kind" = "student",
@@ -279,6 +280,8 @@ typedef struct th_student_fit_report {
     th_solve_result solve;      /* exact: the CG solve */
     double objective_zero;      /* exact: objective per path at zero parameters */
     double objective;           /* per path at the end (Adam: the last epoch's mean) */
+    double accumulate_seconds;  /* exact: wall time of the statistics' pass */
+    double solve_seconds;       /* exact: wall time of the CG solve */
 } th_student_fit_report;
 
 /* The settings p with n_input and n_output taken from the teacher; TH_EINVAL
@@ -292,6 +295,33 @@ int th_student_params_for_teacher(const th_mlp *teacher, th_student_params *p);
 int th_student_fit(const th_mlp *teacher, const th_dataset *d, const th_student_params *p,
                    const th_student_fit_opts *o, th_student *out, th_student_fit_report *report,
                    double *epoch_loss);
+
+/* How th_student_fit trained, as metadata for th_student_save:
+ * "student.train" (images, paths or epochs, solver, ridge or Adam's
+ * settings) and "student.final_objective" (%.17g). */
+int th_student_fit_meta(const th_student_fit_opts *o, const th_student_fit_report *r,
+                        th_meta *meta);
+
+/* A student's test in numbers (student_report.c): th_student_classify of
+ * images X (count, n_input) of d with settings p (the student's, its seed
+ * possibly replaced) and o, then accuracy against d's labels, the heat, and
+ * the teacher's digital forward pass for comparison. */
+typedef struct th_student_report {
+    size_t images, trajectories;
+    double top1, top2;                 /* outputs averaged over the trajectories */
+    double single_top1, single_top2;   /* trajectory 0 alone */
+    th_heat_stats heat;                /* per trajectory, kT */
+    double heat_class_kT;              /* per classification: all its trajectories */
+    double kT_J, heat_class_J;         /* at the bath temperature */
+    uint64_t teacher_macs;             /* one forward pass of the teacher */
+    double digital_J;                  /* teacher_macs x mac_energy */
+    int ratio_defined;                 /* the mean heat is positive */
+    double ratio;                      /* digital_J / heat_class_J when defined */
+} th_student_report;
+
+int th_student_evaluate(const th_student *s, const th_student_params *p, const th_dataset *d,
+                        const float *X, const th_student_eval_opts *o, double temperature_K,
+                        double mac_energy_J, th_student_report *r);
 
 /* end of section classify */
 

@@ -10,6 +10,15 @@
 
 #include <math.h>
 #include <string.h>
+#include <time.h>
+
+/* Monotonic seconds, for the report's timings. */
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 th_student_fit_opts th_student_fit_opts_default(void)
 {
@@ -41,9 +50,11 @@ static int fit_exact(const th_student_params *p, const th_student_fit_opts *o, t
                      const float *X, const float *A, size_t count, th_student_fit_report *r)
 {
     th_student_stats *stats = NULL;
+    const double t0 = now();
     int rc = th_student_stats_accumulate(p, X, A, count, o->train.epochs * count,
                                          o->stats_batch, o->on_paths, o->ctx, &stats);
     if (rc != TH_OK) return rc;
+    const double t1 = now();
     const size_t paths = th_student_stats_paths(stats);
     th_solve_opts so = o->solve;
     so.ridge = o->ridge * (double)paths;
@@ -56,6 +67,8 @@ static int fit_exact(const th_student_params *p, const th_student_fit_opts *o, t
         r->paths = paths;
         r->objective_zero = before / (double)paths;
         r->objective = after / (double)paths;
+        r->accumulate_seconds = t1 - t0;
+        r->solve_seconds = now() - t1;
     }
     th_student_stats_free(stats);
     return rc;
@@ -116,5 +129,21 @@ done:
     free(A);
     free(loss);
     if (rc != TH_OK) th_student_clear(out);
+    return rc;
+}
+
+int th_student_fit_meta(const th_student_fit_opts *o, const th_student_fit_report *r,
+                        th_meta *meta)
+{
+    TH_ASSERT(o != NULL && r != NULL && meta != NULL);
+    const th_student_train_opts *t = &o->train;
+    int rc = o->solver == TH_STUDENT_EXACT
+                 ? th_meta_setf(meta, "student.train", "images %zu, paths per image %zu, exact "
+                                "(normal equations), ridge %g per path", r->images, t->epochs,
+                                o->ridge)
+                 : th_meta_setf(meta, "student.train", "images %zu, epochs %zu, batch %zu, lr "
+                                "%g (Adam, half-cosine)", r->images, t->epochs, t->batch,
+                                t->learning_rate);
+    if (rc == TH_OK) rc = th_meta_setf(meta, "student.final_objective", "%.17g", r->objective);
     return rc;
 }

@@ -1,23 +1,15 @@
 /* cmd_classify.c - thermo classify: the thermodynamic MNIST classifier of
- * Whitelam's PNAS 2026 paper (science.md section 3).
- *
- *   thermo classify train --teacher T --out M   trains the student on the
- *       teacher's idealised trajectories;
- *   thermo classify eval --model M              classifies the test set by
- *       its own Langevin trajectories, reports top-1 and top-2 accuracy
- *       (outputs averaged over --trajectories) and single-trajectory
- *       accuracy, and the heat per classification against a digital
- *       forward pass of the teacher. */
+ * Whitelam's PNAS 2026 paper (science.md section 3). train fits the student
+ * to a teacher's idealised trajectories (th_student_fit); eval classifies
+ * the test set by its own Langevin trajectories and weighs the heat against
+ * the teacher's forward pass (th_student_evaluate). */
 #include "thermo.h"
 #include "tool.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define CMD "classify"
 #define ALL_IMAGES ((size_t)-1)
@@ -28,12 +20,9 @@ typedef struct train_params {
     const char *teacher;
     const char *out;
     const char *data;
-    size_t hidden, limit;
-    double t_f, gain, temperature;
-    uint64_t seed;
+    size_t limit;
     int quiet;
     tool_progress bar;
-    double accumulated; /* when the exact solve's last path was accumulated */
 } train_params;
 
 static const char *const solver_names[] = {"exact", "adam", NULL};
@@ -48,43 +37,21 @@ static int on_update(size_t update, size_t total, double loss, void *ctx)
 static int on_paths(size_t done, size_t total, void *ctx)
 {
     train_params *p = ctx;
-    if (done == total) p->accumulated = tool_now();
     return tool_progress_update(done, total, &p->bar);
 }
 
 static int on_iteration(size_t iteration, double residual, void *ctx)
 {
-    train_params *p = ctx;
-    if (!p->quiet && iteration % 100 == 0)
+    if (!((const train_params *)ctx)->quiet && iteration % 100 == 0)
         fprintf(stderr, "  CG iteration %zu: relative residual %.3g\n", iteration, residual);
     return 0;
-}
-
-/* What trained the student, beside the settings th_student_save writes. */
-static int train_record(const train_params *p, const th_student_fit_opts *fo,
-                        const th_student_fit_report *r, th_meta *meta)
-{
-    const th_student_train_opts *to = &fo->train;
-    int rc = th_meta_set(meta, "student.teacher", p->teacher);
-    if (rc == TH_OK)
-        rc = fo->solver == TH_STUDENT_EXACT
-                 ? th_meta_setf(meta, "student.train", "images %zu, paths per image %zu, exact "
-                                "(normal equations), ridge %g per path", r->images, to->epochs,
-                                fo->ridge)
-                 : th_meta_setf(meta, "student.train", "images %zu, epochs %zu, batch %zu, lr "
-                                "%g (Adam, half-cosine)", r->images, to->epochs, to->batch,
-                                to->learning_rate);
-    if (rc == TH_OK) rc = th_meta_setf(meta, "student.final_objective", "%.17g", r->objective);
-    return rc;
 }
 
 static int classify_train(int argc, char **argv)
 {
     th_student_params sp = th_student_params_default();
     th_student_fit_opts fo = th_student_fit_opts_default();
-    train_params p = {.data = "data/mnist", .hidden = sp.n_hidden, .limit = ALL_IMAGES,
-                      .t_f = sp.t_f, .gain = sp.gain, .seed = sp.seed,
-                      .temperature = sp.output_temperature};
+    train_params p = {.data = "data/mnist", .limit = ALL_IMAGES};
     int solver = (int)fo.solver;
     const tool_opt opts[] = {
         {"teacher", "FILE", TOOL_OPT_STRING, &p.teacher, NULL,
@@ -104,16 +71,16 @@ static int classify_train(int argc, char **argv)
          NULL},
         {"lr", "RATE", TOOL_OPT_POSITIVE, &fo.train.learning_rate, NULL,
          "Adam learning rate (half-cosine decay to 0)", NULL},
-        {"hidden", "N", TOOL_OPT_COUNT, &p.hidden, NULL, "hidden units of the student", NULL},
-        {"tf", "T", TOOL_OPT_POSITIVE, &p.t_f, NULL, "observation time t_f (dt = 1e-3)", NULL},
-        {"gain", "F", TOOL_OPT_NONNEG, &p.gain, NULL,
+        {"hidden", "N", TOOL_OPT_COUNT, &sp.n_hidden, NULL, "hidden units of the student", NULL},
+        {"tf", "T", TOOL_OPT_POSITIVE, &sp.t_f, NULL, "observation time t_f (dt = 1e-3)", NULL},
+        {"gain", "F", TOOL_OPT_NONNEG, &sp.gain, NULL,
          "idealised force per unit activation; 0 = the force that ends a noise-free path "
          "at x(t_f) = 1", NULL},
-        {"output-temperature", "T", TOOL_OPT_POSITIVE, &p.temperature, NULL,
+        {"output-temperature", "T", TOOL_OPT_POSITIVE, &sp.output_temperature, NULL,
          "output targets 2 softmax(logits / T) - 1 (the paper: 1)", NULL},
         {"limit", "N", TOOL_OPT_COUNT, &p.limit, NULL, "use only the first N training images",
          "all"},
-        {"seed", "S", TOOL_OPT_U64, &p.seed, NULL, "noise of the idealised paths, shuffling",
+        {"seed", "S", TOOL_OPT_U64, &sp.seed, NULL, "noise of the idealised paths, shuffling",
          NULL},
         {"quiet", NULL, TOOL_OPT_FLAG, &p.quiet, NULL, "no progress bar", NULL},
     };
@@ -137,11 +104,6 @@ static int classify_train(int argc, char **argv)
     if (rc != TOOL_EXIT_OK) return rc;
     if (!p.teacher) return tool_usage_error(CMD " train", "--teacher FILE is required");
     if (!p.out) return tool_usage_error(CMD " train", "--out FILE is required");
-    sp.n_hidden = p.hidden;
-    sp.t_f = p.t_f;
-    sp.gain = p.gain;
-    sp.output_temperature = p.temperature;
-    sp.seed = p.seed;
     fo.solver = (th_student_solver)solver;
     if (th_student_params_validate(&sp) != TH_OK)
         return tool_usage_error(CMD " train", "%s", th_last_error());
@@ -170,10 +132,8 @@ static int classify_train(int argc, char **argv)
            "%zu images x %zu %s", sp.n_input, sp.n_hidden, sp.n_output, sp.t_f,
            th_student_steps(&sp), d->count, fo.train.epochs,
            exact ? "paths each, exact solve" : "epochs, Adam");
-    if (exact)
-        printf(", ridge %g per path\n", fo.ridge);
-    else
-        printf(", batch %zu, lr %g\n", fo.train.batch, fo.train.learning_rate);
+    if (exact) printf(", ridge %g per path\n", fo.ridge);
+    else printf(", batch %zu, lr %g\n", fo.train.batch, fo.train.learning_rate);
     fflush(stdout);
     fo.on_paths = on_paths;
     fo.on_iteration = on_iteration;
@@ -188,15 +148,13 @@ static int classify_train(int argc, char **argv)
     th_student_fit_report r;
     tool_progress_begin(&p.bar, exact ? "paths" : "updates", p.quiet);
     const double t1 = tool_now();
-    p.accumulated = t1;
     rc = th_student_fit(teacher, d, &sp, &fo, &st, &r, epoch_loss);
     const double train_s = tool_now() - t1;
     tool_progress_end(&p.bar);
     if (rc == TH_OK && exact) {
         printf("exact     %zu paths accumulated in %.1f s; CG %zu iterations (relative "
-               "residual %.2g%s) in %.1f s\n", r.paths, p.accumulated - t1, r.solve.iterations,
-               r.solve.residual, r.solve.converged ? "" : ", NOT converged",
-               tool_now() - p.accumulated);
+               "residual %.2g%s) in %.1f s\n", r.paths, r.accumulate_seconds, r.solve.iterations,
+               r.solve.residual, r.solve.converged ? "" : ", NOT converged", r.solve_seconds);
         printf("objective per path %.6f at zero parameters, %.6f at the minimiser\n",
                r.objective_zero, r.objective);
     } else if (rc == TH_OK) {
@@ -204,7 +162,8 @@ static int classify_train(int argc, char **argv)
             printf("epoch %zu  objective per path %.6f\n", e + 1, epoch_loss[e]);
     }
     free(epoch_loss);
-    if (rc != TH_OK || (rc = train_record(&p, &fo, &r, &meta)) != TH_OK ||
+    if (rc != TH_OK || (rc = th_meta_set(&meta, "student.teacher", p.teacher)) != TH_OK ||
+        (rc = th_student_fit_meta(&fo, &r, &meta)) != TH_OK ||
         (rc = th_student_save(p.out, &st, &meta)) != TH_OK) {
         tool_fail_lib(CMD, rc);
         goto done;
@@ -221,13 +180,20 @@ done:
 
 /* ----------------------------------------------------------------- eval */
 
+typedef struct json_number {
+    const char *key;
+    double value;
+} json_number;
+
+static void add_numbers(cJSON *root, const json_number *n, size_t count)
+{
+    for (size_t k = 0; k < count; k++) cJSON_AddNumberToObject(root, n[k].key, n[k].value);
+}
+
 typedef struct eval_params {
-    const char *model;
-    const char *data;
-    const char *json;
+    const char *model, *data, *json, *seed_text;
     size_t trajectories, limit;
     uint64_t seed;
-    const char *seed_text;
     double temperature, mac_energy;
     int quiet;
 } eval_params;
@@ -277,30 +243,18 @@ static int classify_eval(int argc, char **argv)
 
     th_student st;
     th_meta meta = {0};
-    if ((rc = th_student_load(p.model, &st, &meta)) != TH_OK) {
-        th_meta_clear(&meta);
-        return tool_fail_lib(CMD, rc);
-    }
+    if ((rc = th_student_load(p.model, &st, &meta)) != TH_OK) return tool_fail_lib(CMD, rc);
     th_student_params sp = st.params;
     const char *widths_text = th_meta_get(&meta, "student.teacher_widths");
     if (p.seed_text) sp.seed = p.seed;
 
     th_dataset *d = NULL;
     float *X = NULL;                                   /* (count, n_input) */
-    float *mean = NULL, *single = NULL;                /* (count, n_output) */
-    double *heat = NULL;
     char *text = NULL;
     int exit_code = TOOL_EXIT_FAIL;
+    th_student_report r;
     if ((rc = th_student_images(&st, p.data, "t10k", p.limit, &d, &X)) != TH_OK) {
         tool_fail_lib(CMD, rc);
-        goto done;
-    }
-    const size_t count = d->count, no = sp.n_output;
-    mean = malloc(count * no * sizeof *mean);
-    single = malloc(count * no * sizeof *single);
-    heat = malloc(count * sizeof *heat);
-    if (!mean || !single || !heat) {
-        fprintf(stderr, "thermo " CMD ": out of memory for %zu test images\n", count);
         goto done;
     }
     tool_progress bar;
@@ -310,50 +264,30 @@ static int classify_eval(int argc, char **argv)
     eo.progress = tool_progress_update;
     eo.progress_ctx = &bar;
     const double t0 = tool_now();
-    rc = th_student_classify(st.model, &sp, X, count, &eo, mean, single, heat);
+    rc = th_student_evaluate(&st, &sp, d, X, &eo, p.temperature, p.mac_energy, &r);
     const double wall = tool_now() - t0;
     tool_progress_end(&bar);
     if (rc != TH_OK) {
         tool_fail_lib(CMD, rc);
         goto done;
     }
-    const double top1 = th_topk_accuracy(mean, count, no, d->labels, 1);
-    const double top2 = th_topk_accuracy(mean, count, no, d->labels, 2);
-    const double one1 = th_topk_accuracy(single, count, no, d->labels, 1);
-    const double one2 = th_topk_accuracy(single, count, no, d->labels, 2);
-    th_heat_stats hs;
-    if ((rc = th_heat_stats_compute(heat, count, &hs)) != TH_OK) {
-        tool_fail_lib(CMD, rc);
-        goto done;
-    }
-    /* Heat per classification: all M trajectories of one image. */
-    const double M = (double)p.trajectories;
-    const double kT_J = th_energy_kT_joules(p.temperature);
-    const double heat_class_kT = hs.mean * M, heat_class_J = heat_class_kT * kT_J;
-    uint64_t macs = 0;
-    double digital_J = 0, ratio = 0;
-    int ratio_ok = 0;
-    if (th_energy_mlp_macs(st.widths, st.n_widths, 1, &macs) == TH_OK) {
-        digital_J = (double)macs * p.mac_energy;
-        ratio_ok = th_energy_ratio(digital_J, heat_class_J, &ratio) == TH_OK;
-    }
     printf("model        %s: %zu hidden units, t_f = %g (%zu steps), kT = %g\n", p.model,
            sp.n_hidden, sp.t_f, th_student_steps(&sp), sp.kT);
-    printf("images       %zu test images x %zu trajectories, seed %llu, %.1f s\n", count,
+    printf("images       %zu test images x %zu trajectories, seed %llu, %.1f s\n", r.images,
            p.trajectories, (unsigned long long)sp.seed, wall);
     printf("accuracy     top-1 %.2f%%  top-2 %.2f%%  (outputs averaged over %zu "
-           "trajectories)\n", 100 * top1, 100 * top2, p.trajectories);
-    printf("single       top-1 %.2f%%  top-2 %.2f%%  (trajectory 0 alone)\n", 100 * one1,
-           100 * one2);
+           "trajectories)\n", 100 * r.top1, 100 * r.top2, p.trajectories);
+    printf("single       top-1 %.2f%%  top-2 %.2f%%  (trajectory 0 alone)\n",
+           100 * r.single_top1, 100 * r.single_top2);
     printf("heat         %.4g kT per trajectory (sd %.3g, %zu of %zu images with heat < 0), "
-           "%.4g kT per classification of %zu trajectories\n", hs.mean, hs.sd, hs.negative,
-           count, heat_class_kT, p.trajectories);
-    printf("joules       %.4g J per classification at %g K (kT = %.4g J)\n", heat_class_J,
-           p.temperature, kT_J);
-    if (ratio_ok)
+           "%.4g kT per classification of %zu trajectories\n", r.heat.mean, r.heat.sd,
+           r.heat.negative, r.images, r.heat_class_kT, p.trajectories);
+    printf("joules       %.4g J per classification at %g K (kT = %.4g J)\n", r.heat_class_J,
+           p.temperature, r.kT_J);
+    if (r.ratio_defined)
         printf("digital      teacher %s forward pass: %llu MACs x %g J = %.4g J; ratio to the "
-               "heat %.3g\n", widths_text, (unsigned long long)macs, p.mac_energy, digital_J,
-               ratio);
+               "heat %.3g\n", widths_text, (unsigned long long)r.teacher_macs, p.mac_energy,
+               r.digital_J, r.ratio);
     else
         printf("digital      ratio undefined: the mean heat is not positive\n");
     printf("left out     control, readout, programming the couplings, training, and the "
@@ -363,26 +297,23 @@ static int classify_eval(int argc, char **argv)
         cJSON *root = cJSON_CreateObject();
         cJSON_AddStringToObject(root, "thermo_version", th_version());
         cJSON_AddStringToObject(root, "model", p.model);
-        cJSON_AddNumberToObject(root, "images", (double)count);
-        cJSON_AddNumberToObject(root, "trajectories", M);
-        cJSON_AddNumberToObject(root, "seed", (double)sp.seed);
-        cJSON_AddNumberToObject(root, "n_hidden", (double)sp.n_hidden);
-        cJSON_AddNumberToObject(root, "t_f", sp.t_f);
-        cJSON_AddNumberToObject(root, "kT", sp.kT);
-        cJSON_AddNumberToObject(root, "top1", top1);
-        cJSON_AddNumberToObject(root, "top2", top2);
-        cJSON_AddNumberToObject(root, "single_top1", one1);
-        cJSON_AddNumberToObject(root, "single_top2", one2);
-        cJSON_AddNumberToObject(root, "heat_per_trajectory_kT", hs.mean);
-        cJSON_AddNumberToObject(root, "heat_per_trajectory_sd_kT", hs.sd);
-        cJSON_AddNumberToObject(root, "heat_per_classification_kT", heat_class_kT);
-        cJSON_AddNumberToObject(root, "heat_per_classification_J", heat_class_J);
-        cJSON_AddNumberToObject(root, "temperature_K", p.temperature);
+        const json_number numbers[] = {
+            {"images", (double)r.images}, {"trajectories", (double)p.trajectories},
+            {"seed", (double)sp.seed}, {"n_hidden", (double)sp.n_hidden}, {"t_f", sp.t_f},
+            {"kT", sp.kT}, {"top1", r.top1}, {"top2", r.top2},
+            {"single_top1", r.single_top1}, {"single_top2", r.single_top2},
+            {"heat_per_trajectory_kT", r.heat.mean}, {"heat_per_trajectory_sd_kT", r.heat.sd},
+            {"heat_per_classification_kT", r.heat_class_kT},
+            {"heat_per_classification_J", r.heat_class_J}, {"temperature_K", p.temperature},
+        };
+        const json_number digital[] = {
+            {"teacher_macs", (double)r.teacher_macs}, {"mac_energy_J", p.mac_energy},
+            {"digital_J", r.digital_J},
+        };
+        add_numbers(root, numbers, sizeof numbers / sizeof numbers[0]);
         cJSON_AddStringToObject(root, "teacher_widths", widths_text);
-        cJSON_AddNumberToObject(root, "teacher_macs", (double)macs);
-        cJSON_AddNumberToObject(root, "mac_energy_J", p.mac_energy);
-        cJSON_AddNumberToObject(root, "digital_J", digital_J);
-        if (ratio_ok) cJSON_AddNumberToObject(root, "ratio_digital_to_heat", ratio);
+        add_numbers(root, digital, sizeof digital / sizeof digital[0]);
+        if (r.ratio_defined) cJSON_AddNumberToObject(root, "ratio_digital_to_heat", r.ratio);
         else cJSON_AddNullToObject(root, "ratio_digital_to_heat");
         cJSON_AddNumberToObject(root, "wall_seconds", wall);
         text = cJSON_Print(root);
@@ -397,9 +328,6 @@ static int classify_eval(int argc, char **argv)
 done:
     free(text);
     free(X);
-    free(mean);
-    free(single);
-    free(heat);
     th_dataset_free(d);
     th_meta_clear(&meta);
     th_student_clear(&st);
