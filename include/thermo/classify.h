@@ -475,6 +475,10 @@ typedef struct th_ga_history {
     size_t *diverged;
 } th_ga_history;
 
+/* The three arrays for generations generations (TH_ENOMEM), and back. */
+int th_ga_history_alloc(th_ga_history *h, size_t generations);
+void th_ga_history_free(th_ga_history *h);
+
 /* Runs the algorithm and writes the best individual of the last generation
  * into net (allocated by the caller for p's layers and width). history may
  * be NULL; its arrays, when given, hold opts->generations values. */
@@ -492,6 +496,44 @@ int th_neuron_save(const char *path, const th_neuron_net *net, const th_neuron_p
                    const th_meta *extra);
 int th_neuron_load(const char *path, th_neuron_net **net_out, th_neuron_params *p,
                    th_meta *extra_out);
+
+/* The evaluation of a trained network (neuron_eval.c): the loss against
+ * the observation time at t = k t_f / 20 for k = 2 .. 60 (0.1 t_f to 3 t_f
+ * in steps of 0.05 t_f; 0.5, 1 and 2 t_f are points of it) and the output
+ * y(z) at t_f against cos(2 pi z), from replicas runs per input with the
+ * noise of seed + TH_NEURON_EVAL_SEED_OFFSET, so that it never reuses the
+ * training's noise. y is the curve's own y at t_f (same streams). */
+#define TH_NEURON_EVAL_SEED_OFFSET 0x5eedULL
+#define TH_NEURON_CURVE_POINTS 59
+typedef struct th_neuron_eval {
+    uint64_t seed;                          /* the noise's: seed + offset */
+    size_t replicas;
+    double times[TH_NEURON_CURVE_POINTS];   /* ascending */
+    double loss[TH_NEURON_CURVE_POINTS];
+    size_t best;                            /* the lowest loss (first on ties) */
+    double loss_half, loss_tf, loss_double; /* at 0.5 t_f, t_f and 2 t_f */
+    double t_f;                             /* the trained observation time */
+    size_t n_z;
+    double *z, *y, *target;                 /* (n_z) each, one allocation */
+} th_neuron_eval;
+
+/* TH_EINVAL (from th_neuron_params_validate) for replicas p does not take. */
+int th_neuron_evaluate(const th_neuron_params *p, const th_neuron_net *net, size_t replicas,
+                       uint64_t seed, th_neuron_eval *out);
+void th_neuron_eval_free(th_neuron_eval *e);
+/* Writes, atomically, into the folder dir: loss_vs_time.csv (t, t_over_tf,
+ * loss) and loss_vs_time.png (the curve, t_f dashed), fit.csv (z, y,
+ * cos_2pi_z) and, for n_z >= 2, fit.png (y in blue, the target in red);
+ * 640 x 400 charts. TH_EIO naming the file that could not be written. */
+int th_neuron_eval_write(const char *dir, const th_neuron_eval *e);
+/* ga.csv-style text: generation, best_loss, median_loss per generation. */
+int th_ga_history_write_csv(const char *path, const th_ga_history *h, size_t generations);
+
+/* The genetic algorithm's settings and result as metadata for
+ * th_neuron_save: "ga.population", "ga.elite", "ga.generations", "ga.seed"
+ * (whole numbers), "ga.init_sd", "ga.mutation_sd" (%.17g) and
+ * "ga.final_best_loss" (%.9g, the last generation's best). */
+int th_ga_to_meta(const th_ga_opts *o, const th_ga_history *h, th_meta *meta);
 
 /* A line chart of n_curves curves ys (n_curves, n_points) against x
  * (n_points, ascending), without text: white background, black axes with
