@@ -157,7 +157,9 @@ size_t th_student_stats_paths(const th_student_stats *s);
 int th_student_stats_loss(const th_student_stats *s, const th_model *m, double *loss);
 /* Sets m's couplings and biases to the minimiser of loss + ridge |J|^2 / 2,
  * the ridge over every trained coupling (inputs' included: constant border
- * pixels make the unpenalised problem singular). CG starts from m. */
+ * pixels make the unpenalised problem singular). CG starts from m. Here the
+ * loss is summed over the paths and opts->ridge weighs against that sum;
+ * th_student_fit takes a ridge per path and passes ridge x paths. */
 int th_student_stats_solve(const th_student_stats *s, th_model *m, const th_solve_opts *opts,
                            th_solve_result *result);
 
