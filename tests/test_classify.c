@@ -701,6 +701,228 @@ static void test_student_rejects(void)
     th_model_free(m);
 }
 
+/* ------------------------------------------------ the student's file */
+
+/* The bytes of a file; NULL when it cannot be read. *n receives the size. */
+static unsigned char *file_bytes(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc(size > 0 ? (size_t)size : 1);
+    *n = b && size > 0 ? fread(b, 1, (size_t)size, f) : 0;
+    fclose(f);
+    return b;
+}
+
+/* A tiny student with random parameters and a 6-4-2 teacher's metadata. */
+static th_student tiny_student(void)
+{
+    th_student s;
+    memset(&s, 0, sizeof s);
+    s.params = tiny_params();
+    s.model = th_student_model_alloc(&s.params, TH_F32);
+    if (s.model) randomize(s.model, &s.params, 0.7, 99);
+    s.input_norm = 0.1 + 0.2; /* not exactly representable in few digits */
+    s.n_widths = 3;
+    s.widths[0] = 6;
+    s.widths[1] = 4;
+    s.widths[2] = 2;
+    return s;
+}
+
+/* Save then load gives the same student bit for bit, and saving the loaded
+ * one writes the same bytes; the caller's entries cannot override the
+ * student's own, and a file from before the kind marker still loads. */
+static void test_student_file_roundtrip(void)
+{
+    if (!scratch_begin()) {
+        CHECK(0);
+        return;
+    }
+    th_student s = tiny_student(), back;
+    th_meta extra = {0}, got = {0};
+    th_meta_set(&extra, "student.teacher", "t.safetensors");
+    th_meta_set(&extra, "thermo.kind", "mlp");
+    const char *a = scratch("a.safetensors"), *b = scratch("b.safetensors");
+    CHECK_EQ_INT(th_student_save(a, &s, &extra), TH_OK);
+    CHECK_EQ_INT(th_student_load(a, &back, &got), TH_OK);
+    if (!back.model) {
+        scratch_end();
+        return;
+    }
+    const size_t n = s.model->n;
+    CHECK(memcmp(&back.params, &s.params, sizeof s.params) == 0);
+    CHECK(memcmp(back.model->J.v, s.model->J.v, n * n * sizeof(float)) == 0);
+    CHECK(memcmp(back.model->b.v, s.model->b.v, n * sizeof(float)) == 0);
+    CHECK(memcmp(&back.input_norm, &s.input_norm, sizeof s.input_norm) == 0);
+    CHECK_EQ_INT(back.n_widths, 3);
+    CHECK(memcmp(back.widths, s.widths, sizeof s.widths) == 0);
+    CHECK_STR_CONTAINS(th_meta_get(&got, "thermo.kind"), TH_STUDENT_KIND);
+    CHECK_STR_CONTAINS(th_meta_get(&got, "student.teacher"), "t.safetensors");
+    CHECK(th_student_meta_is(&got));
+    CHECK_EQ_INT(th_student_save(b, &back, &got), TH_OK);
+    size_t na = 0, nb = 0;
+    unsigned char *ba = file_bytes(a, &na), *bb = file_bytes(b, &nb);
+    CHECK(ba && bb && na > 0 && na == nb && memcmp(ba, bb, na) == 0);
+    free(ba);
+    free(bb);
+
+    /* Before the marker: the same entries without thermo.kind. */
+    th_meta old = {0};
+    for (size_t k = 0; k < got.count; k++)
+        if (strcmp(got.keys[k], "thermo.kind") != 0) th_meta_set(&old, got.keys[k], got.values[k]);
+    const char *o = scratch("old.safetensors");
+    CHECK_EQ_INT(th_model_save(o, s.model, &old), TH_OK);
+    th_student again;
+    CHECK_EQ_INT(th_student_load(o, &again, NULL), TH_OK);
+    CHECK(again.model && memcmp(again.model->J.v, s.model->J.v, n * n * sizeof(float)) == 0);
+    th_student_clear(&again);
+    /* A malformed teacher entry is named. */
+    th_meta_set(&old, "student.teacher_widths", "6,4,3");
+    CHECK_EQ_INT(th_model_save(o, s.model, &old), TH_OK);
+    CHECK_EQ_INT(th_student_load(o, &again, NULL), TH_EFORMAT);
+    CHECK_STR_CONTAINS(th_last_error(), "student.teacher_widths");
+    CHECK(again.model == NULL);
+    th_meta_clear(&old);
+    th_meta_clear(&extra);
+    th_meta_clear(&got);
+    th_student_clear(&back);
+    th_student_clear(&s);
+    scratch_end();
+}
+
+/* Another kind of file is refused as such, naming the file and the kind
+ * expected: a neuron network, a plain model, and the student's own file
+ * read as a network of neurons or as a digital network. */
+static void test_student_file_kind(void)
+{
+    if (!scratch_begin()) {
+        CHECK(0);
+        return;
+    }
+    th_neuron_params np = th_neuron_params_default();
+    np.n_layers = 2;
+    np.width = 3;
+    th_neuron_net *net = th_neuron_net_alloc(2, 3);
+    const char *neuron = scratch("neuron.safetensors");
+    CHECK_EQ_INT(th_neuron_save(neuron, net, &np, NULL), TH_OK);
+    th_student s;
+    CHECK_EQ_INT(th_student_load(neuron, &s, NULL), TH_EFORMAT);
+    CHECK_STR_CONTAINS(th_last_error(), neuron);
+    CHECK_STR_CONTAINS(th_last_error(), "'" TH_STUDENT_KIND "'");
+    CHECK_STR_CONTAINS(th_last_error(), "'neuron'");
+    CHECK(s.model == NULL);
+
+    const size_t sizes[1] = {3};
+    th_model *m = th_model_alloc(1, sizes, TH_F32);
+    const char *plain = scratch("plain.safetensors");
+    CHECK_EQ_INT(th_model_save(plain, m, NULL), TH_OK);
+    CHECK_EQ_INT(th_student_load(plain, &s, NULL), TH_EFORMAT);
+    CHECK_STR_CONTAINS(th_last_error(), plain);
+    CHECK_STR_CONTAINS(th_last_error(), "thermo.kind");
+
+    th_student st = tiny_student();
+    const char *student = scratch("student.safetensors");
+    CHECK_EQ_INT(th_student_save(student, &st, NULL), TH_OK);
+    th_neuron_net *bad = NULL;
+    CHECK_EQ_INT(th_neuron_load(student, &bad, &np, NULL), TH_EFORMAT);
+    CHECK_STR_CONTAINS(th_last_error(), "'neuron'");
+    th_mlp *mlp = NULL;
+    CHECK_EQ_INT(th_mlp_load(student, &mlp), TH_EFORMAT);
+    CHECK_STR_CONTAINS(th_last_error(), "thermo.kind");
+    CHECK_STR_CONTAINS(th_last_error(), "\"mlp\"");
+    CHECK(bad == NULL && mlp == NULL);
+    th_student_clear(&st);
+    th_model_free(m);
+    th_neuron_net_free(net);
+    scratch_end();
+}
+
+/* A labelled 2 x 3 dataset of count images. */
+static th_dataset *tiny_images(size_t count, uint64_t seed)
+{
+    th_dataset *d = calloc(1, sizeof *d);
+    d->count = count;
+    d->rows = 2;
+    d->cols = 3;
+    d->pixels = malloc(count * 6);
+    d->labels = malloc(count);
+    for (size_t k = 0; k < count; k++) {
+        d->labels[k] = (uint8_t)(k % 2);
+        for (size_t i = 0; i < 6; i++)
+            d->pixels[k * 6 + i] = (uint8_t)(test_uniform(&seed, 0, 256));
+    }
+    return d;
+}
+
+/* --ridge is per path: th_student_fit with ridge r over P paths gives the
+ * bits of the absolute solve with r P on the same statistics, and the
+ * student's inputs are the teacher's. */
+static void test_student_fit_ridge_per_path(void)
+{
+    const size_t w[3] = {6, 4, 2};
+    th_mlp *teacher = th_mlp_alloc(2, w, TH_ACT_TANH);
+    th_dataset *d = tiny_images(15, 5);
+    teacher->input = TH_INPUT_PNAS;
+    teacher->input_norm = th_mlp_pnas_norm(d);
+    th_mlp_init(teacher, 3);
+    th_student_params p = tiny_params();
+    CHECK_EQ_INT(th_student_params_for_teacher(teacher, &p), TH_OK);
+    th_student_fit_opts o = th_student_fit_opts_default();
+    o.ridge = 0.25;
+    o.train.epochs = 2;
+    o.stats_batch = 4;
+    th_student s;
+    th_student_fit_report r;
+    double loss[2];
+    CHECK_EQ_INT(th_student_fit(teacher, d, &p, &o, &s, &r, loss), TH_OK);
+    CHECK_EQ_INT(r.paths, 30);
+    CHECK(r.solve.converged && r.objective < r.objective_zero);
+    CHECK(loss[0] == r.objective && loss[1] == r.objective);
+
+    const size_t count = d->count;
+    float X[15 * 6], A[15 * 5], Y[15 * 6];
+    CHECK_EQ_INT(th_mlp_prepare(teacher, d, 0, count, X), TH_OK);
+    CHECK_EQ_INT(th_student_prepare(&s, d, 0, count, Y), TH_OK);
+    CHECK(memcmp(X, Y, sizeof X) == 0);
+    CHECK_EQ_INT(th_student_targets(&p, teacher, X, count, A), TH_OK);
+    th_student_stats *st = NULL;
+    CHECK_EQ_INT(th_student_stats_accumulate(&p, X, A, count, 2 * count, 4, NULL, NULL, &st),
+                 TH_OK);
+    th_model *m = th_student_model_alloc(&p, TH_F32);
+    th_solve_opts so = th_solve_opts_default();
+    so.ridge = 0.25 * 30;
+    CHECK_EQ_INT(th_student_stats_solve(st, m, &so, NULL), TH_OK);
+    if (s.model && m) {
+        const size_t n = m->n;
+        CHECK(memcmp(m->J.v, s.model->J.v, n * n * sizeof(float)) == 0);
+        CHECK(memcmp(m->b.v, s.model->b.v, n * sizeof(float)) == 0);
+    }
+    /* The same per-path ridge on twice the paths: twice the absolute one. */
+    th_student_clear(&s);
+    o.train.epochs = 4;
+    CHECK_EQ_INT(th_student_fit(teacher, d, &p, &o, &s, &r, NULL), TH_OK);
+    th_student_stats_free(st);
+    CHECK_EQ_INT(th_student_stats_accumulate(&p, X, A, count, 4 * count, 4, NULL, NULL, &st),
+                 TH_OK);
+    so.ridge = 0.25 * 60;
+    th_model_free(m);
+    m = th_student_model_alloc(&p, TH_F32); /* CG starts from zero, as the fit's */
+    CHECK_EQ_INT(th_student_stats_solve(st, m, &so, NULL), TH_OK);
+    if (s.model && m)
+        CHECK(memcmp(m->J.v, s.model->J.v, m->n * m->n * sizeof(float)) == 0);
+    /* The tool's default: exactly 1000 in all over MNIST's 60000 paths. */
+    CHECK(th_student_fit_opts_default().ridge * 60000.0 == 1000.0);
+    th_model_free(m);
+    th_student_stats_free(st);
+    th_student_clear(&s);
+    th_dataset_free(d);
+    th_mlp_free(teacher);
+}
+
 void suite_classify(void)
 {
     RUN_TEST(test_student_gradient_fd);
@@ -716,4 +938,7 @@ void suite_classify(void)
     RUN_TEST(test_student_clamped_equivalence);
     RUN_TEST(test_student_meta_roundtrip);
     RUN_TEST(test_student_rejects);
+    RUN_TEST(test_student_file_roundtrip);
+    RUN_TEST(test_student_file_kind);
+    RUN_TEST(test_student_fit_ridge_per_path);
 }

@@ -476,6 +476,126 @@ static void test_picture_curves_draws(void)
     th_canvas_free(c);
 }
 
+/* ------------------------------------------------- evaluation and files */
+
+/* The lines of a text file, or -1 when it cannot be read; first (size
+ * bytes) receives the first line without its newline. */
+static int text_lines(const char *path, char *first, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    int lines = 0;
+    char buf[256];
+    first[0] = '\0';
+    while (fgets(buf, sizeof buf, f)) {
+        if (lines++ == 0) {
+            buf[strcspn(buf, "\n")] = '\0';
+            snprintf(first, size, "%s", buf);
+        }
+    }
+    fclose(f);
+    return lines;
+}
+
+/* th_neuron_evaluate: the curve at k t_f / 20, its values at 0.5, 1 and
+ * 2 t_f, and the fit at t_f from the curve's own noise; the files it writes
+ * and the GA record; a file marked with the older kind still loads. */
+static void test_neuron_evaluate_and_files(void)
+{
+    th_neuron_params p = th_neuron_params_default();
+    p.n_layers = 2;
+    p.width = 3;
+    p.n_z = 5;
+    p.t_f = 0.2;
+    th_neuron_net *net = th_neuron_net_alloc(2, 3);
+    uint64_t st = 17;
+    for (size_t k = 0; k < net->n_params; k++) net->theta[k] = test_uniform(&st, -0.5, 0.5);
+    th_neuron_eval e;
+    CHECK_EQ_INT(th_neuron_evaluate(&p, net, 0, 3, &e), TH_EINVAL);
+    CHECK_EQ_INT(th_neuron_evaluate(&p, net, 8, 3, &e), TH_OK);
+    CHECK(e.seed == 3 + TH_NEURON_EVAL_SEED_OFFSET && e.replicas == 8 && e.n_z == 5);
+    for (size_t k = 0; k < TH_NEURON_CURVE_POINTS; k++) {
+        CHECK_CLOSE(e.times[k], p.t_f * (double)(k + 2) / 20, 1e-15);
+        CHECK(e.loss[e.best] <= e.loss[k]);
+    }
+    CHECK(e.loss_half == e.loss[8] && e.loss_tf == e.loss[18] && e.loss_double == e.loss[38]);
+    th_neuron_params q = p;
+    q.replicas = 8;
+    double y[5], fit = 0, curve = 0;
+    CHECK_EQ_INT(th_neuron_loss(&q, net, e.seed, 0, &fit, y), TH_OK);
+    CHECK(memcmp(y, e.y, sizeof y) == 0);
+    CHECK_EQ_INT(th_neuron_loss_curve(&q, net, 8, e.seed, &p.t_f, 1, &curve), TH_OK);
+    CHECK(curve == e.loss_tf);
+    for (size_t j = 0; j < 5; j++) {
+        CHECK_CLOSE(e.z[j], 0.25 * (double)j, 1e-15);
+        CHECK(e.target[j] == th_neuron_target(e.z[j]));
+    }
+    if (!scratch_begin()) {
+        CHECK(0);
+        th_neuron_eval_free(&e);
+        th_neuron_net_free(net);
+        return;
+    }
+    const char *dir = scratch("eval");
+    CHECK_EQ_INT(th_mkdir_p(dir), TH_OK);
+    const char *curve_csv = scratch("eval/loss_vs_time.csv"), *fit_csv = scratch("eval/fit.csv");
+    const char *curve_png = scratch("eval/loss_vs_time.png"), *fit_png = scratch("eval/fit.png");
+    CHECK_EQ_INT(th_neuron_eval_write(dir, &e), TH_OK);
+    char first[256];
+    CHECK_EQ_INT(text_lines(curve_csv, first, sizeof first), TH_NEURON_CURVE_POINTS + 1);
+    CHECK_STR_CONTAINS(first, "t,t_over_tf,loss");
+    CHECK_EQ_INT(text_lines(fit_csv, first, sizeof first), 6);
+    CHECK_STR_CONTAINS(first, "z,y,cos_2pi_z");
+    FILE *f1 = fopen(curve_png, "rb"), *f2 = fopen(fit_png, "rb");
+    CHECK(f1 != NULL && f2 != NULL);
+    if (f1) fclose(f1);
+    if (f2) fclose(f2);
+    /* a folder that cannot exist: its parent is a file */
+    const char *blocker = scratch("blocker");
+    CHECK_EQ_INT(th_write_text_atomic(blocker, "x"), TH_OK);
+    CHECK_EQ_INT(th_neuron_eval_write(scratch("blocker/eval"), &e), TH_EIO);
+    CHECK_STR_CONTAINS(th_last_error(), "blocker");
+
+    th_ga_opts ga = th_ga_opts_default();
+    ga.generations = 2;
+    th_ga_history h;
+    CHECK_EQ_INT(th_ga_history_alloc(&h, 2), TH_OK);
+    h.best[0] = 0.5;
+    h.best[1] = 0.25;
+    h.median[0] = h.median[1] = 1;
+    const char *ga_csv = scratch("ga.csv");
+    CHECK_EQ_INT(th_ga_history_write_csv(ga_csv, &h, 2), TH_OK);
+    CHECK_EQ_INT(text_lines(ga_csv, first, sizeof first), 3);
+    CHECK_STR_CONTAINS(first, "generation,best_loss,median_loss");
+    th_meta meta = {0};
+    CHECK_EQ_INT(th_ga_to_meta(&ga, &h, &meta), TH_OK);
+    CHECK_STR_CONTAINS(th_meta_get(&meta, "ga.final_best_loss"), "0.25");
+    CHECK_STR_CONTAINS(th_meta_get(&meta, "ga.generations"), "2");
+
+    /* The file kind: "neuron" now, "neuron-network" from older files. */
+    const char *path = scratch("net.safetensors");
+    th_neuron_params pp = p;
+    pp.replicas = 4;
+    CHECK_EQ_INT(th_neuron_save(path, net, &pp, &meta), TH_OK);
+    th_tensor_file *tf = NULL;
+    CHECK_EQ_INT(th_safetensors_read(path, &tf), TH_OK);
+    if (tf) {
+        CHECK_STR_CONTAINS(th_meta_get(&tf->meta, "thermo.kind"), "neuron");
+        th_meta_set(&tf->meta, "thermo.kind", "neuron-network");
+        CHECK_EQ_INT(th_safetensors_write(path, tf->tensors, tf->count, &tf->meta), TH_OK);
+        th_tensor_file_free(tf);
+    }
+    th_neuron_net *back = NULL;
+    CHECK_EQ_INT(th_neuron_load(path, &back, &q, NULL), TH_OK);
+    CHECK(back && memcmp(back->theta, net->theta, net->n_params * sizeof(double)) == 0);
+    th_neuron_net_free(back);
+    th_meta_clear(&meta);
+    th_ga_history_free(&h);
+    th_neuron_eval_free(&e);
+    th_neuron_net_free(net);
+    scratch_end();
+}
+
 void suite_neuron(void)
 {
     RUN_TEST(test_neuron_boltzmann_mean);
@@ -487,4 +607,5 @@ void suite_neuron(void)
     RUN_TEST(test_neuron_save_load);
     RUN_TEST(test_neuron_bad_inputs);
     RUN_TEST(test_picture_curves_draws);
+    RUN_TEST(test_neuron_evaluate_and_files);
 }

@@ -157,7 +157,9 @@ size_t th_student_stats_paths(const th_student_stats *s);
 int th_student_stats_loss(const th_student_stats *s, const th_model *m, double *loss);
 /* Sets m's couplings and biases to the minimiser of loss + ridge |J|^2 / 2,
  * the ridge over every trained coupling (inputs' included: constant border
- * pixels make the unpenalised problem singular). CG starts from m. */
+ * pixels make the unpenalised problem singular). CG starts from m. Here the
+ * loss is summed over the paths and opts->ridge weighs against that sum;
+ * th_student_fit takes a ridge per path and passes ridge x paths. */
 int th_student_stats_solve(const th_student_stats *s, th_model *m, const th_solve_opts *opts,
                            th_solve_result *result);
 
@@ -203,6 +205,125 @@ int th_energy_student_ops(const th_model *m, const th_student_params *p, size_t 
  * digits) and back; from_meta fails with TH_EFORMAT naming the key. */
 int th_student_params_to_meta(const th_student_params *p, th_meta *meta);
 int th_student_params_from_meta(const th_meta *meta, th_student_params *p);
+
+/* A trained student with what classifying needs besides its model: the
+ * teacher's PNAS input norm (the student's inputs are prepared as the
+ * teacher's were) and the teacher's layer widths (the digital forward pass
+ * its heat is compared with). */
+typedef struct th_student {
+    th_model *model;
+    th_student_params params;
+    double input_norm;                     /* > 0 */
+    size_t widths[TH_MLP_MAX_LAYERS + 1];  /* the teacher's, inputs to outputs */
+    size_t n_widths;                       /* 2 .. TH_MLP_MAX_LAYERS + 1 */
+} th_student;
+
+/* The file-kind marker: metadata "thermo.kind" of a student's file. */
+#define TH_STUDENT_KIND "student"
+
+/* A student as a model file (th_model_save): metadata "thermo.kind" =
+ * "student", the settings (th_student_params_to_meta), "student.input_norm"
+ * (%.17g), "student.teacher_widths" ("784,32,32,10"), "student.gain_used"
+ * and descriptions of the targets, then the caller's extra entries (what
+ * trained it) where they do not collide with those. Atomic. */
+int th_student_save(const char *path, const th_student *s, const th_meta *extra);
+/* Loads and checks a student file: its kind (a file without "thermo.kind",
+ * written before the marker existed, passes when it holds student.*
+ * settings), settings, model and teacher metadata, each failure TH_EFORMAT
+ * naming the file, the field and the expectation. *s is filled (free with
+ * th_student_clear); meta_out, when not NULL, receives all metadata (on
+ * failure it is left as it was). */
+int th_student_load(const char *path, th_student *s, th_meta *meta_out);
+void th_student_clear(th_student *s);
+/* Whether model-file metadata is a student's: "thermo.kind" = "student",
+ * or no "thermo.kind" and the older marker "student.n_input". */
+int th_student_meta_is(const th_meta *meta);
+
+/* Split "train" or "t10k" of the IDX folder dir, cut to its first limit
+ * images (SIZE_MAX: all); TH_EFORMAT when it has no labels. */
+int th_student_dataset(const char *dir, const char *split, size_t limit, th_dataset **out);
+/* The student's inputs X (n, n_input) of images first .. first + n - 1 of
+ * d: the teacher's TH_INPUT_PNAS preprocessing with s->input_norm. */
+int th_student_prepare(const th_student *s, const th_dataset *d, size_t first, size_t n,
+                       float *X);
+/* Both: *d (th_student_dataset) and its inputs *X (malloc'd, (count,
+ * n_input)); on failure both are NULL. */
+int th_student_images(const th_student *s, const char *dir, const char *split, size_t limit,
+                      th_dataset **d, float **X);
+
+/* Training a student from its teacher end to end (student_fit.c): the
+ * teacher's prepared images and targets, then the exact solve or Adam. */
+typedef enum th_student_solver { TH_STUDENT_EXACT = 0, TH_STUDENT_ADAM = 1 } th_student_solver;
+
+typedef struct th_student_fit_opts {
+    th_student_solver solver;   /* TH_STUDENT_EXACT */
+    /* Exact: the ridge per path, lambda in loss / P + lambda |J|^2 / 2 over
+     * the P = epochs * count paths, the same meaning as the generator's
+     * --ridge; the solve uses lambda P on the summed objective. 1000 / 60000:
+     * 1000 in all for MNIST's 60000 training images at one path each, the
+     * value the exact solve was tuned with. */
+    double ridge;
+    size_t stats_batch;         /* exact: paths per accumulation batch: 128 */
+    /* Epochs (exact: paths per image), Adam's batch, rate and callback. */
+    th_student_train_opts train;
+    /* Exact: paths accumulated (done of total), then CG iterations; a
+     * nonzero return stops with TH_ECANCELED. */
+    int (*on_paths)(size_t done, size_t total, void *ctx);
+    int (*on_iteration)(size_t iteration, double residual, void *ctx);
+    void *ctx;                  /* passed to both */
+    th_solve_opts solve;        /* exact: tolerance, iterations (ridge is set from above) */
+} th_student_fit_opts;
+
+th_student_fit_opts th_student_fit_opts_default(void);
+
+typedef struct th_student_fit_report {
+    size_t images;              /* training images */
+    size_t paths;               /* exact: paths accumulated */
+    th_solve_result solve;      /* exact: the CG solve */
+    double objective_zero;      /* exact: objective per path at zero parameters */
+    double objective;           /* per path at the end (Adam: the last epoch's mean) */
+    double accumulate_seconds;  /* exact: wall time of the statistics' pass */
+    double solve_seconds;       /* exact: wall time of the CG solve */
+} th_student_fit_report;
+
+/* The settings p with n_input and n_output taken from the teacher; TH_EINVAL
+ * when the teacher does not take TH_INPUT_PNAS inputs or the settings are bad. */
+int th_student_params_for_teacher(const th_mlp *teacher, th_student_params *p);
+
+/* Trains a student of settings p (th_student_params_for_teacher) on the
+ * images of d (labels unused) as o says, into out (free with
+ * th_student_clear); epoch_loss (o->train.epochs) or NULL receives each
+ * epoch's objective per path (exact: the minimiser's, every epoch). */
+int th_student_fit(const th_mlp *teacher, const th_dataset *d, const th_student_params *p,
+                   const th_student_fit_opts *o, th_student *out, th_student_fit_report *report,
+                   double *epoch_loss);
+
+/* How th_student_fit trained, as metadata for th_student_save:
+ * "student.train" (images, paths or epochs, solver, ridge or Adam's
+ * settings) and "student.final_objective" (%.17g). */
+int th_student_fit_meta(const th_student_fit_opts *o, const th_student_fit_report *r,
+                        th_meta *meta);
+
+/* A student's test in numbers (student_report.c): th_student_classify of
+ * images X (count, n_input) of d with settings p (the student's, its seed
+ * possibly replaced) and o, then accuracy against d's labels, the heat, and
+ * the teacher's digital forward pass for comparison. */
+typedef struct th_student_report {
+    size_t images, trajectories;
+    double top1, top2;                 /* outputs averaged over the trajectories */
+    double single_top1, single_top2;   /* trajectory 0 alone */
+    th_heat_stats heat;                /* per trajectory, kT */
+    double heat_class_kT;              /* per classification: all its trajectories */
+    double kT_J, heat_class_J;         /* at the bath temperature */
+    uint64_t teacher_macs;             /* one forward pass of the teacher */
+    double digital_J;                  /* teacher_macs x mac_energy */
+    int ratio_defined;                 /* the mean heat is positive */
+    double ratio;                      /* digital_J / heat_class_J when defined */
+} th_student_report;
+
+int th_student_evaluate(const th_student *s, const th_student_params *p, const th_dataset *d,
+                        const float *X, const th_student_eval_opts *o, double temperature_K,
+                        double mac_energy_J, th_student_report *r);
 
 /* end of section classify */
 
@@ -356,6 +477,10 @@ typedef struct th_ga_history {
     size_t *diverged;
 } th_ga_history;
 
+/* The three arrays for generations generations (TH_ENOMEM), and back. */
+int th_ga_history_alloc(th_ga_history *h, size_t generations);
+void th_ga_history_free(th_ga_history *h);
+
 /* Runs the algorithm and writes the best individual of the last generation
  * into net (allocated by the caller for p's layers and width). history may
  * be NULL; its arrays, when given, hold opts->generations values. */
@@ -364,14 +489,53 @@ int th_ga_train(const th_neuron_params *p, const th_ga_opts *opts, th_neuron_net
 
 /* A trained network as a safetensors file: tensors W (width), b (n_layers,
  * width), w (n_layers - 1, width, width), f (width), float64, and metadata
- * "neuron.*" with every field of p (numbers that round-trip exactly) plus any
- * extra entries (GA settings). Loading checks shapes, finiteness and the
+ * "neuron.*" with every field of p (numbers that round-trip exactly), the
+ * file kind "thermo.kind" = "neuron" (loading also takes the older
+ * "neuron-network"), plus any extra entries (GA settings). Loading checks shapes, finiteness and the
  * settings (th_neuron_params_validate) and names the file and the field at
  * fault; *net_out is allocated; extra_out may be NULL. */
 int th_neuron_save(const char *path, const th_neuron_net *net, const th_neuron_params *p,
                    const th_meta *extra);
 int th_neuron_load(const char *path, th_neuron_net **net_out, th_neuron_params *p,
                    th_meta *extra_out);
+
+/* The evaluation of a trained network (neuron_eval.c): the loss against
+ * the observation time at t = k t_f / 20 for k = 2 .. 60 (0.1 t_f to 3 t_f
+ * in steps of 0.05 t_f; 0.5, 1 and 2 t_f are points of it) and the output
+ * y(z) at t_f against cos(2 pi z), from replicas runs per input with the
+ * noise of seed + TH_NEURON_EVAL_SEED_OFFSET, so that it never reuses the
+ * training's noise. y is the curve's own y at t_f (same streams). */
+#define TH_NEURON_EVAL_SEED_OFFSET 0x5eedULL
+#define TH_NEURON_CURVE_POINTS 59
+typedef struct th_neuron_eval {
+    uint64_t seed;                          /* the noise's: seed + offset */
+    size_t replicas;
+    double times[TH_NEURON_CURVE_POINTS];   /* ascending */
+    double loss[TH_NEURON_CURVE_POINTS];
+    size_t best;                            /* the lowest loss (first on ties) */
+    double loss_half, loss_tf, loss_double; /* at 0.5 t_f, t_f and 2 t_f */
+    double t_f;                             /* the trained observation time */
+    size_t n_z;
+    double *z, *y, *target;                 /* (n_z) each, one allocation */
+} th_neuron_eval;
+
+/* TH_EINVAL (from th_neuron_params_validate) for replicas p does not take. */
+int th_neuron_evaluate(const th_neuron_params *p, const th_neuron_net *net, size_t replicas,
+                       uint64_t seed, th_neuron_eval *out);
+void th_neuron_eval_free(th_neuron_eval *e);
+/* Writes, atomically, into the folder dir: loss_vs_time.csv (t, t_over_tf,
+ * loss) and loss_vs_time.png (the curve, t_f dashed), fit.csv (z, y,
+ * cos_2pi_z) and, for n_z >= 2, fit.png (y in blue, the target in red);
+ * 640 x 400 charts. TH_EIO naming the file that could not be written. */
+int th_neuron_eval_write(const char *dir, const th_neuron_eval *e);
+/* ga.csv-style text: generation, best_loss, median_loss per generation. */
+int th_ga_history_write_csv(const char *path, const th_ga_history *h, size_t generations);
+
+/* The genetic algorithm's settings and result as metadata for
+ * th_neuron_save: "ga.population", "ga.elite", "ga.generations", "ga.seed"
+ * (whole numbers), "ga.init_sd", "ga.mutation_sd" (%.17g) and
+ * "ga.final_best_loss" (%.9g, the last generation's best). */
+int th_ga_to_meta(const th_ga_opts *o, const th_ga_history *h, th_meta *meta);
 
 /* A line chart of n_curves curves ys (n_curves, n_points) against x
  * (n_points, ascending), without text: white background, black axes with

@@ -258,6 +258,43 @@ int th_langevin_run(const th_model *m, th_batch *s, const th_run *r);
 void th_potential(const th_model *m, const th_drive *drive, double t,
                   th_ptr x, size_t b, double *out);
 
+/* ----------------------------------------- a quick simulation (simulate.c) */
+
+/* A model of groups of units with the same on-site terms and bias on every
+ * unit, and random symmetric couplings J_ij ~ N(0, coupling^2 / n) on every
+ * pair i < j that the links allow, drawn in row order from stream
+ * TH_SIM_COUPLING_STREAM of seed (trajectories use streams 0, 1, ..., so
+ * the two never share noise); coupling 0 leaves every J_ij at 0. */
+#define TH_SIM_COUPLING_STREAM UINT64_MAX
+typedef struct th_sim_spec {
+    size_t n_groups;
+    size_t size[TH_MAX_GROUPS];
+    size_t n_links;                                /* pairs of groups that couple */
+    size_t link[TH_MAX_GROUPS * TH_MAX_GROUPS][2];
+    double coupling;                               /* sigma >= 0 */
+    double J2, J4, bias, kT, mu;
+    uint64_t seed;
+    th_dtype dtype;
+} th_sim_spec;
+
+/* The validated model; NULL on failure (th_last_error says why). */
+th_model *th_sim_model(const th_sim_spec *spec);
+
+/* What a batch of trajectories from x = 0 ends with. V does not depend on
+ * time here, so the heat of a path is (V(x0) - V(xT)) / kT in the
+ * continuum limit; law_* measure the discretisation's departure from it. */
+typedef struct th_sim_stats {
+    double wall;                /* seconds spent in th_langevin_run */
+    double x_mean, x_var;       /* over all units and trajectories at the end */
+    double heat_mean, heat_sd;  /* per trajectory, kT; sd with n - 1 (0 for one) */
+    double law_mean, law_max;   /* |heat - (V(x0) - V(xT)) / kT| over trajectories */
+} th_sim_stats;
+
+/* Runs batch trajectories of m (noise from seed) under r and summarises
+ * them; TH_EDIVERGED also when a statistic is not finite. */
+int th_sim_run(const th_model *m, size_t batch, uint64_t seed, const th_run *r,
+               th_sim_stats *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,7 +3,8 @@
  * width), f (width) in float64, and every setting of th_neuron_params as
  * metadata "neuron.<field>" (doubles with %.17g, which round-trips every
  * double exactly, so a reloaded network runs with bit-identical settings).
- * A one-layer network has no couplings and no tensor w.
+ * A one-layer network has no couplings and no tensor w. The file is marked
+ * "thermo.kind" = "neuron"; older files marked "neuron-network" still load.
  * Loading trusts nothing: each key parsed strictly, each shape checked
  * against the settings, the settings validated. */
 #include "classify/neuron_internal.h"
@@ -33,7 +34,9 @@ static const field fields[] = {
 };
 #define N_FIELDS (sizeof fields / sizeof fields[0])
 #define KEY_KIND "thermo.kind"
-#define KIND "neuron-network"
+#define KIND "neuron"
+/* The marker files carried before every kind of file had one. */
+#define OLD_KIND "neuron-network"
 
 int th_neuron_save(const char *path, const th_neuron_net *net, const th_neuron_params *p,
                    const th_meta *extra)
@@ -142,8 +145,8 @@ int th_neuron_load(const char *path, th_neuron_net **net_out, th_neuron_params *
     if (rc != TH_OK) return rc;
     th_neuron_params q = th_neuron_params_default();
     const char *kind = th_meta_get(&tf->meta, KEY_KIND);
-    if (!kind || strcmp(kind, KIND) != 0)
-        rc = th__fail(TH_EFORMAT, "%s: metadata %s = '%s': expected '%s' (not a network of "
+    if (!kind || (strcmp(kind, KIND) != 0 && strcmp(kind, OLD_KIND) != 0))
+        rc = th__fail(TH_EFORMAT, "%s: metadata %s = '%.60s': expected '%s' (not a network of "
                       "thermodynamic neurons)", path, KEY_KIND, kind ? kind : "(absent)", KIND);
     for (size_t k = 0; k < N_FIELDS && rc == TH_OK; k++) {
         const char *text = th_meta_get(&tf->meta, fields[k].key);

@@ -3,7 +3,10 @@
  * Tensors W0, b0, W1, b1, ... in float32, shapes (width[l+1], width[l]) and
  * (width[l+1]); the architecture lives in the metadata ("nn.widths",
  * "nn.activation", "nn.input", "nn.input_norm", marked by "nn.kind" = "mlp"),
- * so that a file can be read without knowing what trained it. The loader
+ * so that a file can be read without knowing what trained it. The file kind
+ * every thermo file carries, "thermo.kind" = "mlp", is written too; a file
+ * without it (older) loads on "nn.kind" alone, one with another kind is
+ * refused before anything else is read from it. The loader
  * trusts nothing: every key and every tensor is checked against the others,
  * and a mismatch is reported with the file, the field and what was expected,
  * because a judge loaded with the wrong input scale would score images
@@ -16,6 +19,7 @@
 #include <string.h>
 
 #define KIND "mlp"
+#define KEY_KIND "thermo.kind"
 #define MAX_WIDTH ((uint64_t)1 << 24)
 
 static const char *act_name(th_activation a) { return a == TH_ACT_RELU ? "relu" : "tanh"; }
@@ -39,6 +43,7 @@ int th_mlp_save_meta(const th_mlp *net, const char *path, const th_meta *extra)
     for (int l = 0; l <= net->n_layers; l++)
         used += (size_t)snprintf(widths + used, sizeof widths - used, "%s%zu", l ? "," : "",
                                  net->width[l]);
+    if (rc == TH_OK) rc = th_meta_set(&meta, KEY_KIND, KIND);
     if (rc == TH_OK) rc = th_meta_set(&meta, "nn.kind", KIND);
     if (rc == TH_OK) rc = th_meta_set(&meta, "nn.widths", widths);
     if (rc == TH_OK) rc = th_meta_set(&meta, "nn.activation", act_name(net->act));
@@ -124,6 +129,7 @@ int th_mlp_load_meta(const char *path, th_mlp **out, th_meta *extra_out)
     if (rc != TH_OK) return rc;
     th_mlp *net = NULL;
     const th_meta *m = &f->meta;
+    const char *file_kind = th_meta_get(m, KEY_KIND);
     const char *kind = th_meta_get(m, "nn.kind");
     const char *widths = th_meta_get(m, "nn.widths");
     const char *act = th_meta_get(m, "nn.activation");
@@ -134,6 +140,11 @@ int th_mlp_load_meta(const char *path, th_mlp **out, th_meta *extra_out)
     th_activation a = TH_ACT_TANH;
     th_image_input in = TH_INPUT_STANDARDISED;
     double norm = 0;
+    if (file_kind && strcmp(file_kind, KIND) != 0) {
+        rc = th__fail(TH_EFORMAT, "%s: metadata " KEY_KIND " is \"%.60s\"; expected \"" KIND
+                      "\" (a network saved by thermo classifier train)", path, file_kind);
+        goto done;
+    }
     if (!kind || strcmp(kind, KIND) != 0) {
         rc = th__fail(TH_EFORMAT, "%s: metadata nn.kind is %s%s%s; expected \"" KIND "\" (is "
                       "this a network saved by thermo classifier train?)", path,

@@ -2,42 +2,21 @@
  * a genetic algorithm to compute cos(2 pi z) at a chosen observation time
  * (Whitelam & Casert, Nat. Commun. 2026; science.md section 4).
  *
- *     thermo neuron train --tf 1 --out DIR   evolve a network, then evaluate it
- *     thermo neuron curve --model FILE --out DIR   evaluate a saved network
- *
- * Both write, in DIR:
- *     network.safetensors   the network and its settings (train only)
- *     ga.csv                best and median loss per generation (train only)
- *     loss_vs_time.csv      the loss of the network observed at t = 0.1 .. 3 t_f
- *     loss_vs_time.png      the same curve, the trained t_f dashed
- *     fit.csv, fit.png      y(z) at t_f against cos(2 pi z)
- * and print the loss at 0.5 t_f, t_f and 2 t_f and where the curve is lowest. */
+ *     thermo neuron train --tf 1 --out DIR   evolve a network (th_ga_train), save
+ *         it with ga.csv, then evaluate it as curve does
+ *     thermo neuron curve --model FILE --out DIR   evaluate a saved network:
+ *         th_neuron_evaluate and th_neuron_eval_write (loss_vs_time, fit) */
 #include "thermo.h"
 #include "tool.h"
 
 #include <cblas.h>
-#include <errno.h>
-#include <math.h>
 #include <omp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define CMD "neuron"
 #define MAX_THREADS 4096
-/* The loss curve: t = k t_f / CURVE_DIV for k = CURVE_FIRST .. CURVE_LAST,
- * that is 0.1 t_f to 3 t_f in steps of 0.05 t_f; 0.5, 1 and 2 t_f are on it. */
-#define CURVE_DIV 20
-#define CURVE_FIRST 2
-#define CURVE_LAST 60
-#define N_CURVE (CURVE_LAST - CURVE_FIRST + 1)
-#define CHART_WIDTH 640
-#define CHART_HEIGHT 400
-/* The evaluation's noise is its own: another seed than the training's. */
-#define EVAL_SEED_OFFSET 0x5eedULL
 
 typedef struct neuron_opts {
     const char *out;
@@ -90,169 +69,48 @@ static void print_help(const tool_opt *opts, size_t n_opts, int train)
 
 /* ------------------------------------------------------------ files */
 
-static int join(char *buf, size_t size, const char *dir, const char *name)
+/* DIR/NAME into buf; 0, or -1 after printing. */
+static int out_path(char *buf, size_t size, const char *dir, const char *name)
 {
     int n = snprintf(buf, size, "%s/%s", dir, name);
-    return n > 0 && (size_t)n < size ? 0 : -1;
-}
-
-/* text to path atomically (tool_write_text). 0, or -1 after printing. */
-static int write_text(const char *path, const char *text)
-{
-    if (tool_write_text(path, text) == 0) return 0;
-    fprintf(stderr, "thermo " CMD ": %s\n", th_last_error());
+    if (n > 0 && (size_t)n < size) return 0;
+    fprintf(stderr, "thermo " CMD ": %.80s...: path too long\n", dir);
     return -1;
-}
-
-/* A growing text buffer for the CSV files. */
-typedef struct text {
-    char *buf;
-    size_t len, cap;
-    int failed;
-} text;
-
-__attribute__((format(printf, 2, 3))) static void add(text *t, const char *fmt, ...)
-{
-    if (t->failed) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(t->buf ? t->buf + t->len : NULL, t->buf ? t->cap - t->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            t->failed = 1;
-            return;
-        }
-        if (t->buf && t->len + (size_t)n < t->cap) {
-            t->len += (size_t)n;
-            return;
-        }
-        size_t cap = t->cap ? 2 * t->cap : 4096;
-        while (cap <= t->len + (size_t)n) cap *= 2;
-        char *b = realloc(t->buf, cap);
-        if (!b) {
-            t->failed = 1;
-            return;
-        }
-        t->buf = b;
-        t->cap = cap;
-    }
-}
-
-static int save_text(const char *dir, const char *name, text *t)
-{
-    char path[4200];
-    int rc = -1;
-    if (t->failed) fprintf(stderr, "thermo " CMD ": out of memory for %s\n", name);
-    else if (join(path, sizeof path, dir, name) != 0)
-        fprintf(stderr, "thermo " CMD ": %.80s...: path too long\n", dir);
-    else rc = write_text(path, t->buf ? t->buf : "");
-    free(t->buf);
-    *t = (text){0};
-    return rc;
-}
-
-static int save_png(const char *dir, const char *name, th_canvas *c)
-{
-    char path[4200];
-    int rc = TH_EINVAL;
-    if (!c) {
-        tool_fail_lib(CMD, TH_EINVAL); /* the chart's own message */
-        return -1;
-    }
-    if (join(path, sizeof path, dir, name) == 0) rc = th_png_write(path, c, 1);
-    th_canvas_free(c);
-    if (rc != TH_OK) {
-        tool_fail_lib(CMD, rc);
-        return -1;
-    }
-    return 0;
 }
 
 /* ------------------------------------------------------- evaluation */
 
-/* The loss curve and the fit at t_f of a network, written and reported.
- * 0, or -1 after printing. */
+/* The loss curve and the fit at t_f of a network (th_neuron_evaluate),
+ * written (th_neuron_eval_write) and reported. 0, or -1 after printing. */
 static int evaluate(const neuron_opts *o, const th_neuron_params *p, const th_neuron_net *net,
                     uint64_t seed)
 {
-    th_neuron_params q = *p;
-    q.replicas = o->eval_replicas;
-    if (th_neuron_params_validate(&q) != TH_OK) {
+    th_neuron_eval e;
+    double t0 = tool_now();
+    int rc = th_neuron_evaluate(p, net, o->eval_replicas, seed, &e);
+    const double wall = tool_now() - t0;
+    if (rc == TH_EINVAL) {
         fprintf(stderr, "thermo " CMD ": --eval-replicas %zu: %s\n", o->eval_replicas,
                 th_last_error());
         return -1;
     }
-    double times[N_CURVE], loss[N_CURVE];
-    for (int k = 0; k < N_CURVE; k++) times[k] = p->t_f * (double)(CURVE_FIRST + k) / CURVE_DIV;
-    const uint64_t eval_seed = seed + EVAL_SEED_OFFSET;
-    double t0 = tool_now();
-    int rc = th_neuron_loss_curve(&q, net, q.replicas, eval_seed, times, N_CURVE, loss);
+    if (rc == TH_OK) rc = th_neuron_eval_write(o->out, &e);
     if (rc != TH_OK) {
+        th_neuron_eval_free(&e);
         tool_fail_lib(CMD, rc);
         return -1;
     }
-    double *y = malloc(2 * q.n_z * sizeof *y), *zs = malloc(q.n_z * sizeof *zs);
-    double fit_loss = 0;
-    if (!y || !zs) {
-        free(y);
-        free(zs);
-        fprintf(stderr, "thermo " CMD ": out of memory\n");
-        return -1;
-    }
-    /* The same seed and streams as the curve: y here is the curve's y at t_f. */
-    rc = th_neuron_loss(&q, net, eval_seed, 0, &fit_loss, y);
-    if (rc != TH_OK) {
-        free(y);
-        free(zs);
-        tool_fail_lib(CMD, rc);
-        return -1;
-    }
-    const double wall = tool_now() - t0;
-
-    size_t best = 0;
-    for (int k = 1; k < N_CURVE; k++)
-        if (loss[k] < loss[best]) best = (size_t)k;
-    text t = {0};
-    add(&t, "t,t_over_tf,loss\n");
-    for (int k = 0; k < N_CURVE; k++)
-        add(&t, "%.9g,%.4g,%.9g\n", times[k], times[k] / p->t_f, loss[k]);
-    if (save_text(o->out, "loss_vs_time.csv", &t) != 0) goto fail;
-    const double mark = p->t_f;
-    if (save_png(o->out, "loss_vs_time.png",
-                 th_picture_curves(times, loss, 1, N_CURVE, &mark, 1, CHART_WIDTH,
-                                   CHART_HEIGHT)) != 0)
-        goto fail;
-
-    add(&t, "z,y,cos_2pi_z\n");
-    double *curves = y; /* (2, n_z): y, then the target */
-    for (size_t j = 0; j < q.n_z; j++) {
-        zs[j] = th_neuron_input(&q, j);
-        curves[q.n_z + j] = th_neuron_target(zs[j]);
-        add(&t, "%.9g,%.9g,%.9g\n", zs[j], y[j], curves[q.n_z + j]);
-    }
-    if (save_text(o->out, "fit.csv", &t) != 0) goto fail;
-    if (q.n_z >= 2 && save_png(o->out, "fit.png",
-                               th_picture_curves(zs, curves, 2, q.n_z, NULL, 0, CHART_WIDTH,
-                                                 CHART_HEIGHT)) != 0)
-        goto fail;
-
-    printf("evaluated %zu replicas per input (seed %llu) in %.3g s\n", q.replicas,
-           (unsigned long long)eval_seed, wall);
-    printf("loss      at 0.5 t_f = %.4g: %.5g\n", 0.5 * p->t_f, loss[10 - CURVE_FIRST]);
-    printf("          at     t_f = %.4g: %.5g\n", p->t_f, loss[20 - CURVE_FIRST]);
-    printf("          at   2 t_f = %.4g: %.5g\n", 2 * p->t_f, loss[40 - CURVE_FIRST]);
+    printf("evaluated %zu replicas per input (seed %llu) in %.3g s\n", e.replicas,
+           (unsigned long long)e.seed, wall);
+    printf("loss      at 0.5 t_f = %.4g: %.5g\n", 0.5 * p->t_f, e.loss_half);
+    printf("          at     t_f = %.4g: %.5g\n", p->t_f, e.loss_tf);
+    printf("          at   2 t_f = %.4g: %.5g\n", 2 * p->t_f, e.loss_double);
     printf("minimum   %.5g at t = %.4g (%.3g t_f) over t = 0.1 .. 3 t_f in steps of 0.05 t_f\n",
-           loss[best], times[best], times[best] / p->t_f);
+           e.loss[e.best], e.times[e.best], e.times[e.best] / p->t_f);
     printf("files     %s/loss_vs_time.csv, loss_vs_time.png, fit.csv%s\n", o->out,
-           q.n_z >= 2 ? ", fit.png" : "");
-    free(y);
-    free(zs);
+           e.n_z >= 2 ? ", fit.png" : "");
+    th_neuron_eval_free(&e);
     return 0;
-fail:
-    free(y);
-    free(zs);
-    return -1;
 }
 
 /* ------------------------------------------------------------ train */
@@ -261,13 +119,11 @@ typedef struct ga_progress {
     tool_progress bar;
     size_t total;
     int quiet;
-    text *csv;
 } ga_progress;
 
 static int on_generation(size_t g, double best, double median, void *ctx)
 {
     ga_progress *gp = ctx;
-    add(gp->csv, "%zu,%.9g,%.9g\n", g, best, median);
     tool_progress_update(g + 1, gp->total, &gp->bar);
     /* A line for logs every tenth of the run, when no bar is drawn. */
     size_t every = gp->total >= 10 ? gp->total / 10 : 1;
@@ -285,12 +141,9 @@ static int run_train(neuron_opts *o)
     const th_ga_opts *ga = &o->ga;
     th_neuron_net *net = th_neuron_net_alloc(p->n_layers, p->width);
     th_ga_history h = {0};
-    h.best = malloc(ga->generations * sizeof *h.best);
-    h.median = malloc(ga->generations * sizeof *h.median);
-    h.diverged = malloc(ga->generations * sizeof *h.diverged);
+    th_meta meta = {0};
     int exit_code = TOOL_EXIT_FAIL;
-    text csv = {0};
-    if (!net || !h.best || !h.median || !h.diverged) {
+    if (!net || th_ga_history_alloc(&h, ga->generations) != TH_OK) {
         fprintf(stderr, "thermo " CMD ": out of memory\n");
         goto done;
     }
@@ -306,8 +159,7 @@ static int run_train(neuron_opts *o)
     fflush(stdout);
 
     size_t diverged_total = 0;
-    ga_progress gp = {.total = ga->generations, .quiet = o->quiet, .csv = &csv};
-    add(&csv, "generation,best_loss,median_loss\n");
+    ga_progress gp = {.total = ga->generations, .quiet = o->quiet};
     tool_progress_begin(&gp.bar, "generations", o->quiet);
     th_ga_opts run = *ga;
     run.on_generation = on_generation;
@@ -317,7 +169,6 @@ static int run_train(neuron_opts *o)
     double wall = tool_now() - t0;
     tool_progress_end(&gp.bar);
     if (rc != TH_OK) {
-        free(csv.buf);
         tool_fail_lib(CMD, rc);
         goto done;
     }
@@ -329,37 +180,23 @@ static int run_train(neuron_opts *o)
         printf("          %zu evaluations diverged (|x| > %g) and were ranked last\n",
                diverged_total, p->blowup);
 
-    char path[4200];
-    th_meta meta = {0};
-    th_meta_setf(&meta, "ga.population", "%zu", ga->population);
-    th_meta_setf(&meta, "ga.elite", "%zu", ga->elite);
-    th_meta_setf(&meta, "ga.generations", "%zu", ga->generations);
-    th_meta_setf(&meta, "ga.init_sd", "%.17g", ga->init_sd);
-    th_meta_setf(&meta, "ga.mutation_sd", "%.17g", ga->mutation_sd);
-    th_meta_setf(&meta, "ga.seed", "%llu", (unsigned long long)ga->seed);
-    th_meta_setf(&meta, "ga.final_best_loss", "%.9g", h.best[ga->generations - 1]);
-    if (join(path, sizeof path, o->out, "network.safetensors") != 0) {
-        th_meta_clear(&meta);
-        free(csv.buf);
-        fprintf(stderr, "thermo " CMD ": %.80s...: path too long\n", o->out);
+    char path[4200], csv[4200];
+    if (out_path(path, sizeof path, o->out, "network.safetensors") != 0 ||
+        out_path(csv, sizeof csv, o->out, "ga.csv") != 0)
         goto done;
-    }
-    rc = th_neuron_save(path, net, p, &meta);
-    th_meta_clear(&meta);
-    if (rc != TH_OK) {
-        free(csv.buf);
+    if ((rc = th_ga_to_meta(ga, &h, &meta)) != TH_OK ||
+        (rc = th_neuron_save(path, net, p, &meta)) != TH_OK ||
+        (rc = th_ga_history_write_csv(csv, &h, ga->generations)) != TH_OK) {
         tool_fail_lib(CMD, rc);
         goto done;
     }
-    if (save_text(o->out, "ga.csv", &csv) != 0) goto done;
     printf("network   %s; ga.csv has the loss of every generation\n", path);
     if (evaluate(o, p, net, ga->seed) != 0) goto done;
     exit_code = TOOL_EXIT_OK;
 done:
+    th_meta_clear(&meta);
     th_neuron_net_free(net);
-    free(h.best);
-    free(h.median);
-    free(h.diverged);
+    th_ga_history_free(&h);
     return exit_code;
 }
 
@@ -505,7 +342,7 @@ int cmd_neuron(int argc, char **argv)
     }
     if (tool_make_folder(name, o.out) != TOOL_EXIT_OK) return TOOL_EXIT_FAIL;
     char probe[4200];
-    if (join(probe, sizeof probe, o.out, "x") != 0 || tool_folder_writable(name, probe) != 0)
+    if (out_path(probe, sizeof probe, o.out, "x") != 0 || tool_folder_writable(name, probe) != 0)
         return TOOL_EXIT_FAIL;
     return train ? run_train(&o) : run_curve(&o);
 }

@@ -1,27 +1,19 @@
 /* cmd_simulate.c - thermo simulate: run a batch of Langevin trajectories of a
- * model built from options, and report the speed, the final states and the
- * heat (science.md section 1).
- *
- * The report ends with a check of the first law: V here does not depend on
- * time, so the heat given to the bath along a path is V(x0) - V(xT) in the
- * continuum limit, and their difference measures the discretisation. */
+ * model built from options (th_sim_model), and report the speed, the final
+ * states and the heat (th_sim_run; science.md section 1), ending with the
+ * check of the first law: V here does not depend on time, so the heat given
+ * to the bath along a path is V(x0) - V(xT) in the continuum limit, and
+ * their difference measures the discretisation. */
 #include "thermo.h"
 #include "tool.h"
 
 #include <cblas.h>
-#include <math.h>
 #include <omp.h>
 #include <stdio.h>
-#include <stdlib.h>
+#include <string.h>
 
 #define CMD "simulate"
 
-/* The random couplings come from the far end of the stream space of the run's
- * seed; trajectories use streams 0, 1, ..., so the two never share noise. */
-#define COUPLING_STREAM UINT64_MAX
-/* Normals drawn per call when filling couplings: a multiple of 4, the values
- * per Philox block, so chunk c starts at block c * CHUNK / 4. */
-#define COUPLING_CHUNK 1024
 /* More threads than this is a typo, and (int) must hold the value. */
 #define MAX_THREADS 4096
 /* Progress callbacks per run: enough for a smooth bar, too few to cost. */
@@ -67,13 +59,6 @@ typedef struct simulate_params {
     int precision;     /* th_dtype */
     int quiet;
 } simulate_params;
-
-typedef struct simulate_result {
-    double wall;                /* seconds spent in th_langevin_run */
-    double x_mean, x_var;       /* over all units and trajectories at t_f */
-    double heat_mean, heat_sd;  /* per trajectory, in kT */
-    double law_mean, law_max;   /* |heat - (V(x0) - V(xT)) / kT| over trajectories */
-} simulate_result;
 
 static void set_defaults(simulate_params *p)
 {
@@ -136,121 +121,16 @@ static void print_help(const tool_opt *opts, size_t n_opts)
            "names the step), 2 for a command line that cannot be used.\n");
 }
 
-/* J_ij ~ N(0, SIGMA^2 / N) for every pair i < j that the pattern allows, in
- * row order, drawn from the dedicated coupling stream of the seed. */
-static int draw_couplings(th_model *m, double sigma, uint64_t seed)
+/* The library's description of the model the options and arch ask for. */
+static th_sim_spec sim_spec(const simulate_params *p, const architecture *arch)
 {
-    double chunk[COUPLING_CHUNK];
-    size_t next = COUPLING_CHUNK;
-    uint64_t block = 0;
-    double scale = sigma / sqrt((double)m->n);
-    for (size_t i = 0; i < m->n; i++) {
-        for (size_t j = i + 1; j < m->n; j++) {
-            if (!th_model_groups_couple(m, i, j)) continue;
-            if (next == COUPLING_CHUNK) {
-                th_normal_fill_f64(seed, COUPLING_STREAM, block, chunk, COUPLING_CHUNK);
-                block += COUPLING_CHUNK / 4;
-                next = 0;
-            }
-            int rc = th_model_set_coupling(m, i, j, scale * chunk[next++]);
-            if (rc != TH_OK) return rc;
-        }
-    }
-    return TH_OK;
-}
-
-/* NULL after a library failure; th_last_error() says why. */
-static th_model *build_model(const simulate_params *p, const architecture *arch)
-{
-    th_model *m = th_model_alloc(arch->n_groups, arch->size, (th_dtype)p->precision);
-    if (!m) return NULL;
-    int rc = TH_OK;
-    for (size_t k = 0; k < arch->n_links && rc == TH_OK; k++)
-        rc = th_model_couple(m, arch->link[k][0], arch->link[k][1]);
-    if (rc == TH_OK) {
-        m->kT = p->kT;
-        m->mu = p->mu;
-        th_model_set_onsite(m, p->J2, p->J4);
-        for (size_t i = 0; i < m->n; i++) th_set(m->b, m->dtype, i, p->bias);
-        if (p->coupling > 0) rc = draw_couplings(m, p->coupling, p->seed);
-    }
-    if (rc == TH_OK) rc = th_model_validate(m);
-    if (rc != TH_OK) {
-        th_model_free(m);
-        return NULL;
-    }
-    return m;
-}
-
-/* Runs the batch and fills res; TH_OK or the library's status. */
-static int run_batch(const simulate_params *p, const th_model *m, simulate_result *res)
-{
-    int rc = TH_ENOMEM;
-    size_t b = p->batch;
-    th_batch *s = th_batch_alloc(m, b, p->seed);
-    double *v0 = calloc(b, sizeof *v0); /* (b) V(x0) */
-    double *vT = calloc(b, sizeof *vT); /* (b) V(xT) */
-    if (!s || !v0 || !vT) goto done;
-    th_potential(m, NULL, 0.0, s->x, b, v0);
-
-    tool_progress bar;
-    tool_progress_begin(&bar, "steps", p->quiet);
-    th_run r = th_run_default();
-    r.n_steps = p->steps;
-    r.dt = p->dt;
-    r.kernel = (th_kernel)p->kernel;
-    r.progress = tool_progress_update;
-    r.progress_ctx = &bar;
-    r.progress_every = p->steps / PROGRESS_CALLS > 0 ? p->steps / PROGRESS_CALLS : 1;
-    double t0 = tool_now();
-    rc = th_langevin_run(m, s, &r);
-    res->wall = tool_now() - t0;
-    tool_progress_end(&bar);
-    if (rc != TH_OK) goto done;
-
-    th_potential(m, NULL, s->t, s->x, b, vT);
-
-    /* Two passes: sum(x^2)/n - mean^2 would cancel catastrophically when
-     * the mean is large against the spread (a strong bias). */
-    size_t count = b * m->n;
-    double sum = 0;
-    for (size_t i = 0; i < count; i++) sum += th_get(s->x, s->dtype, i);
-    res->x_mean = sum / (double)count;
-    double ss = 0;
-    for (size_t i = 0; i < count; i++) {
-        double d = th_get(s->x, s->dtype, i) - res->x_mean;
-        ss += d * d;
-    }
-    res->x_var = ss / (double)count;
-
-    double hsum = 0;
-    res->law_mean = res->law_max = 0;
-    for (size_t k = 0; k < b; k++) {
-        hsum += s->heat[k];
-        double gap = fabs(s->heat[k] - (v0[k] - vT[k]) / m->kT);
-        res->law_mean += gap / (double)b;
-        if (gap > res->law_max) res->law_max = gap;
-    }
-    res->heat_mean = hsum / (double)b;
-    double hss = 0;
-    for (size_t k = 0; k < b; k++) {
-        double d = s->heat[k] - res->heat_mean;
-        hss += d * d;
-    }
-    /* Sample standard deviation: the spread of the heat of one trajectory. */
-    res->heat_sd = b > 1 ? sqrt(hss / (double)(b - 1)) : 0.0;
-
-done:
-    free(vT);
-    free(v0);
-    th_batch_free(s);
-    return rc;
-}
-
-static int result_is_finite(const simulate_result *res)
-{
-    return isfinite(res->x_mean) && isfinite(res->x_var) && isfinite(res->heat_mean) &&
-           isfinite(res->heat_sd) && isfinite(res->law_mean) && isfinite(res->law_max);
+    th_sim_spec spec = {.n_groups = arch->n_groups, .n_links = arch->n_links,
+                        .coupling = p->coupling, .J2 = p->J2, .J4 = p->J4, .bias = p->bias,
+                        .kT = p->kT, .mu = p->mu, .seed = p->seed,
+                        .dtype = (th_dtype)p->precision};
+    memcpy(spec.size, arch->size, sizeof spec.size);
+    memcpy(spec.link, arch->link, sizeof spec.link);
+    return spec;
 }
 
 static const char *plural(size_t n, const char *one, const char *many)
@@ -259,7 +139,7 @@ static const char *plural(size_t n, const char *one, const char *many)
 }
 
 static void print_report(const simulate_params *p, const architecture *arch,
-                         const th_model *m, const simulate_result *res)
+                         const th_model *m, const th_sim_stats *res)
 {
     printf("model     %zu %s", m->n, plural(m->n, "unit", "units"));
     if (arch->n_groups > 1) {
@@ -374,23 +254,25 @@ int cmd_simulate(int argc, char **argv)
         openblas_set_num_threads((int)p.threads);
     }
 
-    th_model *m = build_model(&p, &arch);
+    th_sim_spec spec = sim_spec(&p, &arch);
+    th_model *m = th_sim_model(&spec);
     if (!m) {
         fprintf(stderr, "thermo " CMD ": %s\n", th_last_error());
         return TOOL_EXIT_FAIL;
     }
-    simulate_result res = {0};
-    rc = run_batch(&p, m, &res);
-    if (rc == TH_OK && !result_is_finite(&res)) {
-        /* The library stops a diverging run; this guards the report anyway,
-         * since a nan printed as a result is worse than no result. */
-        fprintf(stderr, "thermo " CMD ": the run produced non-finite statistics\n");
-        rc = TH_EDIVERGED;
-    } else if (rc != TH_OK) {
-        /* The tool's own allocations leave no library message. */
-        const char *why = th_last_error();
-        fprintf(stderr, "thermo " CMD ": %s\n", why[0] ? why : th_strerror(rc));
-    }
+    tool_progress bar;
+    tool_progress_begin(&bar, "steps", p.quiet);
+    th_run r = th_run_default();
+    r.n_steps = p.steps;
+    r.dt = p.dt;
+    r.kernel = (th_kernel)p.kernel;
+    r.progress = tool_progress_update;
+    r.progress_ctx = &bar;
+    r.progress_every = p.steps / PROGRESS_CALLS > 0 ? p.steps / PROGRESS_CALLS : 1;
+    th_sim_stats res;
+    rc = th_sim_run(m, p.batch, p.seed, &r, &res);
+    tool_progress_end(&bar);
+    if (rc != TH_OK) tool_fail_lib(CMD, rc);
     if (rc == TH_OK) print_report(&p, &arch, m, &res);
     th_model_free(m);
     return rc == TH_OK ? TOOL_EXIT_OK : TOOL_EXIT_FAIL;

@@ -62,35 +62,28 @@ int tool_save_samples(const char *path, const th_gen_params *gp, const float *im
 
 /* ------------------------------------------------------- student file */
 
-/* A trained PNAS student as thermo classify train writes it (student_file.c):
- * the model, its settings, and the teacher's input norm and layer widths
- * from the metadata. */
+/* A trained PNAS student for thermo energy (student_file.c): the library's
+ * th_student with its fields under the names that command reads. */
 typedef struct tool_student {
-    th_model *m;
+    th_student st;
+    th_model *m;                           /* st.model */
     th_meta meta;
-    th_student_params sp;
+    th_student_params sp;                  /* st.params */
     double input_norm;                     /* the PNAS preprocessing's L2 norm */
     size_t widths[TH_MLP_MAX_LAYERS + 1];  /* the teacher's layer widths */
     size_t n_widths;
     const char *widths_text;               /* "784,32,32,10", in meta */
 } tool_student;
 
-#define TOOL_META_INPUT_NORM "student.input_norm"
-#define TOOL_META_TEACHER_WIDTHS "student.teacher_widths"
-
-/* Whether a model file's metadata is a student's. */
+/* Whether a model file's metadata is a student's (th_student_meta_is). */
 int tool_is_student(const th_meta *meta);
-/* Loads and checks path; 0, or TOOL_EXIT_FAIL after printing "thermo CMD:
- * path: why". */
+/* Loads and checks path (th_student_load); 0, or TOOL_EXIT_FAIL after
+ * printing "thermo CMD: path: why". */
 int tool_student_load(const char *cmd, const char *path, tool_student *s);
 void tool_student_free(tool_student *s);
-/* A labelled split of the dataset folder dir ("train" or "t10k"), cut to
- * its first limit images (SIZE_MAX: all). 0, or TOOL_EXIT_FAIL after printing. */
-int tool_load_labelled(const char *cmd, const char *dir, const char *split, size_t limit,
-                       th_dataset **out);
 /* The first limit test images of dir, labelled, and their student inputs X
- * (count, n_input): the PNAS preprocessing with the teacher's norm. 0, or
- * TOOL_EXIT_FAIL after printing; the caller frees *d and *X. */
+ * (th_student_images). 0, or TOOL_EXIT_FAIL after printing; the caller
+ * frees *d and *X. */
 int tool_student_images(const char *cmd, const tool_student *s, const char *dir, size_t limit,
                         th_dataset **d, float **X);
 
