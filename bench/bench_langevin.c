@@ -225,7 +225,7 @@ static struct result bench_batch(th_model *m, size_t b, const struct settings *c
     /* Leave x = 0 behind (50 steps: |x| ~ 0.1) so the products see typical
      * values; SGEMM gets a copy of the same states. */
     time_fast(&c, 50);
-    memcpy(c.gx, c.s->x.f32, bn * sizeof(float));
+    memcpy(c.gx, th_batch_states(c.s).f32, bn * sizeof(float));
 
     /* A call costs more than its steps (validation, setup, and for the fast
      * kernel the coupling products before the first and after the last step);

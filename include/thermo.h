@@ -24,7 +24,8 @@
  *     r.dt = 1e-3;
  *     int rc = th_langevin_run(m, s, &r);
  *     if (rc != TH_OK) fprintf(stderr, "%s\n", th_last_error());
- *     // s->x.f32 is (128, 64); s->heat[k] is trajectory k's heat in kT
+ *     // th_batch_states(s).f32 is (128, 64); th_batch_heat(s)[k] is the heat of
+ *     // trajectory k in kT
  *     th_batch_free(s);
  *     th_model_free(m);
  *

@@ -601,16 +601,16 @@ static void test_student_clamped_equivalence(void)
 
     th_batch *s = th_batch_alloc(m, 1, 3);
     unsigned char clamped[11] = {1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0};
-    for (size_t j = 0; j < 6; j++) th_set(s->x, TH_F64, j, (double)img[j]);
+    for (size_t j = 0; j < 6; j++) th_set(th_batch_states(s), TH_F64, j, (double)img[j]);
     th_run r = th_run_default();
     r.n_steps = th_student_steps(&p);
     r.dt = p.dt;
     r.clamped = clamped;
     r.kernel = TH_KERNEL_REFERENCE;
     CHECK_EQ_INT(th_langevin_run(m, s, &r), TH_OK);
-    for (size_t c = 0; c < 2; c++) CHECK_CLOSE(out[c], th_get(s->x, TH_F64, n - 2 + c), 1e-6);
+    for (size_t c = 0; c < 2; c++) CHECK_CLOSE(out[c], th_get(th_batch_states(s), TH_F64, n - 2 + c), 1e-6);
     CHECK(fabs(out[0]) + fabs(out[1]) > 0.05); /* the outputs did move */
-    CHECK_REL(heat * p.kT, s->heat[0] * p.kT, 1e-4);
+    CHECK_REL(heat * p.kT, th_batch_heat(s)[0] * p.kT, 1e-4);
     CHECK(fabs(heat * p.kT) > 1e-3);
     (void)nf;
     th_batch_free(s);

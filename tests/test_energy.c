@@ -357,22 +357,22 @@ static int heat_balance(int driven, double *mean_r, double *max_r, double *mean_
     int rc = -1;
     if (!m || !s) goto done;
     uint64_t state = 0x4ea7;
-    for (size_t i = 0; i < B * 4; i++) s->x.f64[i] = test_uniform(&state, -1.0, 1.0);
+    for (size_t i = 0; i < B * 4; i++) th_batch_states(s).f64[i] = test_uniform(&state, -1.0, 1.0);
     th_drive drive = {amplitude_ramp, NULL, {.f64 = field}, 0};
     th_run r = th_run_default();
     r.n_steps = 1000;
     r.dt = 1e-3;
     r.drive = driven ? &drive : NULL;
-    th_potential(m, r.drive, 0.0, s->x, B, v0);
+    th_potential(m, r.drive, 0.0, th_batch_states(s), B, v0);
     if (th_langevin_run(m, s, &r) != TH_OK) goto done;
-    th_potential(m, r.drive, s->t, s->x, B, v1);
+    th_potential(m, r.drive, th_batch_time(s), th_batch_states(s), B, v1);
     *mean_r = *max_r = *mean_q = *max_w = 0;
     for (size_t k = 0; k < B; k++) {
-        double res = fabs(s->work[k] - (v1[k] - v0[k]) / m->kT - s->heat[k]);
+        double res = fabs(th_batch_work(s)[k] - (v1[k] - v0[k]) / m->kT - th_batch_heat(s)[k]);
         *mean_r += res / B;
         *max_r = fmax(*max_r, res);
-        *mean_q += fabs(s->heat[k]) / B;
-        *max_w = fmax(*max_w, fabs(s->work[k]));
+        *mean_q += fabs(th_batch_heat(s)[k]) / B;
+        *max_w = fmax(*max_w, fabs(th_batch_work(s)[k]));
     }
     rc = 0;
 done:

@@ -81,8 +81,8 @@ static void twin_check(th_dtype dtype, double tol_x, double tol_rel_heat)
     th_ptr field = {.v = calloc(B * m->n, th_dtype_size(dtype))};
     fill_field(field, dtype, B * m->n, 5);
     for (size_t i = 0; i < B * m->n; i++) {
-        th_set(fast->x, dtype, i, 0.1 * (double)(i % 7) - 0.3);
-        th_set(ref->x, dtype, i, 0.1 * (double)(i % 7) - 0.3);
+        th_set(th_batch_states(fast), dtype, i, 0.1 * (double)(i % 7) - 0.3);
+        th_set(th_batch_states(ref), dtype, i, 0.1 * (double)(i % 7) - 0.3);
     }
     th_drive drive = {.amplitude = sine_amplitude, .field = field, .per_trajectory = 1};
     th_run r = th_run_default();
@@ -94,26 +94,26 @@ static void twin_check(th_dtype dtype, double tol_x, double tol_rel_heat)
     r.kernel = TH_KERNEL_REFERENCE;
     CHECK_EQ_INT(th_langevin_run(m, ref, &r), TH_OK);
 
-    CHECK(max_abs_diff(fast->x, ref->x, dtype, B * m->n) <= tol_x);
+    CHECK(max_abs_diff(th_batch_states(fast), th_batch_states(ref), dtype, B * m->n) <= tol_x);
     double heat_scale = 0, work_scale = 0;
     for (size_t k = 0; k < B; k++) {
-        heat_scale = fmax(heat_scale, fabs(ref->heat[k]));
-        work_scale = fmax(work_scale, fabs(ref->work[k]));
+        heat_scale = fmax(heat_scale, fabs(th_batch_heat(ref)[k]));
+        work_scale = fmax(work_scale, fabs(th_batch_work(ref)[k]));
     }
     CHECK(heat_scale > 1); /* the comparison below is not vacuous */
     CHECK(work_scale > 1);
     for (size_t k = 0; k < B; k++) {
-        CHECK_CLOSE(fast->heat[k], ref->heat[k], tol_rel_heat * heat_scale);
-        CHECK_CLOSE(fast->work[k], ref->work[k], tol_rel_heat * work_scale);
+        CHECK_CLOSE(th_batch_heat(fast)[k], th_batch_heat(ref)[k], tol_rel_heat * heat_scale);
+        CHECK_CLOSE(th_batch_work(fast)[k], th_batch_work(ref)[k], tol_rel_heat * work_scale);
     }
     for (size_t k = 0; k < B; k++) { /* clamped units never move */
-        CHECK_CLOSE(th_get(fast->x, dtype, k * m->n + 2), 0.1 * (double)((k * 12 + 2) % 7) - 0.3,
+        CHECK_CLOSE(th_get(th_batch_states(fast), dtype, k * m->n + 2), 0.1 * (double)((k * 12 + 2) % 7) - 0.3,
                     1e-7);
-        CHECK_CLOSE(th_get(ref->x, dtype, k * m->n + 9), 0.1 * (double)((k * 12 + 9) % 7) - 0.3,
+        CHECK_CLOSE(th_get(th_batch_states(ref), dtype, k * m->n + 9), 0.1 * (double)((k * 12 + 9) % 7) - 0.3,
                     1e-7);
     }
-    CHECK_EQ_INT(fast->step, 400);
-    CHECK_CLOSE(fast->t, 0.8, 1e-12);
+    CHECK_EQ_INT(th_batch_step(fast), 400);
+    CHECK_CLOSE(th_batch_time(fast), 0.8, 1e-12);
     free(field.v);
     th_batch_free(fast);
     th_batch_free(ref);
@@ -146,9 +146,9 @@ static void test_langevin_threads_identical(void)
     run_with_threads(2, m, b, &r);
     omp_set_num_threads(saved);
     openblas_set_num_threads(saved);
-    CHECK(memcmp(a->x.v, b->x.v, 32 * m->n * sizeof(float)) == 0);
-    CHECK(memcmp(a->heat, b->heat, 32 * sizeof(double)) == 0);
-    CHECK(memcmp(a->work, b->work, 32 * sizeof(double)) == 0);
+    CHECK(memcmp(th_batch_states(a).v, th_batch_states(b).v, 32 * m->n * sizeof(float)) == 0);
+    CHECK(memcmp(th_batch_heat(a), th_batch_heat(b), 32 * sizeof(double)) == 0);
+    CHECK(memcmp(th_batch_work(a), th_batch_work(b), 32 * sizeof(double)) == 0);
     th_batch_free(a);
     th_batch_free(b);
     th_model_free(m);
@@ -165,21 +165,21 @@ static void test_langevin_batch_and_kernel_invariant(void)
     m->kT = 0.1;
     const size_t n = m->n;
     th_batch *all = th_batch_alloc(m, 32, 78), *few = th_batch_alloc(m, 5, 78);
-    for (size_t k = 0; k < 5; k++) few->stream[k] = 20 + k;
+    for (size_t k = 0; k < 5; k++) th_batch_set_stream(few, k, 20 + k);
     th_run r = th_run_default();
     r.n_steps = 40;
     CHECK_EQ_INT(th_langevin_run(m, all, &r), TH_OK);
     CHECK_EQ_INT(th_langevin_run(m, few, &r), TH_OK);
-    CHECK(memcmp(few->x.f32, all->x.f32 + 20 * n, 5 * n * sizeof(float)) == 0);
-    CHECK(memcmp(few->heat, all->heat + 20, 5 * sizeof(double)) == 0);
+    CHECK(memcmp(th_batch_states(few).f32, th_batch_states(all).f32 + 20 * n, 5 * n * sizeof(float)) == 0);
+    CHECK(memcmp(th_batch_heat(few), th_batch_heat(all) + 20, 5 * sizeof(double)) == 0);
     const char *saved = th__gemm_kernel_name();
     static const char *const names[] = {"scalar", "avx2", "avx512"};
     for (size_t kn = 0; kn < 3; kn++) {
         if (th__gemm_use(names[kn]) != TH_OK) continue;
         th_batch_reset(few);
         CHECK_EQ_INT(th_langevin_run(m, few, &r), TH_OK);
-        if (memcmp(few->x.f32, all->x.f32 + 20 * n, 5 * n * sizeof(float)) != 0 ||
-            memcmp(few->heat, all->heat + 20, 5 * sizeof(double)) != 0) {
+        if (memcmp(th_batch_states(few).f32, th_batch_states(all).f32 + 20 * n, 5 * n * sizeof(float)) != 0 ||
+            memcmp(th_batch_heat(few), th_batch_heat(all) + 20, 5 * sizeof(double)) != 0) {
             fprintf(stderr, "  kernel %s: the states or heat differ\n", names[kn]);
             th_test_check_failed++;
         }
@@ -187,6 +187,32 @@ static void test_langevin_batch_and_kernel_invariant(void)
     CHECK_EQ_INT(th__gemm_use(saved), TH_OK);
     th_batch_free(all);
     th_batch_free(few);
+    th_model_free(m);
+}
+
+/* The opaque batch through its accessors: shape, dtype, seed, streams 0..b-1
+ * by default, the clock after a run, states writable in place. */
+static void test_batch_accessors(void)
+{
+    th_model *m = mixed_model(TH_F64, 3, 4, 5, 9);
+    th_batch *s = th_batch_alloc(m, 6, 31);
+    CHECK_EQ_INT(th_batch_size(s), 6);
+    CHECK_EQ_INT(th_batch_units(s), 12);
+    CHECK_EQ_INT(th_batch_dtype(s), TH_F64);
+    CHECK_EQ_INT(th_batch_seed(s), 31);
+    CHECK_EQ_INT(th_batch_stream(s, 5), 5);
+    th_batch_set_stream(s, 5, 77);
+    CHECK_EQ_INT(th_batch_stream(s, 5), 77);
+    th_batch_states(s).f64[3] = 0.25;
+    th_run r = th_run_default();
+    r.n_steps = 10;
+    CHECK_EQ_INT(th_langevin_run(m, s, &r), TH_OK);
+    CHECK_EQ_INT(th_batch_step(s), 10);
+    CHECK_CLOSE(th_batch_time(s), 10 * r.dt, 1e-15);
+    CHECK(isfinite(th_batch_heat(s)[5]) && th_batch_work(s)[5] == 0);
+    th_batch_reset(s);
+    CHECK(th_batch_states(s).f64[3] == 0 && th_batch_step(s) == 0 && th_batch_heat(s)[5] == 0);
+    th_batch_free(s);
     th_model_free(m);
 }
 
@@ -209,14 +235,14 @@ static void test_langevin_split_runs_and_snapshots(void)
     th_run r2 = th_run_default();
     r2.n_steps = 30;
     CHECK_EQ_INT(th_langevin_run(m, two, &r2), TH_OK);
-    CHECK(memcmp(snaps + 3 * m->n, two->x.v, 3 * m->n * sizeof(double)) == 0);
+    CHECK(memcmp(snaps + 3 * m->n, th_batch_states(two).v, 3 * m->n * sizeof(double)) == 0);
     r2.n_steps = 70;
     CHECK_EQ_INT(th_langevin_run(m, two, &r2), TH_OK);
-    CHECK(memcmp(one->x.v, two->x.v, 3 * m->n * sizeof(double)) == 0);
-    CHECK(memcmp(snaps + 6 * m->n, two->x.v, 3 * m->n * sizeof(double)) == 0);
+    CHECK(memcmp(th_batch_states(one).v, th_batch_states(two).v, 3 * m->n * sizeof(double)) == 0);
+    CHECK(memcmp(snaps + 6 * m->n, th_batch_states(two).v, 3 * m->n * sizeof(double)) == 0);
     for (size_t i = 0; i < 3 * m->n; i++) CHECK_CLOSE(snaps[i], 0, 0);
-    for (size_t k = 0; k < 3; k++) CHECK_CLOSE(one->heat[k], two->heat[k], 1e-10);
-    CHECK_EQ_INT(two->step, 100);
+    for (size_t k = 0; k < 3; k++) CHECK_CLOSE(th_batch_heat(one)[k], th_batch_heat(two)[k], 1e-10);
+    CHECK_EQ_INT(th_batch_step(two), 100);
     free(snaps);
     th_batch_free(one);
     th_batch_free(two);
@@ -238,9 +264,9 @@ static void divergence_check(th_dtype dtype, th_kernel kernel)
     int rc = th_langevin_run(m, s, &r);
     CHECK_EQ_INT(rc, TH_EDIVERGED);
     CHECK_STR_CONTAINS(th_last_error(), "diverged at step");
-    CHECK(s->step < 100);
+    CHECK(th_batch_step(s) < 100);
     for (size_t i = 0; i < 3 * 4; i++) {
-        double v = th_get(s->x, dtype, i);
+        double v = th_get(th_batch_states(s), dtype, i);
         CHECK(isfinite(v) && fabs(v) <= r.blowup);
     }
     th_batch_free(s);
@@ -274,7 +300,7 @@ static void test_langevin_progress_cancel(void)
     r.progress_every = 10;
     CHECK_EQ_INT(th_langevin_run(m, s, &r), TH_ECANCELED);
     CHECK_EQ_INT(calls, 4);
-    CHECK_EQ_INT(s->step, 40);
+    CHECK_EQ_INT(th_batch_step(s), 40);
     CHECK_STR_CONTAINS(th_last_error(), "40 of 200");
     th_batch_free(s);
     th_model_free(m);
@@ -326,7 +352,7 @@ static void test_langevin_rejects_invalid(void)
     drive.amplitude = nan_after_half;
     CHECK_EQ_INT(th_langevin_run(m, s, &r), TH_EINVAL);
     CHECK_STR_CONTAINS(th_last_error(), "amplitude");
-    CHECK(s->step < 1000);
+    CHECK(th_batch_step(s) < 1000);
     r = th_run_default();
 
     size_t other_sizes[1] = {4};
@@ -338,7 +364,7 @@ static void test_langevin_rejects_invalid(void)
     CHECK(th_batch_alloc(m, 0, 1) == NULL);
     CHECK_STR_CONTAINS(th_last_error(), "0 trajectories");
 
-    for (size_t i = 0; i < 2 * 5; i++) CHECK(isfinite(s->x.f64[i]));
+    for (size_t i = 0; i < 2 * 5; i++) CHECK(isfinite(th_batch_states(s).f64[i]));
     th_batch_free(s);
     th_model_free(m);
 }
@@ -349,6 +375,7 @@ void suite_langevin(void)
     RUN_TEST(test_langevin_twin_f32);
     RUN_TEST(test_langevin_threads_identical);
     RUN_TEST(test_langevin_batch_and_kernel_invariant);
+    RUN_TEST(test_batch_accessors);
     RUN_TEST(test_langevin_split_runs_and_snapshots);
     RUN_TEST(test_langevin_divergence_stops);
     RUN_TEST(test_langevin_progress_cancel);

@@ -191,7 +191,7 @@ static void test_neuron_matches_core_langevin(void)
     CHECK_EQ_INT(th_langevin_run(m, s, &run), TH_OK);
     double core[2 * 4] = {0};
     for (size_t k = 0; k < 2 * R; k++)
-        for (size_t i = 0; i < w; i++) core[(k / R) * w + i] += s->x.f64[k * N + 8 + i] / (double)R;
+        for (size_t i = 0; i < w; i++) core[(k / R) * w + i] += th_batch_states(s).f64[k * N + 8 + i] / (double)R;
     double mine[2 * 4];
     CHECK_EQ_INT(th_neuron_run(&p, net, z, 2, R, 77, 0, &steps, 1, TH_KERNEL_FAST, mine), TH_OK);
     for (size_t k = 0; k < 2 * w; k++) CHECK_CLOSE(mine[k], core[k], 1e-5);

@@ -101,7 +101,7 @@ static void test_phys_harmonic_discrete_variance(void)
     for (size_t k = 0; ok && k < n_sample; k++) {
         ok = advance(m, s, stride, dt, NULL, NULL) == TH_OK;
         for (size_t c = 0; c < B * n; c++) {
-            double x = s->x.f64[c];
+            double x = th_batch_states(s).f64[c];
             x1[c] += x / (double)n_sample;
             x2[c] += x * x / (double)n_sample;
         }
@@ -177,7 +177,7 @@ static void quartic_boltzmann_at(double kT, uint64_t seed)
     for (size_t k = 0; ok && k < n_sample; k++) {
         ok = advance(m, s, stride, dt, NULL, NULL) == TH_OK;
         for (size_t c = 0; c < B * n; c++) {
-            double xx = s->x.f64[c] * s->x.f64[c];
+            double xx = th_batch_states(s).f64[c] * th_batch_states(s).f64[c];
             x2[c] += xx / (double)n_sample;
             x4[c] += xx * xx / (double)n_sample;
         }
@@ -278,7 +278,7 @@ static void test_phys_coupled_covariance(void)
     for (size_t k = 0; ok && k < n_sample; k++) {
         ok = advance(m, s, stride, dt, NULL, NULL) == TH_OK;
         for (size_t t = 0; t < B; t++) {
-            const double *x = s->x.f64 + t * n;
+            const double *x = th_batch_states(s).f64 + t * n;
             double *a = acc + t * n_pair;
             for (size_t i = 0, p = 0; i < n; i++)
                 for (size_t j = i; j < n; j++, p++) a[p] += x[i] * x[j] / (double)n_sample;
@@ -373,7 +373,7 @@ static void test_phys_mean_relaxation(void)
     CHECK(s != NULL && col);
     if (!s || !col) goto done;
     for (size_t t = 0; t < B; t++)
-        for (size_t i = 0; i < n; i++) s->x.f64[t * n + i] = x0[i];
+        for (size_t i = 0; i < n; i++) th_batch_states(s).f64[t * n + i] = x0[i];
 
     double mk[REL_N], next[REL_N]; /* the recursion's mean after `steps` steps */
     memcpy(mk, x0, sizeof mk);
@@ -392,7 +392,7 @@ static void test_phys_mean_relaxation(void)
             memcpy(mk, next, sizeof mk);
         }
         for (size_t i = 0; i < n; i++) {
-            for (size_t t = 0; t < B; t++) col[t] = s->x.f64[t * n + i];
+            for (size_t t = 0; t < B; t++) col[t] = th_batch_states(s).f64[t * n + i];
             double mean, se;
             mean_se(col, B, &mean, &se);
             /* After one step the spread is only sqrt(2 mu kT dt) = 0.045, so
@@ -461,23 +461,23 @@ static struct first_law first_law_run(double dt, size_t n_steps, int driven, dou
     /* The same random starts and fields for every dt: only the time step and
      * the noise realisation change between runs. */
     uint64_t state = 0x5eed;
-    for (size_t i = 0; i < B * n; i++) s->x.f64[i] = test_uniform(&state, -0.5, 0.5);
+    for (size_t i = 0; i < B * n; i++) th_batch_states(s).f64[i] = test_uniform(&state, -0.5, 0.5);
     for (size_t i = 0; i < B * n; i++) field[i] = test_uniform(&state, -1.0, 1.0);
     th_drive drive = {amplitude_sin, NULL, {.f64 = field}, 1};
     const th_drive *d = driven ? &drive : NULL;
 
-    th_potential(m, d, 0.0, s->x, B, v0);
+    th_potential(m, d, 0.0, th_batch_states(s), B, v0);
     if (advance(m, s, n_steps, dt, NULL, d) != TH_OK) goto done;
-    th_potential(m, d, s->t, s->x, B, v1);
+    th_potential(m, d, th_batch_time(s), th_batch_states(s), B, v1);
 
     for (size_t t = 0; t < B; t++) {
-        double r = s->work[t] - (v1[t] - v0[t]) / m->kT - s->heat[t];
+        double r = th_batch_work(s)[t] - (v1[t] - v0[t]) / m->kT - th_batch_heat(s)[t];
         out.mean_abs_r += fabs(r) / (double)B;
         out.max_abs_r = fmax(out.max_abs_r, fabs(r));
-        out.mean_abs_heat += fabs(s->heat[t]) / (double)B;
-        out.max_abs_work = fmax(out.max_abs_work, fabs(s->work[t]));
+        out.mean_abs_heat += fabs(th_batch_heat(s)[t]) / (double)B;
+        out.max_abs_work = fmax(out.max_abs_work, fabs(th_batch_work(s)[t]));
     }
-    out.t_end = s->t;
+    out.t_end = th_batch_time(s);
     out.ok = 1;
 
 done:
@@ -594,8 +594,8 @@ static void test_phys_clamped(void)
     CHECK(s != NULL && a0 && a1);
     if (!s || !a0 || !a1) goto done;
     for (size_t t = 0; t < B; t++) {
-        s->x.f64[t * n + 2] = c2;
-        s->x.f64[t * n + 3] = c3;
+        th_batch_states(s).f64[t * n + 2] = c2;
+        th_batch_states(s).f64[t * n + 3] = c3;
     }
 
     int ok = advance(m, s, burn, dt, clamped, NULL) == TH_OK;
@@ -603,7 +603,7 @@ static void test_phys_clamped(void)
     for (size_t k = 0; ok && k < n_sample; k++) {
         ok = advance(m, s, stride, dt, clamped, NULL) == TH_OK;
         for (size_t t = 0; t < B; t++) {
-            const double *x = s->x.f64 + t * n;
+            const double *x = th_batch_states(s).f64 + t * n;
             a0[t] += x[0] / (double)n_sample;
             a1[t] += x[1] / (double)n_sample;
             moved += memcmp(&x[2], &c2, sizeof c2) != 0;
@@ -632,8 +632,8 @@ static void test_phys_clamped(void)
     CHECK_EQ_INT(th_langevin_run(m, s, &r), TH_OK);
     moved = 0;
     for (size_t t = 0; t < B; t++) {
-        moved += memcmp(&s->x.f64[t * n + 2], &c2, sizeof c2) != 0;
-        moved += memcmp(&s->x.f64[t * n + 3], &c3, sizeof c3) != 0;
+        moved += memcmp(&th_batch_states(s).f64[t * n + 2], &c2, sizeof c2) != 0;
+        moved += memcmp(&th_batch_states(s).f64[t * n + 3], &c3, sizeof c3) != 0;
     }
     CHECK_EQ_INT(moved, 0);
 
@@ -687,13 +687,13 @@ static void test_phys_f32_matches_f64(void)
 
     double max_diff = 0, max_abs = 0, max_other = 0, max_heat = 0;
     for (size_t i = 0; i < B * n; i++) {
-        double x64 = s64->x.f64[i];
-        max_diff = fmax(max_diff, fabs((double)s32->x.f32[i] - x64));
+        double x64 = th_batch_states(s64).f64[i];
+        max_diff = fmax(max_diff, fabs((double)th_batch_states(s32).f32[i] - x64));
         max_abs = fmax(max_abs, fabs(x64));
-        max_other = fmax(max_other, fabs(other->x.f64[i] - x64));
+        max_other = fmax(max_other, fabs(th_batch_states(other).f64[i] - x64));
     }
     for (size_t t = 0; t < B; t++)
-        max_heat = fmax(max_heat, fabs(s32->heat[t] - s64->heat[t]));
+        max_heat = fmax(max_heat, fabs(th_batch_heat(s32)[t] - th_batch_heat(s64)[t]));
     CHECK(max_diff < 1e-4);
     /* Heat sums n_steps * n = 2400 terms F dx of size ~0.05, each off by float
      * rounding (~6e-8 of it): 7e-6 if every rounding went the same way, a

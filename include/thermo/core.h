@@ -183,25 +183,32 @@ size_t th_model_coupling_pairs(const th_model *m);
 /* B independent trajectories of a model: states, noise streams, and their
  * thermodynamic ledger. Trajectory k draws its noise from stream
  * stream[k] (default first_stream + k) of the batch's seed. */
-typedef struct th_batch {
-    th_dtype dtype;
-    size_t n;          /* units per trajectory */
-    size_t b;          /* trajectories */
-    th_ptr x;          /* (b, n) current states; initially 0 */
-    double *heat;      /* (b) heat given to the bath so far, in units of kT */
-    double *work;      /* (b) work done on the system by the drive, in units of kT */
-    uint64_t seed;
-    uint64_t *stream;  /* (b) noise stream of each trajectory */
-    uint64_t step;     /* steps taken so far; the position in every stream */
-    double t;          /* time reached */
-    th_ptr work_force; /* (b, n) workspace: coupling forces */
-    th_ptr work_next;  /* (b, n) workspace: the noise, then the new states of a step */
-} th_batch;
+/* B trajectories of a model's units: states, heat and work so far, noise
+ * streams and the position in them. Opaque: read and write it through the
+ * functions below, so that a backend may keep it where it computes (a GPU's
+ * memory, a padded layout) without callers noticing. */
+typedef struct th_batch th_batch;
 
 th_batch *th_batch_alloc(const th_model *m, size_t b, uint64_t seed);
 void th_batch_free(th_batch *s);
 /* Zero the states, heat and work, set step and time to 0. */
 void th_batch_reset(th_batch *s);
+
+size_t th_batch_size(const th_batch *s);   /* trajectories, b */
+size_t th_batch_units(const th_batch *s);  /* units per trajectory, n */
+th_dtype th_batch_dtype(const th_batch *s);
+/* (b, n) current states in the batch's dtype, initially 0: read them, or
+ * write them to start the trajectories elsewhere. Valid until freed. */
+th_ptr th_batch_states(th_batch *s);
+const double *th_batch_heat(const th_batch *s); /* (b) heat given to the bath, kT */
+const double *th_batch_work(const th_batch *s); /* (b) work done by the drive, kT */
+uint64_t th_batch_seed(const th_batch *s);
+uint64_t th_batch_step(const th_batch *s);  /* steps taken: the position in every stream */
+double th_batch_time(const th_batch *s);    /* time reached */
+/* Trajectory k's noise stream (initially k): setting it lets a batch
+ * continue or repeat trajectories of another batch, whatever their place. */
+uint64_t th_batch_stream(const th_batch *s, size_t k);
+void th_batch_set_stream(th_batch *s, size_t k, uint64_t stream);
 
 /* --------------------------------------------------------------- running */
 

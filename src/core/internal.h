@@ -26,6 +26,22 @@ void *th__alloc(size_t bytes);
 void *th__calloc(size_t count, size_t size);
 void th__free(void *p);
 
+/* The batch of trajectories, opaque to users (thermo/core.h). */
+struct th_batch {
+    th_dtype dtype;
+    size_t n;          /* units per trajectory */
+    size_t b;          /* trajectories */
+    th_ptr x;          /* (b, n) current states; initially 0 */
+    double *heat;      /* (b) heat given to the bath so far, in units of kT */
+    double *work;      /* (b) work done on the system by the drive, in units of kT */
+    uint64_t seed;
+    uint64_t *stream;  /* (b) noise stream of each trajectory */
+    uint64_t step;     /* steps taken so far; the position in every stream */
+    double t;          /* time reached */
+    th_ptr work_force; /* (b, n) workspace: coupling forces */
+    th_ptr work_next;  /* (b, n) workspace: the noise, then the new states of a step */
+};
+
 /* Matrix products (and every other hot operation) go through the backend
  * seam, never through BLAS directly. */
 #include "backend.h"

@@ -263,6 +263,28 @@ void th_batch_free(th_batch *s)
     free(s);
 }
 
+size_t th_batch_size(const th_batch *s) { return s->b; }
+size_t th_batch_units(const th_batch *s) { return s->n; }
+th_dtype th_batch_dtype(const th_batch *s) { return s->dtype; }
+th_ptr th_batch_states(th_batch *s) { return s->x; }
+const double *th_batch_heat(const th_batch *s) { return s->heat; }
+const double *th_batch_work(const th_batch *s) { return s->work; }
+uint64_t th_batch_seed(const th_batch *s) { return s->seed; }
+uint64_t th_batch_step(const th_batch *s) { return s->step; }
+double th_batch_time(const th_batch *s) { return s->t; }
+
+uint64_t th_batch_stream(const th_batch *s, size_t k)
+{
+    TH_ASSERT(s != NULL && k < s->b);
+    return s->stream[k];
+}
+
+void th_batch_set_stream(th_batch *s, size_t k, uint64_t stream)
+{
+    TH_ASSERT(s != NULL && k < s->b);
+    s->stream[k] = stream;
+}
+
 void th_batch_reset(th_batch *s)
 {
     TH_ASSERT(s != NULL);
