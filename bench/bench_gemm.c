@@ -7,7 +7,7 @@
  * the same run and interleaved within each repetition:
  *   - each of thermo's kernels that this CPU runs (avx512, avx2), with J
  *     packed once (th_matmul_operand_f32) as a Langevin run packs it;
- *   - OpenBLAS cblas_sgemm on the same operands, with whichever kernel
+ *   - OpenBLAS (th_matmul_openblas_f32) on the same operands, with whichever kernel
  *     OPENBLAS_CORETYPE selected (printed);
  * and reports GFLOP/s and the ratio thermo / OpenBLAS. It also checks that
  * every kernel gives the same bits as the plain loop
@@ -52,9 +52,9 @@ static void step_thermo(size_t b, const float *X, const th_matmul_operand *Jh,
 
 static void step_openblas(size_t b, const float *X, const float *J, float *F)
 {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)b, N_HIDDEN, N_UNITS, 1.0f, X,
+    th_matmul_openblas_f32(0, 0, (int)b, N_HIDDEN, N_UNITS, 1.0f, X,
                 N_UNITS, J + N_VISIBLE, N_UNITS, 0.0f, F + N_VISIBLE, N_UNITS);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)b, N_VISIBLE, N_HIDDEN, 1.0f,
+    th_matmul_openblas_f32(0, 0, (int)b, N_VISIBLE, N_HIDDEN, 1.0f,
                 X + N_VISIBLE, N_UNITS, J + (size_t)N_VISIBLE * N_UNITS, N_UNITS, 0.0f, F,
                 N_UNITS);
 }

@@ -174,15 +174,15 @@ static double time_sgemm(const th_model *m, const th_gen_params *p)
     const int ni = (int)n, vi = (int)v, hi = (int)h, Mi = (int)M;
     const double t0 = now_s();
     for (size_t b = 0; b < blocks; b++) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Mi, vi, hi, 1.0f, X1 + v, ni,
+        th_matmul_openblas_f32(0, 0, Mi, vi, hi, 1.0f, X1 + v, ni,
                     J + v * n, ni, 0.0f, F, ni);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Mi, hi, ni, 1.0f, X1, ni, J + v,
+        th_matmul_openblas_f32(0, 0, Mi, hi, ni, 1.0f, X1, ni, J + v,
                     ni, 0.0f, F + v, ni);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, vi, hi, Mi, 1.0f, F, ni, X1 + v, ni,
+        th_matmul_openblas_f32(1, 0, vi, hi, Mi, 1.0f, F, ni, X1 + v, ni,
                     1.0f, A + v, ni);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, hi, vi, Mi, 1.0f, F + v, ni, X1, ni,
+        th_matmul_openblas_f32(1, 0, hi, vi, Mi, 1.0f, F + v, ni, X1, ni,
                     1.0f, A + v * n, ni);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, hi, hi, Mi, 1.0f, F + v, ni, X1 + v,
+        th_matmul_openblas_f32(1, 0, hi, hi, Mi, 1.0f, F + v, ni, X1 + v,
                     ni, 1.0f, A + v * n + v, ni);
     }
     const double t = now_s() - t0;

@@ -156,9 +156,9 @@ static double time_sgemm(struct bench_case *c, size_t steps)
     const float *J = m->J.f32;
     double t0 = now_s();
     for (size_t k = 0; k < steps; k++) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, b, v, h, 1.0f, c->gx + v, n,
+        th_matmul_openblas_f32(0, 0, b, v, h, 1.0f, c->gx + v, n,
                     J + (size_t)v * m->n, n, 0.0f, c->gf, n);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, b, h, n, 1.0f, c->gx, n, J + v,
+        th_matmul_openblas_f32(0, 0, b, h, n, 1.0f, c->gx, n, J + v,
                     n, 0.0f, c->gf + v, n);
     }
     return now_s() - t0;

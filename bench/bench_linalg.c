@@ -69,7 +69,7 @@ static void random_spd(size_t d, double kappa, uint64_t seed, double *A)
         double s = sqrt(pow(kappa, (double)j / (double)(d - 1)));
         for (size_t i = 0; i < d; i++) Q[i * d + j] *= s;
     }
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)d, (int)d, (int)d, 1.0, Q, (int)d,
+    th_matmul_openblas_f64(0, 1, (int)d, (int)d, (int)d, 1.0, Q, (int)d,
                 Q, (int)d, 0.0, A, (int)d);
     for (size_t i = 0; i < d; i++)
         for (size_t j = 0; j < i; j++) A[j * d + i] = A[i * d + j];

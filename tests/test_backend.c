@@ -95,7 +95,7 @@ static void test_backend_reference_is_a_product(void)
     fill_f32(A, M * K, 10);
     fill_f32(B, K * N, 11);
     th__gemm_ref_f32(TH__N, TH__N, M, N, K, 2.0f, A, K, B, N, 0.0f, C, N);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N, (int)K, 2.0f, A,
+    th_matmul_openblas_f32(0, 0, (int)M, (int)N, (int)K, 2.0f, A,
                 (int)K, B, (int)N, 0.0f, O, (int)N);
     double worst = 0, worst_blas = 0;
     for (size_t i = 0; i < M; i++)

@@ -199,8 +199,8 @@ static void test_linalg_lyap_vs_kronecker(void)
     kron_lyap(M, Q, n, ref);
     CHECK(frob_diff(S, ref, n * n) <= 1e-10 * frob(ref, n * n));
     /* Residual M S + S M^T - Q. */
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 6, 6, 6, 1.0, M, 6, S, 6, 0.0, R, 6);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 6, 6, 6, 1.0, S, 6, M, 6, 1.0, R, 6);
+    th_matmul_openblas_f64(0, 0, 6, 6, 6, 1.0, M, 6, S, 6, 0.0, R, 6);
+    th_matmul_openblas_f64(0, 1, 6, 6, 6, 1.0, S, 6, M, 6, 1.0, R, 6);
     CHECK(frob_diff(R, Q, n * n) <= 1e-11 * frob(Q, n * n));
     /* An unstable drift has no stationary state. */
     double U2[4] = {-1.0, 0.0, 0.0, 2.0}, Q2[4] = {1, 0, 0, 1}, S2[4];
@@ -229,9 +229,9 @@ static void test_linalg_rlc_stationary_analytic(void)
     for (size_t i = 0; i < d; i++) CHECK_CLOSE(mean[i], 0.0, 1e-30);
     /* The drift is far from normal: M M^T != M^T M. */
     double MMt[100], MtM[100];
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 10, 10, 10, 1.0, s->M, 10, s->M, 10,
+    th_matmul_openblas_f64(0, 1, 10, 10, 10, 1.0, s->M, 10, s->M, 10,
                 0.0, MMt, 10);
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, 10, 10, 10, 1.0, s->M, 10, s->M, 10,
+    th_matmul_openblas_f64(1, 0, 10, 10, 10, 1.0, s->M, 10, s->M, 10,
                 0.0, MtM, 10);
     CHECK(frob_diff(MMt, MtM, 100) > 0.1 * frob(MMt, 100));
     th_spu_free(s);
@@ -250,7 +250,7 @@ static void test_linalg_transition_methods_agree(void)
     if (!s) return;
     const size_t n = s->n;
     double Q[64], F1[64], S1[64], F2[64], S2[64], F4[64], S4[64], W[64], Sinf[64];
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 8, 8, 8, 1.0, s->G, 8, s->G, 8, 0.0, Q, 8);
+    th_matmul_openblas_f64(0, 1, 8, 8, 8, 1.0, s->G, 8, s->G, 8, 0.0, Q, 8);
     th__symmetrise(Q, n);
     const double h = 0.3 * s->tau;
     CHECK_EQ_INT(th_ou_transition(s->M, Q, n, h, TH_OU_LYAPUNOV, F1, S1), TH_OK);
@@ -259,12 +259,12 @@ static void test_linalg_transition_methods_agree(void)
     CHECK(frob_diff(S1, S2, n * n) <= 1e-8 * frob(S1, n * n));
     /* Semigroup: Sigma(2h) = Sigma(h) + F Sigma(h) F^T and F(2h) = F(h)^2. */
     CHECK_EQ_INT(th_ou_transition(s->M, Q, n, 2 * h, TH_OU_VAN_LOAN, F4, S4), TH_OK);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 8, 8, 8, 1.0, F1, 8, S1, 8, 0.0, W, 8);
+    th_matmul_openblas_f64(0, 0, 8, 8, 8, 1.0, F1, 8, S1, 8, 0.0, W, 8);
     double T[64];
     memcpy(T, S1, sizeof T);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 8, 8, 8, 1.0, W, 8, F1, 8, 1.0, T, 8);
+    th_matmul_openblas_f64(0, 1, 8, 8, 8, 1.0, W, 8, F1, 8, 1.0, T, 8);
     CHECK(frob_diff(T, S4, n * n) <= 1e-8 * frob(S4, n * n));
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 8, 8, 8, 1.0, F1, 8, F1, 8, 0.0, W, 8);
+    th_matmul_openblas_f64(0, 0, 8, 8, 8, 1.0, F1, 8, F1, 8, 0.0, W, 8);
     CHECK(frob_diff(W, F4, n * n) <= 1e-11 * frob(F4, n * n));
     /* A long interval forgets the start: Sigma -> S_inf, F -> 0. Van Loan's
      * block exponential would overflow there, and says so. */

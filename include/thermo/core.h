@@ -80,6 +80,17 @@ void th_matmul_reference_f64(int trans_a, int trans_b, size_t M, size_t N, size_
                              double alpha, const double *A, size_t lda, const double *B,
                              size_t ldb, double beta, double *C, size_t ldc);
 
+/* The same products by OpenBLAS (cblas_sgemm, cblas_dgemm): the yardstick
+ * that the benchmarks measure thermo's kernels against, and an independent
+ * check in the tests. Its bits depend on OpenBLAS's kernel
+ * (OPENBLAS_CORETYPE) and thread count; no computer of thermo uses it. */
+void th_matmul_openblas_f32(int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                            float alpha, const float *A, size_t lda, const float *B,
+                            size_t ldb, float beta, float *C, size_t ldc);
+void th_matmul_openblas_f64(int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                            double alpha, const double *A, size_t lda, const double *B,
+                            size_t ldb, double beta, double *C, size_t ldc);
+
 /* The micro-kernel in use: "avx512", "avx2" or "scalar", the best this CPU
  * runs unless THERMO_GEMM names another. th_matmul_use picks one from code
  * (TH_EINVAL naming the kernels this CPU runs); results do not change. */

@@ -20,9 +20,9 @@ extern "C" {
  * descent on the softmax cross-entropy: the digital side of thermo. They
  * serve as the judge that measures generated images (src/eval/) and as the
  * teacher whose activations a thermodynamic classifier learns to imitate
- * (Whitelam, PNAS 2026; science.md section 3). Every product goes through
- * cblas_sgemm; training is seeded (Philox) and gives the same numbers for
- * any number of threads. */
+ * (Whitelam, PNAS 2026; science.md section 3). Every product is thermo's
+ * own (th_matmul_f32); training is seeded (Philox) and gives the same
+ * numbers for any number of threads and on any CPU. */
 
 #define TH_MLP_MAX_LAYERS 8
 
