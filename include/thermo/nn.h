@@ -123,7 +123,7 @@ typedef struct th_mlp_train_params {
     uint64_t seed;          /* shuffling: the order of epoch e comes from stream e */
     /* Called after each update (done of total updates); a nonzero return
      * stops training with TH_ECANCELED. The tool's progress bar fits. */
-    int (*progress)(size_t done, size_t total, void *ctx);
+    th_progress_fn progress;
     void *progress_ctx;
     /* Called after each epoch with its mean training loss; a nonzero return
      * stops training with TH_ECANCELED. */
@@ -278,7 +278,7 @@ typedef struct th_eval_params {
     size_t reference_count;/* real images for the floors; 0 = as many as samples */
     /* Called as the nearest-neighbour searches progress (done of total rows);
      * a nonzero return stops with TH_ECANCELED. */
-    int (*progress)(size_t done, size_t total, void *ctx);
+    th_progress_fn progress;
     void *progress_ctx;
 } th_eval_params;
 

@@ -168,25 +168,29 @@ static int render(const energy_params *p, int rc, const th_energy_ledger *L, con
 static int run_student(const energy_params *p, uint64_t seed, const th_energy_opts *o)
 {
     th_energy_ledger L;
-    tool_student st;
+    th_student st;
     th_dataset *d = NULL;
     float *X = NULL;
+    int rc = th_student_load(p->model, &st, NULL);
+    if (rc != TH_OK) return tool_fail_lib(CMD, rc);
+    if (p->seed_text) st.params.seed = seed;
+    rc = th_student_images(&st, p->data, "t10k", p->samples, &d, &X);
     int exit_code = TOOL_EXIT_FAIL;
-    if (tool_student_load(CMD, p->model, &st) != TOOL_EXIT_OK) return TOOL_EXIT_FAIL;
-    if (p->seed_text) st.sp.seed = seed;
-    if (tool_student_images(CMD, &st, p->data, p->samples, &d, &X) == TOOL_EXIT_OK) {
+    if (rc != TH_OK) {
+        tool_fail_lib(CMD, rc);
+    } else {
         tool_progress bar;
         tool_progress_begin(&bar, "images", p->quiet);
         th_energy_opts so = *o;
         so.progress_ctx = &bar;
-        int rc = th_energy_run_student(st.m, &st.sp, st.widths, st.n_widths, X, d->labels,
-                                       d->count, &so, &L);
+        rc = th_energy_run_student(st.model, &st.params, st.widths, st.n_widths, X, d->labels,
+                                   d->count, &so, &L);
         tool_progress_end(&bar);
-        exit_code = render(p, rc, &L, st.m, NULL, &st.sp);
+        exit_code = render(p, rc, &L, st.model, NULL, &st.params);
     }
     free(X);
     th_dataset_free(d);
-    tool_student_free(&st);
+    th_student_clear(&st);
     return exit_code;
 }
 
@@ -214,7 +218,7 @@ static int run_energy(const energy_params *p, uint64_t seed)
     int rc = th_model_load(p->model, &m, &meta), exit_code = TOOL_EXIT_FAIL;
     if (rc != TH_OK) {
         tool_fail_lib(CMD, rc);
-    } else if (tool_is_student(&meta)) {
+    } else if (th_student_meta_is(&meta)) {
         th_meta_clear(&meta);
         th_model_free(m);
         return run_student(p, seed, &o);
