@@ -86,8 +86,8 @@ double th_mlp_pnas_norm(const th_dataset *d);
  * ("tanh"/"relu"), "nn.input" ("standardised"/"pnas"), "nn.input_norm",
  * "thermo.version", plus the caller's extra entries (what trained it: data,
  * epochs, accuracy). Atomic. */
-int th_mlp_save(const th_mlp *net, const char *path);
-int th_mlp_save_meta(const th_mlp *net, const char *path, const th_meta *extra);
+int th_mlp_save(const char *path, const th_mlp *net);
+int th_mlp_save_meta(const char *path, const th_mlp *net, const th_meta *extra);
 /* Load validates every field and names the file and the one that is wrong
  * (TH_EFORMAT; TH_EIO when it cannot be read). extra_out may be NULL;
  * otherwise it receives all metadata. */

@@ -237,7 +237,7 @@ static int classifier_train(const classifier_params *p)
     th_meta_setf(&meta, "test.images", "%zu", test->count);
     th_meta_setf(&meta, "test.accuracy", "%.6f", r.accuracy);
     if ((rc = th_mlp_train_meta(&tp, train->count, &meta)) != TH_OK ||
-        (rc = th_mlp_save_meta(net, p->out, &meta)) != TH_OK) {
+        (rc = th_mlp_save_meta(p->out, net, &meta)) != TH_OK) {
         tool_fail_lib(CMD, rc);
         goto done;
     }

@@ -192,7 +192,7 @@ static int write_files(const linalg_params *p, const th_tla_sweep *s)
                                    "thermo linalg samples, one per row") != TH_OK)
         return tool_fail_lib(CMD, TH_EIO), -1;
     snprintf(path, sizeof path, "%s/error.csv", p->out);
-    if (th_tla_sweep_write_csv(s, path) != TH_OK) {
+    if (th_tla_sweep_write_csv(path, s) != TH_OK) {
         fprintf(stderr, "thermo " CMD ": %s: cannot write\n", path);
         return -1;
     }
