@@ -16,7 +16,6 @@
 #include <string.h>
 
 #define CMD "energy"
-#define MAX_THREADS 4096
 #define CHART_WIDTH 640
 #define CHART_HEIGHT 360
 
@@ -288,20 +287,13 @@ int cmd_energy(int argc, char **argv)
          "none"},
         {"seed", "S", TOOL_OPT_STRING, &p.seed_text, NULL, "seed of the samples' noise",
          "the model's gen.seed"},
-        {"threads", "T", TOOL_OPT_COUNT, &p.threads, NULL,
-         "threads for OpenMP and OpenBLAS; results do not depend on it",
-         "OMP_NUM_THREADS or all cores"},
-        {"quiet", NULL, TOOL_OPT_FLAG, &p.quiet, NULL,
-         "no progress bar (it is drawn only on a terminal anyway)", NULL},
+        TOOL_OPT_THREADS(&p.threads),
+        TOOL_OPT_QUIET(&p.quiet),
     };
     const size_t n_opts = sizeof opts / sizeof opts[0];
 
-    int rc = tool_parse(CMD, opts, n_opts, argc, argv);
-    if (rc == TOOL_PARSE_HELP) {
-        print_help(opts, n_opts);
-        return TOOL_EXIT_OK;
-    }
-    if (rc != TOOL_EXIT_OK) return rc;
+    int rc;
+    if (!tool_parse_or_help(CMD, opts, n_opts, argc, argv, print_help, &rc)) return rc;
     if (!p.model) return tool_usage_error(CMD, "--model FILE is required");
     uint64_t seed = 0;
     if (p.seed_text && tool_to_u64(p.seed_text, &seed) != 0)
@@ -309,9 +301,7 @@ int cmd_energy(int argc, char **argv)
     if (p.samples > TH_GEN_SAMPLE_STREAM)
         return tool_usage_error(CMD, "--samples %zu: at most %llu", p.samples,
                                 (unsigned long long)TH_GEN_SAMPLE_STREAM);
-    if (p.threads > MAX_THREADS)
-        return tool_usage_error(CMD, "--threads: expected at most %d, got %zu", MAX_THREADS,
-                                p.threads);
+    if ((rc = tool_use_threads(CMD, p.threads)) != TOOL_EXIT_OK) return rc;
     if (p.network && parse_network(p.network, p.widths, &p.n_widths) != 0)
         return tool_usage_error(CMD, "--network: expected 2 to %d layer widths >= 1 separated "
                                 "by commas, such as 784,128,128,784; got '%s'",
@@ -323,9 +313,5 @@ int cmd_energy(int argc, char **argv)
                                 th_last_error());
     if (p.trajectories > ((size_t)1 << 20))
         return tool_usage_error(CMD, "--trajectories %zu: expected at most 2^20", p.trajectories);
-    if (p.threads > 0) {
-        omp_set_num_threads((int)p.threads);
-        openblas_set_num_threads((int)p.threads);
-    }
     return run_energy(&p, seed);
 }

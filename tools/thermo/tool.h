@@ -108,6 +108,32 @@ int tool_usage_error(const char *cmd, const char *fmt, ...) __attribute__((forma
  * message); returns TOOL_EXIT_FAIL. */
 int tool_fail_lib(const char *cmd, int rc);
 
+/* tool_parse, then for -h/--help the command's help(opts, n_opts). Returns 1
+ * when the command goes on; 0 when it is done, with *exit_code what it
+ * returns (TOOL_EXIT_OK after the help, or the parse error's status). */
+int tool_parse_or_help(const char *cmd, const tool_opt *opts, size_t n_opts, int argc,
+                       char **argv, void (*help)(const tool_opt *, size_t), int *exit_code);
+
+/* The most threads --threads takes: more is a typo, not a machine. */
+#define TOOL_MAX_THREADS 4096
+
+/* The --threads and --quiet of the commands that run the library's long
+ * calls, worded once so that every command's help says the same. */
+#define TOOL_OPT_THREADS(dest)                                                     \
+    {"threads", "T", TOOL_OPT_COUNT, (dest), NULL,                                 \
+     "threads for OpenMP and OpenBLAS; results do not depend on it",               \
+     "OMP_NUM_THREADS or all cores"}
+#define TOOL_OPT_QUIET(dest)                                                       \
+    {"quiet", NULL, TOOL_OPT_FLAG, (dest), NULL,                                   \
+     "no progress bar (it is drawn only on a terminal anyway)", NULL}
+
+/* OpenMP and OpenBLAS both run on threads (> 0; 0 leaves their defaults),
+ * so that one option sizes both pools. */
+void tool_set_threads(size_t threads);
+/* --threads checked against TOOL_MAX_THREADS (a usage error naming it,
+ * TOOL_EXIT_USAGE) and then set (tool_set_threads); TOOL_EXIT_OK. */
+int tool_use_threads(const char *cmd, size_t threads);
+
 /* Makes the folder of the output file path (and its parents) when missing,
  * then checks that it takes new files, before a long run, so that an
  * unusable output path fails at once. 0, or -1 after printing. */
