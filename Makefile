@@ -86,7 +86,7 @@ $(BUILD)/thermo: $(TOOL_OBJ) $(BUILD)/libthermo.a
 $(BUILD)/run_tests: $(TEST_OBJ) $(BUILD)/libthermo.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJ) $(BUILD)/libthermo.a $(LDLIBS)
 
-$(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libthermo.a $(HEADERS)
+$(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libthermo.a $(HEADERS) $(wildcard bench/*.h)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libthermo.a $(LDLIBS)
 
 VERSION := $(shell sed -n 's/^\#define TH_VERSION_STRING "\(.*\)"/\1/p' include/thermo/core.h)

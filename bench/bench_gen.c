@@ -39,6 +39,7 @@
  *
  * Usage: bench_gen [--quick]   (--quick: fewer repetitions) */
 #include "thermo.h"
+#include "bench_common.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -53,13 +54,6 @@
 #define MODEL_SEED 20260101u
 #define REF_SHORT_T_F 0.05
 #define REF_LONG_T_F 0.1
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void die(const char *what, int rc)
 {
@@ -118,9 +112,9 @@ static double time_update(const th_model *m, const th_gen_params *p, const float
     double loss = 0;
     memset(grad->J.v, 0, m->n * m->n * sizeof(float));
     memset(grad->b.v, 0, m->n * sizeof(float));
-    const double t0 = now_s();
+    const double t0 = bench_now_s();
     int rc = th_gen_path_loss(m, p, image, NULL, &id, 1, kernel, &loss, grad);
-    const double t = now_s() - t0;
+    const double t = bench_now_s() - t0;
     if (rc != TH_OK) die("th_gen_path_loss", rc);
     if (!isfinite(loss)) die("th_gen_path_loss (loss not finite)", TH_EDIVERGED);
     return t;
@@ -133,9 +127,9 @@ static double time_paths(const th_gen_params *p, const float *image)
     const size_t last = th_gen_steps(p); /* one snapshot: the path's end */
     float *end = malloc(p->n_visible * sizeof(float));
     if (!end) die("malloc", TH_ENOMEM);
-    const double t0 = now_s();
+    const double t0 = bench_now_s();
     int rc = th_gen_noising_snapshots(p, image, NULL, &id, 1, &last, 1, end);
-    const double t = now_s() - t0;
+    const double t = bench_now_s() - t0;
     if (rc != TH_OK) die("th_gen_noising_snapshots", rc);
     free(end);
     return t;
@@ -172,7 +166,7 @@ static double time_sgemm(const th_model *m, const th_gen_params *p)
     th_normal_fill_f32(MODEL_SEED, 0, 0, X, (M + 1) * n);
     const float *J = m->J.f32, *X1 = X + n;
     const int ni = (int)n, vi = (int)v, hi = (int)h, Mi = (int)M;
-    const double t0 = now_s();
+    const double t0 = bench_now_s();
     for (size_t b = 0; b < blocks; b++) {
         th_matmul_openblas_f32(0, 0, Mi, vi, hi, 1.0f, X1 + v, ni,
                     J + v * n, ni, 0.0f, F, ni);
@@ -185,7 +179,7 @@ static double time_sgemm(const th_model *m, const th_gen_params *p)
         th_matmul_openblas_f32(1, 0, hi, hi, Mi, 1.0f, F + v, ni, X1 + v,
                     ni, 1.0f, A + v * n + v, ni);
     }
-    const double t = now_s() - t0;
+    const double t = bench_now_s() - t0;
     free(X);
     free(F);
     free(A);
@@ -200,11 +194,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-    /* As the thermo tool does: when OpenBLAS fell back to generic kernels on
-     * this CPU, restart with the core it should use (th_blas_core_hint). */
-    const char *hint = th_blas_core_hint();
-    if (hint && !getenv("OPENBLAS_CORETYPE") && setenv("OPENBLAS_CORETYPE", hint, 1) == 0)
-        execv("/proc/self/exe", argv);
+    bench_use_blas_core(argv);
     int reps = 7, ref_reps = 3;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
@@ -215,7 +205,7 @@ int main(int argc, char **argv)
         }
     }
 
-    const double t_start = now_s();
+    const double t_start = bench_now_s();
     const th_gen_params p = th_gen_params_default();
     th_model *m = prl_model(&p);
     th_model *grad = th_gen_model_alloc(&p, TH_F32);
@@ -307,7 +297,7 @@ int main(int argc, char **argv)
            t_sgemm, flops / t_sgemm * 1e-9, 100 * t_sgemm / t_fast_obj);
     printf("projection: the PRL's 100 updates take %.1f s fast, %.0f s reference (estimated)\n",
            100 * t_fast, 100 * t_ref);
-    printf("bench time: %.1f s\n", now_s() - t_start);
+    printf("bench time: %.1f s\n", bench_now_s() - t_start);
 
     free(image);
     th_model_free(grad);

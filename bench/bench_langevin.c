@@ -25,6 +25,7 @@
  *
  * Usage: bench_langevin [--quick]   (--quick: fewer, shorter repetitions) */
 #include "thermo.h"
+#include "bench_common.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -78,13 +79,6 @@ struct result {
     double call_s;       /* fixed cost of one fast th_langevin_run call (0 steps) */
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void die(const char *what, int rc)
 {
     fprintf(stderr, "bench_langevin: %s failed: %s (%s)\n", what, th_strerror(rc),
@@ -126,9 +120,9 @@ static double time_kernel(struct bench_case *c, th_kernel kernel, size_t steps)
     r.n_steps = steps;
     r.dt = 1e-3;
     r.kernel = kernel;
-    double t0 = now_s();
+    double t0 = bench_now_s();
     int rc = th_langevin_run(c->m, c->s, &r);
-    double t = now_s() - t0;
+    double t = bench_now_s() - t0;
     if (rc != TH_OK) die("th_langevin_run", rc);
     return t;
 }
@@ -154,14 +148,14 @@ static double time_sgemm(struct bench_case *c, size_t steps)
     const th_model *m = c->m;
     const int n = (int)m->n, v = (int)m->group_start[1], h = n - v, b = (int)c->b;
     const float *J = m->J.f32;
-    double t0 = now_s();
+    double t0 = bench_now_s();
     for (size_t k = 0; k < steps; k++) {
         th_matmul_openblas_f32(0, 0, b, v, h, 1.0f, c->gx + v, n,
                     J + (size_t)v * m->n, n, 0.0f, c->gf, n);
         th_matmul_openblas_f32(0, 0, b, h, n, 1.0f, c->gx, n, J + v,
                     n, 0.0f, c->gf + v, n);
     }
-    return now_s() - t0;
+    return bench_now_s() - t0;
 }
 
 static double sgemm_flops_per_step(const th_model *m, size_t b)
@@ -177,14 +171,14 @@ static double time_noise(struct bench_case *c, size_t steps)
 {
     const size_t n = c->m->n, b = c->b, blocks = (n + 3) / 4;
     float *out = c->noise;
-    double t0 = now_s();
+    double t0 = bench_now_s();
     for (size_t k = 0; k < steps; k++) {
         const uint64_t first = c->noise_step++ * blocks;
 #pragma omp parallel for schedule(static)
         for (size_t j = 0; j < b; j++)
             th_normal_fill_f32(NOISE_SEED, j, first, out + j * n, n);
     }
-    return now_s() - t0;
+    return bench_now_s() - t0;
 }
 
 typedef double (*timer_fn)(struct bench_case *, size_t);
@@ -279,11 +273,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-    /* As the thermo tool does: when OpenBLAS fell back to generic kernels on
-     * this CPU, restart with the core it should use (th_blas_core_hint). */
-    const char *hint = th_blas_core_hint();
-    if (hint && !getenv("OPENBLAS_CORETYPE") && setenv("OPENBLAS_CORETYPE", hint, 1) == 0)
-        execv("/proc/self/exe", argv);
+    bench_use_blas_core(argv);
     struct settings cfg = {.reps = 7, .ref_reps = 3, .target_s = 0.25, .ref_target_s = 0.5};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
@@ -293,7 +283,7 @@ int main(int argc, char **argv)
             usage();
     }
 
-    double t_start = now_s();
+    double t_start = bench_now_s();
     th_model *m = prl_model();
     const size_t n = m->n, pairs = th_model_coupling_pairs(m);
 
@@ -377,7 +367,7 @@ int main(int argc, char **argv)
            PRL_SAMPLES, PRL_STEPS, big->b,
            (double)PRL_SAMPLES * PRL_STEPS * (double)n / big_rate, batches,
            (double)batches * (PRL_STEPS * big->fast_step_s + big->call_s));
-    printf("bench time: %.1f s\n", now_s() - t_start);
+    printf("bench time: %.1f s\n", bench_now_s() - t_start);
 
     th_model_free(m);
     return 0;

@@ -21,6 +21,7 @@
  *
  * Usage: bench_linalg [--quick]   (--quick: d = 8 and 64 only) */
 #include "thermo.h"
+#include "bench_common.h"
 
 #include <cblas.h>
 #include <lapacke.h>
@@ -33,13 +34,6 @@
 
 #define N_TIMES 5
 #define BASE_TAU 100.0
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static uint64_t mix(uint64_t *s)
 {
@@ -104,11 +98,11 @@ static double lapack_solve(const double *A, const double *b, size_t d, double *x
     const int threads = openblas_get_num_threads();
     openblas_set_num_threads(1);
     for (int r = 0; r < 21; r++) {
-        double t0 = now_s();
+        double t0 = bench_now_s();
         memcpy(W, A, d * d * sizeof *W);
         memcpy(x, b, d * sizeof *x);
         LAPACKE_dposv(LAPACK_ROW_MAJOR, 'L', (int)d, 1, W, (int)d, x, 1);
-        if (r > 0) best = fmin(best, now_s() - t0); /* the first warms up */
+        if (r > 0) best = fmin(best, bench_now_s() - t0); /* the first warms up */
     }
     openblas_set_num_threads(threads);
     free(W);
@@ -126,9 +120,9 @@ static void bench_one(th_spu_model model, size_t d, double kappa)
     double xn = cblas_dnrm2((int)d, x, 1);
     th_spu_params hw = th_spu_params_default();
     hw.model = model;
-    double t0 = now_s();
+    double t0 = bench_now_s();
     th_spu *s = th_spu_alloc(&hw, A, b, d);
-    double setup = now_s() - t0;
+    double setup = bench_now_s() - t0;
     if (!s) {
         printf("%-10s %4zu %4g  failed: %s\n", model ? "overdamped" : "rlc", d, kappa,
                th_last_error());
@@ -145,9 +139,9 @@ static void bench_one(th_spu_model model, size_t d, double kappa)
         p.time = BASE_TAU * pow(2.0, k) * s->tau;
         p.seed = 7 + (uint64_t)k;
         th_tla_result r;
-        double w0 = now_s();
+        double w0 = bench_now_s();
         int rc = th_tla_solve(s, &p, &r);
-        wall_last = now_s() - w0;
+        wall_last = bench_now_s() - w0;
         if (rc != TH_OK) {
             printf("    failed: %s\n", th_last_error());
             break;
@@ -180,9 +174,7 @@ static void bench_one(th_spu_model model, size_t d, double kappa)
 
 int main(int argc, char **argv)
 {
-    const char *hint = th_blas_core_hint();
-    if (hint && !getenv("OPENBLAS_CORETYPE") && setenv("OPENBLAS_CORETYPE", hint, 1) == 0)
-        execv("/proc/self/exe", argv);
+    bench_use_blas_core(argv);
     setvbuf(stdout, NULL, _IOLBF, 0); /* progress shows in a log as it happens */
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
     if (argc > 1 && !quick) {

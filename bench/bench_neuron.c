@@ -13,6 +13,7 @@
  *
  * Usage: bench_neuron [--quick] */
 #include "thermo.h"
+#include "bench_common.h"
 
 #include <omp.h>
 #include <stdio.h>
@@ -51,9 +52,7 @@ static double generation_time(const th_neuron_params *p, th_neuron_net *net, int
 
 int main(int argc, char **argv)
 {
-    const char *hint = th_blas_core_hint();
-    if (hint && !getenv("OPENBLAS_CORETYPE") && setenv("OPENBLAS_CORETYPE", hint, 1) == 0)
-        execv("/proc/self/exe", argv);
+    bench_use_blas_core(argv);
     int reps = argc > 1 && strcmp(argv[1], "--quick") == 0 ? 2 : 5;
     const int all = omp_get_max_threads();
     th_neuron_params p = th_neuron_params_default();

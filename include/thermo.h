@@ -31,7 +31,8 @@
  *
  * Conventions: public symbols th_, macros and enum values TH_; arrays are flat,
  * row-major, with their shape in a comment; anything sized by the problem has
- * _alloc/_free (free accepts NULL). Recoverable failures return a negative TH_E*
+ * _alloc/_free (free accepts NULL); a function that saves, loads, writes or
+ * reads a file takes the path first, then the object. Recoverable failures return a negative TH_E*
  * code and leave a message for th_last_error(); broken contracts (NULL where an
  * object is required, an index out of range) stop the program through an assert
  * that stays on in release builds. The library never prints.

@@ -1,5 +1,6 @@
 # cli_common.sh - what the command-line check scripts (tests/cli_*.sh) share:
-# the thermo under test, a scratch folder, run/ok/fail/no_nan, and the summary.
+# the thermo under test, a scratch folder, run/ok/fail/no_nan,
+# expect_usage_error, and the summary.
 # Source it after setting CLI_NAME; call cli_summary last.
 
 THERMO=${1:?usage: $0 path/to/thermo}
@@ -35,6 +36,16 @@ fail() {
 
 no_nan() {
     ! grep -qi 'nan' "$TMP/out" "$TMP/err"
+}
+
+# expect_usage_error NAME WORD ARGS...: thermo ARGS exits 2 and says WORD.
+expect_usage_error() {
+    local name=$1 word=$2
+    shift 2
+    run "$@"
+    if [ $status -ne 2 ]; then fail "$name" "exit status $status, expected 2"; return 1; fi
+    if ! grep -qF -- "$word" "$TMP/err"; then fail "$name" "the message does not name '$word'"; return 1; fi
+    return 0
 }
 
 # Prints the count line and returns non-zero when any check failed.

@@ -66,16 +66,6 @@ check_no_bar_in_pipe() {
     ok "no progress bar when stderr is not a terminal"
 }
 
-# expect_usage_error NAME WORD ARGS...: thermo ARGS exits 2 and says WORD.
-expect_usage_error() {
-    local name=$1 word=$2
-    shift 2
-    run "$@"
-    if [ $status -ne 2 ]; then fail "$name" "exit status $status, expected 2"; return 1; fi
-    if ! grep -qF -- "$word" "$TMP/err"; then fail "$name" "the message does not name '$word'"; return 1; fi
-    return 0
-}
-
 check_bad_values() {
     local args
     local -a cases=(

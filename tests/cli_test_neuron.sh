@@ -15,15 +15,6 @@ CLI_NAME=cli_neuron
 TINY=(--tf 0.2 --layers 2 --width 3 --nz 4 --replicas 4 --eval-replicas 8
       --population 6 --elite 2 --generations 3 --quiet)
 
-expect_usage_error() {
-    local name=$1 word=$2
-    shift 2
-    run "$@"
-    if [ $status -ne 2 ]; then fail "$name" "exit status $status, expected 2"; return 1; fi
-    if ! grep -qF -- "$word" "$TMP/err"; then fail "$name" "the message does not name '$word'"; return 1; fi
-    return 0
-}
-
 check_help() {
     run neuron train --help
     if [ $status -ne 0 ] || ! grep -q -- '--population' "$TMP/out" || ! grep -q 'fan-in' "$TMP/out"; then

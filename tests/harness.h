@@ -86,6 +86,8 @@ double th_test_clock(void);
 
 #include <stdint.h>
 
+#include "thermo.h"
+
 /* A scratch folder for tests that write files: scratch_begin makes a fresh
  * one (0 on failure), scratch(name) gives a path in it and remembers it, and
  * scratch_end removes what was remembered, newest first, then the folder. */
@@ -101,5 +103,14 @@ double test_uniform(uint64_t *state, double lo, double hi);
 /* count random images (count, nv), each standardised to zero mean and unit
  * variance over its pixels, as the generator expects them (malloc'd). */
 float *test_standard_images(size_t count, size_t nv, uint64_t seed);
+
+/* The small generator of the solver tests, conditional on n_classes labels
+ * (0: unconditional): 5 visible, 3 hidden, 40 steps in blocks of 9, seed 5. */
+th_gen_params test_gen_tiny_params(size_t n_classes);
+/* A generator model with couplings uniform in [-scale, scale) on every
+ * allowed pair and the trained biases (th__gen_bias_trained) in
+ * [-scale, scale); the others stay 0. NULL when out of memory. */
+th_model *test_gen_random_model(const th_gen_params *p, th_dtype dtype, double scale,
+                                uint64_t seed);
 
 #endif

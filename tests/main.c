@@ -4,7 +4,6 @@
 #include "harness.h"
 
 #include <stdlib.h>
-#include <time.h>
 
 int th_test_check_failed;
 
@@ -45,13 +44,6 @@ int th_test_selected(const char *name)
     for (int i = 0; i < n_filters; i++)
         if (strstr(name, filters[i])) return 1;
     return 0;
-}
-
-double th_test_clock(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 void th_test_record(const char *name, int failed, double seconds)

@@ -441,6 +441,21 @@ static void test_energy_grouped(void)
                  "18,446,744,073,709,551,615") == 0);
 }
 
+/* The PRL computer (the default generator, float32) with the heat {1000,
+ * 2000, 3000} kT and the default assumptions, the books the ledger tests
+ * read: *p, *o and *L set, the model returned (NULL when out of memory). */
+static const double prl_heat[3] = {1000, 2000, 3000};
+
+static th_model *prl_ledger(th_gen_params *p, th_energy_opts *o, th_energy_ledger *L)
+{
+    *p = th_gen_params_default();
+    *o = th_energy_opts_default();
+    th_model *m = th_gen_model_alloc(p, TH_F32);
+    CHECK(m != NULL);
+    if (m) CHECK_EQ_INT(th_energy_ledger_gen(m, p, o, prl_heat, 3, NULL, L), TH_OK);
+    return m;
+}
+
 static void test_energy_ledger_gen(void)
 {
     /* The PRL computer (784 + 512 units, 2500 steps a phase, as in
@@ -453,14 +468,11 @@ static void test_energy_ledger_gen(void)
      * (d) by default the same network as (a).
      * The paper's own: 2.17088e-6 / (2.9e3 x 4.141947e-21) = 1.8073126e11.
      * Each phase lasts 2500 x 1e-3 x 1e-6 s = 2.5e-6 s. */
-    th_gen_params p = th_gen_params_default();
-    th_model *m = th_gen_model_alloc(&p, TH_F32);
-    CHECK(m != NULL);
-    if (!m) return;
-    const double heat[3] = {1000, 2000, 3000};
-    th_energy_opts o = th_energy_opts_default();
+    th_gen_params p;
+    th_energy_opts o;
     th_energy_ledger L;
-    CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, heat, 3, NULL, &L), TH_OK);
+    th_model *m = prl_ledger(&p, &o, &L);
+    if (!m) return;
     CHECK_EQ_INT(L.classifier, 0);
     CHECK_EQ_INT(L.trajectories, 1);
     CHECK_REL(L.kT_J, 4.141947e-21, 1e-15);
@@ -499,17 +511,17 @@ static void test_energy_ledger_gen(void)
     o.network = net;
     o.n_layers = 2;
     o.steps = 2;
-    CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, heat, 3, NULL, &L), TH_OK);
+    CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, prl_heat, 3, NULL, &L), TH_OK);
     CHECK(L.line[TH_ENERGY_LINE_USER].macs == 30);
     CHECK_STR_CONTAINS(L.line[TH_ENERGY_LINE_USER].label, "3-5 MLP x 2 denoising steps");
     o.steps = 1;
-    CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, heat, 3, NULL, &L), TH_OK);
+    CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, prl_heat, 3, NULL, &L), TH_OK);
     CHECK_STR_CONTAINS(L.line[TH_ENERGY_LINE_USER].label, "x 1 denoising step, ");
     /* 2^32 x 2^32 MACs overflow: refused, not priced at 0. */
     const size_t huge[2] = {(size_t)1 << 32, (size_t)1 << 32};
     o.network = huge;
     if (sizeof(size_t) >= 8)
-        CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, heat, 3, NULL, &L), TH_EINVAL);
+        CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, prl_heat, 3, NULL, &L), TH_EINVAL);
     o.network = NULL;
 
     /* Heat taken from the bath on average: the books stand, no ratio. */
@@ -520,15 +532,15 @@ static void test_energy_ledger_gen(void)
     CHECK(!L.overflow);
     /* 1e-300 K: the heat in joules vanishes and the ratio overflows. */
     o.temperature_K = 1e-300;
-    CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, heat, 3, NULL, &L), TH_EINVAL);
+    CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, prl_heat, 3, NULL, &L), TH_EINVAL);
     CHECK(L.overflow);
     CHECK_STR_CONTAINS(th_last_error(), "overflows or vanishes");
     o.temperature_K = 300;
     /* No heat, or a model that does not match. */
-    CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, heat, 0, NULL, &L), TH_EINVAL);
+    CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, prl_heat, 0, NULL, &L), TH_EINVAL);
     CHECK(!L.overflow);
     p.n_hidden = 500;
-    CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, heat, 3, NULL, &L), TH_EINVAL);
+    CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, prl_heat, 3, NULL, &L), TH_EINVAL);
     th_model_free(m);
 }
 
@@ -691,14 +703,11 @@ static void test_energy_run_student(void)
 static void test_energy_ledger_text_json(void)
 {
     /* The report and the JSON say what the books hold. */
-    th_gen_params p = th_gen_params_default();
-    th_model *m = th_gen_model_alloc(&p, TH_F32);
-    CHECK(m != NULL);
-    if (!m) return;
-    const double heat[3] = {1000, 2000, 3000};
-    th_energy_opts o = th_energy_opts_default();
+    th_gen_params p;
+    th_energy_opts o;
     th_energy_ledger L;
-    CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, heat, 3, NULL, &L), TH_OK);
+    th_model *m = prl_ledger(&p, &o, &L);
+    if (!m) return;
     char *text = th_energy_ledger_text(&L, "h.png");
     CHECK_STR_CONTAINS(text, "bath      300 K: kT = 4.141947e-21 J");
     CHECK_STR_CONTAINS(text, "  (a) 2,170,880 MACs = 2.171e-06 J\n");

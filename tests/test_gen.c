@@ -38,22 +38,6 @@ static th_gen_params small_params(void)
     return p;
 }
 
-/* A generator model with couplings uniform in [-scale, scale) on every allowed
- * pair and hidden biases in [-scale, scale); visible biases stay 0. */
-static th_model *random_model(const th_gen_params *p, th_dtype dtype, double scale,
-                              uint64_t seed)
-{
-    th_model *m = th_gen_model_alloc(p, dtype);
-    if (!m) return NULL;
-    for (size_t i = 0; i < m->n; i++) {
-        if (i >= p->n_visible) th_set(m->b, dtype, i, test_uniform(&seed, -scale, scale));
-        for (size_t j = i + 1; j < m->n; j++)
-            if (th_model_groups_couple(m, i, j))
-                th_model_set_coupling(m, i, j, test_uniform(&seed, -scale, scale));
-    }
-    return m;
-}
-
 /* th_gen_path_loss, reporting the library's message on failure. */
 static double path_loss(const th_model *m, const th_gen_params *p, const float *images,
                         const uint64_t *ids, size_t B, th_kernel kernel, th_model *grad)
@@ -102,7 +86,7 @@ static void param_set(th_model *m, struct param q, double v)
 static void test_gen_gradient_finite_differences(void)
 {
     th_gen_params p = small_params();
-    th_model *m = random_model(&p, TH_F64, 0.3, 101);
+    th_model *m = test_gen_random_model(&p, TH_F64, 0.3, 101);
     th_model *grad = th_gen_model_alloc(&p, TH_F64);
     float *img = test_standard_images(2, p.n_visible, 202);
     const uint64_t ids[2] = {3, 4};
@@ -172,7 +156,7 @@ static size_t all_params(const th_model *m, size_t nv, struct param *out)
 static void test_gen_loss_is_quadratic(void)
 {
     th_gen_params p = small_params();
-    th_model *m = random_model(&p, TH_F64, 0.3, 303);
+    th_model *m = test_gen_random_model(&p, TH_F64, 0.3, 303);
     th_model *grad = th_gen_model_alloc(&p, TH_F64);
     float *img = test_standard_images(2, p.n_visible, 404);
     const uint64_t ids[2] = {7, 8};
@@ -277,7 +261,7 @@ static void test_gen_fast_matches_reference(void)
     const th_dtype dtypes[2] = {TH_F64, TH_F32};
     const double rtol[2] = {1e-10, 1e-4};
     for (int d = 0; d < 2; d++) {
-        th_model *m = random_model(&p, dtypes[d], 0.3, 808);
+        th_model *m = test_gen_random_model(&p, dtypes[d], 0.3, 808);
         th_model *gf = th_gen_model_alloc(&p, dtypes[d]);
         th_model *gr = th_gen_model_alloc(&p, dtypes[d]);
         const size_t n = m->n;
@@ -342,7 +326,7 @@ static double *noising_paths(const th_gen_params *p, const float *img, const uin
 static void test_gen_paths_depend_only_on_ids(void)
 {
     th_gen_params p = small_params();
-    th_model *m = random_model(&p, TH_F64, 0.3, 909);
+    th_model *m = test_gen_random_model(&p, TH_F64, 0.3, 909);
     float *img = test_standard_images(2, p.n_visible, 1010);
     const size_t n = m->n, nv = p.n_visible, steps = th_gen_steps(&p);
     const uint64_t ids59[2] = {5, 9}, id5 = 5, id9 = 9, ids12[2] = {1, 2};
@@ -586,7 +570,7 @@ static void test_gen_rejects_bad_parameters(void)
 {
     const th_gen_params good = small_params();
     CHECK_EQ_INT(th_gen_params_validate(&good), TH_OK);
-    th_model *m = random_model(&good, TH_F64, 0.3, 1313);
+    th_model *m = test_gen_random_model(&good, TH_F64, 0.3, 1313);
     float *img = test_standard_images(1, good.n_visible, 1414);
     th_gen_params p;
 

@@ -14,34 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-
-/* 5 visible, 3 hidden and (conditional) 2 label units, 40 steps in blocks
- * of 9 so that block boundaries are crossed. */
-static th_gen_params tiny_params(size_t n_classes)
-{
-    th_gen_params p = th_gen_params_default();
-    p.n_visible = 5;
-    p.n_hidden = 3;
-    p.n_classes = n_classes;
-    p.t_f = 0.04;
-    p.block_steps = 9;
-    p.seed = 5;
-    return p;
-}
-
-static th_model *random_model(const th_gen_params *p, th_dtype dtype, double scale,
-                              uint64_t seed)
-{
-    th_model *m = th_gen_model_alloc(p, dtype);
-    for (size_t i = 0; i < m->n; i++) {
-        if (th__gen_bias_trained(p, i)) th_set(m->b, dtype, i, test_uniform(&seed, -scale, scale));
-        for (size_t j = i + 1; j < m->n; j++)
-            if (th_model_groups_couple(m, i, j))
-                th_model_set_coupling(m, i, j, test_uniform(&seed, -scale, scale));
-    }
-    return m;
-}
-
+/* The generator is test_gen_tiny_params (harness.h): its 40 steps in blocks
+ * of 9 cross block boundaries. */
 static th_gen_stats *accumulate(const th_gen_params *p, th_dtype dtype, const float *img,
                                 const int *cls, size_t count, size_t paths, size_t batch,
                                 size_t stride)
@@ -60,11 +34,11 @@ static th_gen_stats *accumulate(const th_gen_params *p, th_dtype dtype, const fl
 static void test_stats_loss_matches_objective(void)
 {
     for (size_t C = 0; C <= 2; C += 2) {
-        th_gen_params p = tiny_params(C);
+        th_gen_params p = test_gen_tiny_params(C);
         const size_t count = 3, paths = 5;
         float *img = test_standard_images(count, p.n_visible, 31);
         int cls[3] = {1, 0, 1};
-        th_model *m = random_model(&p, TH_F64, 0.5, 77 + C);
+        th_model *m = test_gen_random_model(&p, TH_F64, 0.5, 77 + C);
         th_gen_stats *s = accumulate(&p, TH_F64, img, C ? cls : NULL, count, paths, 2, 1);
         CHECK(th_gen_stats_paths(s) == paths);
         CHECK(th_gen_stats_rows(s) == paths * th_gen_steps(&p));
@@ -131,7 +105,7 @@ static int design_block(th_ptr states, size_t T, size_t B, size_t first_step, vo
 
 static void check_against_dense(size_t C, size_t stride, double ridge, size_t label_visible)
 {
-    th_gen_params p = tiny_params(C);
+    th_gen_params p = test_gen_tiny_params(C);
     p.label_visible = label_visible;
     const size_t count = 2, paths = 3, n = th_gen_units(&p);
     const size_t n_moving = p.n_visible + p.n_hidden;
@@ -235,7 +209,7 @@ static void test_solve_matches_dense_label_visible(void) { check_against_dense(2
  * same paths, and the objective's gradient vanishes there. */
 static void test_solve_beats_gradient_descent(void)
 {
-    th_gen_params p = tiny_params(2);
+    th_gen_params p = test_gen_tiny_params(2);
     const size_t count = 4, paths = 4;
     float *img = test_standard_images(count, p.n_visible, 12);
     int cls[4] = {0, 1, 1, 0};
@@ -290,12 +264,12 @@ static void test_solve_beats_gradient_descent(void)
  * unit's own bias changes nothing. */
 static void test_conditional_objective_twins(void)
 {
-    th_gen_params p = tiny_params(3);
+    th_gen_params p = test_gen_tiny_params(3);
     const size_t count = 3;
     float *img = test_standard_images(count, p.n_visible, 3);
     int cls[3] = {2, 0, 1};
     uint64_t ids[3] = {4, 5, 6};
-    th_model *m = random_model(&p, TH_F64, 0.4, 9);
+    th_model *m = test_gen_random_model(&p, TH_F64, 0.4, 9);
     th_model *gf = th_gen_model_alloc(&p, TH_F64), *gr = th_gen_model_alloc(&p, TH_F64);
     double lf = 0, lr = 0;
     CHECK_EQ_INT(th_gen_path_loss(m, &p, img, cls, ids, 3, TH_KERNEL_FAST, &lf, gf), TH_OK);
@@ -326,8 +300,8 @@ static void test_conditional_objective_twins(void)
  * (first = 5), are the same bits, states and heat. */
 static void test_sampling_batch_invariant(void)
 {
-    th_gen_params p = tiny_params(0);
-    th_model *m = random_model(&p, TH_F32, 0.8, 22);
+    th_gen_params p = test_gen_tiny_params(0);
+    th_model *m = test_gen_random_model(&p, TH_F32, 0.8, 22);
     const size_t count = 9, nv = p.n_visible;
     float *x[4];
     double *q[4];
@@ -355,8 +329,8 @@ static void test_sampling_batch_invariant(void)
  * different samples; classes out of range are refused. */
 static void test_conditional_sampling_classes(void)
 {
-    th_gen_params p = tiny_params(2);
-    th_model *m = random_model(&p, TH_F32, 0.8, 21);
+    th_gen_params p = test_gen_tiny_params(2);
+    th_model *m = test_gen_random_model(&p, TH_F32, 0.8, 21);
     /* strong class biases so the class shows in the samples */
     const size_t l0 = p.n_visible + p.n_hidden;
     for (size_t a = 0; a < p.n_hidden; a++) {
@@ -395,7 +369,7 @@ static void test_conditional_sampling_classes(void)
 /* Bad settings are refused with a message. */
 static void test_solve_rejects_bad_input(void)
 {
-    th_gen_params p = tiny_params(2);
+    th_gen_params p = test_gen_tiny_params(2);
     float *img = test_standard_images(2, p.n_visible, 1);
     th_gen_stats *s = NULL;
     CHECK_EQ_INT(th_gen_stats_accumulate(&p, TH_F64, img, NULL, 2, 2, 1, 1, NULL, NULL, &s),
@@ -412,7 +386,7 @@ static void test_solve_rejects_bad_input(void)
     CHECK_STR_CONTAINS(th_last_error(), "stride");
     CHECK(s == NULL);
     s = accumulate(&p, TH_F64, img, cls, 2, 2, 1, 1);
-    th_gen_params other = tiny_params(0);
+    th_gen_params other = test_gen_tiny_params(0);
     th_model *wrong = th_gen_model_alloc(&other, TH_F64);
     th_solve_opts o = th_solve_opts_default();
     CHECK_EQ_INT(th_gen_stats_solve(s, wrong, &o, NULL), TH_EINVAL);

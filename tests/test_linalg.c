@@ -843,7 +843,7 @@ static void test_linalg_sweep_matches_csv(void)
     CHECK_CLOSE(s.reference[1], 0.5 / 2.75, 1e-14);
     CHECK(s.error[2] < 0.2);
     const char *path = "/tmp/thermo_test_sweep.csv";
-    CHECK_EQ_INT(th_tla_sweep_write_csv(&s, path), TH_OK);
+    CHECK_EQ_INT(th_tla_sweep_write_csv(path, &s), TH_OK);
     FILE *f = fopen(path, "r");
     CHECK(f != NULL);
     if (f) {

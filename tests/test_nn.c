@@ -497,7 +497,7 @@ static void test_nn_save_load_roundtrip(void)
     th_meta extra = {0};
     th_meta_set(&extra, "train.data", "mnist");
     const char *path = scratch("net.safetensors");
-    CHECK_EQ_INT(th_mlp_save_meta(net, path, &extra), TH_OK);
+    CHECK_EQ_INT(th_mlp_save_meta(path, net, &extra), TH_OK);
     th_mlp *back = NULL;
     th_meta meta = {0};
     CHECK_EQ_INT(th_mlp_load_meta(path, &back, &meta), TH_OK);

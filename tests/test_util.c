@@ -1,8 +1,10 @@
 /* test_util.c - helpers shared by the test suites (declared in harness.h). */
 #include "harness.h"
+#include "gen/gen_internal.h"
 
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_SCRATCH 128
@@ -40,6 +42,15 @@ void scratch_end(void)
     rmdir(scratch_dir);
 }
 
+/* Monotonic seconds for RUN_TEST's timings, in the serial and the MPI
+ * runners alike. */
+double th_test_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 uint64_t splitmix64(uint64_t *state)
 {
     uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
@@ -72,4 +83,30 @@ float *test_standard_images(size_t count, size_t nv, uint64_t seed)
         for (size_t i = 0; i < nv; i++) s[i] = (float)(((double)s[i] - mean) / sd);
     }
     return img;
+}
+
+th_gen_params test_gen_tiny_params(size_t n_classes)
+{
+    th_gen_params p = th_gen_params_default();
+    p.n_visible = 5;
+    p.n_hidden = 3;
+    p.n_classes = n_classes;
+    p.t_f = 0.04;
+    p.block_steps = 9;
+    p.seed = 5;
+    return p;
+}
+
+th_model *test_gen_random_model(const th_gen_params *p, th_dtype dtype, double scale,
+                                uint64_t seed)
+{
+    th_model *m = th_gen_model_alloc(p, dtype);
+    if (!m) return NULL;
+    for (size_t i = 0; i < m->n; i++) {
+        if (th__gen_bias_trained(p, i)) th_set(m->b, dtype, i, test_uniform(&seed, -scale, scale));
+        for (size_t j = i + 1; j < m->n; j++)
+            if (th_model_groups_couple(m, i, j))
+                th_model_set_coupling(m, i, j, test_uniform(&seed, -scale, scale));
+    }
+    return m;
 }

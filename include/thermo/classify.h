@@ -147,8 +147,7 @@ int th_student_train(th_model *m, const th_student_params *p, const float *image
 typedef struct th_student_stats th_student_stats;
 int th_student_stats_accumulate(const th_student_params *p, const float *images,
                                 const float *targets, size_t count, size_t n_paths,
-                                size_t batch,
-                                int (*progress)(size_t done, size_t total, void *ctx),
+                                size_t batch, th_progress_fn progress,
                                 void *progress_ctx, th_student_stats **out);
 void th_student_stats_free(th_student_stats *s);
 size_t th_student_stats_paths(const th_student_stats *s);
@@ -177,7 +176,7 @@ typedef struct th_student_eval_opts {
     size_t batch_rows;    /* trajectories simulated at once: 2048 */
     uint64_t first;       /* index of the first image (its streams): 0 */
     th_kernel kernel;     /* passed to th_langevin_run */
-    int (*progress)(size_t done, size_t total, void *ctx); /* images done */
+    th_progress_fn progress; /* images done */
     void *progress_ctx;
 } th_student_eval_opts;
 
@@ -268,7 +267,7 @@ typedef struct th_student_fit_opts {
     th_student_train_opts train;
     /* Exact: paths accumulated (done of total), then CG iterations; a
      * nonzero return stops with TH_ECANCELED. */
-    int (*on_paths)(size_t done, size_t total, void *ctx);
+    th_progress_fn on_paths;
     int (*on_iteration)(size_t iteration, double residual, void *ctx);
     void *ctx;                  /* passed to both */
     th_solve_opts solve;        /* exact: tolerance, iterations (ridge is set from above) */

@@ -27,6 +27,11 @@ enum th_status {
     TH_EFORMAT = -6    /* a file's content is malformed */
 };
 
+/* The progress callback of every long call that counts its work (steps,
+ * paths, images, samples, rows): done of total so far, and the caller's ctx.
+ * A nonzero return cancels the call, which then fails with TH_ECANCELED. */
+typedef int (*th_progress_fn)(size_t done, size_t total, void *ctx);
+
 /* A fixed description of a status code ("invalid argument"). */
 const char *th_strerror(int status);
 
@@ -252,7 +257,7 @@ typedef struct th_run {
     double blowup;                /* |x| beyond this means divergence; default 1e6 */
     /* Called every progress_every steps; a nonzero return stops the run
      * with TH_ECANCELED. */
-    int (*progress)(size_t done, size_t total, void *ctx);
+    th_progress_fn progress;
     void *progress_ctx;
     size_t progress_every;
 } th_run;

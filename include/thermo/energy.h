@@ -206,7 +206,7 @@ typedef struct th_energy_opts {
     /* th_energy_run_*: the powercap folder of line (c) (NULL: TH_RAPL_ROOT),
      * and progress(done, total) in samples (images) done; nonzero stops. */
     const char *rapl_root;
-    int (*progress)(size_t done, size_t total, void *ctx);
+    th_progress_fn progress;
     void *progress_ctx;
 } th_energy_opts;
 

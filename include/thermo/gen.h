@@ -126,7 +126,7 @@ typedef struct th_gen_train_opts {
     void *ctx;
     /* Called after each update, before on_update, with the updates done
      * (update + 1) of opts->updates; nonzero stops as on_update does. */
-    int (*progress)(size_t done, size_t total, void *ctx);
+    th_progress_fn progress;
     void *progress_ctx;
 } th_gen_train_opts;
 
@@ -166,8 +166,7 @@ typedef struct th_gen_stats th_gen_stats;
  * progress(done, total) counts paths. */
 int th_gen_stats_accumulate(const th_gen_params *p, th_dtype dtype, const float *images,
                             const int *classes, size_t count, size_t n_paths, size_t batch,
-                            size_t stride,
-                            int (*progress)(size_t done, size_t total, void *ctx),
+                            size_t stride, th_progress_fn progress,
                             void *progress_ctx, th_gen_stats **out);
 void th_gen_stats_free(th_gen_stats *s);
 /* Paths and steps (rows) the statistics hold. */
@@ -188,7 +187,8 @@ typedef struct th_solve_opts {
     double tolerance;        /* stop at |residual| <= tolerance |rhs|: 1e-6 */
     size_t max_iterations;   /* 3000 */
     /* Called every iteration with the relative residual; nonzero stops
-     * with TH_ECANCELED. */
+     * with TH_ECANCELED. Not a th_progress_fn: an iterative solve has no
+     * known total, and the residual is what tells how far it has come. */
     int (*progress)(size_t iteration, double residual, void *ctx);
     void *progress_ctx;
 } th_solve_opts;
@@ -228,7 +228,7 @@ typedef struct th_gen_sample_opts {
      * even mixture of the classes: unconditional sampling. Ignored by
      * unconditional models. */
     const int *classes;
-    int (*progress)(size_t done, size_t total, void *ctx); /* samples done */
+    th_progress_fn progress; /* samples done */
     void *progress_ctx;
 } th_gen_sample_opts;
 
@@ -473,7 +473,7 @@ typedef struct th_gen_showcase_opts {
     size_t trajectories;     /* generation trajectories recorded: 10 (fewer with fewer samples) */
     size_t n_fields;         /* strongest hidden fields: 16 (fewer with fewer hidden units) */
     double threshold;        /* recognition threshold: 0.5; 0: no recognition */
-    int (*progress)(size_t done, size_t total, void *ctx); /* samples done */
+    th_progress_fn progress; /* samples done */
     void *progress_ctx;
 } th_gen_showcase_opts;
 

@@ -336,7 +336,7 @@ void th_tla_sweep_free(th_tla_sweep *s);
 /* error.csv: header "time_s" (RLC) or "time_1_over_gamma", then
  * "error,error_estimate,floor"; one line per point, %.6e, the floor left
  * empty when not computed. Atomic. */
-int th_tla_sweep_write_csv(const th_tla_sweep *s, const char *path);
+int th_tla_sweep_write_csv(const char *path, const th_tla_sweep *s);
 
 /* The log-log chart of the sweep: error against LAPACK (red, markers), the
  * run's error estimate (blue, dashed), the hardware floor (grey, dashed,

@@ -86,8 +86,8 @@ double th_mlp_pnas_norm(const th_dataset *d);
  * ("tanh"/"relu"), "nn.input" ("standardised"/"pnas"), "nn.input_norm",
  * "thermo.version", plus the caller's extra entries (what trained it: data,
  * epochs, accuracy). Atomic. */
-int th_mlp_save(const th_mlp *net, const char *path);
-int th_mlp_save_meta(const th_mlp *net, const char *path, const th_meta *extra);
+int th_mlp_save(const char *path, const th_mlp *net);
+int th_mlp_save_meta(const char *path, const th_mlp *net, const th_meta *extra);
 /* Load validates every field and names the file and the one that is wrong
  * (TH_EFORMAT; TH_EIO when it cannot be read). extra_out may be NULL;
  * otherwise it receives all metadata. */
@@ -123,7 +123,7 @@ typedef struct th_mlp_train_params {
     uint64_t seed;          /* shuffling: the order of epoch e comes from stream e */
     /* Called after each update (done of total updates); a nonzero return
      * stops training with TH_ECANCELED. The tool's progress bar fits. */
-    int (*progress)(size_t done, size_t total, void *ctx);
+    th_progress_fn progress;
     void *progress_ctx;
     /* Called after each epoch with its mean training loss; a nonzero return
      * stops training with TH_ECANCELED. */
@@ -278,7 +278,7 @@ typedef struct th_eval_params {
     size_t reference_count;/* real images for the floors; 0 = as many as samples */
     /* Called as the nearest-neighbour searches progress (done of total rows);
      * a nonzero return stops with TH_ECANCELED. */
-    int (*progress)(size_t done, size_t total, void *ctx);
+    th_progress_fn progress;
     void *progress_ctx;
 } th_eval_params;
 

@@ -169,8 +169,7 @@ static void assemble(const th_student_params *p, const struct acc *a, th_student
 
 int th_student_stats_accumulate(const th_student_params *p, const float *images,
                                 const float *targets, size_t count, size_t n_paths,
-                                size_t batch,
-                                int (*progress)(size_t done, size_t total, void *ctx),
+                                size_t batch, th_progress_fn progress,
                                 void *progress_ctx, th_student_stats **out)
 {
     TH_ASSERT(p != NULL && images != NULL && targets != NULL && out != NULL);

@@ -87,8 +87,7 @@ static int on_block(th_ptr states, size_t T, size_t B, size_t first_step, void *
 
 int th_gen_stats_accumulate(const th_gen_params *p, th_dtype dtype, const float *images,
                             const int *classes, size_t count, size_t n_paths, size_t batch,
-                            size_t stride,
-                            int (*progress)(size_t done, size_t total, void *ctx),
+                            size_t stride, th_progress_fn progress,
                             void *progress_ctx, th_gen_stats **out)
 {
     TH_ASSERT(p != NULL && images != NULL && out != NULL);

@@ -339,7 +339,7 @@ void th_tla_sweep_free(th_tla_sweep *s)
 
 /* --------------------------------------------------------------- output */
 
-int th_tla_sweep_write_csv(const th_tla_sweep *s, const char *path)
+int th_tla_sweep_write_csv(const char *path, const th_tla_sweep *s)
 {
     TH_ASSERT(s != NULL && path != NULL);
     th_atomic_file *a = th_atomic_open(path);

@@ -28,9 +28,9 @@ static const char *input_name(th_image_input i)
     return i == TH_INPUT_PNAS ? "pnas" : "standardised";
 }
 
-int th_mlp_save(const th_mlp *net, const char *path) { return th_mlp_save_meta(net, path, NULL); }
+int th_mlp_save(const char *path, const th_mlp *net) { return th_mlp_save_meta(path, net, NULL); }
 
-int th_mlp_save_meta(const th_mlp *net, const char *path, const th_meta *extra)
+int th_mlp_save_meta(const char *path, const th_mlp *net, const th_meta *extra)
 {
     TH_ASSERT(net != NULL && path != NULL);
     th_meta meta = {0};

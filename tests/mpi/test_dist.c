@@ -19,7 +19,6 @@
 #include <mpi.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <time.h>
 
 int th_test_check_failed;
 static int n_passed, n_failed;
@@ -29,13 +28,6 @@ int th_test_selected(const char *name)
 {
     (void)name;
     return 1;
-}
-
-double th_test_clock(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* Collective: all ranks run the same tests in the same order. */
@@ -76,9 +68,15 @@ static double term(int r, size_t i)
     return ldexp(mantissa, exponent);
 }
 
-static void fill_terms(double *buf, int r, size_t n)
+/* This rank's n terms in a buffer of at least one element (malloc'd); NULL
+ * after a failed check when out of memory. */
+static double *rank_terms(size_t n)
 {
-    for (size_t i = 0; i < n; i++) buf[i] = term(r, i);
+    double *buf = malloc((n ? n : 1) * sizeof *buf);
+    CHECK(buf != NULL);
+    if (buf)
+        for (size_t i = 0; i < n; i++) buf[i] = term(world_rank, i);
+    return buf;
 }
 
 /* ((b0 + b1) + b2) + ... in rank order: the plain reference loop. */
@@ -153,12 +151,8 @@ static void test_dist_mpi_sum_f64(void)
 {
     for (int s = 0; s < 4; s++) {
         size_t n = sum_sizes[s];
-        double *buf = malloc((n ? n : 1) * sizeof *buf);
-        if (!buf) {
-            CHECK(0);
-            return;
-        }
-        fill_terms(buf, world_rank, n);
+        double *buf = rank_terms(n);
+        if (!buf) return;
         CHECK_EQ_INT(th_dist_sum_f64(buf, n), TH_OK);
         int bad = 0, inexact = 0;
         for (size_t i = 0; i < n; i++) {
@@ -184,12 +178,8 @@ static void test_dist_mpi_sum_ordered(void)
 {
     for (int s = 0; s < 4; s++) {
         size_t n = sum_sizes[s];
-        double *buf = malloc((n ? n : 1) * sizeof *buf);
-        if (!buf) {
-            CHECK(0);
-            return;
-        }
-        fill_terms(buf, world_rank, n);
+        double *buf = rank_terms(n);
+        if (!buf) return;
         CHECK_EQ_INT(th_dist_sum_f64_ordered(buf, n), TH_OK);
         int differ = 0;
         for (size_t i = 0; i < n; i++)
@@ -340,20 +330,6 @@ static void test_dist_mpi_any_error(void)
 
 /* ------------------------------------------- the generator under MPI */
 
-/* The small conditional generator of the solver tests: 5 visible, 3 hidden,
- * 2 label units, 40 steps in blocks of 9, float64. */
-static th_gen_params mpi_gen_params(void)
-{
-    th_gen_params p = th_gen_params_default();
-    p.n_visible = 5;
-    p.n_hidden = 3;
-    p.n_classes = 2;
-    p.t_f = 0.04;
-    p.block_steps = 9;
-    p.seed = 5;
-    return p;
-}
-
 static float *mpi_images(size_t count, size_t nv)
 {
     uint64_t seed = 77;
@@ -381,7 +357,7 @@ static double max_abs_diff(const th_model *a, const th_model *b, double *scale)
  * order of the sums (float64), and identical to the bit on every rank. */
 static void test_gen_mpi_train_matches_one_process(void)
 {
-    th_gen_params p = mpi_gen_params();
+    th_gen_params p = test_gen_tiny_params(2);
     const size_t count = 4, B = 5, updates = 3;
     const double lr = 0.05;
     float *img = mpi_images(count, p.n_visible);
@@ -430,7 +406,7 @@ static void test_gen_mpi_train_matches_one_process(void)
  * all the paths, and their minimiser zeroes the gradient over all the paths. */
 static void test_gen_mpi_exact_matches_one_process(void)
 {
-    th_gen_params p = mpi_gen_params();
+    th_gen_params p = test_gen_tiny_params(2);
     const size_t count = 4, paths = 7;
     float *img = mpi_images(count, p.n_visible);
     int cls[4] = {1, 0, 0, 1};

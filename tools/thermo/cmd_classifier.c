@@ -8,14 +8,11 @@
 #include "tool.h"
 
 #include <cjson/cJSON.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define CMD "classifier"
-
-void openblas_set_num_threads(int num_threads);
 
 /* Indexed by th_mlp_arch. */
 static const char *const arch_names[] = {"judge", "teacher", NULL};
@@ -237,7 +234,7 @@ static int classifier_train(const classifier_params *p)
     th_meta_setf(&meta, "test.images", "%zu", test->count);
     th_meta_setf(&meta, "test.accuracy", "%.6f", r.accuracy);
     if ((rc = th_mlp_train_meta(&tp, train->count, &meta)) != TH_OK ||
-        (rc = th_mlp_save_meta(net, p->out, &meta)) != TH_OK) {
+        (rc = th_mlp_save_meta(p->out, net, &meta)) != TH_OK) {
         tool_fail_lib(CMD, rc);
         goto done;
     }
@@ -329,10 +326,7 @@ int cmd_classifier(int argc, char **argv)
     if (rc != TOOL_EXIT_OK) return rc;
     if (!p.data) return tool_usage_error(CMD, "%s: --data is required (mnist, fashion or a "
                                          "folder)", sub);
-    if (p.threads) {
-        omp_set_num_threads((int)p.threads);
-        openblas_set_num_threads((int)p.threads);
-    }
+    tool_set_threads(p.threads);
     if (is_train) {
         if (p.arch < 0) return tool_usage_error(CMD, "train: --arch is required (judge or "
                                                 "teacher)");

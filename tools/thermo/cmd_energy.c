@@ -16,7 +16,6 @@
 #include <string.h>
 
 #define CMD "energy"
-#define MAX_THREADS 4096
 #define CHART_WIDTH 640
 #define CHART_HEIGHT 360
 
@@ -168,25 +167,29 @@ static int render(const energy_params *p, int rc, const th_energy_ledger *L, con
 static int run_student(const energy_params *p, uint64_t seed, const th_energy_opts *o)
 {
     th_energy_ledger L;
-    tool_student st;
+    th_student st;
     th_dataset *d = NULL;
     float *X = NULL;
+    int rc = th_student_load(p->model, &st, NULL);
+    if (rc != TH_OK) return tool_fail_lib(CMD, rc);
+    if (p->seed_text) st.params.seed = seed;
+    rc = th_student_images(&st, p->data, "t10k", p->samples, &d, &X);
     int exit_code = TOOL_EXIT_FAIL;
-    if (tool_student_load(CMD, p->model, &st) != TOOL_EXIT_OK) return TOOL_EXIT_FAIL;
-    if (p->seed_text) st.sp.seed = seed;
-    if (tool_student_images(CMD, &st, p->data, p->samples, &d, &X) == TOOL_EXIT_OK) {
+    if (rc != TH_OK) {
+        tool_fail_lib(CMD, rc);
+    } else {
         tool_progress bar;
         tool_progress_begin(&bar, "images", p->quiet);
         th_energy_opts so = *o;
         so.progress_ctx = &bar;
-        int rc = th_energy_run_student(st.m, &st.sp, st.widths, st.n_widths, X, d->labels,
-                                       d->count, &so, &L);
+        rc = th_energy_run_student(st.model, &st.params, st.widths, st.n_widths, X, d->labels,
+                                   d->count, &so, &L);
         tool_progress_end(&bar);
-        exit_code = render(p, rc, &L, st.m, NULL, &st.sp);
+        exit_code = render(p, rc, &L, st.model, NULL, &st.params);
     }
     free(X);
     th_dataset_free(d);
-    tool_student_free(&st);
+    th_student_clear(&st);
     return exit_code;
 }
 
@@ -214,7 +217,7 @@ static int run_energy(const energy_params *p, uint64_t seed)
     int rc = th_model_load(p->model, &m, &meta), exit_code = TOOL_EXIT_FAIL;
     if (rc != TH_OK) {
         tool_fail_lib(CMD, rc);
-    } else if (tool_is_student(&meta)) {
+    } else if (th_student_meta_is(&meta)) {
         th_meta_clear(&meta);
         th_model_free(m);
         return run_student(p, seed, &o);
@@ -284,20 +287,13 @@ int cmd_energy(int argc, char **argv)
          "none"},
         {"seed", "S", TOOL_OPT_STRING, &p.seed_text, NULL, "seed of the samples' noise",
          "the model's gen.seed"},
-        {"threads", "T", TOOL_OPT_COUNT, &p.threads, NULL,
-         "threads for OpenMP and OpenBLAS; results do not depend on it",
-         "OMP_NUM_THREADS or all cores"},
-        {"quiet", NULL, TOOL_OPT_FLAG, &p.quiet, NULL,
-         "no progress bar (it is drawn only on a terminal anyway)", NULL},
+        TOOL_OPT_THREADS(&p.threads),
+        TOOL_OPT_QUIET(&p.quiet),
     };
     const size_t n_opts = sizeof opts / sizeof opts[0];
 
-    int rc = tool_parse(CMD, opts, n_opts, argc, argv);
-    if (rc == TOOL_PARSE_HELP) {
-        print_help(opts, n_opts);
-        return TOOL_EXIT_OK;
-    }
-    if (rc != TOOL_EXIT_OK) return rc;
+    int rc;
+    if (!tool_parse_or_help(CMD, opts, n_opts, argc, argv, print_help, &rc)) return rc;
     if (!p.model) return tool_usage_error(CMD, "--model FILE is required");
     uint64_t seed = 0;
     if (p.seed_text && tool_to_u64(p.seed_text, &seed) != 0)
@@ -305,9 +301,7 @@ int cmd_energy(int argc, char **argv)
     if (p.samples > TH_GEN_SAMPLE_STREAM)
         return tool_usage_error(CMD, "--samples %zu: at most %llu", p.samples,
                                 (unsigned long long)TH_GEN_SAMPLE_STREAM);
-    if (p.threads > MAX_THREADS)
-        return tool_usage_error(CMD, "--threads: expected at most %d, got %zu", MAX_THREADS,
-                                p.threads);
+    if ((rc = tool_use_threads(CMD, p.threads)) != TOOL_EXIT_OK) return rc;
     if (p.network && parse_network(p.network, p.widths, &p.n_widths) != 0)
         return tool_usage_error(CMD, "--network: expected 2 to %d layer widths >= 1 separated "
                                 "by commas, such as 784,128,128,784; got '%s'",
@@ -319,9 +313,5 @@ int cmd_energy(int argc, char **argv)
                                 th_last_error());
     if (p.trajectories > ((size_t)1 << 20))
         return tool_usage_error(CMD, "--trajectories %zu: expected at most 2^20", p.trajectories);
-    if (p.threads > 0) {
-        omp_set_num_threads((int)p.threads);
-        openblas_set_num_threads((int)p.threads);
-    }
     return run_energy(&p, seed);
 }

@@ -159,12 +159,8 @@ int cmd_eval(int argc, char **argv)
         {"quiet", NULL, TOOL_OPT_FLAG, &p.quiet, NULL, "no progress bar", NULL},
     };
     const size_t n_opts = sizeof opts / sizeof opts[0];
-    int rc = tool_parse(CMD, opts, n_opts, argc, argv);
-    if (rc == TOOL_PARSE_HELP) {
-        print_help(opts, n_opts);
-        return TOOL_EXIT_OK;
-    }
-    if (rc != TOOL_EXIT_OK) return rc;
+    int rc;
+    if (!tool_parse_or_help(CMD, opts, n_opts, argc, argv, print_help, &rc)) return rc;
     if (!p.samples) return tool_usage_error(CMD, "--samples FILE is required");
     if (!p.judge) return tool_usage_error(CMD, "--judge FILE is required");
     if (p.json && tool_folder_writable(CMD, p.json) != 0) return TOOL_EXIT_FAIL;

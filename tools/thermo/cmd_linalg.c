@@ -192,7 +192,7 @@ static int write_files(const linalg_params *p, const th_tla_sweep *s)
                                    "thermo linalg samples, one per row") != TH_OK)
         return tool_fail_lib(CMD, TH_EIO), -1;
     snprintf(path, sizeof path, "%s/error.csv", p->out);
-    if (th_tla_sweep_write_csv(s, path) != TH_OK) {
+    if (th_tla_sweep_write_csv(path, s) != TH_OK) {
         fprintf(stderr, "thermo " CMD ": %s: cannot write\n", path);
         return -1;
     }
@@ -305,12 +305,8 @@ int cmd_linalg(int argc, char **argv)
     if (pb.alg == N_ALGS)
         return tool_usage_error(CMD, "unknown algorithm '%s': expected sample, solve, inv, "
                                 "logdet or lyap", argv[1]);
-    int rc = tool_parse(CMD, opts, n_opts, argc - 1, argv + 1);
-    if (rc == TOOL_PARSE_HELP) {
-        print_help(opts, n_opts);
-        return TOOL_EXIT_OK;
-    }
-    if (rc != TOOL_EXIT_OK) return rc;
+    int rc;
+    if (!tool_parse_or_help(CMD, opts, n_opts, argc - 1, argv + 1, print_help, &rc)) return rc;
     bits = p.bits_plus_one - 1;
     if (!p.matrix) return tool_usage_error(CMD, "--matrix A.mtx is required");
     if (p.points > TH_TLA_SWEEP_MAX_POINTS)

@@ -9,14 +9,12 @@
 #include "thermo.h"
 #include "tool.h"
 
-#include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define CMD "neuron"
-#define MAX_THREADS 4096
 
 typedef struct neuron_opts {
     const char *out;
@@ -331,15 +329,9 @@ int cmd_neuron(int argc, char **argv)
     if (rc != TOOL_EXIT_OK) return rc;
     if (!o.out) return tool_usage_error(name, "--out DIR is required");
     if (!train && !o.model) return tool_usage_error(name, "--model FILE is required");
-    if (o.threads > MAX_THREADS)
-        return tool_usage_error(name, "--threads: expected at most %d, got %zu", MAX_THREADS,
-                                o.threads);
+    if ((rc = tool_use_threads(name, o.threads)) != TOOL_EXIT_OK) return rc;
     if (train && (th_neuron_params_validate(&o.p) != TH_OK || th_ga_opts_validate(&o.ga) != TH_OK))
         return tool_usage_error(name, "%s: %s", option_of(th_last_error()), th_last_error());
-    if (o.threads) {
-        omp_set_num_threads((int)o.threads);
-        openblas_set_num_threads((int)o.threads);
-    }
     if (tool_make_folder(name, o.out) != TOOL_EXIT_OK) return TOOL_EXIT_FAIL;
     char probe[4200];
     if (out_path(probe, sizeof probe, o.out, "x") != 0 || tool_folder_writable(name, probe) != 0)

@@ -22,7 +22,6 @@
 
 #define CMD "sample"
 /* More threads than this is a typo, and (int) must hold the value. */
-#define MAX_THREADS 4096
 /* Pixels between the pictures of the grid and around them. */
 #define GRID_GAP 2
 /* Without a grey range in the file, these percentiles of all the pixels of
@@ -295,22 +294,15 @@ int cmd_sample(int argc, char **argv)
          "class-conditional computers: every sample of class C", "sample K of class K mod classes"},
         {"save", "FILE.safetensors", TOOL_OPT_STRING, &p.save, NULL,
          "also write the samples, their classes and heat for thermo eval", "none"},
-        {"threads", "T", TOOL_OPT_COUNT, &p.threads, NULL,
-         "threads for OpenMP and OpenBLAS; results do not depend on it",
-         "OMP_NUM_THREADS or all cores"},
-        {"quiet", NULL, TOOL_OPT_FLAG, &p.quiet, NULL,
-         "no progress bar (it is drawn only on a terminal anyway)", NULL},
+        TOOL_OPT_THREADS(&p.threads),
+        TOOL_OPT_QUIET(&p.quiet),
         {"preview", NULL, TOOL_OPT_FLAG, &p.preview, NULL,
          "print the first sample in the terminal with Unicode shading", NULL},
     };
     const size_t n_opts = sizeof opts / sizeof opts[0];
 
-    int rc = tool_parse(CMD, opts, n_opts, argc, argv);
-    if (rc == TOOL_PARSE_HELP) {
-        print_help(opts, n_opts);
-        return TOOL_EXIT_OK;
-    }
-    if (rc != TOOL_EXIT_OK) return rc;
+    int rc;
+    if (!tool_parse_or_help(CMD, opts, n_opts, argc, argv, print_help, &rc)) return rc;
     if (!p.model) return tool_usage_error(CMD, "--model FILE is required");
     if (!p.n) return tool_usage_error(CMD, "--n N is required");
     if (!p.out) return tool_usage_error(CMD, "--out FILE.png is required");
@@ -323,11 +315,6 @@ int cmd_sample(int argc, char **argv)
         return tool_usage_error(CMD, "--first %llu --n %zu: sample indices must stay below %llu",
                            (unsigned long long)p.first, p.n,
                            (unsigned long long)TH_GEN_SAMPLE_STREAM);
-    if (p.threads > MAX_THREADS)
-        return tool_usage_error(CMD, "--threads: expected at most %d, got %zu", MAX_THREADS, p.threads);
-    if (p.threads > 0) {
-        omp_set_num_threads((int)p.threads);
-        openblas_set_num_threads((int)p.threads);
-    }
+    if ((rc = tool_use_threads(CMD, p.threads)) != TOOL_EXIT_OK) return rc;
     return run_sample(&p, seed);
 }

@@ -15,7 +15,6 @@
 #define CMD "simulate"
 
 /* More threads than this is a typo, and (int) must hold the value. */
-#define MAX_THREADS 4096
 /* Progress callbacks per run: enough for a smooth bar, too few to cost. */
 #define PROGRESS_CALLS 200
 
@@ -206,15 +205,12 @@ int cmd_simulate(int argc, char **argv)
         {"batch", "B", TOOL_OPT_COUNT, &p.batch, NULL, "number of trajectories", NULL},
         {"seed", "S", TOOL_OPT_U64, &p.seed, NULL, "seed of the noise and the couplings",
          NULL},
-        {"threads", "T", TOOL_OPT_COUNT, &p.threads, NULL,
-         "threads for OpenMP and OpenBLAS; results do not depend on it",
-         "OMP_NUM_THREADS or all cores"},
+        TOOL_OPT_THREADS(&p.threads),
         {"kernel", "fast|reference", TOOL_OPT_CHOICE, &p.kernel, kernel_names,
          "stepper: matrix-product kernel or its plain-loop reference twin", NULL},
         {"precision", "f32|f64", TOOL_OPT_CHOICE, &p.precision, precision_names,
          "floating-point type of states and parameters", NULL},
-        {"quiet", NULL, TOOL_OPT_FLAG, &p.quiet, NULL,
-         "no progress bar (it is drawn only on a terminal anyway)", NULL},
+        TOOL_OPT_QUIET(&p.quiet),
     };
     const size_t n_opts = sizeof opts / sizeof opts[0];
 
@@ -244,15 +240,12 @@ int cmd_simulate(int argc, char **argv)
             return TOOL_EXIT_USAGE;
         }
     }
-    if (p.threads > MAX_THREADS) {
+    if (p.threads > TOOL_MAX_THREADS) {
         fprintf(stderr, "thermo " CMD ": --threads: expected at most %d, got %zu\n",
-                MAX_THREADS, p.threads);
+                TOOL_MAX_THREADS, p.threads);
         return TOOL_EXIT_USAGE;
     }
-    if (p.threads > 0) {
-        omp_set_num_threads((int)p.threads);
-        openblas_set_num_threads((int)p.threads);
-    }
+    tool_set_threads(p.threads);
 
     th_sim_spec spec = sim_spec(&p, &arch);
     th_model *m = th_sim_model(&spec);

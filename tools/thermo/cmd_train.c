@@ -21,10 +21,8 @@
 #include "tool.h"
 #include "train_report.h"
 
-#include <cblas.h>
 #include <errno.h>
 #include <math.h>
-#include <omp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,10 +330,7 @@ int cmd_train(int argc, char **argv)
                         "Run 'thermo " CMD " --help' for its options.\n");
         return TOOL_EXIT_USAGE;
     }
-    if (p.threads) {
-        omp_set_num_threads((int)p.threads);
-        openblas_set_num_threads((int)p.threads);
-    }
+    tool_set_threads(p.threads);
     if (tool_make_folder(CMD, p.out) != TOOL_EXIT_OK) return TOOL_EXIT_FAIL;
     if (p.r.solver == TH_GEN_SOLVER_EXACT && p.resume) {
         fprintf(stderr, "thermo " CMD ": --resume applies to gradient descent; the exact "

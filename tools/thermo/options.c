@@ -6,10 +6,12 @@
 
 #include "thermo.h"
 
+#include <cblas.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <omp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,6 +250,36 @@ void tool_print_options(const tool_opt *opts, size_t n_opts)
         print_option(left, text);
     }
     print_option("-h, --help", "show this help");
+}
+
+int tool_parse_or_help(const char *cmd, const tool_opt *opts, size_t n_opts, int argc,
+                       char **argv, void (*help)(const tool_opt *, size_t), int *exit_code)
+{
+    int rc = tool_parse(cmd, opts, n_opts, argc, argv);
+    if (rc == TOOL_PARSE_HELP) {
+        help(opts, n_opts);
+        rc = TOOL_EXIT_OK;
+    } else if (rc == TOOL_EXIT_OK) {
+        return 1;
+    }
+    *exit_code = rc;
+    return 0;
+}
+
+void tool_set_threads(size_t threads)
+{
+    if (threads == 0) return;
+    omp_set_num_threads((int)threads);
+    openblas_set_num_threads((int)threads);
+}
+
+int tool_use_threads(const char *cmd, size_t threads)
+{
+    if (threads > TOOL_MAX_THREADS)
+        return tool_usage_error(cmd, "--threads: expected at most %d, got %zu", TOOL_MAX_THREADS,
+                                threads);
+    tool_set_threads(threads);
+    return TOOL_EXIT_OK;
 }
 
 int tool_usage_error(const char *cmd, const char *fmt, ...)

@@ -60,33 +60,6 @@ int tool_write_text(const char *path, const char *text);
 int tool_save_samples(const char *path, const th_gen_params *gp, const float *images,
                       size_t n, uint64_t first, const int *classes, const double *heat);
 
-/* ------------------------------------------------------- student file */
-
-/* A trained PNAS student for thermo energy (student_file.c): the library's
- * th_student with its fields under the names that command reads. */
-typedef struct tool_student {
-    th_student st;
-    th_model *m;                           /* st.model */
-    th_meta meta;
-    th_student_params sp;                  /* st.params */
-    double input_norm;                     /* the PNAS preprocessing's L2 norm */
-    size_t widths[TH_MLP_MAX_LAYERS + 1];  /* the teacher's layer widths */
-    size_t n_widths;
-    const char *widths_text;               /* "784,32,32,10", in meta */
-} tool_student;
-
-/* Whether a model file's metadata is a student's (th_student_meta_is). */
-int tool_is_student(const th_meta *meta);
-/* Loads and checks path (th_student_load); 0, or TOOL_EXIT_FAIL after
- * printing "thermo CMD: path: why". */
-int tool_student_load(const char *cmd, const char *path, tool_student *s);
-void tool_student_free(tool_student *s);
-/* The first limit test images of dir, labelled, and their student inputs X
- * (th_student_images). 0, or TOOL_EXIT_FAIL after printing; the caller
- * frees *d and *X. */
-int tool_student_images(const char *cmd, const tool_student *s, const char *dir, size_t limit,
-                        th_dataset **d, float **X);
-
 /* ------------------------------------------------------------- options */
 
 typedef enum tool_opt_kind {
@@ -135,6 +108,32 @@ int tool_usage_error(const char *cmd, const char *fmt, ...) __attribute__((forma
  * message); returns TOOL_EXIT_FAIL. */
 int tool_fail_lib(const char *cmd, int rc);
 
+/* tool_parse, then for -h/--help the command's help(opts, n_opts). Returns 1
+ * when the command goes on; 0 when it is done, with *exit_code what it
+ * returns (TOOL_EXIT_OK after the help, or the parse error's status). */
+int tool_parse_or_help(const char *cmd, const tool_opt *opts, size_t n_opts, int argc,
+                       char **argv, void (*help)(const tool_opt *, size_t), int *exit_code);
+
+/* The most threads --threads takes: more is a typo, not a machine. */
+#define TOOL_MAX_THREADS 4096
+
+/* The --threads and --quiet of the commands that run the library's long
+ * calls, worded once so that every command's help says the same. */
+#define TOOL_OPT_THREADS(dest)                                                     \
+    {"threads", "T", TOOL_OPT_COUNT, (dest), NULL,                                 \
+     "threads for OpenMP and OpenBLAS; results do not depend on it",               \
+     "OMP_NUM_THREADS or all cores"}
+#define TOOL_OPT_QUIET(dest)                                                       \
+    {"quiet", NULL, TOOL_OPT_FLAG, (dest), NULL,                                   \
+     "no progress bar (it is drawn only on a terminal anyway)", NULL}
+
+/* OpenMP and OpenBLAS both run on threads (> 0; 0 leaves their defaults),
+ * so that one option sizes both pools. */
+void tool_set_threads(size_t threads);
+/* --threads checked against TOOL_MAX_THREADS (a usage error naming it,
+ * TOOL_EXIT_USAGE) and then set (tool_set_threads); TOOL_EXIT_OK. */
+int tool_use_threads(const char *cmd, size_t threads);
+
 /* Makes the folder of the output file path (and its parents) when missing,
  * then checks that it takes new files, before a long run, so that an
  * unusable output path fails at once. 0, or -1 after printing. */
@@ -159,7 +158,8 @@ typedef struct tool_progress {
 } tool_progress;
 
 void tool_progress_begin(tool_progress *p, const char *what, int quiet);
-/* The th_run.progress callback: ctx is a tool_progress. Never asks to stop. */
+/* A th_progress_fn (th_run.progress and the others): ctx is a tool_progress.
+ * Never asks to stop. */
 int tool_progress_update(size_t done, size_t total, void *ctx);
 /* Clears the line so that the report starts on a clean one. */
 void tool_progress_end(tool_progress *p);
