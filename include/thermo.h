@@ -4,7 +4,8 @@
  * a heat bath at temperature kT under overdamped Langevin dynamics
  *
  *     dx_i/dt = -mu dV/dx_i + sqrt(2 mu kT) eta_i(t),
- *     V(x)    = sum_i (J2_i x_i^2 + J4_i x_i^4 + b_i x_i) + sum_{i<j} J_ij x_i x_j,
+ *     V(x)    = sum_i (J2_i x_i^2 + J3_i x_i^3 + J4_i x_i^4 + b_i x_i)
+ *               + sum_{i<j} J_ij x_i x_j,
  *
  * integrated by Euler-Maruyama (science.md section 1). Units are split into
  * groups (for example "visible" and "hidden"); a symmetric pattern says which

@@ -1,8 +1,11 @@
-/* test_model.c - the model: groups, the coupling pattern, validation. */
+/* test_model.c - the model: groups, the coupling pattern, validation, the
+ * cubic on-site term and its file. */
 #include "harness.h"
 #include "thermo.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
 static th_model *prl_architecture(th_dtype dtype)
 {
@@ -130,6 +133,123 @@ static void test_model_validate_rejects(void)
     th_model_free(m);
 }
 
+/* The cubic term J3: zero by default and for th_model_set_onsite (the even
+ * well), set by th_model_set_onsite3, validated finite, and refused without
+ * a quartic term to confine it. */
+static void test_model_cubic_term(void)
+{
+    size_t sizes[2] = {2, 3};
+    th_model *m = th_model_alloc(2, sizes, TH_F32);
+    CHECK(m != NULL);
+    if (!m) return;
+    for (size_t i = 0; i < m->n; i++) CHECK_CLOSE(th_get(m->J3, m->dtype, i), 0.0, 0.0);
+    CHECK_EQ_INT(th_model_has_cubic(m), 0);
+    th_model_set_onsite3(m, 0.5, -0.25, 2.0);
+    CHECK_EQ_INT(th_model_has_cubic(m), 1);
+    for (size_t i = 0; i < m->n; i++) {
+        CHECK_CLOSE(th_get(m->J2, m->dtype, i), 0.5, 0.0);
+        CHECK_CLOSE(th_get(m->J3, m->dtype, i), -0.25, 0.0);
+        CHECK_CLOSE(th_get(m->J4, m->dtype, i), 2.0, 0.0);
+    }
+    CHECK_EQ_INT(th_model_validate(m), TH_OK);
+    m->J3.f32[3] = NAN;
+    CHECK_EQ_INT(th_model_validate(m), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "J3[3]");
+    m->J3.f32[3] = 1;
+    m->J4.f32[3] = 0;
+    CHECK_EQ_INT(th_model_validate(m), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "J3[3]");
+    th_model_set_onsite(m, 1.0, 0.0); /* the even well: J3 back to 0, J4 = 0 allowed */
+    CHECK_EQ_INT(th_model_has_cubic(m), 0);
+    CHECK_EQ_INT(th_model_validate(m), TH_OK);
+    th_model_free(m);
+}
+
+/* A model with J3 saved and loaded back bit for bit, both dtypes; a model
+ * without J3 writes no J3 tensor (so files of even wells keep their bytes)
+ * and loads with J3 = 0; a J3 tensor of the wrong shape is refused. */
+static void cubic_round_trip(th_dtype dtype)
+{
+    size_t sizes[2] = {3, 2};
+    th_model *m = th_model_alloc(2, sizes, dtype), *back = NULL;
+    th_tensor_file *f = NULL;
+    CHECK(m != NULL);
+    if (!m) return;
+    th_model_couple(m, 0, 1);
+    m->kT = 0.3;
+    uint64_t state = 17;
+    for (size_t i = 0; i < m->n; i++) {
+        th_set(m->J2, dtype, i, test_uniform(&state, 0.5, 1.5));
+        th_set(m->J3, dtype, i, i == 1 ? 0.0 : test_uniform(&state, -1, 1));
+        th_set(m->J4, dtype, i, test_uniform(&state, 0.5, 1.5));
+        th_set(m->b, dtype, i, test_uniform(&state, -1, 1));
+    }
+    th_model_set_coupling(m, 0, 4, 0.125);
+    const char *cubic = scratch(dtype == TH_F32 ? "cubic32.safetensors" : "cubic64.safetensors");
+    const char *even = scratch(dtype == TH_F32 ? "even32.safetensors" : "even64.safetensors");
+    const char *bad = scratch(dtype == TH_F32 ? "bad32.safetensors" : "bad64.safetensors");
+    CHECK_EQ_INT(th_model_save(cubic, m, NULL), TH_OK);
+    CHECK_EQ_INT(th_model_load(cubic, &back, NULL), TH_OK);
+    if (back) {
+        CHECK(back->dtype == dtype && back->n == m->n);
+        const size_t es = th_dtype_size(dtype);
+        CHECK(memcmp(back->J3.v, m->J3.v, m->n * es) == 0);
+        CHECK(memcmp(back->J2.v, m->J2.v, m->n * es) == 0);
+        CHECK(memcmp(back->J4.v, m->J4.v, m->n * es) == 0);
+        CHECK(memcmp(back->b.v, m->b.v, m->n * es) == 0);
+        CHECK(memcmp(back->J.v, m->J.v, m->n * m->n * es) == 0);
+        CHECK_EQ_INT(th_model_has_cubic(back), 1);
+    }
+    th_model_free(back);
+    back = NULL;
+
+    for (size_t i = 0; i < m->n; i++) th_set(m->J3, dtype, i, 0.0);
+    CHECK_EQ_INT(th_model_save(even, m, NULL), TH_OK);
+    CHECK_EQ_INT(th_safetensors_read(even, &f), TH_OK);
+    if (f) {
+        CHECK(th_tensor_file_find(f, "J2") != NULL);
+        CHECK(th_tensor_file_find(f, "J3") == NULL);
+    }
+    th_tensor_file_free(f);
+    f = NULL;
+    CHECK_EQ_INT(th_model_load(even, &back, NULL), TH_OK);
+    if (back) CHECK_EQ_INT(th_model_has_cubic(back), 0);
+    th_model_free(back);
+    back = NULL;
+
+    /* The cubic file again with a J3 of n + 1 values: refused, naming J3. */
+    CHECK_EQ_INT(th_safetensors_read(cubic, &f), TH_OK);
+    if (f && dtype == TH_F64) {
+        th_tensor t[5];
+        double wide[6] = {0};
+        for (size_t k = 0; k < f->count && k < 5; k++) {
+            t[k] = f->tensors[k];
+            if (strcmp(t[k].name, "J3") == 0) {
+                t[k].shape[0] = 6;
+                t[k].data.f64 = wide;
+            }
+        }
+        CHECK_EQ_INT(f->count, 5);
+        CHECK_EQ_INT(th_safetensors_write(bad, t, f->count, &f->meta), TH_OK);
+        CHECK_EQ_INT(th_model_load(bad, &back, NULL), TH_EFORMAT);
+        CHECK_STR_CONTAINS(th_last_error(), "\"J3\" has shape (6)");
+        th_model_free(back);
+    }
+    th_tensor_file_free(f);
+    th_model_free(m);
+}
+
+static void test_model_cubic_file_roundtrip(void)
+{
+    if (!scratch_begin()) {
+        CHECK(0);
+        return;
+    }
+    cubic_round_trip(TH_F32);
+    cubic_round_trip(TH_F64);
+    scratch_end();
+}
+
 void suite_model(void)
 {
     RUN_TEST(test_model_defaults);
@@ -137,4 +257,6 @@ void suite_model(void)
     RUN_TEST(test_model_set_coupling);
     RUN_TEST(test_model_alloc_rejects);
     RUN_TEST(test_model_validate_rejects);
+    RUN_TEST(test_model_cubic_term);
+    RUN_TEST(test_model_cubic_file_roundtrip);
 }

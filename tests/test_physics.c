@@ -716,6 +716,286 @@ done:
     th_model_free(m32);
 }
 
+/* ------------------------------------------------------------------------ */
+
+/* The cubic on-site term J3 x^3 (science.md section 4): dV/dx gains
+ * 3 J3 x^2 in the force and in the Stratonovich midpoint heat. */
+
+/* A two-group model with every on-site coefficient different, J3 of both
+ * signs, couplings across and within group 1, and biases; from splitmix64. */
+static th_model *cubic_model(uint64_t seed)
+{
+    const size_t sizes[2] = {3, 4};
+    th_model *m = th_model_alloc(2, sizes, TH_F64);
+    if (!m) return NULL;
+    th_model_couple(m, 0, 1);
+    th_model_couple(m, 1, 1);
+    m->kT = 0.4;
+    m->mu = 1.2;
+    for (size_t i = 0; i < m->n; i++) {
+        m->J2.f64[i] = test_uniform(&seed, 0.5, 1.5);
+        m->J3.f64[i] = test_uniform(&seed, -1.0, 1.0);
+        m->J4.f64[i] = test_uniform(&seed, 0.5, 1.5);
+        m->b.f64[i] = test_uniform(&seed, -0.3, 0.3);
+        for (size_t j = i + 1; j < m->n; j++)
+            if (th_model_groups_couple(m, i, j))
+                th_model_set_coupling(m, i, j, test_uniform(&seed, -0.3, 0.3));
+    }
+    return m;
+}
+
+/* V(x) written out here, independently of th_potential: sum_i (J2 x^2 +
+ * J3 x^3 + J4 x^4 + b x) + sum_{i<j} J_ij x_i x_j. */
+static double cubic_energy(const th_model *m, const double *x)
+{
+    const size_t n = m->n;
+    double v = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double xi = x[i];
+        v += m->J2.f64[i] * xi * xi + m->J3.f64[i] * xi * xi * xi +
+             m->J4.f64[i] * xi * xi * xi * xi + m->b.f64[i] * xi;
+        for (size_t j = i + 1; j < n; j++) v += m->J.f64[i * n + j] * xi * x[j];
+    }
+    return v;
+}
+
+/* The force the fast kernel applies is dV/dx of V by central differences.
+ * One step at mu dt = 1 and kT = 1e-300 moves x to x - dV/dx + (noise of
+ * size 1e-150), so dV/dx = x - x' to the rounding of numbers of order 10;
+ * the central difference with h = 1e-5 is off by h^2 V''' / 6 ~ 1e-10 plus
+ * rounding 1e-16 / h. th_potential gives the V written here. */
+static void test_phys_cubic_force_fd(void)
+{
+    th_model *m = cubic_model(31);
+    const size_t B = 3;
+    th_batch *s = m ? th_batch_alloc(m, B, 7) : NULL;
+    CHECK(m && s);
+    if (!m || !s) goto done;
+    const size_t n = m->n;
+    m->kT = 1e-300;
+    m->mu = 1;
+    double x0[3 * 7], pot[3];
+    uint64_t state = 99;
+    for (size_t i = 0; i < B * n; i++) th_batch_states(s).f64[i] = x0[i] = test_uniform(&state, -1.2, 1.2);
+    th_potential(m, NULL, 0, th_batch_states(s), B, pot);
+    for (size_t k = 0; k < B; k++) CHECK_CLOSE(pot[k], cubic_energy(m, x0 + k * n), 1e-13);
+    CHECK_EQ_INT(advance(m, s, 1, 1.0, NULL, NULL), TH_OK);
+    const double h = 1e-5;
+    double cubic_part = 0;
+    for (size_t k = 0; k < B; k++)
+        for (size_t i = 0; i < n; i++) {
+            double xp[7], xm[7];
+            memcpy(xp, x0 + k * n, n * sizeof *xp);
+            memcpy(xm, x0 + k * n, n * sizeof *xm);
+            xp[i] += h;
+            xm[i] -= h;
+            const double fd = (cubic_energy(m, xp) - cubic_energy(m, xm)) / (2 * h);
+            const double applied = x0[k * n + i] - th_batch_states(s).f64[k * n + i];
+            CHECK_CLOSE(applied, fd, 1e-8);
+            const double xi = x0[k * n + i];
+            cubic_part = fmax(cubic_part, fabs(3 * m->J3.f64[i] * xi * xi));
+        }
+    CHECK(cubic_part > 0.5); /* the cubic term is a large part of some force */
+done:
+    th_batch_free(s);
+    th_model_free(m);
+}
+
+static double drive_sin(double t, void *ctx)
+{
+    (void)ctx;
+    return 0.7 * sin(TWO_PI * t) + 0.2;
+}
+
+/* The fast kernel (fused row with 3 J3 x^2, telescoped coupling heat)
+ * against the reference twin (plain loops, the full midpoint force) with
+ * J3 != 0, a clamped unit and a per-trajectory drive: the same noise, so
+ * states, heat and work agree to float64 rounding (~1e-13 after 400 steps;
+ * tolerance 1e-9). Without the cubic term the states differ by far more, so
+ * the comparison does involve it. */
+static void test_phys_cubic_fast_matches_reference(void)
+{
+    const size_t B = 6;
+    th_model *m = cubic_model(41);
+    th_batch *fast = m ? th_batch_alloc(m, B, 808) : NULL;
+    th_batch *ref = m ? th_batch_alloc(m, B, 808) : NULL;
+    th_batch *even = m ? th_batch_alloc(m, B, 808) : NULL;
+    double *field = m ? malloc(B * m->n * sizeof *field) : NULL;
+    CHECK(m && fast && ref && even && field);
+    if (!m || !fast || !ref || !even || !field) goto done;
+    const size_t n = m->n;
+    unsigned char clamped[7] = {0, 0, 1, 0, 0, 0, 0};
+    uint64_t state = 5;
+    for (size_t i = 0; i < B * n; i++) {
+        const double x = test_uniform(&state, -0.8, 0.8);
+        th_batch_states(fast).f64[i] = th_batch_states(ref).f64[i] = th_batch_states(even).f64[i] = x;
+        field[i] = test_uniform(&state, -1, 1);
+    }
+    th_drive drive = {drive_sin, NULL, {.f64 = field}, 1};
+    th_run r = th_run_default();
+    r.n_steps = 400;
+    r.dt = 2e-3;
+    r.clamped = clamped;
+    r.drive = &drive;
+    CHECK_EQ_INT(th_langevin_run(m, fast, &r), TH_OK);
+    r.kernel = TH_KERNEL_REFERENCE;
+    CHECK_EQ_INT(th_langevin_run(m, ref, &r), TH_OK);
+    double dx = 0, heat_scale = 0, work_scale = 0;
+    for (size_t i = 0; i < B * n; i++) dx = fmax(dx, fabs(th_batch_states(fast).f64[i] - th_batch_states(ref).f64[i]));
+    CHECK(dx <= 1e-9);
+    for (size_t k = 0; k < B; k++) {
+        heat_scale = fmax(heat_scale, fabs(th_batch_heat(ref)[k]));
+        work_scale = fmax(work_scale, fabs(th_batch_work(ref)[k]));
+    }
+    CHECK(heat_scale > 1 && work_scale > 0.1);
+    for (size_t k = 0; k < B; k++) {
+        CHECK_CLOSE(th_batch_heat(fast)[k], th_batch_heat(ref)[k], 1e-9 * heat_scale);
+        CHECK_CLOSE(th_batch_work(fast)[k], th_batch_work(ref)[k], 1e-9 * work_scale);
+        CHECK_CLOSE(th_batch_states(fast).f64[k * n + 2], th_batch_states(even).f64[k * n + 2], 0.0); /* held */
+    }
+    for (size_t i = 0; i < n; i++) m->J3.f64[i] = 0;
+    r.kernel = TH_KERNEL_FAST;
+    CHECK_EQ_INT(th_langevin_run(m, even, &r), TH_OK);
+    double dx_even = 0;
+    for (size_t i = 0; i < B * n; i++)
+        dx_even = fmax(dx_even, fabs(th_batch_states(fast).f64[i] - th_batch_states(even).f64[i]));
+    CHECK(dx_even > 1e-3);
+done:
+    free(field);
+    th_batch_free(even);
+    th_batch_free(ref);
+    th_batch_free(fast);
+    th_model_free(m);
+}
+
+/* <x^p> under exp(-(J2 x^2 + J3 x^3 + J4 x^4) / kT), by composite Simpson
+ * on [-6, 6]; at kT = 0.5 with J4 = 1 the weight there is below e^-2000. */
+static double cubic_moment(double J2, double J3, double J4, double kT, int p)
+{
+    const double L = 6.0;
+    const size_t n = 24000; /* even */
+    const double h = 2 * L / (double)n;
+    double num = 0, den = 0;
+    for (size_t i = 0; i <= n; i++) {
+        const double x = -L + h * (double)i;
+        const double w = (i == 0 || i == n) ? 1.0 : (i % 2 ? 4.0 : 2.0);
+        const double e = w * exp(-(J2 * x * x + J3 * x * x * x + J4 * x * x * x * x) / kT);
+        den += e;
+        num += e * pow(x, p);
+    }
+    return num / den;
+}
+
+/* Uncoupled units in the asymmetric well V = x^2 + 1.5 x^3 + x^4 (a single
+ * well: 9 J3^2 < 32 J2 J4) at kT = 0.5, sampled by the fast kernel: <x> and
+ * <x^2> against quadrature of the Boltzmann density exp(-V/kT)/Z. Sampling
+ * as in quartic_boltzmann_at: 4000 chains, 2 time units of burn-in, 150
+ * samples 10 steps apart; allowance 5 SE plus a bound on EM's O(dt) bias,
+ * mu dt <V''> / 2 times the scale of the moment (<V''> = 2 J2 + 6 J3 <x> +
+ * 12 J4 <x^2>). Quadrature gives <x> = -0.233 and <x^2> = 0.266, against
+ * 0 and 0.17 for the even well, so both checks have power. */
+static void test_phys_cubic_boltzmann(void)
+{
+    const double J2 = 1.0, J3 = 1.5, J4 = 1.0, kT = 0.5, mu = 1.0, dt = 1e-3;
+    const size_t n = 4, B = 1000, burn = 2000, stride = 10, n_sample = 150;
+    th_model *m = th_model_alloc(1, &n, TH_F64);
+    th_batch *s = m ? th_batch_alloc(m, B, 909) : NULL;
+    double *x1 = calloc(B * n, sizeof *x1); /* (B, n) time averages of x */
+    double *x2 = calloc(B * n, sizeof *x2); /* (B, n) time averages of x^2 */
+    CHECK(m && s && x1 && x2);
+    if (!m || !s || !x1 || !x2) goto done;
+    th_model_set_onsite3(m, J2, J3, J4);
+    m->kT = kT;
+    m->mu = mu;
+    int ok = advance(m, s, burn, dt, NULL, NULL) == TH_OK;
+    for (size_t k = 0; ok && k < n_sample; k++) {
+        ok = advance(m, s, stride, dt, NULL, NULL) == TH_OK;
+        for (size_t c = 0; c < B * n; c++) {
+            x1[c] += th_batch_states(s).f64[c] / (double)n_sample;
+            x2[c] += th_batch_states(s).f64[c] * th_batch_states(s).f64[c] / (double)n_sample;
+        }
+    }
+    CHECK(ok);
+    if (!ok) goto done;
+    double m1, se1, m2, se2;
+    mean_se(x1, B * n, &m1, &se1);
+    mean_se(x2, B * n, &m2, &se2);
+    const double ref1 = cubic_moment(J2, J3, J4, kT, 1);
+    const double ref2 = cubic_moment(J2, J3, J4, kT, 2);
+    const double curv = 2 * J2 + 6 * J3 * ref1 + 12 * J4 * ref2;
+    const double tol1 = 5 * se1 + mu * dt * curv / 2 * sqrt(ref2);
+    const double tol2 = 5 * se2 + 2 * mu * dt * curv / 2 * ref2;
+    CHECK_CLOSE(m1, ref1, tol1);
+    CHECK_CLOSE(m2, ref2, tol2);
+    CHECK(fabs(m1) > 4 * tol1);
+    CHECK(fabs(m2 - cubic_moment(J2, 0, J4, kT, 2)) > 2 * tol2);
+done:
+    free(x1);
+    free(x2);
+    th_batch_free(s);
+    th_model_free(m);
+}
+
+/* The first law W = Delta V / kT + Q on every path with J3 != 0 under a
+ * drive (science.md section 1). The midpoint rule integrates the cubic
+ * term's quadratic force with an error (f''/24) dx^3 = J3 dx^3 / 4 per unit
+ * and step, besides the quartic's, so the residual is O(dt) as in
+ * test_phys_first_law: small beside the heat, and a quarter of the step
+ * gives about a quarter of it. */
+struct cubic_law {
+    double mean_r, mean_heat, max_work;
+    int ok;
+};
+
+static struct cubic_law cubic_first_law(double dt, size_t n_steps, uint64_t seed)
+{
+    struct cubic_law out = {0, 0, 0, 0};
+    const size_t B = 400;
+    th_model *m = cubic_model(51);
+    th_batch *s = m ? th_batch_alloc(m, B, seed) : NULL;
+    double *field = m ? malloc(B * m->n * sizeof *field) : NULL;
+    double *v0 = malloc(B * sizeof *v0), *v1 = malloc(B * sizeof *v1);
+    if (!m || !s || !field || !v0 || !v1) goto done;
+    uint64_t state = 0xc0b1c;
+    for (size_t i = 0; i < B * m->n; i++) th_batch_states(s).f64[i] = test_uniform(&state, -0.5, 0.5);
+    for (size_t i = 0; i < B * m->n; i++) field[i] = test_uniform(&state, -1, 1);
+    th_drive drive = {drive_sin, NULL, {.f64 = field}, 1};
+    th_potential(m, &drive, 0.0, th_batch_states(s), B, v0);
+    if (advance(m, s, n_steps, dt, NULL, &drive) != TH_OK) goto done;
+    th_potential(m, &drive, th_batch_time(s), th_batch_states(s), B, v1);
+    for (size_t k = 0; k < B; k++) {
+        const double r = th_batch_work(s)[k] - (v1[k] - v0[k]) / m->kT - th_batch_heat(s)[k];
+        out.mean_r += fabs(r) / (double)B;
+        out.mean_heat += fabs(th_batch_heat(s)[k]) / (double)B;
+        out.max_work = fmax(out.max_work, fabs(th_batch_work(s)[k]));
+    }
+    out.ok = 1;
+done:
+    free(v1);
+    free(v0);
+    free(field);
+    th_batch_free(s);
+    th_model_free(m);
+    return out;
+}
+
+static void test_phys_cubic_first_law(void)
+{
+    const struct cubic_law coarse = cubic_first_law(2e-3, 500, 601);
+    const struct cubic_law fine = cubic_first_law(5e-4, 2000, 602);
+    CHECK(coarse.ok && fine.ok);
+    if (!coarse.ok || !fine.ok) return;
+    CHECK(coarse.max_work > 0.1); /* the drive does work */
+    CHECK(coarse.mean_heat > 0.5);
+    CHECK(coarse.mean_r < 0.02 * coarse.mean_heat);
+    CHECK(fine.mean_r < 0.02 * fine.mean_heat);
+    const double ratio = coarse.mean_r / fine.mean_r;
+    CHECK(ratio > 2.5 && ratio < 6);
+    if (!(ratio > 2.5 && ratio < 6))
+        fprintf(stderr, "  cubic residual ratio %g (mean |r| %g at dt = 2e-3, %g at 5e-4)\n",
+                ratio, coarse.mean_r, fine.mean_r);
+}
+
 void suite_physics(void)
 {
     RUN_TEST(test_phys_harmonic_discrete_variance);
@@ -725,4 +1005,8 @@ void suite_physics(void)
     RUN_TEST(test_phys_first_law);
     RUN_TEST(test_phys_clamped);
     RUN_TEST(test_phys_f32_matches_f64);
+    RUN_TEST(test_phys_cubic_force_fd);
+    RUN_TEST(test_phys_cubic_fast_matches_reference);
+    RUN_TEST(test_phys_cubic_boltzmann);
+    RUN_TEST(test_phys_cubic_first_law);
 }

@@ -152,11 +152,21 @@ typedef struct th_model {
     size_t n_groups;
     size_t group_start[TH_MAX_GROUPS + 1];      /* group g = units [start[g], start[g+1]) */
     unsigned char couples[TH_MAX_GROUPS][TH_MAX_GROUPS]; /* symmetric; 1 = block may be nonzero */
+    /* The bath (science.md section 1): every unit feels friction 1/mu and
+     * white noise of strength 2 mu kT, so that the stationary density is
+     * exp(-V/kT)/Z. */
     double kT;                                  /* bath temperature (energy units); default 1 */
     double mu;                                  /* mobility; time is in units of 1/mu; default 1 */
-    th_ptr J2;                                  /* (n) quadratic on-site coefficients; default 1 */
-    th_ptr J4;                                  /* (n) quartic on-site coefficients; default 1 */
-    th_ptr b;                                   /* (n) biases; default 0 */
+    /* The on-site polynomial of unit i, U_i(x) = J2_i x^2 + J3_i x^3 +
+     * J4_i x^4 + b_i x, dU_i/dx = 2 J2_i x + 3 J3_i x^2 + 4 J4_i x^3 + b_i.
+     * J3 = 0 everywhere (the default) is the even quartic well of the PRL
+     * computers; J3 != 0 tilts it asymmetrically (the thermodynamic neurons
+     * of science.md section 4); J4 > 0 keeps it confining either way. */
+    th_ptr J2;                                  /* (n) quadratic coefficients; default 1 */
+    th_ptr J3;                                  /* (n) cubic coefficients; default 0 */
+    th_ptr J4;                                  /* (n) quartic coefficients, >= 0; default 1 */
+    th_ptr b;                                   /* (n) biases (linear terms); default 0 */
+    /* The pair terms sum_{i<j} J_ij x_i x_j. */
     th_ptr J;                                   /* (n, n) couplings: symmetric, zero diagonal,
                                                    zero outside coupled blocks; default 0 */
 } th_model;
@@ -177,15 +187,22 @@ double th_model_get_coupling(const th_model *m, size_t i, size_t j);
 int th_model_groups_couple(const th_model *m, size_t i, size_t j); /* by unit index */
 size_t th_model_group_of(const th_model *m, size_t unit);
 
-/* Every unit gets the same on-site coefficients. */
+/* Every unit gets the same on-site coefficients: th_model_set_onsite the
+ * even well (J3 = 0), th_model_set_onsite3 any quartic polynomial. */
 void th_model_set_onsite(th_model *m, double J2, double J4);
+void th_model_set_onsite3(th_model *m, double J2, double J3, double J4);
+
+/* Whether any unit has J3 != 0. Runs decide this once: a model without a
+ * cubic term takes exactly the arithmetic of the even well. */
+int th_model_has_cubic(const th_model *m);
 
 /* Element access for code that does not care about precision. */
 double th_get(th_ptr p, th_dtype dtype, size_t i);
 void th_set(th_ptr p, th_dtype dtype, size_t i, double value);
 size_t th_dtype_size(th_dtype dtype);
 
-/* Checks kT > 0, mu > 0, finite parameters, J4 >= 0, J symmetric with zero
+/* Checks kT > 0, mu > 0, finite parameters, J4 >= 0 (J4 > 0 where J3 != 0:
+ * a cubic without a quartic has no bounded equilibrium), J symmetric with zero
  * diagonal and zeros outside the coupling pattern. TH_EINVAL with a message
  * naming the first offending parameter. */
 int th_model_validate(const th_model *m);

@@ -50,6 +50,7 @@ static th_model *free_model(const th_model *m, const th_student_params *p)
     const size_t n_in = p->n_input, nf = r->n, n = m->n;
     for (size_t i = 0; i < nf; i++) {
         th_set(r->J2, r->dtype, i, th_get(m->J2, m->dtype, n_in + i));
+        th_set(r->J3, r->dtype, i, th_get(m->J3, m->dtype, n_in + i));
         th_set(r->J4, r->dtype, i, th_get(m->J4, m->dtype, n_in + i));
         th_set(r->b, r->dtype, i, th_get(m->b, m->dtype, n_in + i));
         for (size_t j = 0; j < nf; j++)

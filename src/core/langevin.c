@@ -1,6 +1,7 @@
 /* langevin.c - batched overdamped Euler-Maruyama for thermodynamic computers.
  *
- *     x_{k+1} = x_k - mu dt dV/dx(x_k, t_k) + sqrt(2 mu kT dt) xi_k
+ *     x_{k+1} = x_k - mu dt dV/dx(x_k, t_k) + sqrt(2 mu kT dt) xi_k,
+ *     dV/dx_i = 2 J2_i x_i + 3 J3_i x_i^2 + 4 J4_i x_i^3 + b_i + sum_j J_ij x_j
  *
  * (science.md section 1). The fast kernel spends its time in one matrix product
  * per coupled block row per step, F = X J for all B trajectories at once; the
@@ -12,7 +13,7 @@
  * Work: W = sum_k V(x_k, t_{k+1}) - V(x_k, t_k). Splitting each step into a
  * change of the potential at fixed x (work) and a move at fixed t (heat) gives
  * the first law W = V_end - V_start + Q, exact but for the midpoint rule's
- * O(dx^3) error on the quartic term, which sums to O(dt) over a path. */
+ * O(dx^3) error on the cubic and quartic terms, which sums to O(dt) over a path. */
 #include "internal.h"
 
 #include <math.h>
@@ -40,6 +41,7 @@ struct run_setup {
     th_ptr field;             /* the drive's field, or (n) zeros without a drive */
     th_ptr zeros;             /* owned storage behind field when there is no drive */
     int field_per_trajectory;
+    int cubic;                /* the model has J3 != 0 somewhere (th_model_has_cubic) */
     double blowup;
     int *row_ok;              /* (b) the last step kept trajectory k bounded */
     double *coupling_energy;  /* (b) x.Jx/2 at the start of the run */
@@ -373,6 +375,7 @@ static int langevin_run(const th_model *m, th_batch *s, const th_run *r, int che
     plan_blocks(m, &su.plan);
     su.blocks_per_step = (n + 3) / 4;
     su.blowup = r->blowup;
+    su.cubic = th_model_has_cubic(m);
     su.progress_every = r->progress_every ? r->progress_every
                                           : (r->n_steps >= 100 ? r->n_steps / 100 : 1);
     su.mudt.v = th__alloc(n * es);

@@ -1,7 +1,8 @@
 /* model.c - units, on-site terms, biases and the block pattern of couplings.
  *
- * V(x) = sum_i (J2_i x_i^2 + J4_i x_i^4 + b_i x_i) + sum_{i<j} J_ij x_i x_j
- * (science.md section 1). J is stored dense and symmetric, both halves, so the
+ * V(x) = sum_i (J2_i x_i^2 + J3_i x_i^3 + J4_i x_i^4 + b_i x_i)
+ *      + sum_{i<j} J_ij x_i x_j
+ * (science.md section 1; the cubic term of section 4). J is stored dense and symmetric, both halves, so the
  * force on a batch, F = X J, is a plain row-major matrix product; entries
  * outside the coupled blocks are kept at zero and never multiplied (see the
  * block plan in langevin.c). */
@@ -68,10 +69,11 @@ th_model *th_model_alloc(size_t n_groups, const size_t *group_sizes, th_dtype dt
     m->mu = 1.0;
     size_t es = th_dtype_size(dtype);
     m->J2.v = th__calloc(n, es);
+    m->J3.v = th__calloc(n, es);
     m->J4.v = th__calloc(n, es);
     m->b.v = th__calloc(n, es);
     m->J.v = th__calloc(n * n, es);
-    if (!m->J2.v || !m->J4.v || !m->b.v || !m->J.v) {
+    if (!m->J2.v || !m->J3.v || !m->J4.v || !m->b.v || !m->J.v) {
         th__fail(TH_ENOMEM, "out of memory allocating a model of %zu units (%.1f MB)",
                  n, (double)(n * n * es) / 1e6);
         th_model_free(m);
@@ -85,6 +87,7 @@ void th_model_free(th_model *m)
 {
     if (!m) return;
     th__free(m->J2.v);
+    th__free(m->J3.v);
     th__free(m->J4.v);
     th__free(m->b.v);
     th__free(m->J.v);
@@ -140,13 +143,27 @@ double th_model_get_coupling(const th_model *m, size_t i, size_t j)
     return th_get(m->J, m->dtype, i * m->n + j);
 }
 
-void th_model_set_onsite(th_model *m, double J2, double J4)
+void th_model_set_onsite3(th_model *m, double J2, double J3, double J4)
 {
     TH_ASSERT(m != NULL);
     for (size_t i = 0; i < m->n; i++) {
         th_set(m->J2, m->dtype, i, J2);
+        th_set(m->J3, m->dtype, i, J3);
         th_set(m->J4, m->dtype, i, J4);
     }
+}
+
+void th_model_set_onsite(th_model *m, double J2, double J4)
+{
+    th_model_set_onsite3(m, J2, 0.0, J4);
+}
+
+int th_model_has_cubic(const th_model *m)
+{
+    TH_ASSERT(m != NULL);
+    for (size_t i = 0; i < m->n; i++)
+        if (th_get(m->J3, m->dtype, i) != 0) return 1;
+    return 0;
 }
 
 size_t th_model_coupling_pairs(const th_model *m)
@@ -211,13 +228,20 @@ int th_model_validate(const th_model *m)
         return th__fail(TH_EINVAL, "mu = %g: expected a finite mobility > 0", m->mu);
     int rc;
     if ((rc = check_finite_array(m->J2, m->dtype, m->n, "J2")) ||
+        (rc = check_finite_array(m->J3, m->dtype, m->n, "J3")) ||
         (rc = check_finite_array(m->J4, m->dtype, m->n, "J4")) ||
         (rc = check_finite_array(m->b, m->dtype, m->n, "b")))
         return rc;
-    for (size_t i = 0; i < m->n; i++)
-        if (th_get(m->J4, m->dtype, i) < 0)
+    for (size_t i = 0; i < m->n; i++) {
+        const double J3 = th_get(m->J3, m->dtype, i), J4 = th_get(m->J4, m->dtype, i);
+        if (J4 < 0)
             return th__fail(TH_EINVAL, "J4[%zu] = %g: expected J4 >= 0 (a negative quartic "
-                            "term has no bounded equilibrium)", i, th_get(m->J4, m->dtype, i));
+                            "term has no bounded equilibrium)", i, J4);
+        if (J3 != 0 && J4 == 0)
+            return th__fail(TH_EINVAL, "J3[%zu] = %g with J4[%zu] = 0: a cubic term needs "
+                            "J4 > 0 (without it the well has no bounded equilibrium)", i, J3,
+                            i);
+    }
     /* J block by block, so that each entry costs a compare and a load: this
      * runs before every simulation and must stay cheap next to it. */
     for (size_t g = 0; g < m->n_groups; g++)

@@ -73,6 +73,11 @@ int th__gen_check_architecture(const th_model *m, const th_gen_params *p, const 
     if (m->kT != p->kT || m->mu != p->mu)
         return th__fail(TH_EINVAL, "%s has kT = %g, mu = %g but the settings say kT = %g, "
                         "mu = %g", what, m->kT, m->mu, p->kT, p->mu);
+    /* The path objective and its exact solve (science.md section 2) are
+     * written for the even well 2 J2 x + 4 J4 x^3. */
+    if (th_model_has_cubic(m))
+        return th__fail(TH_EINVAL, "%s has a cubic on-site term (J3 != 0): the generator's "
+                        "wells are even (J2 x^2 + J4 x^4)", what);
     if (m->couples[0][0])
         return th__fail(TH_EINVAL, "%s couples visible units to each other: the generator has "
                         "no visible-visible couplings", what);

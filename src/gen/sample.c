@@ -45,6 +45,7 @@ int th_gen_sample(const th_model *m, const th_gen_params *p, size_t count,
         goto done;
     }
     memcpy(noise->J2.v, m->J2.v, n * es);
+    memcpy(noise->J3.v, m->J3.v, n * es);
     memcpy(noise->J4.v, m->J4.v, n * es);
     noise->kT = m->kT;
     noise->mu = m->mu;

@@ -1,7 +1,9 @@
 /* model_file.c - a model as a safetensors file.
  *
  * Tensors J2, J4, b of shape (n) and J of shape (n, n), all in the model's
- * dtype; metadata "thermo.version", "model.groups" ("784,512"),
+ * dtype, and J3 (n) only when some J3_i != 0: a model without a cubic term
+ * writes the same bytes as before the term existed, and a file without J3
+ * loads with J3 = 0; metadata "thermo.version", "model.groups" ("784,512"),
  * "model.couples" ("0-1,1-1", each unordered pair of coupled groups once,
  * g <= h; "" when nothing couples), "model.kT" and "model.mu" (printed with
  * %.17g, which round-trips every double exactly), plus the caller's entries.
@@ -9,7 +11,7 @@
  * entry with one of those keys (say, metadata loaded from an earlier file) is
  * replaced, not an error. Loading trusts nothing: every key is parsed
  * strictly, every shape checked against the group sizes, and the result
- * validated as a model; tensors other than the four are ignored. */
+ * validated as a model; tensors other than these five are ignored. */
 #include "io/io_internal.h"
 
 #include <ctype.h>
@@ -78,18 +80,19 @@ int th_model_save(const char *path, const th_model *m, const th_meta *extra)
         th_meta_clear(&meta);
         return rc;
     }
-    th_tensor t[4];
+    th_tensor t[5];
     memset(t, 0, sizeof t);
-    const char *names[4] = {"J2", "J4", "b", "J"};
-    th_ptr data[4] = {m->J2, m->J4, m->b, m->J};
-    for (int k = 0; k < 4; k++) {
+    const char *names[5] = {"J2", "J4", "b", "J", "J3"};
+    th_ptr data[5] = {m->J2, m->J4, m->b, m->J, m->J3};
+    const int count = th_model_has_cubic(m) ? 5 : 4;
+    for (int k = 0; k < count; k++) {
         snprintf(t[k].name, sizeof t[k].name, "%s", names[k]);
         t[k].dtype = m->dtype;
         t[k].n_dims = k == 3 ? 2 : 1;
         t[k].shape[0] = t[k].shape[1] = m->n;
         t[k].data = data[k];
     }
-    rc = th_safetensors_write(path, t, 4, &meta);
+    rc = th_safetensors_write(path, t, (size_t)count, &meta);
     th_meta_clear(&meta);
     return rc;
 }
@@ -218,8 +221,8 @@ int th_model_load(const char *path, th_model **out, th_meta *extra_out)
     const char *version, *groups, *couples;
     size_t sizes[TH_MAX_GROUPS], n_groups, n;
     double kT, mu;
-    const th_tensor *t[4];
-    const char *names[4] = {"J2", "J4", "b", "J"};
+    const th_tensor *t[5];
+    const char *names[5] = {"J2", "J4", "b", "J", "J3"};
     if ((rc = require(path, &f->meta, KEY_VERSION, &version)) ||
         (rc = require(path, &f->meta, KEY_GROUPS, &groups)) ||
         (rc = require(path, &f->meta, KEY_COUPLES, &couples)) ||
@@ -229,7 +232,11 @@ int th_model_load(const char *path, th_model **out, th_meta *extra_out)
         goto done;
     for (int k = 0; k < 4; k++)
         if ((rc = find_tensor(path, f, names[k], k == 3 ? 2 : 1, n, groups, &t[k]))) goto done;
-    for (int k = 1; k < 4; k++)
+    /* J3 is optional: files of even wells (all files before the cubic term)
+     * have none. */
+    const int has_j3 = th_tensor_file_find(f, names[4]) != NULL;
+    if (has_j3 && (rc = find_tensor(path, f, names[4], 1, n, groups, &t[4]))) goto done;
+    for (int k = 1; k < 4 + has_j3; k++)
         if (t[k]->dtype != t[0]->dtype) {
             rc = th__fail(TH_EFORMAT, "%s: tensor \"%s\" is %s but \"J2\" is %s: a model has "
                           "one dtype", path, names[k], t[k]->dtype == TH_F32 ? "F32" : "F64",
@@ -252,6 +259,7 @@ int th_model_load(const char *path, th_model **out, th_meta *extra_out)
     size_t es = th_dtype_size(m->dtype);
     memcpy(m->J2.v, t[0]->data.v, n * es);
     memcpy(m->J4.v, t[1]->data.v, n * es);
+    if (has_j3) memcpy(m->J3.v, t[4]->data.v, n * es);
     memcpy(m->b.v, t[2]->data.v, n * es);
     memcpy(m->J.v, t[3]->data.v, n * n * es);
     if ((rc = th_model_validate(m))) {
