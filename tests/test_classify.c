@@ -41,7 +41,7 @@ static void random_fill(float *v, size_t n, double lo, double hi, uint64_t *st)
 static void randomize(th_model *m, const th_student_params *p, double scale, uint64_t seed)
 {
     for (size_t i = p->n_input; i < m->n; i++)
-        th_set(m->b, m->dtype, i, test_uniform(&seed, -scale, scale));
+        th_ptr_set(m->b, m->dtype, i, test_uniform(&seed, -scale, scale));
     for (size_t i = 0; i < m->n; i++)
         for (size_t j = i + 1; j < m->n; j++)
             if (th_model_groups_couple(m, i, j))
@@ -79,13 +79,13 @@ static void test_student_gradient_fd(void)
     double worst = 0;
     for (size_t i = p.n_input; i < m->n; i++) {
         /* bias */
-        const double b0 = th_get(m->b, TH_F64, i);
-        th_set(m->b, TH_F64, i, b0 + h);
+        const double b0 = th_ptr_get(m->b, TH_F64, i);
+        th_ptr_set(m->b, TH_F64, i, b0 + h);
         double up = loss_of(m, &p, img, tgt, ids, B, TH_KERNEL_FAST, NULL);
-        th_set(m->b, TH_F64, i, b0 - h);
+        th_ptr_set(m->b, TH_F64, i, b0 - h);
         double dn = loss_of(m, &p, img, tgt, ids, B, TH_KERNEL_FAST, NULL);
-        th_set(m->b, TH_F64, i, b0);
-        double fd = (up - dn) / (2 * h), an = th_get(g->b, TH_F64, i);
+        th_ptr_set(m->b, TH_F64, i, b0);
+        double fd = (up - dn) / (2 * h), an = th_ptr_get(g->b, TH_F64, i);
         CHECK_CLOSE(an, fd, 1e-6 * (1 + fabs(fd)));
         worst = fmax(worst, fabs(an - fd));
         checked++;
@@ -99,9 +99,9 @@ static void test_student_gradient_fd(void)
             dn = loss_of(m, &p, img, tgt, ids, B, TH_KERNEL_FAST, NULL);
             th_model_set_coupling(m, i, j, J0);
             fd = (up - dn) / (2 * h);
-            an = th_get(g->J, TH_F64, i * m->n + j);
+            an = th_ptr_get(g->J, TH_F64, i * m->n + j);
             CHECK_CLOSE(an, fd, 1e-6 * (1 + fabs(fd)));
-            CHECK_CLOSE(th_get(g->J, TH_F64, j * m->n + i), an, 0);
+            CHECK_CLOSE(th_ptr_get(g->J, TH_F64, j * m->n + i), an, 0);
             worst = fmax(worst, fabs(an - fd));
             checked++;
         }
@@ -109,7 +109,7 @@ static void test_student_gradient_fd(void)
     /* 5 biases, 6*5 input couplings, 5*4/2 free pairs */
     CHECK_EQ_INT(checked, nf + p.n_input * nf + nf * (nf - 1) / 2);
     /* the input-input block is not trainable and gets no gradient */
-    CHECK_CLOSE(th_get(g->J, TH_F64, 0 * m->n + 1), 0, 0);
+    CHECK_CLOSE(th_ptr_get(g->J, TH_F64, 0 * m->n + 1), 0, 0);
     CHECK(worst < 1e-6);
     th_model_free(m);
     th_model_free(g);
@@ -142,11 +142,11 @@ static void test_student_fast_matches_reference(void)
         CHECK_REL(lf, lr, tol);
         double gmax = 0, diff = 0;
         for (size_t i = 0; i < m->n * m->n; i++) {
-            gmax = fmax(gmax, fabs(th_get(gr->J, dt, i)));
-            diff = fmax(diff, fabs(th_get(gf->J, dt, i) - th_get(gr->J, dt, i)));
+            gmax = fmax(gmax, fabs(th_ptr_get(gr->J, dt, i)));
+            diff = fmax(diff, fabs(th_ptr_get(gf->J, dt, i) - th_ptr_get(gr->J, dt, i)));
         }
         for (size_t i = 0; i < m->n; i++)
-            diff = fmax(diff, fabs(th_get(gf->b, dt, i) - th_get(gr->b, dt, i)));
+            diff = fmax(diff, fabs(th_ptr_get(gf->b, dt, i) - th_ptr_get(gr->b, dt, i)));
         CHECK(gmax > 0);
         CHECK_CLOSE(diff, 0, tol * gmax);
         th_model_free(m);
@@ -204,7 +204,7 @@ static void test_student_paths_and_closed_forms(void)
             exact_form += 0.5 * xi[s * nf + i] * xi[s * nf + i];
         }
     CHECK_REL(loss_of(m, &p, img, tgt, &id, 1, TH_KERNEL_FAST, NULL), zero_form, 1e-12);
-    for (size_t i = 0; i < nf; i++) th_set(m->b, TH_F64, p.n_input + i, -g * (double)tgt[i]);
+    for (size_t i = 0; i < nf; i++) th_ptr_set(m->b, TH_F64, p.n_input + i, -g * (double)tgt[i]);
     CHECK_REL(loss_of(m, &p, img, tgt, &id, 1, TH_KERNEL_FAST, NULL), exact_form, 1e-11);
     CHECK_REL(loss_of(m, &p, img, tgt, &id, 1, TH_KERNEL_REFERENCE, NULL), exact_form, 1e-11);
     th_model_free(m);
@@ -412,12 +412,12 @@ static void test_student_solve_stationary(void)
         double gmax = 0, scale = 0;
         size_t checked = 0;
         for (size_t i = p.n_input; i < m->n; i++) {
-            gmax = fmax(gmax, fabs(th_get(g->b, TH_F64, i)));
+            gmax = fmax(gmax, fabs(th_ptr_get(g->b, TH_F64, i)));
             checked++;
             for (size_t j = 0; j < m->n; j++) {
                 if (j == i || !th_model_groups_couple(m, i, j)) continue;
                 const double J = th_model_get_coupling(m, i, j);
-                gmax = fmax(gmax, fabs(th_get(g->J, TH_F64, i * m->n + j) + ridge * J));
+                gmax = fmax(gmax, fabs(th_ptr_get(g->J, TH_F64, i * m->n + j) + ridge * J));
                 scale = fmax(scale, fabs(J));
                 checked++;
             }
@@ -433,7 +433,7 @@ static void test_student_solve_stationary(void)
             uint64_t seed = 500 + (uint64_t)k;
             double pen_m = 0, pen_q = 0;
             for (size_t i = p.n_input; i < q->n; i++) {
-                th_set(q->b, TH_F64, i, th_get(q->b, TH_F64, i) + test_uniform(&seed, -0.01, 0.01));
+                th_ptr_set(q->b, TH_F64, i, th_ptr_get(q->b, TH_F64, i) + test_uniform(&seed, -0.01, 0.01));
                 for (size_t j = 0; j < i; j++) {
                     if (!th_model_groups_couple(q, i, j)) continue;
                     const double J = th_model_get_coupling(q, i, j);
@@ -601,14 +601,14 @@ static void test_student_clamped_equivalence(void)
 
     th_batch *s = th_batch_alloc(m, 1, 3);
     unsigned char clamped[11] = {1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0};
-    for (size_t j = 0; j < 6; j++) th_set(th_batch_states(s), TH_F64, j, (double)img[j]);
+    for (size_t j = 0; j < 6; j++) th_ptr_set(th_batch_states(s), TH_F64, j, (double)img[j]);
     th_run r = th_run_default();
     r.n_steps = th_student_steps(&p);
     r.dt = p.dt;
     r.clamped = clamped;
     r.kernel = TH_KERNEL_REFERENCE;
     CHECK_EQ_INT(th_langevin_run(m, s, &r), TH_OK);
-    for (size_t c = 0; c < 2; c++) CHECK_CLOSE(out[c], th_get(th_batch_states(s), TH_F64, n - 2 + c), 1e-6);
+    for (size_t c = 0; c < 2; c++) CHECK_CLOSE(out[c], th_ptr_get(th_batch_states(s), TH_F64, n - 2 + c), 1e-6);
     CHECK(fabs(out[0]) + fabs(out[1]) > 0.05); /* the outputs did move */
     CHECK_REL(heat * p.kT, th_batch_heat(s)[0] * p.kT, 1e-4);
     CHECK(fabs(heat * p.kT) > 1e-3);

@@ -363,9 +363,9 @@ static int heat_balance(int driven, double *mean_r, double *max_r, double *mean_
     r.n_steps = 1000;
     r.dt = 1e-3;
     r.drive = driven ? &drive : NULL;
-    th_potential(m, r.drive, 0.0, th_batch_states(s), B, v0);
+    th_model_potential(m, r.drive, 0.0, th_batch_states(s), B, v0);
     if (th_langevin_run(m, s, &r) != TH_OK) goto done;
-    th_potential(m, r.drive, th_batch_time(s), th_batch_states(s), B, v1);
+    th_model_potential(m, r.drive, th_batch_time(s), th_batch_states(s), B, v1);
     *mean_r = *max_r = *mean_q = *max_w = 0;
     for (size_t k = 0; k < B; k++) {
         double res = fabs(th_batch_work(s)[k] - (v1[k] - v0[k]) / m->kT - th_batch_heat(s)[k]);

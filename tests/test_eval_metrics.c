@@ -136,20 +136,20 @@ static void test_eval_small_statistics(void)
 {
     const float x[5] = {0, 0, 0, 0, 10};
     double mean = 2, m2 = (4 * 4 + 64) / 5.0, m3 = (4 * -8 + 512) / 5.0;
-    CHECK_CLOSE(th_skewness(x, 5), m3 / pow(m2, 1.5), 1e-6);
+    CHECK_CLOSE(th_stats_skewness(x, 5), m3 / pow(m2, 1.5), 1e-6);
     const float y[5] = {0, 0, 0, 0, -10};
-    CHECK_CLOSE(th_skewness(y, 5), -m3 / pow(m2, 1.5), 1e-6);
+    CHECK_CLOSE(th_stats_skewness(y, 5), -m3 / pow(m2, 1.5), 1e-6);
     (void)mean;
     const float flat[3] = {1, 1, 1};
-    CHECK(th_skewness(flat, 3) == 0.0);
+    CHECK(th_stats_skewness(flat, 3) == 0.0);
     const size_t counts[4] = {1, 1, 2, 0};
     CHECK_CLOSE(th_entropy_counts(counts, 4), -(2 * 0.25 * log(0.25) + 0.5 * log(0.5)), 1e-12);
     const size_t none[2] = {0, 0};
     CHECK(th_entropy_counts(none, 2) == 0.0);
     const double v[5] = {5, 1, 4, 2, 3};
-    CHECK_CLOSE(th_quantile(v, 5, 0.5), 3.0, 1e-12);
-    CHECK_CLOSE(th_quantile(v, 5, 0.1), 1.4, 1e-12);
-    CHECK_CLOSE(th_quantile(v, 5, 1.0), 5.0, 1e-12);
+    CHECK_CLOSE(th_stats_quantile(v, 5, 0.5), 3.0, 1e-12);
+    CHECK_CLOSE(th_stats_quantile(v, 5, 0.1), 1.4, 1e-12);
+    CHECK_CLOSE(th_stats_quantile(v, 5, 1.0), 5.0, 1e-12);
     CHECK(v[0] == 5 && v[1] == 1); /* left unchanged */
 }
 

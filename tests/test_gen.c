@@ -63,13 +63,13 @@ struct param {
 
 static double param_get(const th_model *m, struct param q)
 {
-    return q.j == m->n ? th_get(m->b, m->dtype, q.i) : th_model_get_coupling(m, q.i, q.j);
+    return q.j == m->n ? th_ptr_get(m->b, m->dtype, q.i) : th_model_get_coupling(m, q.i, q.j);
 }
 
 static void param_set(th_model *m, struct param q, double v)
 {
     if (q.j == m->n)
-        th_set(m->b, m->dtype, q.i, v);
+        th_ptr_set(m->b, m->dtype, q.i, v);
     else
         th_model_set_coupling(m, q.i, q.j, v);
 }
@@ -121,12 +121,12 @@ static void test_gen_gradient_finite_differences(void)
 
         /* Untrained parameters get no gradient: visible biases (fixed at 0 in
          * the PRL), visible-visible pairs (no such couplings), the diagonal. */
-        for (size_t i = 0; i < nv; i++) CHECK_EQ_INT(th_get(grad->b, TH_F64, i) == 0, 1);
+        for (size_t i = 0; i < nv; i++) CHECK_EQ_INT(th_ptr_get(grad->b, TH_F64, i) == 0, 1);
         for (size_t i = 0; i < n; i++)
             for (size_t j = 0; j < n; j++) {
-                const double gij = th_get(grad->J, TH_F64, i * n + j);
+                const double gij = th_ptr_get(grad->J, TH_F64, i * n + j);
                 if (i == j || (i < nv && j < nv)) CHECK_EQ_INT(gij == 0, 1);
-                CHECK_EQ_INT(gij == th_get(grad->J, TH_F64, j * n + i), 1);
+                CHECK_EQ_INT(gij == th_ptr_get(grad->J, TH_F64, j * n + i), 1);
             }
     }
     free(img);
@@ -224,7 +224,7 @@ static void test_gen_loss_at_zero_is_half_per_unit_step(void)
 static double max_abs(th_ptr a, th_dtype dtype, size_t count)
 {
     double v = 0;
-    for (size_t i = 0; i < count; i++) v = fmax(v, fabs(th_get(a, dtype, i)));
+    for (size_t i = 0; i < count; i++) v = fmax(v, fabs(th_ptr_get(a, dtype, i)));
     return v;
 }
 
@@ -232,7 +232,7 @@ static double max_abs_diff(th_ptr a, th_ptr b, th_dtype dtype, size_t count)
 {
     double v = 0;
     for (size_t i = 0; i < count; i++)
-        v = fmax(v, fabs(th_get(a, dtype, i) - th_get(b, dtype, i)));
+        v = fmax(v, fabs(th_ptr_get(a, dtype, i) - th_ptr_get(b, dtype, i)));
     return v;
 }
 

@@ -242,7 +242,7 @@ static void test_gen_meta_model_file(void)
     if (!m) return;
     CHECK_EQ_INT(th_model_set_coupling(m, 0, 6, 0.25), TH_OK);
     CHECK_EQ_INT(th_model_set_coupling(m, 7, 10, -1.0 / 3.0), TH_OK);
-    th_set(m->b, m->dtype, 8, 0.125);
+    th_ptr_set(m->b, m->dtype, 8, 0.125);
 
     th_meta extra = {0};
     CHECK_EQ_INT(th_gen_params_to_meta(&p, &extra), TH_OK);

@@ -164,7 +164,7 @@ static void check_against_dense(size_t C, size_t stride, double ridge, size_t la
     CHECK(res.converged);
     double worst = 0, scale = 0;
     for (size_t q = 0; q < d.n_params; q++) {
-        const double got = d.pj[q] == n ? th_get(m->b, TH_F64, d.pi[q])
+        const double got = d.pj[q] == n ? th_ptr_get(m->b, TH_F64, d.pi[q])
                                         : th_model_get_coupling(m, d.pi[q], d.pj[q]);
         worst = fmax(worst, fabs(got - rhs[q]));
         scale = fmax(scale, fabs(rhs[q]));
@@ -184,7 +184,7 @@ static void check_against_dense(size_t C, size_t stride, double ridge, size_t la
     /* Visible biases are never trained; nor are hidden ones when the labels
      * are there. */
     for (size_t i = 0; i < n; i++)
-        if (!th__gen_bias_trained(&p, i)) CHECK(th_get(m->b, TH_F64, i) == 0.0);
+        if (!th__gen_bias_trained(&p, i)) CHECK(th_ptr_get(m->b, TH_F64, i) == 0.0);
 
     th_gen_stats_free(s);
     th_model_free(m);
@@ -245,8 +245,8 @@ static void test_solve_beats_gradient_descent(void)
     }
     double n_ex = 0, n_zero = 0;
     for (size_t i = 0; i < g_ex->n * g_ex->n; i++) {
-        n_ex += pow(th_get(g_ex->J, TH_F64, i), 2);
-        n_zero += pow(th_get(g_zero->J, TH_F64, i), 2);
+        n_ex += pow(th_ptr_get(g_ex->J, TH_F64, i), 2);
+        n_zero += pow(th_ptr_get(g_zero->J, TH_F64, i), 2);
     }
     CHECK(n_zero > 0);
     CHECK(sqrt(n_ex) <= 1e-6 * sqrt(n_zero));
@@ -277,16 +277,16 @@ static void test_conditional_objective_twins(void)
     CHECK_REL(lf, lr, 1e-12);
     double worst = 0, scale = 0;
     for (size_t i = 0; i < m->n * m->n; i++) {
-        worst = fmax(worst, fabs(th_get(gf->J, TH_F64, i) - th_get(gr->J, TH_F64, i)));
-        scale = fmax(scale, fabs(th_get(gr->J, TH_F64, i)));
+        worst = fmax(worst, fabs(th_ptr_get(gf->J, TH_F64, i) - th_ptr_get(gr->J, TH_F64, i)));
+        scale = fmax(scale, fabs(th_ptr_get(gr->J, TH_F64, i)));
     }
     CHECK(worst <= 1e-10 * scale);
     /* label-hidden gradient present, label-visible absent */
     const size_t l0 = p.n_visible + p.n_hidden;
-    CHECK(th_get(gr->J, TH_F64, l0 * m->n + p.n_visible) != 0.0);
-    CHECK(th_get(gr->J, TH_F64, l0 * m->n + 0) == 0.0);
+    CHECK(th_ptr_get(gr->J, TH_F64, l0 * m->n + p.n_visible) != 0.0);
+    CHECK(th_ptr_get(gr->J, TH_F64, l0 * m->n + 0) == 0.0);
     double before = lf, after = 0;
-    th_set(m->b, TH_F64, l0, 3.0);
+    th_ptr_set(m->b, TH_F64, l0, 3.0);
     CHECK_EQ_INT(th_gen_path_loss(m, &p, img, cls, ids, 3, TH_KERNEL_FAST, &after, NULL), TH_OK);
     CHECK(after == before);
     th_model_free(m);

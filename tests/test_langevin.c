@@ -38,9 +38,9 @@ static th_model *mixed_model(th_dtype dtype, size_t n0, size_t n1, size_t n2, ui
     th_rng r;
     th_rng_init(&r, seed, 99);
     for (size_t i = 0; i < m->n; i++) {
-        th_set(m->J2, dtype, i, 0.5 + th_rng_uniform(&r));
-        th_set(m->J4, dtype, i, th_rng_uniform(&r));
-        th_set(m->b, dtype, i, th_rng_uniform(&r) - 0.5);
+        th_ptr_set(m->J2, dtype, i, 0.5 + th_rng_uniform(&r));
+        th_ptr_set(m->J4, dtype, i, th_rng_uniform(&r));
+        th_ptr_set(m->b, dtype, i, th_rng_uniform(&r) - 0.5);
         for (size_t j = i + 1; j < m->n; j++)
             if (th_model_groups_couple(m, i, j))
                 th_model_set_coupling(m, i, j, 0.6 * (th_rng_uniform(&r) - 0.5));
@@ -52,14 +52,14 @@ static void fill_field(th_ptr f, th_dtype dtype, size_t count, uint64_t seed)
 {
     th_rng r;
     th_rng_init(&r, seed, 7);
-    for (size_t i = 0; i < count; i++) th_set(f, dtype, i, 2 * th_rng_uniform(&r) - 1);
+    for (size_t i = 0; i < count; i++) th_ptr_set(f, dtype, i, 2 * th_rng_uniform(&r) - 1);
 }
 
 static double max_abs_diff(th_ptr a, th_ptr b, th_dtype dtype, size_t count)
 {
     double d = 0;
     for (size_t i = 0; i < count; i++)
-        d = fmax(d, fabs(th_get(a, dtype, i) - th_get(b, dtype, i)));
+        d = fmax(d, fabs(th_ptr_get(a, dtype, i) - th_ptr_get(b, dtype, i)));
     return d;
 }
 
@@ -81,8 +81,8 @@ static void twin_check(th_dtype dtype, double tol_x, double tol_rel_heat)
     th_ptr field = {.v = calloc(B * m->n, th_dtype_size(dtype))};
     fill_field(field, dtype, B * m->n, 5);
     for (size_t i = 0; i < B * m->n; i++) {
-        th_set(th_batch_states(fast), dtype, i, 0.1 * (double)(i % 7) - 0.3);
-        th_set(th_batch_states(ref), dtype, i, 0.1 * (double)(i % 7) - 0.3);
+        th_ptr_set(th_batch_states(fast), dtype, i, 0.1 * (double)(i % 7) - 0.3);
+        th_ptr_set(th_batch_states(ref), dtype, i, 0.1 * (double)(i % 7) - 0.3);
     }
     th_drive drive = {.amplitude = sine_amplitude, .field = field, .per_trajectory = 1};
     th_run r = th_run_default();
@@ -107,9 +107,9 @@ static void twin_check(th_dtype dtype, double tol_x, double tol_rel_heat)
         CHECK_CLOSE(th_batch_work(fast)[k], th_batch_work(ref)[k], tol_rel_heat * work_scale);
     }
     for (size_t k = 0; k < B; k++) { /* clamped units never move */
-        CHECK_CLOSE(th_get(th_batch_states(fast), dtype, k * m->n + 2), 0.1 * (double)((k * 12 + 2) % 7) - 0.3,
+        CHECK_CLOSE(th_ptr_get(th_batch_states(fast), dtype, k * m->n + 2), 0.1 * (double)((k * 12 + 2) % 7) - 0.3,
                     1e-7);
-        CHECK_CLOSE(th_get(th_batch_states(ref), dtype, k * m->n + 9), 0.1 * (double)((k * 12 + 9) % 7) - 0.3,
+        CHECK_CLOSE(th_ptr_get(th_batch_states(ref), dtype, k * m->n + 9), 0.1 * (double)((k * 12 + 9) % 7) - 0.3,
                     1e-7);
     }
     CHECK_EQ_INT(th_batch_step(fast), 400);
@@ -266,7 +266,7 @@ static void divergence_check(th_dtype dtype, th_kernel kernel)
     CHECK_STR_CONTAINS(th_last_error(), "diverged at step");
     CHECK(th_batch_step(s) < 100);
     for (size_t i = 0; i < 3 * 4; i++) {
-        double v = th_get(th_batch_states(s), dtype, i);
+        double v = th_ptr_get(th_batch_states(s), dtype, i);
         CHECK(isfinite(v) && fabs(v) <= r.blowup);
     }
     th_batch_free(s);

@@ -142,14 +142,14 @@ static void test_model_cubic_term(void)
     th_model *m = th_model_alloc(2, sizes, TH_F32);
     CHECK(m != NULL);
     if (!m) return;
-    for (size_t i = 0; i < m->n; i++) CHECK_CLOSE(th_get(m->J3, m->dtype, i), 0.0, 0.0);
+    for (size_t i = 0; i < m->n; i++) CHECK_CLOSE(th_ptr_get(m->J3, m->dtype, i), 0.0, 0.0);
     CHECK_EQ_INT(th_model_has_cubic(m), 0);
     th_model_set_onsite3(m, 0.5, -0.25, 2.0);
     CHECK_EQ_INT(th_model_has_cubic(m), 1);
     for (size_t i = 0; i < m->n; i++) {
-        CHECK_CLOSE(th_get(m->J2, m->dtype, i), 0.5, 0.0);
-        CHECK_CLOSE(th_get(m->J3, m->dtype, i), -0.25, 0.0);
-        CHECK_CLOSE(th_get(m->J4, m->dtype, i), 2.0, 0.0);
+        CHECK_CLOSE(th_ptr_get(m->J2, m->dtype, i), 0.5, 0.0);
+        CHECK_CLOSE(th_ptr_get(m->J3, m->dtype, i), -0.25, 0.0);
+        CHECK_CLOSE(th_ptr_get(m->J4, m->dtype, i), 2.0, 0.0);
     }
     CHECK_EQ_INT(th_model_validate(m), TH_OK);
     m->J3.f32[3] = NAN;
@@ -179,10 +179,10 @@ static void cubic_round_trip(th_dtype dtype)
     m->kT = 0.3;
     uint64_t state = 17;
     for (size_t i = 0; i < m->n; i++) {
-        th_set(m->J2, dtype, i, test_uniform(&state, 0.5, 1.5));
-        th_set(m->J3, dtype, i, i == 1 ? 0.0 : test_uniform(&state, -1, 1));
-        th_set(m->J4, dtype, i, test_uniform(&state, 0.5, 1.5));
-        th_set(m->b, dtype, i, test_uniform(&state, -1, 1));
+        th_ptr_set(m->J2, dtype, i, test_uniform(&state, 0.5, 1.5));
+        th_ptr_set(m->J3, dtype, i, i == 1 ? 0.0 : test_uniform(&state, -1, 1));
+        th_ptr_set(m->J4, dtype, i, test_uniform(&state, 0.5, 1.5));
+        th_ptr_set(m->b, dtype, i, test_uniform(&state, -1, 1));
     }
     th_model_set_coupling(m, 0, 4, 0.125);
     const char *cubic = scratch(dtype == TH_F32 ? "cubic32.safetensors" : "cubic64.safetensors");
@@ -203,7 +203,7 @@ static void cubic_round_trip(th_dtype dtype)
     th_model_free(back);
     back = NULL;
 
-    for (size_t i = 0; i < m->n; i++) th_set(m->J3, dtype, i, 0.0);
+    for (size_t i = 0; i < m->n; i++) th_ptr_set(m->J3, dtype, i, 0.0);
     CHECK_EQ_INT(th_model_save(even, m, NULL), TH_OK);
     CHECK_EQ_INT(th_safetensors_read(even, &f), TH_OK);
     if (f) {

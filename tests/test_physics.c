@@ -466,9 +466,9 @@ static struct first_law first_law_run(double dt, size_t n_steps, int driven, dou
     th_drive drive = {amplitude_sin, NULL, {.f64 = field}, 1};
     const th_drive *d = driven ? &drive : NULL;
 
-    th_potential(m, d, 0.0, th_batch_states(s), B, v0);
+    th_model_potential(m, d, 0.0, th_batch_states(s), B, v0);
     if (advance(m, s, n_steps, dt, NULL, d) != TH_OK) goto done;
-    th_potential(m, d, th_batch_time(s), th_batch_states(s), B, v1);
+    th_model_potential(m, d, th_batch_time(s), th_batch_states(s), B, v1);
 
     for (size_t t = 0; t < B; t++) {
         double r = th_batch_work(s)[t] - (v1[t] - v0[t]) / m->kT - th_batch_heat(s)[t];
@@ -661,7 +661,7 @@ static th_model *f32_f64_model(th_dtype dtype)
     for (size_t i = 4; i < 8; i++)
         for (size_t j = i + 1; j < 8; j++)
             th_model_set_coupling(m, i, j, test_uniform(&state, -0.3, 0.3));
-    for (size_t i = 0; i < 8; i++) th_set(m->b, dtype, i, test_uniform(&state, -0.5, 0.5));
+    for (size_t i = 0; i < 8; i++) th_ptr_set(m->b, dtype, i, test_uniform(&state, -0.5, 0.5));
     return m;
 }
 
@@ -744,7 +744,7 @@ static th_model *cubic_model(uint64_t seed)
     return m;
 }
 
-/* V(x) written out here, independently of th_potential: sum_i (J2 x^2 +
+/* V(x) written out here, independently of th_model_potential: sum_i (J2 x^2 +
  * J3 x^3 + J4 x^4 + b x) + sum_{i<j} J_ij x_i x_j. */
 static double cubic_energy(const th_model *m, const double *x)
 {
@@ -763,7 +763,7 @@ static double cubic_energy(const th_model *m, const double *x)
  * One step at mu dt = 1 and kT = 1e-300 moves x to x - dV/dx + (noise of
  * size 1e-150), so dV/dx = x - x' to the rounding of numbers of order 10;
  * the central difference with h = 1e-5 is off by h^2 V''' / 6 ~ 1e-10 plus
- * rounding 1e-16 / h. th_potential gives the V written here. */
+ * rounding 1e-16 / h. th_model_potential gives the V written here. */
 static void test_phys_cubic_force_fd(void)
 {
     th_model *m = cubic_model(31);
@@ -777,7 +777,7 @@ static void test_phys_cubic_force_fd(void)
     double x0[3 * 7], pot[3];
     uint64_t state = 99;
     for (size_t i = 0; i < B * n; i++) th_batch_states(s).f64[i] = x0[i] = test_uniform(&state, -1.2, 1.2);
-    th_potential(m, NULL, 0, th_batch_states(s), B, pot);
+    th_model_potential(m, NULL, 0, th_batch_states(s), B, pot);
     for (size_t k = 0; k < B; k++) CHECK_CLOSE(pot[k], cubic_energy(m, x0 + k * n), 1e-13);
     CHECK_EQ_INT(advance(m, s, 1, 1.0, NULL, NULL), TH_OK);
     const double h = 1e-5;
@@ -960,9 +960,9 @@ static struct cubic_law cubic_first_law(double dt, size_t n_steps, uint64_t seed
     for (size_t i = 0; i < B * m->n; i++) th_batch_states(s).f64[i] = test_uniform(&state, -0.5, 0.5);
     for (size_t i = 0; i < B * m->n; i++) field[i] = test_uniform(&state, -1, 1);
     th_drive drive = {drive_sin, NULL, {.f64 = field}, 1};
-    th_potential(m, &drive, 0.0, th_batch_states(s), B, v0);
+    th_model_potential(m, &drive, 0.0, th_batch_states(s), B, v0);
     if (advance(m, s, n_steps, dt, NULL, &drive) != TH_OK) goto done;
-    th_potential(m, &drive, th_batch_time(s), th_batch_states(s), B, v1);
+    th_model_potential(m, &drive, th_batch_time(s), th_batch_states(s), B, v1);
     for (size_t k = 0; k < B; k++) {
         const double r = th_batch_work(s)[k] - (v1[k] - v0[k]) / m->kT - th_batch_heat(s)[k];
         out.mean_r += fabs(r) / (double)B;

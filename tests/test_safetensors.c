@@ -294,14 +294,14 @@ static void check_with_python(const char *python, const char *path, const th_ten
         size_t c = tensor_count(want);
         CHECK_EQ_INT(n, c);
         double sum = 0;
-        for (size_t i = 0; i < c; i++) sum += th_get(want->data, want->dtype, i);
+        for (size_t i = 0; i < c; i++) sum += th_ptr_get(want->data, want->dtype, i);
         /* fsum is correctly rounded, the sum here is not: a few ulps. */
         CHECK_CLOSE(strtod(fsum, NULL), sum, 1e-12 * (1 + fabs(sum)));
         if (c) {
             /* repr() round-trips, so these compare exactly. */
-            CHECK(strtod(first, NULL) == th_get(want->data, want->dtype, 0));
-            CHECK(strtod(middle, NULL) == th_get(want->data, want->dtype, c / 2));
-            CHECK(strtod(last, NULL) == th_get(want->data, want->dtype, c - 1));
+            CHECK(strtod(first, NULL) == th_ptr_get(want->data, want->dtype, 0));
+            CHECK(strtod(middle, NULL) == th_ptr_get(want->data, want->dtype, c / 2));
+            CHECK(strtod(last, NULL) == th_ptr_get(want->data, want->dtype, c - 1));
         } else {
             CHECK(strcmp(first, "nan") == 0);
         }
@@ -384,9 +384,9 @@ static th_model *sample_model(th_dtype dtype)
     m->kT = 0.1;
     m->mu = 1.0 / 3.0;
     for (size_t i = 0; i < m->n; i++) {
-        th_set(m->J2, dtype, i, 0.5 + 0.1 * (double)i);
-        th_set(m->J4, dtype, i, 0.01 * (double)i);
-        th_set(m->b, dtype, i, -0.3 + 0.07 * (double)i);
+        th_ptr_set(m->J2, dtype, i, 0.5 + 0.1 * (double)i);
+        th_ptr_set(m->J4, dtype, i, 0.01 * (double)i);
+        th_ptr_set(m->b, dtype, i, -0.3 + 0.07 * (double)i);
         for (size_t j = i + 1; j < m->n; j++)
             if (th_model_groups_couple(m, i, j))
                 th_model_set_coupling(m, i, j, 0.01 * (double)((i + 1) * (j + 2)) - 0.2);

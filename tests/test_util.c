@@ -103,7 +103,7 @@ th_model *test_gen_random_model(const th_gen_params *p, th_dtype dtype, double s
     th_model *m = th_gen_model_alloc(p, dtype);
     if (!m) return NULL;
     for (size_t i = 0; i < m->n; i++) {
-        if (th__gen_bias_trained(p, i)) th_set(m->b, dtype, i, test_uniform(&seed, -scale, scale));
+        if (th__gen_bias_trained(p, i)) th_ptr_set(m->b, dtype, i, test_uniform(&seed, -scale, scale));
         for (size_t j = i + 1; j < m->n; j++)
             if (th_model_groups_couple(m, i, j))
                 th_model_set_coupling(m, i, j, test_uniform(&seed, -scale, scale));

@@ -197,8 +197,8 @@ void th_model_set_onsite3(th_model *m, double J2, double J3, double J4);
 int th_model_has_cubic(const th_model *m);
 
 /* Element access for code that does not care about precision. */
-double th_get(th_ptr p, th_dtype dtype, size_t i);
-void th_set(th_ptr p, th_dtype dtype, size_t i, double value);
+double th_ptr_get(th_ptr p, th_dtype dtype, size_t i);
+void th_ptr_set(th_ptr p, th_dtype dtype, size_t i, double value);
 size_t th_dtype_size(th_dtype dtype);
 
 /* Checks kT > 0, mu > 0, finite parameters, J4 >= 0 (J4 > 0 where J3 != 0:
@@ -295,7 +295,7 @@ int th_langevin_run(const th_model *m, th_batch *s, const th_run *r);
 /* Potential energy V(x, t) of each trajectory, drive included when given,
  * computed in double with plain loops. x: (b, n) in the model's dtype;
  * out: (b). */
-void th_potential(const th_model *m, const th_drive *drive, double t,
+void th_model_potential(const th_model *m, const th_drive *drive, double t,
                   th_ptr x, size_t b, double *out);
 
 /* ----------------------------------------- a quick simulation (simulate.c) */

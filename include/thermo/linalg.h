@@ -54,7 +54,7 @@ int th_mtx_write(const char *path, const double *data, size_t rows, size_t cols,
 
 /* out = e^A for A (n, n): scaling and squaring with the [6/6] Pade
  * approximant, whose denominator is solved by LAPACK (dgesv). */
-int th_expm(const double *A, size_t n, double *out);
+int th_matrix_expm(const double *A, size_t n, double *out);
 
 /* Solves the Lyapunov equation M S + S M^T = Q for S (n, n) by Bartels and
  * Stewart: the real Schur form M = U T U^T (LAPACK dgees), then the

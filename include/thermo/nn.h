@@ -236,7 +236,7 @@ int th_nearest_distances(const float *A, size_t na, const float *B, size_t nb, s
 /* Sample skewness m3 / m2^{3/2} (population moments) of x (n); 0 when x is
  * constant. A digit or garment is a minority of bright pixels on a dark
  * ground: positive skewness. Its contrast-inverted copy has the opposite. */
-double th_skewness(const float *x, size_t n);
+double th_stats_skewness(const float *x, size_t n);
 
 /* The entropy -sum p ln p (nats) of the distribution counts / sum(counts);
  * 0 for all-zero counts. */
@@ -245,7 +245,7 @@ double th_entropy_counts(const size_t *counts, size_t k);
 /* The q-quantile (0 <= q <= 1) of values (n >= 1) by linear interpolation
  * between order statistics at position q (n - 1) (Hyndman & Fan type 7);
  * values is left unchanged. */
-double th_quantile(const double *values, size_t n, double q);
+double th_stats_quantile(const double *values, size_t n, double q);
 
 /* A samples file, as thermo sample writes it: safetensors with "images" F32
  * (n, n_pix), the generated visible states; optionally "classes" (n), the

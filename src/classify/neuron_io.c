@@ -131,7 +131,7 @@ static int take_tensor(const char *path, const th_tensor_file *tf, const char *n
         return th__fail(TH_EFORMAT, "%s: tensor '%s' has %zu dimensions or a shape other than "
                         "the settings' (%s)", path, name, t->n_dims, want);
     }
-    for (size_t k = 0; k < count; k++) dst[k] = th_get(t->data, t->dtype, k);
+    for (size_t k = 0; k < count; k++) dst[k] = th_ptr_get(t->data, t->dtype, k);
     return TH_OK;
 }
 

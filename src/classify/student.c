@@ -310,15 +310,15 @@ static int free_params_read(const th_model *m, size_t n_in, size_t nf, free_para
     }
     const size_t n = m->n;
     for (size_t i = 0; i < nf; i++) {
-        fp->b[i] = th_get(m->b, m->dtype, n_in + i);
-        fp->J2[i] = th_get(m->J2, m->dtype, n_in + i);
-        fp->J4[i] = th_get(m->J4, m->dtype, n_in + i);
+        fp->b[i] = th_ptr_get(m->b, m->dtype, n_in + i);
+        fp->J2[i] = th_ptr_get(m->J2, m->dtype, n_in + i);
+        fp->J4[i] = th_ptr_get(m->J4, m->dtype, n_in + i);
         for (size_t j = 0; j < nf; j++)
-            fp->Jff[i * nf + j] = th_get(m->J, m->dtype, (n_in + i) * n + n_in + j);
+            fp->Jff[i * nf + j] = th_ptr_get(m->J, m->dtype, (n_in + i) * n + n_in + j);
     }
     for (size_t j = 0; j < n_in; j++)
         for (size_t i = 0; i < nf; i++)
-            fp->Win[j * nf + i] = th_get(m->J, m->dtype, j * n + n_in + i);
+            fp->Win[j * nf + i] = th_ptr_get(m->J, m->dtype, j * n + n_in + i);
     return TH_OK;
 }
 
@@ -440,19 +440,19 @@ static int loss_fast(const th_model *m, const th_student_params *p, const float 
         const th_dtype gt = grad->dtype;
         for (size_t i = 0; i < nf; i++) {
             const size_t ui = n_in + i;
-            th_set(grad->b, gt, ui, th_get(grad->b, gt, ui) + w.gb[i]);
+            th_ptr_set(grad->b, gt, ui, th_ptr_get(grad->b, gt, ui) + w.gb[i]);
             for (size_t j = 0; j < nf; j++) {
                 const size_t uj = n_in + j;
                 if (i == j || !th_model_groups_couple(m, ui, uj)) continue;
                 const size_t at = ui * n + uj;
-                th_set(grad->J, gt, at,
-                       th_get(grad->J, gt, at) + w.Gff[i * nf + j] + w.Gff[j * nf + i]);
+                th_ptr_set(grad->J, gt, at,
+                       th_ptr_get(grad->J, gt, at) + w.Gff[i * nf + j] + w.Gff[j * nf + i]);
             }
             for (size_t j = 0; j < n_in; j++) {
                 if (!th_model_groups_couple(m, ui, j)) continue;
                 const double g = w.Gin[j * nf + i];
-                th_set(grad->J, gt, ui * n + j, th_get(grad->J, gt, ui * n + j) + g);
-                th_set(grad->J, gt, j * n + ui, th_get(grad->J, gt, j * n + ui) + g);
+                th_ptr_set(grad->J, gt, ui * n + j, th_ptr_get(grad->J, gt, ui * n + j) + g);
+                th_ptr_set(grad->J, gt, j * n + ui, th_ptr_get(grad->J, gt, j * n + ui) + g);
             }
         }
     }
@@ -489,21 +489,21 @@ static int loss_reference(const th_model *m, const th_student_params *p, const f
         for (size_t k = 0; k < K && rc == TH_OK; k++) {
             for (size_t i = 0; i < nf; i++) x[n_in + i] = path[k * nf + i];
             for (size_t i = n_in; i < n; i++) {
-                double force = 2 * th_get(m->J2, dt, i) * x[i] +
-                               4 * th_get(m->J4, dt, i) * x[i] * x[i] * x[i] +
-                               th_get(m->b, dt, i);
-                for (size_t j = 0; j < n; j++) force += th_get(m->J, dt, i * n + j) * x[j];
+                double force = 2 * th_ptr_get(m->J2, dt, i) * x[i] +
+                               4 * th_ptr_get(m->J4, dt, i) * x[i] * x[i] * x[i] +
+                               th_ptr_get(m->b, dt, i);
+                for (size_t j = 0; j < n; j++) force += th_ptr_get(m->J, dt, i * n + j) * x[j];
                 const double D = path[(k + 1) * nf + (i - n_in)] - x[i] + mudt * force;
                 total += D * D / (4 * p->mu * kT * p->dt);
                 if (!grad) continue;
                 const double r = D / (2 * kT);
-                th_set(grad->b, grad->dtype, i, th_get(grad->b, grad->dtype, i) + r);
+                th_ptr_set(grad->b, grad->dtype, i, th_ptr_get(grad->b, grad->dtype, i) + r);
                 for (size_t j = 0; j < n; j++) {
                     if (j == i || !th_model_groups_couple(m, i, j)) continue;
-                    th_set(grad->J, grad->dtype, i * n + j,
-                           th_get(grad->J, grad->dtype, i * n + j) + r * x[j]);
-                    th_set(grad->J, grad->dtype, j * n + i,
-                           th_get(grad->J, grad->dtype, j * n + i) + r * x[j]);
+                    th_ptr_set(grad->J, grad->dtype, i * n + j,
+                           th_ptr_get(grad->J, grad->dtype, i * n + j) + r * x[j]);
+                    th_ptr_set(grad->J, grad->dtype, j * n + i,
+                           th_ptr_get(grad->J, grad->dtype, j * n + i) + r * x[j]);
                 }
             }
         }

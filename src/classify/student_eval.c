@@ -49,12 +49,12 @@ static th_model *free_model(const th_model *m, const th_student_params *p)
     r->mu = m->mu;
     const size_t n_in = p->n_input, nf = r->n, n = m->n;
     for (size_t i = 0; i < nf; i++) {
-        th_set(r->J2, r->dtype, i, th_get(m->J2, m->dtype, n_in + i));
-        th_set(r->J3, r->dtype, i, th_get(m->J3, m->dtype, n_in + i));
-        th_set(r->J4, r->dtype, i, th_get(m->J4, m->dtype, n_in + i));
-        th_set(r->b, r->dtype, i, th_get(m->b, m->dtype, n_in + i));
+        th_ptr_set(r->J2, r->dtype, i, th_ptr_get(m->J2, m->dtype, n_in + i));
+        th_ptr_set(r->J3, r->dtype, i, th_ptr_get(m->J3, m->dtype, n_in + i));
+        th_ptr_set(r->J4, r->dtype, i, th_ptr_get(m->J4, m->dtype, n_in + i));
+        th_ptr_set(r->b, r->dtype, i, th_ptr_get(m->b, m->dtype, n_in + i));
         for (size_t j = 0; j < nf; j++)
-            th_set(r->J, r->dtype, i * nf + j, th_get(m->J, m->dtype, (n_in + i) * n + n_in + j));
+            th_ptr_set(r->J, r->dtype, i * nf + j, th_ptr_get(m->J, m->dtype, (n_in + i) * n + n_in + j));
     }
     return r;
 }
@@ -93,7 +93,7 @@ int th_student_classify(const th_model *m, const th_student_params *p, const flo
         goto done;
     }
     for (size_t j = 0; j < n_in; j++)
-        for (size_t i = 0; i < nf; i++) Win[j * nf + i] = th_get(m->J, m->dtype, j * n + n_in + i);
+        for (size_t i = 0; i < nf; i++) Win[j * nf + i] = th_ptr_get(m->J, m->dtype, j * n + n_in + i);
 
     th_drive drive = {constant_one, NULL, field, 1};
     th_run run = th_run_default();
@@ -121,7 +121,7 @@ int th_student_classify(const th_model *m, const th_student_params *p, const flo
                 const size_t row = q * M + j;
                 sb->stream[row] = TH_STUDENT_EVAL_STREAM + (o->first + q0 + q) * M + j;
                 for (size_t i = 0; i < nf; i++)
-                    th_set(field, m->dtype, row * nf + i, H[q * nf + i]);
+                    th_ptr_set(field, m->dtype, row * nf + i, H[q * nf + i]);
             }
         rc = th_langevin_run(r, sb, &run);
         if (rc == TH_OK) {
@@ -131,11 +131,11 @@ int th_student_classify(const th_model *m, const th_student_params *p, const flo
                 for (size_t c = 0; c < no; c++) {
                     double v = 0;
                     for (size_t j = 0; j < M; j++)
-                        v += th_get(sb->x, m->dtype, (q * M + j) * nf + nh + c);
+                        v += th_ptr_get(sb->x, m->dtype, (q * M + j) * nf + nh + c);
                     mo[c] = (float)(v / (double)M);
                     if (first_out)
                         first_out[(q0 + q) * no + c] =
-                            (float)th_get(sb->x, m->dtype, q * M * nf + nh + c);
+                            (float)th_ptr_get(sb->x, m->dtype, q * M * nf + nh + c);
                 }
                 for (size_t j = 0; j < M; j++) hsum += sb->heat[q * M + j];
                 if (heat) heat[q0 + q] = hsum / (double)M;

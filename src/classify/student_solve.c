@@ -259,10 +259,10 @@ static int as_problem(const th_student_stats *s, const th_model *m, th__quad_pro
     if (rc != TH_OK) return rc;
     const size_t n_in = p->n_input;
     for (size_t i = n_in; i < s->n; i++)
-        if (th_get(m->J2, m->dtype, i) != p->J2 || th_get(m->J4, m->dtype, i) != p->J4)
+        if (th_ptr_get(m->J2, m->dtype, i) != p->J2 || th_ptr_get(m->J4, m->dtype, i) != p->J4)
             return th__fail(TH_EINVAL, "student model unit %zu has J2 = %g, J4 = %g: the "
                             "statistics assumed J2 = %g, J4 = %g", i,
-                            th_get(m->J2, m->dtype, i), th_get(m->J4, m->dtype, i), p->J2,
+                            th_ptr_get(m->J2, m->dtype, i), th_ptr_get(m->J4, m->dtype, i), p->J2,
                             p->J4);
     *pb = (th__quad_problem){.n = s->n, .G = s->G, .H = s->H, .q = s->q, .move_begin = n_in,
                              .move_end = s->n, .a = p->mu * p->dt, .kT = p->kT,

@@ -91,12 +91,12 @@ static void copy_model_values(const th_model *from, th_model *to)
 {
     const size_t n = from->n;
     for (size_t i = 0; i < n; i++) {
-        th_set(to->b, to->dtype, i, th_get(from->b, from->dtype, i));
-        th_set(to->J2, to->dtype, i, th_get(from->J2, from->dtype, i));
-        th_set(to->J3, to->dtype, i, th_get(from->J3, from->dtype, i));
-        th_set(to->J4, to->dtype, i, th_get(from->J4, from->dtype, i));
+        th_ptr_set(to->b, to->dtype, i, th_ptr_get(from->b, from->dtype, i));
+        th_ptr_set(to->J2, to->dtype, i, th_ptr_get(from->J2, from->dtype, i));
+        th_ptr_set(to->J3, to->dtype, i, th_ptr_get(from->J3, from->dtype, i));
+        th_ptr_set(to->J4, to->dtype, i, th_ptr_get(from->J4, from->dtype, i));
     }
-    for (size_t i = 0; i < n * n; i++) th_set(to->J, to->dtype, i, th_get(from->J, from->dtype, i));
+    for (size_t i = 0; i < n * n; i++) th_ptr_set(to->J, to->dtype, i, th_ptr_get(from->J, from->dtype, i));
 }
 
 /* One Adam step on every trainable parameter; 0 when one stops being finite. */

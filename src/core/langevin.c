@@ -103,7 +103,7 @@ static int after_step(th_batch *s, const th_run *r, struct run_setup *su, size_t
         size_t bad = 0;
         double v = 0;
         for (size_t i = 0; i < s->n; i++) {
-            v = th_get(s->work_next, s->dtype, k * s->n + i);
+            v = th_ptr_get(s->work_next, s->dtype, k * s->n + i);
             if (!(fabs(v) <= su->blowup)) {
                 bad = i;
                 break;
@@ -355,9 +355,9 @@ static int check_run(const th_model *m, const th_batch *s, const th_run *r, int 
     if (r->drive) {
         size_t nf = r->drive->per_trajectory ? s->b * s->n : s->n;
         for (size_t i = 0; i < nf; i++)
-            if (!isfinite(th_get(r->drive->field, m->dtype, i)))
+            if (!isfinite(th_ptr_get(r->drive->field, m->dtype, i)))
                 return th__fail(TH_EINVAL, "drive field[%zu] = %g: expected a finite value", i,
-                                th_get(r->drive->field, m->dtype, i));
+                                th_ptr_get(r->drive->field, m->dtype, i));
     }
     return check_model ? th_model_validate(m) : TH_OK;
 }
@@ -396,8 +396,8 @@ static int langevin_run(const th_model *m, th_batch *s, const th_run *r, int che
     const double mudt = m->mu * r->dt, sigma = sqrt(2.0 * m->mu * m->kT * r->dt);
     for (size_t i = 0; i < n; i++) {
         int held = r->clamped && r->clamped[i];
-        th_set(su.mudt, m->dtype, i, held ? 0.0 : mudt);
-        th_set(su.sigma, m->dtype, i, held ? 0.0 : sigma);
+        th_ptr_set(su.mudt, m->dtype, i, held ? 0.0 : mudt);
+        th_ptr_set(su.sigma, m->dtype, i, held ? 0.0 : sigma);
     }
     while (su.next_snap < r->n_snaps && r->snap_steps[su.next_snap] == 0) {
         memcpy((char *)r->snap_out.v + su.next_snap * s->b * n * es, s->x.v, s->b * n * es);

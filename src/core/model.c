@@ -17,12 +17,12 @@ size_t th_dtype_size(th_dtype dtype)
     return dtype == TH_F32 ? sizeof(float) : sizeof(double);
 }
 
-double th_get(th_ptr p, th_dtype dtype, size_t i)
+double th_ptr_get(th_ptr p, th_dtype dtype, size_t i)
 {
     return dtype == TH_F32 ? (double)p.f32[i] : p.f64[i];
 }
 
-void th_set(th_ptr p, th_dtype dtype, size_t i, double value)
+void th_ptr_set(th_ptr p, th_dtype dtype, size_t i, double value)
 {
     if (dtype == TH_F32)
         p.f32[i] = (float)value;
@@ -132,24 +132,24 @@ int th_model_set_coupling(th_model *m, size_t i, size_t j, double value)
     if (!isfinite(value))
         return th__fail(TH_EINVAL, "coupling (%zu, %zu) = %g: expected a finite value", i, j,
                         value);
-    th_set(m->J, m->dtype, i * m->n + j, value);
-    th_set(m->J, m->dtype, j * m->n + i, value);
+    th_ptr_set(m->J, m->dtype, i * m->n + j, value);
+    th_ptr_set(m->J, m->dtype, j * m->n + i, value);
     return TH_OK;
 }
 
 double th_model_get_coupling(const th_model *m, size_t i, size_t j)
 {
     TH_ASSERT(m != NULL && i < m->n && j < m->n);
-    return th_get(m->J, m->dtype, i * m->n + j);
+    return th_ptr_get(m->J, m->dtype, i * m->n + j);
 }
 
 void th_model_set_onsite3(th_model *m, double J2, double J3, double J4)
 {
     TH_ASSERT(m != NULL);
     for (size_t i = 0; i < m->n; i++) {
-        th_set(m->J2, m->dtype, i, J2);
-        th_set(m->J3, m->dtype, i, J3);
-        th_set(m->J4, m->dtype, i, J4);
+        th_ptr_set(m->J2, m->dtype, i, J2);
+        th_ptr_set(m->J3, m->dtype, i, J3);
+        th_ptr_set(m->J4, m->dtype, i, J4);
     }
 }
 
@@ -162,7 +162,7 @@ int th_model_has_cubic(const th_model *m)
 {
     TH_ASSERT(m != NULL);
     for (size_t i = 0; i < m->n; i++)
-        if (th_get(m->J3, m->dtype, i) != 0) return 1;
+        if (th_ptr_get(m->J3, m->dtype, i) != 0) return 1;
     return 0;
 }
 
@@ -183,9 +183,9 @@ size_t th_model_coupling_pairs(const th_model *m)
 static int check_finite_array(th_ptr p, th_dtype dtype, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
-        if (!isfinite(th_get(p, dtype, i)))
+        if (!isfinite(th_ptr_get(p, dtype, i)))
             return th__fail(TH_EINVAL, "%s[%zu] = %g: expected a finite value", name, i,
-                            th_get(p, dtype, i));
+                            th_ptr_get(p, dtype, i));
     return TH_OK;
 }
 
@@ -233,7 +233,7 @@ int th_model_validate(const th_model *m)
         (rc = check_finite_array(m->b, m->dtype, m->n, "b")))
         return rc;
     for (size_t i = 0; i < m->n; i++) {
-        const double J3 = th_get(m->J3, m->dtype, i), J4 = th_get(m->J4, m->dtype, i);
+        const double J3 = th_ptr_get(m->J3, m->dtype, i), J4 = th_ptr_get(m->J4, m->dtype, i);
         if (J4 < 0)
             return th__fail(TH_EINVAL, "J4[%zu] = %g: expected J4 >= 0 (a negative quartic "
                             "term has no bounded equilibrium)", i, J4);

@@ -86,8 +86,8 @@ int th__quad_loss(const th__quad_problem *pb, const th_model *m, double *loss)
         rc = th__fail(TH_ENOMEM, "out of memory for the loss of %zu units", n);
         goto done;
     }
-    for (size_t i = 0; i < n * n; i++) J[i] = th_get(m->J, m->dtype, i);
-    for (size_t i = 0; i < n; i++) b[i] = th_get(m->b, m->dtype, i);
+    for (size_t i = 0; i < n * n; i++) J[i] = th_ptr_get(m->J, m->dtype, i);
+    for (size_t i = 0; i < n; i++) b[i] = th_ptr_get(m->b, m->dtype, i);
     moving_rows_times_G(pb, J, b, F);
     /* equation (1): sum over moving rows i of K_i . (2 a H_i + a^2 F_i) */
 #pragma omp parallel for schedule(static) if (nm >= 64)
@@ -220,8 +220,8 @@ int th__quad_solve(const th__quad_problem *pb, th_model *m, const th_solve_opts 
     }
 
     /* Start from the model's parameters; rhs = -proj(P H). */
-    for (size_t i = 0; i < nn; i++) x[i] = sp.pair[i] ? th_get(m->J, m->dtype, i) : 0.0;
-    for (size_t i = 0; i < n; i++) x[nn + i] = sp.bias[i] ? th_get(m->b, m->dtype, i) : 0.0;
+    for (size_t i = 0; i < nn; i++) x[i] = sp.pair[i] ? th_ptr_get(m->J, m->dtype, i) : 0.0;
+    for (size_t i = 0; i < n; i++) x[nn + i] = sp.bias[i] ? th_ptr_get(m->b, m->dtype, i) : 0.0;
     double *rhsJ = z, *rhsb = z + nn; /* z holds the rhs until the loop starts */
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < n; j++) {
@@ -273,9 +273,9 @@ int th__quad_solve(const th__quad_problem *pb, th_model *m, const th_solve_opts 
         for (size_t j = 0; j < n; j++)
             if (sp.pair[i * n + j]) {
                 const double v = i < j ? x[i * n + j] : x[j * n + i];
-                th_set(m->J, m->dtype, i * n + j, v);
+                th_ptr_set(m->J, m->dtype, i * n + j, v);
             }
-        if (sp.bias[i]) th_set(m->b, m->dtype, i, x[nn + i]);
+        if (sp.bias[i]) th_ptr_set(m->b, m->dtype, i, x[nn + i]);
     }
     if (result) {
         result->iterations = it;

@@ -49,7 +49,7 @@ th_model *th_sim_model(const th_sim_spec *spec)
         m->kT = spec->kT;
         m->mu = spec->mu;
         th_model_set_onsite(m, spec->J2, spec->J4);
-        for (size_t i = 0; i < m->n; i++) th_set(m->b, m->dtype, i, spec->bias);
+        for (size_t i = 0; i < m->n; i++) th_ptr_set(m->b, m->dtype, i, spec->bias);
         if (spec->coupling > 0) rc = draw_couplings(m, spec->coupling, spec->seed);
     }
     if (rc == TH_OK) rc = th_model_validate(m);
@@ -68,10 +68,10 @@ static void summarise(const th_model *m, const th_batch *s, size_t b, const doub
 {
     const size_t count = b * m->n;
     double sum = 0, ss = 0;
-    for (size_t i = 0; i < count; i++) sum += th_get(s->x, s->dtype, i);
+    for (size_t i = 0; i < count; i++) sum += th_ptr_get(s->x, s->dtype, i);
     out->x_mean = sum / (double)count;
     for (size_t i = 0; i < count; i++) {
-        double d = th_get(s->x, s->dtype, i) - out->x_mean;
+        double d = th_ptr_get(s->x, s->dtype, i) - out->x_mean;
         ss += d * d;
     }
     out->x_var = ss / (double)count;
@@ -104,12 +104,12 @@ int th_sim_run(const th_model *m, size_t batch, uint64_t seed, const th_run *r,
         rc = th__fail(TH_ENOMEM, "out of memory for %zu trajectories of %zu units", batch, m->n);
         goto done;
     }
-    th_potential(m, NULL, 0.0, s->x, batch, v0);
+    th_model_potential(m, NULL, 0.0, s->x, batch, v0);
     const double t0 = omp_get_wtime();
     rc = th_langevin_run(m, s, r);
     out->wall = omp_get_wtime() - t0;
     if (rc != TH_OK) goto done;
-    th_potential(m, NULL, s->t, s->x, batch, vT);
+    th_model_potential(m, NULL, s->t, s->x, batch, vT);
     summarise(m, s, batch, v0, vT, out);
     /* The library stops a diverging run; this guards the summary anyway,
      * since a nan reported as a result is worse than no result. */

@@ -79,7 +79,7 @@ static void summarise(const double *v, size_t n, double *mean, double *q)
     double s = 0;
     for (size_t i = 0; i < n; i++) s += v[i];
     *mean = s / (double)n;
-    for (int k = 0; k < TH_EVAL_QUANTILES; k++) q[k] = th_quantile(v, n, quantile_levels[k]);
+    for (int k = 0; k < TH_EVAL_QUANTILES; k++) q[k] = th_stats_quantile(v, n, quantile_levels[k]);
 }
 
 static int check_inputs(const th_mlp *judge, const th_samples *s, const th_dataset *train,
@@ -166,7 +166,7 @@ int th_eval_samples(const th_mlp *judge, const th_samples *s, const th_dataset *
     memcpy(X, s->images, n * pix * sizeof(float));
     for (size_t i = 0; i < n; i++) {
         float *x = X + i * pix;
-        if (th_skewness(x, pix) < 0) {
+        if (th_stats_skewness(x, pix) < 0) {
             out->inverted++;
             if (p->uninvert)
                 for (size_t k = 0; k < pix; k++) x[k] = -x[k];

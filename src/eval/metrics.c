@@ -214,7 +214,7 @@ done:
     return rc;
 }
 
-double th_skewness(const float *x, size_t n)
+double th_stats_skewness(const float *x, size_t n)
 {
     TH_ASSERT(x || n == 0);
     if (n == 0) return 0.0;
@@ -254,7 +254,7 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-double th_quantile(const double *values, size_t n, double q)
+double th_stats_quantile(const double *values, size_t n, double q)
 {
     TH_ASSERT(values && n > 0 && q >= 0 && q <= 1);
     double *v = malloc(n * sizeof *v);

@@ -38,7 +38,7 @@ static int read_vector(const char *path, const th_tensor *t, size_t count, doubl
     if (t->n_dims != 1 || t->shape[0] != count)
         return th__fail(TH_EFORMAT, "%s: tensor %s has shape %s; expected [%zu], one value per "
                         "image", path, t->name, shape_text(t, shape, sizeof shape), count);
-    for (size_t i = 0; i < count; i++) out[i] = th_get(t->data, t->dtype, i);
+    for (size_t i = 0; i < count; i++) out[i] = th_ptr_get(t->data, t->dtype, i);
     return TH_OK;
 }
 

@@ -122,16 +122,16 @@ int th_gen_drive_field(const th_gen_params *p, const float *images, size_t B, th
     TH_ASSERT(images != NULL && out.v != NULL);
     const size_t nv = p->n_visible, nh = p->n_hidden, n = th_gen_units(p);
     for (size_t k = 0; k < B; k++) {
-        for (size_t c = 0; c < p->n_classes; c++) th_set(out, dtype, k * n + nv + nh + c, 0.0);
+        for (size_t c = 0; c < p->n_classes; c++) th_ptr_set(out, dtype, k * n + nv + nh + c, 0.0);
         const float *s = images + k * nv;
         for (size_t i = 0; i < nv; i++) {
             if (!isfinite(s[i]))
                 return th__fail(TH_EINVAL, "image %zu, pixel %zu = %g: expected a finite value",
                                 k, i, (double)s[i]);
-            th_set(out, dtype, k * n + i, -(double)s[i]);
+            th_ptr_set(out, dtype, k * n + i, -(double)s[i]);
         }
         if (p->hidden_drive == TH_HIDDEN_COPY)
-            for (size_t a = 0; a < nh; a++) th_set(out, dtype, k * n + nv + a, -(double)s[a % nv]);
+            for (size_t a = 0; a < nh; a++) th_ptr_set(out, dtype, k * n + nv + a, -(double)s[a % nv]);
     }
     if (p->hidden_drive == TH_HIDDEN_PROJECTION) {
         /* P (nv, nh), P_ia ~ N(0, 1/nv): row i from blocks i * ceil(nh/4) of
@@ -152,7 +152,7 @@ int th_gen_drive_field(const th_gen_params *p, const float *images, size_t B, th
             }
         }
         for (size_t k = 0; k < B; k++)
-            for (size_t a = 0; a < nh; a++) th_set(out, dtype, k * n + nv + a, -h[k * nh + a]);
+            for (size_t a = 0; a < nh; a++) th_ptr_set(out, dtype, k * n + nv + a, -h[k * nh + a]);
         th__free(row);
         th__free(h);
     }
@@ -190,7 +190,7 @@ void th__gen_clamp_labels(const th_gen_params *p, th_dtype dtype, const int *cla
     const size_t n = th_gen_units(p), l0 = p->n_visible + p->n_hidden;
     for (size_t k = 0; k < B && p->n_classes; k++)
         for (size_t c = 0; c < p->n_classes; c++)
-            th_set(x, dtype, k * n + l0 + c, (size_t)classes[k] == c ? 1.0 : 0.0);
+            th_ptr_set(x, dtype, k * n + l0 + c, (size_t)classes[k] == c ? 1.0 : 0.0);
     if (clamped)
         for (size_t i = 0; i < n; i++) clamped[i] = i >= l0;
 }

@@ -11,7 +11,7 @@
  * with dV/dx_i = 2 J2_i x_i + 4 J4_i x_i^3 + b_i + sum_j J_ij x_j (section 1).
  *
  * Written once for both precisions: the model's parameters and each state are
- * read into double through th_get, and every sum runs in double, so the twin
+ * read into double through th_ptr_get, and every sum runs in double, so the twin
  * differs from the fast float kernel only by the fast kernel's own rounding.
  * mu, kT and dt are taken from the generator's parameters, as the fast kernel
  * takes them. */
@@ -66,11 +66,11 @@ static int ws_alloc(struct ref_ws *w, const th_model *m, int want_grad)
         ws_free(w);
         return th__fail(TH_ENOMEM, "out of memory for the reference objective of %zu units", n);
     }
-    for (size_t i = 0; i < n * n; i++) w->J[i] = th_get(m->J, m->dtype, i);
+    for (size_t i = 0; i < n * n; i++) w->J[i] = th_ptr_get(m->J, m->dtype, i);
     for (size_t i = 0; i < n; i++) {
-        w->J2[i] = th_get(m->J2, m->dtype, i);
-        w->J4[i] = th_get(m->J4, m->dtype, i);
-        w->bias[i] = th_get(m->b, m->dtype, i);
+        w->J2[i] = th_ptr_get(m->J2, m->dtype, i);
+        w->J4[i] = th_ptr_get(m->J4, m->dtype, i);
+        w->bias[i] = th_ptr_get(m->b, m->dtype, i);
     }
     return TH_OK;
 }
@@ -116,8 +116,8 @@ int th__gen_block_loss_reference(const th_model *m, const th_gen_params *p, th_p
             /* states (T+1, B, n): x_k of path b at row k * B + b */
             const size_t row0 = (k * B + b) * n, row1 = ((k + 1) * B + b) * n;
             for (size_t i = 0; i < n; i++) {
-                w.x[i] = th_get(states, m->dtype, row0 + i);
-                w.x1[i] = th_get(states, m->dtype, row1 + i);
+                w.x[i] = th_ptr_get(states, m->dtype, row0 + i);
+                w.x1[i] = th_ptr_get(states, m->dtype, row1 + i);
             }
             for (size_t i = n_moving; i < n; i++) w.r[i] = 0;
             for (size_t i = 0; i < n_moving; i++) {
@@ -150,15 +150,15 @@ int th__gen_block_loss_reference(const th_model *m, const th_gen_params *p, th_p
                     for (size_t j = g == h ? i + 1 : m->group_start[h];
                          j < m->group_start[h + 1]; j++) {
                         const double gij = w.grad_J[i * n + j];
-                        th_set(grad->J, grad->dtype, i * n + j,
-                               th_get(grad->J, grad->dtype, i * n + j) + gij);
-                        th_set(grad->J, grad->dtype, j * n + i,
-                               th_get(grad->J, grad->dtype, j * n + i) + gij);
+                        th_ptr_set(grad->J, grad->dtype, i * n + j,
+                               th_ptr_get(grad->J, grad->dtype, i * n + j) + gij);
+                        th_ptr_set(grad->J, grad->dtype, j * n + i,
+                               th_ptr_get(grad->J, grad->dtype, j * n + i) + gij);
                     }
             }
         for (size_t i = 0; i < n; i++)
             if (th__gen_bias_trained(p, i))
-                th_set(grad->b, grad->dtype, i, th_get(grad->b, grad->dtype, i) + w.grad_b[i]);
+                th_ptr_set(grad->b, grad->dtype, i, th_ptr_get(grad->b, grad->dtype, i) + w.grad_b[i]);
     }
     ws_free(&w);
     return TH_OK;

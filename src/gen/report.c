@@ -241,7 +241,7 @@ int th_gen_strongest_fields(const th_model *m, const th_gen_params *p, size_t co
     }
     for (size_t a = 0; a < nh; a++)
         for (size_t i = 0; i < nv; i++) {
-            double v = th_get(m->J, m->dtype, i * n + nv + a);
+            double v = th_ptr_get(m->J, m->dtype, i * n + nv + a);
             norm[a] += v * v;
         }
     for (size_t f = 0; f < count; f++) {
@@ -254,7 +254,7 @@ int th_gen_strongest_fields(const th_model *m, const th_gen_params *p, size_t co
             }
         taken[pick] = 1;
         for (size_t i = 0; i < nv; i++)
-            fields[f * nv + i] = (float)th_get(m->J, m->dtype, i * n + nv + pick);
+            fields[f * nv + i] = (float)th_ptr_get(m->J, m->dtype, i * n + nv + pick);
     }
     free(norm);
     free(taken);

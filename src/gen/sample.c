@@ -81,7 +81,7 @@ int th_gen_sample(const th_model *m, const th_gen_params *p, size_t count,
         if ((rc = th_langevin_run(m, s, &r)) != TH_OK) goto done;
         for (size_t k = 0; k < nb; k++) {
             for (size_t i = 0; i < nv; i++)
-                out[(k0 + k) * nv + i] = (float)th_get(s->x, m->dtype, k * n + i);
+                out[(k0 + k) * nv + i] = (float)th_ptr_get(s->x, m->dtype, k * n + i);
             if (heat) heat[k0 + k] = s->heat[k];
         }
         if (k0 == 0 && opts->n_snaps) {
@@ -90,7 +90,7 @@ int th_gen_sample(const th_model *m, const th_gen_params *p, size_t count,
                 for (size_t k = 0; k < opts->snap_traj; k++)
                     for (size_t i = 0; i < nv; i++)
                         opts->snap_out[(j * opts->snap_traj + k) * nv + i] =
-                            (float)th_get(sp, m->dtype, (j * B + k) * n + i);
+                            (float)th_ptr_get(sp, m->dtype, (j * B + k) * n + i);
         }
         if (opts->progress && opts->progress(k0 + nb, count, opts->progress_ctx)) {
             rc = th__fail(TH_ECANCELED, "sampling stopped after %zu of %zu samples", k0 + nb,

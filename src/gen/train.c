@@ -27,15 +27,15 @@ static int descend(th_model *m, const th_model *grad, double lr, const th_gen_pa
 {
     const size_t n = m->n;
     for (size_t i = 0; i < n * n; i++) {
-        double v = th_get(m->J, m->dtype, i) - lr * th_get(grad->J, m->dtype, i);
+        double v = th_ptr_get(m->J, m->dtype, i) - lr * th_ptr_get(grad->J, m->dtype, i);
         if (!isfinite(v)) return 0;
-        th_set(m->J, m->dtype, i, v);
+        th_ptr_set(m->J, m->dtype, i, v);
     }
     for (size_t i = 0; i < n; i++) {
         if (!th__gen_bias_trained(p, i)) continue;
-        double v = th_get(m->b, m->dtype, i) - lr * th_get(grad->b, m->dtype, i);
+        double v = th_ptr_get(m->b, m->dtype, i) - lr * th_ptr_get(grad->b, m->dtype, i);
         if (!isfinite(v)) return 0;
-        th_set(m->b, m->dtype, i, v);
+        th_ptr_set(m->b, m->dtype, i, v);
     }
     return 1;
 }
@@ -46,13 +46,13 @@ static int sum_over_processes(th_model *grad, double *loss, double *buf)
 {
     const size_t n = grad->n;
     if (th_dist_size() == 1) return TH_OK;
-    for (size_t i = 0; i < n * n; i++) buf[i] = th_get(grad->J, grad->dtype, i);
-    for (size_t i = 0; i < n; i++) buf[n * n + i] = th_get(grad->b, grad->dtype, i);
+    for (size_t i = 0; i < n * n; i++) buf[i] = th_ptr_get(grad->J, grad->dtype, i);
+    for (size_t i = 0; i < n; i++) buf[n * n + i] = th_ptr_get(grad->b, grad->dtype, i);
     buf[n * n + n] = *loss;
     int rc = th_dist_sum_f64_ordered(buf, n * n + n + 1);
     if (rc != TH_OK) return rc;
-    for (size_t i = 0; i < n * n; i++) th_set(grad->J, grad->dtype, i, buf[i]);
-    for (size_t i = 0; i < n; i++) th_set(grad->b, grad->dtype, i, buf[n * n + i]);
+    for (size_t i = 0; i < n * n; i++) th_ptr_set(grad->J, grad->dtype, i, buf[i]);
+    for (size_t i = 0; i < n; i++) th_ptr_set(grad->b, grad->dtype, i, buf[n * n + i]);
     *loss = buf[n * n + n];
     return TH_OK;
 }

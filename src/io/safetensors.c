@@ -229,7 +229,7 @@ static int check_tensor_for_write(const char *path, const th_tensor *t, size_t i
     size_t bad = first_non_finite(t->data, t->dtype, (size_t)count);
     if (bad != SIZE_MAX)
         return th__fail(TH_EINVAL, "%s: tensor \"%s\": element %zu is %g, expected finite "
-                        "values", path, t->name, bad, th_get(t->data, t->dtype, bad));
+                        "values", path, t->name, bad, th_ptr_get(t->data, t->dtype, bad));
     *bytes = count * th_dtype_size(t->dtype);
     return TH_OK;
 }
@@ -688,7 +688,7 @@ static int read_data(const char *path, FILE *f, th_tensor_file *tf, const span *
         size_t bad = first_non_finite(t->data, t->dtype, count);
         if (bad != SIZE_MAX)
             return th__fail(TH_EFORMAT, "%s: tensor \"%s\": element %zu is %g, expected finite "
-                            "values", path, t->name, bad, th_get(t->data, t->dtype, bad));
+                            "values", path, t->name, bad, th_ptr_get(t->data, t->dtype, bad));
     }
     return TH_OK;
 }

@@ -46,7 +46,7 @@ static double norm1(const double *A, size_t n)
     return best;
 }
 
-int th_expm(const double *A, size_t n, double *out)
+int th_matrix_expm(const double *A, size_t n, double *out)
 {
     TH_ASSERT(A && out && n > 0);
     double nrm = norm1(A, n);
@@ -215,7 +215,7 @@ static int transition_lyapunov(const double *M, const double *Q, size_t n, doubl
         goto done;
     }
     for (size_t i = 0; i < nn; i++) A[i] = -h * M[i];
-    if ((rc = th_expm(A, n, F)) != TH_OK) goto done;
+    if ((rc = th_matrix_expm(A, n, F)) != TH_OK) goto done;
     if ((rc = th_lyap_solve(M, Q, n, S)) != TH_OK) goto done;
     th__gemm_f64(TH__N, TH__N, (int)n, (int)n, (int)n, 1.0, F,
                 (int)n, S, (int)n, 0.0, W, (int)n);
@@ -248,7 +248,7 @@ static int transition_van_loan(const double *M, const double *Q, size_t n, doubl
             B[i * m + n + j] = h * Q[i * n + j];
             B[(n + i) * m + n + j] = -h * M[j * n + i];
         }
-    if ((rc = th_expm(B, m, E)) != TH_OK) goto done;
+    if ((rc = th_matrix_expm(B, m, E)) != TH_OK) goto done;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++) {
             /* E22 = e^{-M^T h}, so E22^T = e^{-M h} = F. */

@@ -32,7 +32,7 @@ static void check_tensors(const th_tensor_file *f)
         /* Every element is read, so ASan checks the allocation really is
          * this long; each must be finite. */
         for (size_t j = 0; j < count; j++)
-            if (!isfinite(th_get(t->data, t->dtype, j))) abort();
+            if (!isfinite(th_ptr_get(t->data, t->dtype, j))) abort();
     }
     for (size_t i = 0; i < f->meta.count; i++)
         if (th_meta_get(&f->meta, f->meta.keys[i]) != f->meta.values[i]) abort();

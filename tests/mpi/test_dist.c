@@ -343,11 +343,11 @@ static double max_abs_diff(const th_model *a, const th_model *b, double *scale)
     double worst = 0;
     *scale = 0;
     for (size_t i = 0; i < a->n * a->n; i++) {
-        worst = fmax(worst, fabs(th_get(a->J, a->dtype, i) - th_get(b->J, b->dtype, i)));
-        *scale = fmax(*scale, fabs(th_get(b->J, b->dtype, i)));
+        worst = fmax(worst, fabs(th_ptr_get(a->J, a->dtype, i) - th_ptr_get(b->J, b->dtype, i)));
+        *scale = fmax(*scale, fabs(th_ptr_get(b->J, b->dtype, i)));
     }
     for (size_t i = 0; i < a->n; i++)
-        worst = fmax(worst, fabs(th_get(a->b, a->dtype, i) - th_get(b->b, b->dtype, i)));
+        worst = fmax(worst, fabs(th_ptr_get(a->b, a->dtype, i) - th_ptr_get(b->b, b->dtype, i)));
     return worst;
 }
 
