@@ -83,6 +83,25 @@ void th__gemm_packed_serial_f64(int trans_a, size_t M, double alpha, const doubl
  * of it wastes no padding. */
 size_t th__gemm_rows_per_tile(int is_f64);
 
+/* ------------------------------------------- the other hot operations */
+
+/* The fused Langevin step (langevin.c, langevin_kernel.inc): a step of a
+ * batch is one parallel loop over panels of th__gemm_rows_per_tile rows, and
+ * this does one panel: its coupling product F = X J through the run's packed
+ * blocks of J (th__gemm_packed_serial_*), then for each row the noise of its
+ * Philox stream (th_normal_fill_f32/f64, rng.c: the normal fills), the
+ * on-site force, the Euler-Maruyama update, the Stratonovich heat and work
+ * and the divergence check. ctx holds the run (opaque here); work is the
+ * calling thread's packing space. A device backend replaces this together
+ * with the products; the noise must come from the same streams.
+ * The path objective's products (gen/pathloss.c, gen/solve.c) are th__gemm
+ * and th__syrk calls over blocks of path steps. */
+struct th__step_panel_ctx;
+void th__langevin_step_panel_f32(const struct th__step_panel_ctx *ctx, size_t r0, size_t rows,
+                                 float *work);
+void th__langevin_step_panel_f64(const struct th__step_panel_ctx *ctx, size_t r0, size_t rows,
+                                 double *work);
+
 /* The plain triple loop that defines the result: the reference twin of the
  * kernels, serial and slow. */
 void th__gemm_ref_f32(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,

@@ -129,6 +129,17 @@ static int after_step(th_batch *s, const th_run *r, struct run_setup *su, size_t
     return TH_OK;
 }
 
+/* One step's shared inputs for its panels (th__langevin_step_panel_*). The
+ * drive amplitudes stay double here and are rounded to the batch's type in
+ * the panel, as the step always rounded them. */
+struct th__step_panel_ctx {
+    const th_model *m;
+    th_batch *s;
+    struct run_setup *su;
+    double a_now, a_next;
+    uint64_t step;
+};
+
 #define REAL float
 #define FN(name) name##_f32
 #define GEMM th__gemm_f32
