@@ -8,29 +8,22 @@
  * Loading trusts nothing: each key parsed strictly, each shape checked
  * against the settings, the settings validated. */
 #include "classify/neuron_internal.h"
+#include "io/io_internal.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
 
-typedef enum field_kind { FIELD_SIZE, FIELD_DOUBLE } field_kind;
+#define FIELD(name, kind) {"neuron." #name, kind, offsetof(th_neuron_params, name), 0, NULL, 0}
 
-typedef struct field {
-    const char *key;
-    field_kind kind;
-    size_t offset; /* in th_neuron_params */
-} field;
-
-#define FIELD(name, kind) {"neuron." #name, kind, offsetof(th_neuron_params, name)}
-
-/* One table for writing and reading, so neither can forget a field. */
-static const field fields[] = {
-    FIELD(n_layers, FIELD_SIZE), FIELD(width, FIELD_SIZE), FIELD(kT, FIELD_DOUBLE),
-    FIELD(mu, FIELD_DOUBLE),     FIELD(J2, FIELD_DOUBLE),  FIELD(J3, FIELD_DOUBLE),
-    FIELD(J4, FIELD_DOUBLE),     FIELD(dt, FIELD_DOUBLE),  FIELD(t_f, FIELD_DOUBLE),
-    FIELD(n_z, FIELD_SIZE),      FIELD(replicas, FIELD_SIZE), FIELD(blowup, FIELD_DOUBLE),
+/* One table for writing and reading (io/meta_fields.c). */
+static const th__field fields[] = {
+    FIELD(n_layers, TH__FIELD_SIZE), FIELD(width, TH__FIELD_SIZE),
+    FIELD(kT, TH__FIELD_DOUBLE),     FIELD(mu, TH__FIELD_DOUBLE),
+    FIELD(J2, TH__FIELD_DOUBLE),     FIELD(J3, TH__FIELD_DOUBLE),
+    FIELD(J4, TH__FIELD_DOUBLE),     FIELD(dt, TH__FIELD_DOUBLE),
+    FIELD(t_f, TH__FIELD_DOUBLE),    FIELD(n_z, TH__FIELD_SIZE),
+    FIELD(replicas, TH__FIELD_SIZE), FIELD(blowup, TH__FIELD_DOUBLE),
 };
 #define N_FIELDS (sizeof fields / sizeof fields[0])
 #define KEY_KIND "thermo.kind"
@@ -74,40 +67,10 @@ int th_neuron_save(const char *path, const th_neuron_net *net, const th_neuron_p
     /* The network's own keys last, so that they win over a caller's. */
     if (rc == TH_OK) rc = th_meta_set(&meta, "thermo.version", TH_VERSION_STRING);
     if (rc == TH_OK) rc = th_meta_set(&meta, KEY_KIND, KIND);
-    for (size_t k = 0; k < N_FIELDS && rc == TH_OK; k++) {
-        const char *at = (const char *)p + fields[k].offset;
-        if (fields[k].kind == FIELD_SIZE)
-            rc = th_meta_setf(&meta, fields[k].key, "%zu", *(const size_t *)at);
-        else
-            rc = th_meta_setf(&meta, fields[k].key, "%.17g", *(const double *)at);
-    }
+    if (rc == TH_OK) rc = th__fields_to_meta(fields, N_FIELDS, p, &meta);
     if (rc == TH_OK) rc = th_safetensors_write(path, t, count, &meta);
     th_meta_clear(&meta);
     return rc;
-}
-
-/* A whole decimal number (size) or a whole finite number (double). */
-static int parse_field(const char *path, const field *f, const char *text, void *at)
-{
-    char *end = NULL;
-    errno = 0;
-    if (f->kind == FIELD_SIZE) {
-        unsigned long long v = 0;
-        if (isdigit((unsigned char)text[0])) v = strtoull(text, &end, 10);
-        if (!end || *end != '\0' || errno == ERANGE || v > SIZE_MAX)
-            return th__fail(TH_EFORMAT, "%s: metadata %s = '%.60s': expected a whole number",
-                            path, f->key, text);
-        *(size_t *)at = (size_t)v;
-    } else {
-        double v = 0;
-        if (text[0] && !isspace((unsigned char)text[0]) && !strpbrk(text, "xX"))
-            v = strtod(text, &end);
-        if (!end || end == text || *end != '\0' || !isfinite(v) || (errno == ERANGE && v == 0))
-            return th__fail(TH_EFORMAT, "%s: metadata %s = '%.60s': expected a number", path,
-                            f->key, text);
-        *(double *)at = v;
-    }
-    return TH_OK;
 }
 
 /* Copies tensor name of the given shape into dst. */
@@ -148,10 +111,10 @@ int th_neuron_load(const char *path, th_neuron_net **net_out, th_neuron_params *
     if (!kind || (strcmp(kind, KIND) != 0 && strcmp(kind, OLD_KIND) != 0))
         rc = th__fail(TH_EFORMAT, "%s: metadata %s = '%.60s': expected '%s' (not a network of "
                       "thermodynamic neurons)", path, KEY_KIND, kind ? kind : "(absent)", KIND);
-    for (size_t k = 0; k < N_FIELDS && rc == TH_OK; k++) {
-        const char *text = th_meta_get(&tf->meta, fields[k].key);
-        if (!text) rc = th__fail(TH_EFORMAT, "%s: no metadata %s", path, fields[k].key);
-        else rc = parse_field(path, &fields[k], text, (char *)&q + fields[k].offset);
+    if (rc == TH_OK && th__fields_from_meta(fields, N_FIELDS, &tf->meta, &q) != TH_OK) {
+        char why[400];
+        snprintf(why, sizeof why, "%s", th_last_error());
+        rc = th__fail(TH_EFORMAT, "%s: metadata %s", path, why);
     }
     if (rc == TH_OK && th_neuron_params_validate(&q) != TH_OK) {
         char why[512];

@@ -3,9 +3,8 @@
  * paths, the gradient of the Onsager-Machlup objective of student.c per
  * path; and the student's settings as model-file metadata. */
 #include "classify_internal.h"
+#include "io/io_internal.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
@@ -205,21 +204,19 @@ int th_student_train(th_model *m, const th_student_params *p, const float *image
 
 /* ------------------------------------------------------------ metadata */
 
-typedef enum field_kind { FIELD_SIZE, FIELD_U64, FIELD_DOUBLE } field_kind;
+#define FIELD(name, kind) {"student." #name, kind, offsetof(th_student_params, name), 0, NULL, 0}
 
-typedef struct field {
-    const char *key;
-    field_kind kind;
-    size_t offset; /* in th_student_params */
-} field;
-
-#define FIELD(name, kind) {"student." #name, kind, offsetof(th_student_params, name)}
-
-static const field fields[] = {
-    FIELD(n_input, FIELD_SIZE), FIELD(n_hidden, FIELD_SIZE), FIELD(n_output, FIELD_SIZE),
-    FIELD(kT, FIELD_DOUBLE),    FIELD(J2, FIELD_DOUBLE),     FIELD(J4, FIELD_DOUBLE),
-    FIELD(mu, FIELD_DOUBLE),    FIELD(dt, FIELD_DOUBLE),     FIELD(t_f, FIELD_DOUBLE),
-    FIELD(gain, FIELD_DOUBLE),  FIELD(seed, FIELD_U64),      FIELD(output_temperature, FIELD_DOUBLE),
+/* One table for writing and reading (io/meta_fields.c). */
+static const th__field fields[] = {
+    FIELD(n_input, TH__FIELD_SIZE), FIELD(n_hidden, TH__FIELD_SIZE),
+    FIELD(n_output, TH__FIELD_SIZE), FIELD(kT, TH__FIELD_DOUBLE),
+    FIELD(J2, TH__FIELD_DOUBLE),     FIELD(J4, TH__FIELD_DOUBLE),
+    FIELD(mu, TH__FIELD_DOUBLE),     FIELD(dt, TH__FIELD_DOUBLE),
+    FIELD(t_f, TH__FIELD_DOUBLE),    FIELD(gain, TH__FIELD_DOUBLE),
+    FIELD(seed, TH__FIELD_U64),
+    /* files from before the setting have the paper's 1 (set before reading) */
+    {"student.output_temperature", TH__FIELD_DOUBLE,
+     offsetof(th_student_params, output_temperature), 1, NULL, 0},
 };
 
 #define N_FIELDS (sizeof fields / sizeof fields[0])
@@ -228,56 +225,16 @@ int th_student_params_to_meta(const th_student_params *p, th_meta *meta)
 {
     TH_ASSERT(p != NULL && meta != NULL);
     int rc = th_student_params_validate(p);
-    for (size_t k = 0; k < N_FIELDS && rc == TH_OK; k++) {
-        const char *at = (const char *)p + fields[k].offset;
-        switch (fields[k].kind) {
-        case FIELD_SIZE: rc = th_meta_setf(meta, fields[k].key, "%zu", *(const size_t *)at); break;
-        case FIELD_U64:
-            rc = th_meta_setf(meta, fields[k].key, "%llu",
-                              (unsigned long long)*(const uint64_t *)at);
-            break;
-        case FIELD_DOUBLE:
-            rc = th_meta_setf(meta, fields[k].key, "%.17g", *(const double *)at);
-            break;
-        }
-    }
-    return rc;
+    return rc == TH_OK ? th__fields_to_meta(fields, N_FIELDS, p, meta) : rc;
 }
 
 int th_student_params_from_meta(const th_meta *meta, th_student_params *p)
 {
     TH_ASSERT(meta != NULL && p != NULL);
     th_student_params q = th_student_params_default();
-    for (size_t k = 0; k < N_FIELDS; k++) {
-        const field *f = &fields[k];
-        const char *text = th_meta_get(meta, f->key);
-        if (!text && f->offset == offsetof(th_student_params, output_temperature)) {
-            q.output_temperature = 1.0; /* files from before the setting: the paper's */
-            continue;
-        }
-        if (!text) return th__fail(TH_EFORMAT, "metadata key %s is missing", f->key);
-        char *at = (char *)&q + f->offset;
-        char *end = NULL;
-        errno = 0;
-        if (f->kind == FIELD_DOUBLE) {
-            double v = 0;
-            if (text[0] && !isspace((unsigned char)text[0])) v = strtod(text, &end);
-            if (!end || end == text || *end || !isfinite(v) || errno == ERANGE)
-                return th__fail(TH_EFORMAT, "%s = '%.60s': expected a number", f->key, text);
-            *(double *)at = v;
-        } else {
-            unsigned long long v = 0;
-            if (isdigit((unsigned char)text[0])) v = strtoull(text, &end, 10);
-            if (!end || *end || errno == ERANGE ||
-                (f->kind == FIELD_SIZE && v > (unsigned long long)SIZE_MAX))
-                return th__fail(TH_EFORMAT, "%s = '%.60s': expected a whole number", f->key,
-                                text);
-            if (f->kind == FIELD_SIZE)
-                *(size_t *)at = (size_t)v;
-            else
-                *(uint64_t *)at = (uint64_t)v;
-        }
-    }
+    q.output_temperature = 1.0; /* the value of files that do not record it */
+    int rc = th__fields_from_meta(fields, N_FIELDS, meta, &q);
+    if (rc != TH_OK) return rc;
     if (th_student_params_validate(&q) != TH_OK) {
         char why[512];
         snprintf(why, sizeof why, "%s", th_last_error());

@@ -45,4 +45,27 @@ void th__sha256_init(th__sha256 *s);
 void th__sha256_update(th__sha256 *s, const void *data, size_t n);
 void th__sha256_hex(th__sha256 *s, char hex[65]);
 
+/* A settings struct as metadata (meta_fields.c): one table of fields per
+ * struct serves writing and reading. */
+typedef enum th__field_kind {
+    TH__FIELD_SIZE,   /* size_t, decimal */
+    TH__FIELD_U64,    /* uint64_t, decimal */
+    TH__FIELD_DOUBLE, /* double, %.17g: round-trips exactly */
+    TH__FIELD_NAME    /* an enum stored as int, written by name */
+} th__field_kind;
+
+typedef struct th__field {
+    const char *key;          /* "gen.dt" */
+    th__field_kind kind;
+    size_t offset;            /* in the struct */
+    int optional;             /* may be absent (files older than the field): keeps its value */
+    const char *const *names; /* TH__FIELD_NAME: the names of 0, 1, ... */
+    size_t n_names;
+} th__field;
+
+int th__fields_to_meta(const th__field *fields, size_t n, const void *obj, th_meta *meta);
+/* TH_EFORMAT naming the key: missing (and not optional), or malformed. obj
+ * keeps the values of absent optional fields. */
+int th__fields_from_meta(const th__field *fields, size_t n, const th_meta *meta, void *obj);
+
 #endif
