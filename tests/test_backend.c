@@ -41,10 +41,10 @@ static void fill_f64(double *x, size_t n, uint64_t seed)
  * bits of the plain loop. ld's exceed the widths so that strides are used. */
 static void test_backend_kernels_match_reference_bits(void)
 {
-    const char *saved = th__gemm_kernel_name();
+    const char *saved = th_matmul_kernel();
     int tried = 0;
     for (size_t kn = 0; kn < N_KERNEL_NAMES; kn++) {
-        if (th__gemm_use(kernel_names[kn]) != TH_OK) continue;
+        if (th_matmul_use(kernel_names[kn]) != TH_OK) continue;
         tried++;
         for (size_t s = 0; s < N_SHAPES; s++)
             for (int t = 0; t < 4; t++)
@@ -82,7 +82,7 @@ static void test_backend_kernels_match_reference_bits(void)
                 }
     }
     CHECK(tried >= 1);
-    CHECK_EQ_INT(th__gemm_use(saved), TH_OK);
+    CHECK_EQ_INT(th_matmul_use(saved), TH_OK);
 }
 
 /* The plain loop against sums in long double, and against OpenBLAS: it is a
@@ -182,13 +182,14 @@ static void test_matmul_public_api(void)
     th_matmul_operand_free(op);
     CHECK(memcmp(C1, C2, M * N * 4) == 0);
     CHECK(op == NULL || memcmp(C1, C3, M * N * 4) == 0);
-    CHECK_STR_CONTAINS(th_matmul_kernel(), th__gemm_kernel_name());
+    CHECK(strcmp(th_matmul_kernel(), "avx512") == 0 || strcmp(th_matmul_kernel(), "avx2") == 0 ||
+          strcmp(th_matmul_kernel(), "scalar") == 0);
     free(A), free(B), free(C1), free(C2), free(C3);
 }
 
 static void test_backend_rejects_unknown_kernel(void)
 {
-    CHECK_EQ_INT(th__gemm_use("sse9"), TH_EINVAL);
+    CHECK_EQ_INT(th_matmul_use("sse9"), TH_EINVAL);
     CHECK_STR_CONTAINS(th_last_error(), "sse9");
     CHECK_STR_CONTAINS(th_last_error(), "scalar");
 }

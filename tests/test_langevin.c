@@ -172,10 +172,10 @@ static void test_langevin_batch_and_kernel_invariant(void)
     CHECK_EQ_INT(th_langevin_run(m, few, &r), TH_OK);
     CHECK(memcmp(th_batch_states(few).f32, th_batch_states(all).f32 + 20 * n, 5 * n * sizeof(float)) == 0);
     CHECK(memcmp(th_batch_heat(few), th_batch_heat(all) + 20, 5 * sizeof(double)) == 0);
-    const char *saved = th__gemm_kernel_name();
+    const char *saved = th_matmul_kernel();
     static const char *const names[] = {"scalar", "avx2", "avx512"};
     for (size_t kn = 0; kn < 3; kn++) {
-        if (th__gemm_use(names[kn]) != TH_OK) continue;
+        if (th_matmul_use(names[kn]) != TH_OK) continue;
         th_batch_reset(few);
         CHECK_EQ_INT(th_langevin_run(m, few, &r), TH_OK);
         if (memcmp(th_batch_states(few).f32, th_batch_states(all).f32 + 20 * n, 5 * n * sizeof(float)) != 0 ||
@@ -184,7 +184,7 @@ static void test_langevin_batch_and_kernel_invariant(void)
             th_test_check_failed++;
         }
     }
-    CHECK_EQ_INT(th__gemm_use(saved), TH_OK);
+    CHECK_EQ_INT(th_matmul_use(saved), TH_OK);
     th_batch_free(all);
     th_batch_free(few);
     th_model_free(m);

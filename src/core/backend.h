@@ -111,12 +111,8 @@ void th__gemm_ref_f64(int trans_a, int trans_b, size_t M, size_t N, size_t K, do
                       const double *A, size_t lda, const double *B, size_t ldb, double beta,
                       double *C, size_t ldc);
 
-/* The micro-kernels, selected by cpuid at the first product: "avx512",
- * "avx2" or "scalar". THERMO_GEMM=<name> in the environment forces a kernel
- * this CPU can run (tests and benchmarks compare them); th__gemm_use forces
- * one from code (0, or TH_EINVAL naming the kernels available). */
-const char *th__gemm_kernel_name(void);
-int th__gemm_use(const char *name);
+/* The micro-kernels are selected by cpuid at the first product (gemm.c);
+ * th_matmul_kernel and th_matmul_use (thermo/core.h) name and force them. */
 
 /* ----------------------------------------- for the kernel files only */
 

@@ -102,11 +102,8 @@ static const th__gemm_kernel *active_kernel(void)
     return k;
 }
 
-const char *th__gemm_kernel_name(void) { return active_kernel()->name; }
-
 const char *th_matmul_kernel(void) { return active_kernel()->name; }
 
-int th_matmul_use(const char *kernel) { return th__gemm_use(kernel); }
 
 void th_matmul_f32(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
                    const float *A, size_t lda, const float *B, size_t ldb, float beta,
@@ -174,7 +171,7 @@ size_t th__gemm_rows_per_tile(int is_f64)
     return is_f64 ? active_kernel()->mr64 : active_kernel()->mr32;
 }
 
-int th__gemm_use(const char *name)
+int th_matmul_use(const char *name)
 {
     const th__gemm_kernel *k = find_kernel(name);
     if (!k) {
