@@ -142,7 +142,6 @@ struct th__step_panel_ctx {
 
 #define REAL float
 #define FN(name) name##_f32
-#define GEMM th__gemm_f32
 #define GEMM_PACKED th__gemm_packed_f32
 #define GEMM_PACKED_SERIAL th__gemm_packed_serial_f32
 #define PACK th__pack_f32
@@ -151,7 +150,6 @@ struct th__step_panel_ctx {
 #include "langevin_kernel.inc"
 #undef REAL
 #undef FN
-#undef GEMM
 #undef GEMM_PACKED
 #undef GEMM_PACKED_SERIAL
 #undef PACK
@@ -160,7 +158,6 @@ struct th__step_panel_ctx {
 
 #define REAL double
 #define FN(name) name##_f64
-#define GEMM th__gemm_f64
 #define GEMM_PACKED th__gemm_packed_f64
 #define GEMM_PACKED_SERIAL th__gemm_packed_serial_f64
 #define PACK th__pack_f64
@@ -169,7 +166,6 @@ struct th__step_panel_ctx {
 #include "langevin_kernel.inc"
 #undef REAL
 #undef FN
-#undef GEMM
 #undef GEMM_PACKED
 #undef GEMM_PACKED_SERIAL
 #undef PACK
@@ -212,9 +208,9 @@ void th__coupling_force(const th__force_plan *fp, size_t M, th_ptr X, th_ptr F)
     const th_model *m = fp->m;
     memset(F.v, 0, M * m->n * th_dtype_size(m->dtype));
     if (m->dtype == TH_F32)
-        coupling_force_f32(&fp->plan, fp->packed, M, m->n, X.f32, m->J.f32, F.f32);
+        coupling_force_f32(&fp->plan, fp->packed, M, m->n, X.f32, F.f32);
     else
-        coupling_force_f64(&fp->plan, fp->packed, M, m->n, X.f64, m->J.f64, F.f64);
+        coupling_force_f64(&fp->plan, fp->packed, M, m->n, X.f64, F.f64);
 }
 
 th_run th_run_default(void)
