@@ -407,14 +407,15 @@ double th_neuron_target(double z);
 /* Runs replicas trajectories from x = 0 for each input z_j (n_z inputs) and
  * returns the means over replicas of the last layer's states after
  * snap_steps[s] steps (ascending; 0 = the start): means (n_snaps, n_z,
- * width). Trajectory (j, r) draws its noise from stream
- * stream_base + j * replicas + r of seed, block step * ceil(N / 4) (N the
- * neuron count), the layout of th_langevin_run, so results do not depend on
- * the threads (the inputs are spread over OpenMP threads when not called
- * from inside a parallel region). Euler-Maruyama with all neurons updated
- * synchronously (science.md section 1). TH_KERNEL_FAST works layer block by
- * layer block; TH_KERNEL_REFERENCE assembles the dense (N, N) coupling
- * matrix and loops over every pair, the twin for tests. TH_EDIVERGED, naming
+ * width). The run is th_langevin_run's, in double precision with float32
+ * normals (TH_NOISE_F32, the same noise as before the move), on the
+ * network written as a th_model: N = n_layers width units with on-site
+ * J2, J3, J4, biases -b, couplings -w between adjacent layers, and the input
+ * W z on layer 0 as a per-trajectory drive -W z of amplitude 1 (science.md
+ * sections 1 and 4). Trajectory (j, r) is batch row j * replicas + r and
+ * draws its noise from stream stream_base + j * replicas + r of seed, so
+ * results do not depend on the threads. kernel picks the core's kernel
+ * (TH_KERNEL_REFERENCE: its plain twin, for tests). TH_EDIVERGED, naming
  * the input, replica, step and neuron, when |x| exceeds p->blowup. */
 int th_neuron_run(const th_neuron_params *p, const th_neuron_net *net, const double *z,
                   size_t n_z, size_t replicas, uint64_t seed, uint64_t stream_base,

@@ -260,6 +260,17 @@ typedef enum th_kernel {
     TH_KERNEL_REFERENCE = 1 /* plain per-unit loops; the twin for tests */
 } th_kernel;
 
+/* The precision of the thermal noise xi. Float64 batches draw float64
+ * normals by default; TH_NOISE_F32 draws float32 normals (th_normal_fill_f32,
+ * the same (seed, stream, step) layout) and widens them, four to five times
+ * cheaper than the float64 Box-Muller through libm. Float32 batches always
+ * draw float32 normals. The thermodynamic neurons run on it: their physics
+ * needs no more than 24 bits of each noise sample. */
+typedef enum th_noise {
+    TH_NOISE_NATIVE = 0, /* the batch's own precision */
+    TH_NOISE_F32 = 1     /* float32 normals, widened in a float64 batch */
+} th_noise;
+
 typedef struct th_run {
     size_t n_steps;
     double dt;
@@ -271,6 +282,7 @@ typedef struct th_run {
     size_t n_snaps;
     th_ptr snap_out;              /* (n_snaps, b, n) in the model's dtype */
     th_kernel kernel;
+    th_noise noise;               /* default TH_NOISE_NATIVE */
     double blowup;                /* |x| beyond this means divergence; default 1e6 */
     /* Called every progress_every steps; a nonzero return stops the run
      * with TH_ECANCELED. */

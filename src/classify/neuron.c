@@ -1,20 +1,16 @@
 /* neuron.c - layered networks of thermodynamic neurons (Whitelam & Casert,
  * Nat. Commun. 2026; science.md sections 1 and 4): the settings, the
- * network's parameters, the Euler-Maruyama runs and the loss against
- * cos(2 pi z).
+ * network's parameters, the runs and the loss against cos(2 pi z).
  *
- * The network is small (4 layers of 8 by default) and every trajectory is
- * independent, so the replicas of one input are run together in batches,
- * start to end: their states, forces and noise stay in L1, and the coupling
- * force is a handful of 8 x 8 blocks applied lane by lane, too small for
- * BLAS to pay. The fast kernel walks the layer blocks; the reference kernel
- * runs one trajectory at a time, assembles the dense symmetric (N, N)
- * coupling matrix once and loops over every pair, the
- * plain twin the tests compare against. */
+ * A network is a thermodynamic computer like any other: its neurons are the
+ * units of a th_model with a cubic on-site term, and its runs are the
+ * core's Euler-Maruyama integrator (th_langevin_run), fast kernel or
+ * reference twin, so the neurons share the core's physics, noise layout
+ * and tests instead of keeping an integrator of their own. All inputs and
+ * replicas of an evaluation go through the core as one batch. */
 #include "classify/neuron_internal.h"
 
 #include <math.h>
-#include <omp.h>
 #include <string.h>
 
 th_neuron_params th_neuron_params_default(void)
@@ -165,172 +161,56 @@ void th_neuron_readout(const th_neuron_net *net, const double *means, size_t cou
 
 /* --------------------------------------------------------------- runs */
 
-/* What every trajectory of a run shares. */
-typedef struct stepper {
-    size_t L, w, N;
-    double mudt;          /* mu dt */
-    double sigma;         /* sqrt(2 mu kT dt) */
-    double c2, c3, c4;    /* 2 J2, 3 J3, 4 J4: dU0/dx = x (c2 + x (c3 + c4 x)) */
-    double blowup;
-    const th_neuron_net *net;
-    const double *dense;  /* (N, N) couplings for the reference kernel, else NULL */
-    uint64_t seed;
-    uint64_t blocks_per_step;
-} stepper;
-
-/* Where a trajectory left its bounded region. */
-typedef struct divergence {
-    int diverged;
-    size_t replica, step, unit;
-    double value;
-} divergence;
-
-/* The fast kernel runs a batch of BATCH replicas of one input together,
- * states stored unit-major, X (N, nb): every operation is then the same
- * arithmetic on nb independent lanes, which the compiler vectorises with no
- * reduction to reorder, so every instruction set below gives the same bits
- * (no fused multiply-adds: -std=c11 implies -ffp-contract=off). */
-#define BATCH 32
-/* The noise of NOISE_STEPS steps is drawn in one call per trajectory: the
- * blocks of consecutive steps follow each other in the stream, and the fill
- * runs several times faster on a thousand numbers than on the 32 of one
- * step. */
-#define NOISE_STEPS 32
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define NEURON_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-#endif
-#ifndef NEURON_CLONES
-#define NEURON_CLONES
-#endif
-
-/* F = input - dU0/dx for nb lanes: the bias (and W z on layer 0), plus the
- * couplings to both neighbouring layers block by block (for w^(l), the
- * neurons of layer l feel w^(l) x_(l+1) and those of layer l+1 feel
- * w^(l)T x_l), minus x (2 J2 + x (3 J3 + 4 J4 x)). */
-static inline void force_batch(const stepper *st, const double *in, size_t nb,
-                               const double *restrict X, double *restrict F)
+/* The network as a th_model (science.md sections 1 and 4): U0's J2, J3, J4
+ * on every unit, biases -b (the neurons' V has -b x where the model's has
+ * +b x) and couplings J = -w between adjacent layers. The input W z is not
+ * in the model: it differs between inputs that share a batch, so it is a
+ * per-trajectory drive of amplitude 1 (neuron_drive). Layers map onto the
+ * model's groups, spread evenly when there are more layers than groups;
+ * each group couples to its neighbour, and to itself when it holds several
+ * layers (the zeros between non-adjacent layers cost flops, not bits). */
+static th_model *network_model(const th_neuron_params *p, const th_neuron_net *net)
 {
-    const size_t w = st->w, N = st->N;
-    for (size_t i = 0; i < N; i++)
-        for (size_t r = 0; r < nb; r++) F[i * nb + r] = in[i];
-    for (size_t l = 0; l + 1 < st->L; l++) {
-        const double *B = st->net->w + l * w * w;
+    const size_t L = p->n_layers, w = p->width, N = L * w;
+    const size_t G = L < TH_MAX_GROUPS ? L : TH_MAX_GROUPS;
+    size_t sizes[TH_MAX_GROUPS];
+    for (size_t g = 0; g < G; g++) sizes[g] = ((g + 1) * L / G - g * L / G) * w;
+    th_model *m = th_model_alloc(G, sizes, TH_F64);
+    if (!m) return NULL;
+    for (size_t g = 0; g < G; g++) {
+        if (sizes[g] > w) th_model_couple(m, g, g);
+        if (g + 1 < G) th_model_couple(m, g, g + 1);
+    }
+    m->kT = p->kT;
+    m->mu = p->mu;
+    th_model_set_onsite3(m, p->J2, p->J3, p->J4);
+    for (size_t i = 0; i < N; i++) m->b.f64[i] = -net->b[i];
+    for (size_t l = 0; l + 1 < L; l++)
         for (size_t i = 0; i < w; i++)
             for (size_t j = 0; j < w; j++) {
-                const double c = B[i * w + j];
-                const size_t a = (l * w + i) * nb, b = ((l + 1) * w + j) * nb;
-                for (size_t r = 0; r < nb; r++) {
-                    F[a + r] += c * X[b + r];
-                    F[b + r] += c * X[a + r];
-                }
+                const size_t a = l * w + i, c = (l + 1) * w + j;
+                m->J.f64[a * N + c] = m->J.f64[c * N + a] = -net->w[(l * w + i) * w + j];
             }
-    }
-    for (size_t k = 0; k < N * nb; k++) {
-        const double v = X[k];
-        F[k] -= v * (st->c2 + v * (st->c3 + st->c4 * v));
-    }
+    return m;
 }
 
-/* nb replicas (streams stream0 .. stream0 + nb - 1) from x = 0 to the
- * largest snapshot step, adding their last layer's states at the snapshots
- * to sums (n_snaps, w), replica after replica. Workspace: X, XN, F (N, nb);
- * draw (NOISE_STEPS * per_step) for one trajectory's noise; noise
- * (NOISE_STEPS, N, nb) the same transposed to the states' layout. */
-NEURON_CLONES
-static void run_batch(const stepper *st, const double *in, uint64_t stream0, size_t nb,
-                      const size_t *snaps, size_t n_snaps, double *sums, double *X, double *XN,
-                      double *F, float *draw, float *noise, size_t first_replica,
-                      divergence *div)
+/* The input field's amplitude: constant, the field itself carries -W z. */
+static double neuron_drive(double t, void *ctx)
 {
-    const size_t N = st->N, w = st->w, last = (st->L - 1) * w;
-    const size_t per_step = (size_t)st->blocks_per_step * 4; /* normals a step, padded */
-    const size_t total = n_snaps ? snaps[n_snaps - 1] : 0;
-    memset(X, 0, N * nb * sizeof *X);
-    size_t s = 0;
-    for (size_t step = 0;; step++) {
-        for (; s < n_snaps && snaps[s] == step; s++)
-            for (size_t r = 0; r < nb; r++)
-                for (size_t i = 0; i < w; i++) sums[s * w + i] += X[(last + i) * nb + r];
-        if (step == total) return;
-        const size_t k = step % NOISE_STEPS;
-        if (k == 0) {
-            const size_t steps = total - step < NOISE_STEPS ? total - step : NOISE_STEPS;
-            for (size_t r = 0; r < nb; r++) {
-                th_normal_fill_f32(st->seed, stream0 + r, step * st->blocks_per_step, draw,
-                                   steps * per_step);
-                for (size_t q = 0; q < steps; q++)
-                    for (size_t i = 0; i < N; i++)
-                        noise[(q * N + i) * nb + r] = draw[q * per_step + i];
-            }
-        }
-        const float *xi = noise + k * N * nb;
-        force_batch(st, in, nb, X, F);
-        /* x <- x - mu dt dV/dx + sqrt(2 mu kT dt) xi (science.md section 1). */
-        int bad = 0;
-        for (size_t q = 0; q < N * nb; q++) {
-            XN[q] = X[q] + st->mudt * F[q] + st->sigma * (double)xi[q];
-            bad |= !(fabs(XN[q]) <= st->blowup); /* NaN fails too */
-        }
-        if (bad) {
-            for (size_t r = 0; r < nb && !div->diverged; r++)
-                for (size_t i = 0; i < N; i++)
-                    if (!(fabs(XN[i * nb + r]) <= st->blowup)) {
-                        *div = (divergence){1, first_replica + r, step + 1, i, XN[i * nb + r]};
-                        break;
-                    }
-            return;
-        }
-        double *t = X;
-        X = XN;
-        XN = t;
-    }
+    (void)t;
+    (void)ctx;
+    return 1.0;
 }
 
-/* The reference kernel's force on one trajectory: every pair through the
- * dense matrix, every term of dU0/dx written out. */
-static void force_reference(const stepper *st, const double *in, const double *x, double *F)
+/* Trajectories per batch: every trajectory at once when they fit in about
+ * 2^20 states (8 MB an array), so the core spreads one batch over the
+ * threads; the means do not depend on the split, since every trajectory's
+ * bits depend on its stream alone (th_langevin_run) and the sums run in
+ * trajectory order. */
+static size_t chunk_rows(size_t total, size_t N)
 {
-    const size_t N = st->N;
-    for (size_t i = 0; i < N; i++) {
-        double coupling = 0;
-        for (size_t j = 0; j < N; j++)
-            if (j != i) coupling += st->dense[i * N + j] * x[j];
-        const double v = x[i];
-        const double dU0 = st->c2 * v + st->c3 * v * v + st->c4 * v * v * v;
-        F[i] = in[i] + coupling - dU0;
-    }
-}
-
-/* One trajectory, reference kernel: step by step, one step's noise at a
- * time. work: x, xn, F (N each), noise (per_step floats). */
-static void run_reference(const stepper *st, const double *in, uint64_t stream,
-                          const size_t *snaps, size_t n_snaps, double *sums, double *x,
-                          double *xn, double *F, float *noise, size_t replica, divergence *div)
-{
-    const size_t N = st->N, w = st->w, last = (st->L - 1) * w;
-    const size_t total = n_snaps ? snaps[n_snaps - 1] : 0;
-    memset(x, 0, N * sizeof *x);
-    size_t s = 0;
-    for (size_t step = 0;; step++) {
-        for (; s < n_snaps && snaps[s] == step; s++)
-            for (size_t i = 0; i < w; i++) sums[s * w + i] += x[last + i];
-        if (step == total) return;
-        th_normal_fill_f32(st->seed, stream, step * st->blocks_per_step, noise, N);
-        force_reference(st, in, x, F);
-        for (size_t i = 0; i < N; i++) {
-            xn[i] = x[i] + st->mudt * F[i] + st->sigma * (double)noise[i];
-            if (!(fabs(xn[i]) <= st->blowup)) {
-                *div = (divergence){1, replica, step + 1, i, xn[i]};
-                return;
-            }
-        }
-        double *t = x;
-        x = xn;
-        xn = t;
-    }
+    const size_t rows = ((size_t)1 << 20) / N;
+    return rows < 1 ? 1 : (rows < total ? rows : total);
 }
 
 static int check_net(const th_neuron_params *p, const th_neuron_net *net)
@@ -342,6 +222,70 @@ static int check_net(const th_neuron_params *p, const th_neuron_net *net)
         if (!isfinite(net->theta[k]))
             return th__fail(TH_EINVAL, "network parameter %zu = %g: expected a finite value", k,
                             net->theta[k]);
+    return TH_OK;
+}
+
+/* After TH_EDIVERGED from the core: the first trajectory whose new state
+ * (left in work_next, th_langevin_run) is beyond the bound, named as the
+ * neurons' input, replica, neuron and step. */
+static int report_divergence(const th_neuron_params *p, const th_batch *s, const double *z,
+                             size_t first, size_t replicas)
+{
+    const size_t N = s->n;
+    for (size_t k = 0; k < s->b; k++)
+        for (size_t i = 0; i < N; i++) {
+            const double v = s->work_next.f64[k * N + i];
+            if (fabs(v) <= p->blowup) continue;
+            const size_t t = first + k, j = t / replicas;
+            return th__fail(TH_EDIVERGED, "input z = %g, replica %zu: neuron %zu (layer %zu) "
+                            "reached x = %g at step %llu, beyond the bound %g (dt = %g too "
+                            "large for couplings this strong?)", z[j], t % replicas, i,
+                            i / p->width, v, (unsigned long long)s->step, p->blowup, p->dt);
+        }
+    return th__fail(TH_EDIVERGED, "a run of the network diverged at step %llu (dt = %g)",
+                    (unsigned long long)s->step, p->dt);
+}
+
+/* Trajectories [first, first + b) of the run (trajectory t = j replicas +
+ * r: input j, replica r, noise stream stream_base + t) from x = 0 through
+ * every snapshot, adding their last layer's states to sums (n_snaps, n_z,
+ * w) in trajectory order. field: (b, N) workspace for the inputs. */
+static int run_chunk(const th_neuron_params *p, const th_neuron_net *net, const th_model *m,
+                     th_batch *s, double *field, const double *z, size_t n_z, size_t first,
+                     size_t replicas, uint64_t stream_base, const size_t *snap_steps,
+                     size_t n_snaps, th_kernel kernel, double *sums)
+{
+    const size_t N = m->n, w = p->width, last = (p->n_layers - 1) * w, b = s->b;
+    th_batch_reset(s);
+    memset(field, 0, b * N * sizeof *field);
+    for (size_t k = 0; k < b; k++) {
+        s->stream[k] = stream_base + first + k;
+        for (size_t i = 0; i < w; i++) field[k * N + i] = -net->W[i] * z[(first + k) / replicas];
+    }
+    th_drive drive = {.amplitude = neuron_drive, .field.f64 = field, .per_trajectory = 1};
+    th_run r = th_run_default();
+    r.dt = p->dt;
+    r.drive = &drive;
+    r.kernel = kernel;
+    r.noise = TH_NOISE_F32; /* the neurons' noise: float32 normals (th_run.noise) */
+    r.blowup = p->blowup;
+    size_t done = 0;
+    for (size_t q = 0; q < n_snaps; q++) {
+        /* The run goes on from where the last one stopped: the noise of a
+         * step depends on the batch's step count, not on the call. */
+        if (snap_steps[q] > done) {
+            r.n_steps = snap_steps[q] - done;
+            const int rc = th__langevin_run_trusted(m, s, &r);
+            if (rc == TH_EDIVERGED) return report_divergence(p, s, z, first, replicas);
+            if (rc != TH_OK) return rc;
+            done = snap_steps[q];
+        }
+        for (size_t k = 0; k < b; k++) {
+            double *to = sums + (q * n_z + (first + k) / replicas) * w;
+            const double *x = s->x.f64 + k * N + last;
+            for (size_t i = 0; i < w; i++) to[i] += x[i];
+        }
+    }
     return TH_OK;
 }
 
@@ -371,88 +315,43 @@ int th_neuron_run(const th_neuron_params *p, const th_neuron_net *net, const dou
     if (n_snaps && snap_steps[n_snaps - 1] > UINT64_MAX / ((p->n_layers * p->width + 3) / 4))
         return th__fail(TH_EINVAL, "%zu steps: the noise blocks overflow",
                         snap_steps[n_snaps - 1]);
+    if (kernel != TH_KERNEL_FAST && kernel != TH_KERNEL_REFERENCE)
+        return th__fail(TH_EINVAL, "kernel %d: expected TH_KERNEL_FAST or TH_KERNEL_REFERENCE",
+                        (int)kernel);
 
-    const size_t L = p->n_layers, w = p->width, N = L * w;
-    stepper st = {
-        .L = L, .w = w, .N = N,
-        .mudt = p->mu * p->dt,
-        .sigma = sqrt(2.0 * p->mu * p->kT * p->dt),
-        .c2 = 2.0 * p->J2, .c3 = 3.0 * p->J3, .c4 = 4.0 * p->J4,
-        .blowup = p->blowup,
-        .net = net,
-        .seed = seed,
-        .blocks_per_step = (N + 3) / 4,
-    };
-    double *dense = NULL;
-    if (kernel == TH_KERNEL_REFERENCE) {
-        dense = th__calloc(N * N, sizeof *dense); /* (N, N) symmetric, zero diagonal */
-        if (!dense) return th__fail(TH_ENOMEM, "out of memory for a %zu x %zu matrix", N, N);
-        for (size_t l = 0; l + 1 < L; l++)
-            for (size_t i = 0; i < w; i++)
-                for (size_t j = 0; j < w; j++) {
-                    const size_t a = l * w + i, b = (l + 1) * w + j;
-                    dense[a * N + b] = dense[b * N + a] = net->w[(l * w + i) * w + j];
-                }
-        st.dense = dense;
+    const size_t w = p->width, N = p->n_layers * w, total = n_z * replicas;
+    const size_t rows = chunk_rows(total, N);
+    th_model *m = network_model(p, net);
+    th_batch *s = m ? th_batch_alloc(m, rows, seed) : NULL;
+    double *field = th__alloc(rows * N * sizeof *field);
+    if (!m || !s || !field) {
+        rc = th__fail(TH_ENOMEM, "out of memory for a network of %zu neurons", N);
+        goto done;
     }
-    divergence *div = th__calloc(n_z, sizeof *div);
-    int *oom = th__calloc(n_z, sizeof *oom);
-    if (!div || !oom) {
-        th__free(dense);
-        th__free(div);
-        th__free(oom);
-        return th__fail(TH_ENOMEM, "out of memory for a run of %zu inputs", n_z);
-    }
+    /* Checked once here, so that the many short runs between snapshots
+     * skip the model's scan (th__langevin_run_trusted). */
+    if ((rc = th_model_validate(m)) != TH_OK) goto done;
     if (n_snaps) memset(means, 0, n_snaps * n_z * w * sizeof *means);
-
-    /* Each input's replicas are summed in order by one thread, so the means
-     * do not depend on the threads. Inside a parallel region (the genetic
-     * algorithm's individuals) this loop runs on the calling thread. */
-#pragma omp parallel for schedule(dynamic, 1) if (n_z > 1 && !omp_in_parallel())
-    for (size_t j = 0; j < n_z; j++) {
-        const size_t nb = replicas < BATCH ? replicas : BATCH;
-        const size_t per_step = (size_t)st.blocks_per_step * 4;
-        double *work = th__alloc((N + 3 * N * nb + n_snaps * w) * sizeof(double));
-        float *noise = th__alloc((NOISE_STEPS * per_step + NOISE_STEPS * N * nb) * sizeof(float));
-        if (!work || !noise) {
-            oom[j] = 1;
-        } else {
-            double *in = work, *X = in + N, *XN = X + N * nb, *F = XN + N * nb;
-            double *sums = F + N * nb; /* (n_snaps, w) */
-            memset(sums, 0, n_snaps * w * sizeof *sums);
-            for (size_t i = 0; i < N; i++) in[i] = net->b[i];
-            for (size_t i = 0; i < w; i++) in[i] += net->W[i] * z[j];
-            const uint64_t first = stream_base + j * replicas;
-            for (size_t r = 0; r < replicas && !div[j].diverged; r += nb) {
-                const size_t m = replicas - r < nb ? replicas - r : nb;
-                if (kernel == TH_KERNEL_REFERENCE)
-                    for (size_t q = 0; q < m && !div[j].diverged; q++)
-                        run_reference(&st, in, first + r + q, snap_steps, n_snaps, sums, X, XN,
-                                      F, noise, r + q, &div[j]);
-                else
-                    run_batch(&st, in, first + r, m, snap_steps, n_snaps, sums, X, XN, F,
-                              noise, noise + NOISE_STEPS * per_step, r, &div[j]);
+    for (size_t first = 0; first < total && rc == TH_OK; first += rows) {
+        if (total - first < rows) {
+            /* The last, partial batch: a smaller batch gives the same bits
+             * for each of its trajectories. */
+            th_batch_free(s);
+            s = th_batch_alloc(m, total - first, seed);
+            if (!s) {
+                rc = th__fail(TH_ENOMEM, "out of memory for a network of %zu neurons", N);
+                break;
             }
-            for (size_t s = 0; s < n_snaps; s++)
-                for (size_t i = 0; i < w; i++)
-                    means[(s * n_z + j) * w + i] = sums[s * w + i] / (double)replicas;
         }
-        th__free(work);
-        th__free(noise);
+        rc = run_chunk(p, net, m, s, field, z, n_z, first, replicas, stream_base, snap_steps,
+                       n_snaps, kernel, means);
     }
-
-    rc = TH_OK;
-    for (size_t j = 0; j < n_z && rc == TH_OK; j++) {
-        if (oom[j]) rc = th__fail(TH_ENOMEM, "out of memory for a trajectory's workspace");
-        else if (div[j].diverged)
-            rc = th__fail(TH_EDIVERGED, "input z = %g, replica %zu: neuron %zu (layer %zu) "
-                          "reached x = %g at step %zu, beyond the bound %g (dt = %g too large "
-                          "for couplings this strong?)", z[j], div[j].replica, div[j].unit,
-                          div[j].unit / w, div[j].value, div[j].step, p->blowup, p->dt);
-    }
-    th__free(dense);
-    th__free(div);
-    th__free(oom);
+    if (rc == TH_OK)
+        for (size_t k = 0; k < n_snaps * n_z * w; k++) means[k] /= (double)replicas;
+done:
+    th__free(field);
+    th_batch_free(s);
+    th_model_free(m);
     return rc;
 }
 

@@ -92,7 +92,7 @@ size_t th__gemm_rows_per_tile(int is_f64);
  * Philox stream (th_normal_fill_f32/f64, rng.c: the normal fills), the
  * on-site force, the Euler-Maruyama update, the Stratonovich heat and work
  * and the divergence check. ctx holds the run (opaque here); work is the
- * calling thread's packing space. A device backend replaces this together
+ * calling thread's workspace (the row's heat terms, then packing space). A device backend replaces this together
  * with the products; the noise must come from the same streams.
  * The path objective's products (gen/pathloss.c, gen/solve.c) are th__gemm
  * and th__syrk calls over blocks of path steps. */

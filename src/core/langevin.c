@@ -42,13 +42,20 @@ struct run_setup {
     th_ptr zeros;             /* owned storage behind field when there is no drive */
     int field_per_trajectory;
     int cubic;                /* the model has J3 != 0 somewhere (th_model_has_cubic) */
+    /* Float32 noise drawn several steps ahead (noise_ahead), or NULL when each
+     * step's noise is drawn straight into the state (see noise_row_*). */
+    float *noise32;           /* (b, noise_steps, 4 blocks_per_step) */
+    uint64_t *noise_first;    /* (b) the first step held for each trajectory */
+    size_t noise_steps;       /* steps drawn per fill */
+    uint64_t end_step;        /* the batch's step count when the run ends */
     double blowup;
     int *row_ok;              /* (b) the last step kept trajectory k bounded */
     double *coupling_energy;  /* (b) x.Jx/2 at the start of the run */
     th__packed packed[TH_MAX_GROUPS]; /* the plan's blocks of J (fast kernel) */
     size_t panel_rows;        /* rows of a panel of the fused step */
-    th_ptr gemm_work;         /* (threads, gemm_work_per_thread) packing space */
-    size_t gemm_work_per_thread;
+    th_ptr step_work;         /* (threads, step_work_per_thread): a row's heat
+                                 terms (n), then the product's packing space */
+    size_t step_work_per_thread;
     size_t next_snap;
     size_t progress_every;
 };
@@ -140,12 +147,66 @@ struct th__step_panel_ctx {
     uint64_t step;
 };
 
+/* The heat terms' share of a thread's step workspace, rounded up to 16
+ * elements so that the packing space after it keeps the allocation's
+ * 64-byte alignment. */
+static inline size_t step_terms(size_t n) { return (n + 15) & ~(size_t)15; }
+
+/* Small models draw their noise several steps ahead. The Philox blocks of
+ * consecutive steps follow each other in a trajectory's stream (block
+ * step * ceil(n/4)), so one fill of S steps gives the same numbers, bit for
+ * bit, as S fills of one, and the fill runs several times faster on a few
+ * hundred numbers than on the 32 of a small network's step. */
+#define NOISE_AHEAD_VALUES 512
+
+/* Trajectory k's float32 normals for `step`, from its fill, refilled with
+ * the steps from `step` on (at most to the run's end) when it holds
+ * others. */
+static const float *noise_ahead(const th_batch *s, const struct run_setup *su, size_t k,
+                                uint64_t step)
+{
+    const size_t stride = 4 * (size_t)su->blocks_per_step, S = su->noise_steps;
+    float *z = su->noise32 + k * S * stride;
+    uint64_t first = su->noise_first[k];
+    if (first == UINT64_MAX || step < first || step - first >= S) {
+        const uint64_t left = su->end_step - step;
+        const size_t steps = left < S ? (size_t)left : S;
+        th_normal_fill_f32(s->seed, s->stream[k], step * su->blocks_per_step, z,
+                           steps * stride);
+        su->noise_first[k] = first = step;
+    }
+    return z + (step - first) * stride;
+}
+
+/* Trajectory k's noise for step `step`: n standard normals from block
+ * step * ceil(n/4) of its stream (rng.c), in the batch's precision, or drawn
+ * in float32 and widened (th_run.noise). */
+static inline void noise_row_f32(const th_batch *s, const struct run_setup *su, size_t k,
+                                 uint64_t step, float *out)
+{
+    if (su->noise32)
+        memcpy(out, noise_ahead(s, su, k, step), s->n * sizeof *out);
+    else
+        th_normal_fill_f32(s->seed, s->stream[k], step * su->blocks_per_step, out, s->n);
+}
+
+static inline void noise_row_f64(const th_batch *s, const struct run_setup *su, size_t k,
+                                 uint64_t step, double *out)
+{
+    if (!su->noise32) {
+        th_normal_fill_f64(s->seed, s->stream[k], step * su->blocks_per_step, out, s->n);
+        return;
+    }
+    const float *z = noise_ahead(s, su, k, step);
+    for (size_t i = 0; i < s->n; i++) out[i] = (double)z[i];
+}
+
 #define REAL float
 #define FN(name) name##_f32
 #define GEMM_PACKED th__gemm_packed_f32
 #define GEMM_PACKED_SERIAL th__gemm_packed_serial_f32
 #define PACK th__pack_f32
-#define NORMAL_FILL th_normal_fill_f32
+#define NOISE_ROW noise_row_f32
 #define MEMBER f32
 #include "langevin_kernel.inc"
 #undef REAL
@@ -153,7 +214,7 @@ struct th__step_panel_ctx {
 #undef GEMM_PACKED
 #undef GEMM_PACKED_SERIAL
 #undef PACK
-#undef NORMAL_FILL
+#undef NOISE_ROW
 #undef MEMBER
 
 #define REAL double
@@ -161,7 +222,7 @@ struct th__step_panel_ctx {
 #define GEMM_PACKED th__gemm_packed_f64
 #define GEMM_PACKED_SERIAL th__gemm_packed_serial_f64
 #define PACK th__pack_f64
-#define NORMAL_FILL th_normal_fill_f64
+#define NOISE_ROW noise_row_f64
 #define MEMBER f64
 #include "langevin_kernel.inc"
 #undef REAL
@@ -169,7 +230,7 @@ struct th__step_panel_ctx {
 #undef GEMM_PACKED
 #undef GEMM_PACKED_SERIAL
 #undef PACK
-#undef NORMAL_FILL
+#undef NOISE_ROW
 #undef MEMBER
 
 struct th__force_plan {
@@ -312,10 +373,31 @@ static void setup_free(struct run_setup *su)
     th__free(su->row_ok);
     th__free(su->coupling_energy);
     for (size_t p = 0; p < TH_MAX_GROUPS; p++) th__packed_free(&su->packed[p]);
-    th__free(su->gemm_work.v);
+    th__free(su->step_work.v);
+    th__free(su->noise32);
+    th__free(su->noise_first);
 }
 
-/* The fused step's panels and each thread's packing space. */
+/* Float32 noise drawn ahead: for float64 batches with TH_NOISE_F32, and for
+ * float32 batches whose steps are too short for the fill to run at speed. */
+static int prepare_noise(const th_model *m, const th_batch *s, const th_run *r,
+                         struct run_setup *su)
+{
+    const size_t stride = 4 * (size_t)su->blocks_per_step;
+    const size_t S = stride < NOISE_AHEAD_VALUES ? NOISE_AHEAD_VALUES / stride : 1;
+    const int f32 = m->dtype == TH_F32 || r->noise == TH_NOISE_F32;
+    if (!f32 || (m->dtype == TH_F32 && S < 2)) return TH_OK;
+    su->noise_steps = S;
+    su->end_step = s->step + r->n_steps;
+    su->noise32 = th__alloc(s->b * S * stride * sizeof(float));
+    su->noise_first = th__alloc(s->b * sizeof(uint64_t));
+    if (!su->noise32 || !su->noise_first)
+        return th__fail(TH_ENOMEM, "out of memory for the noise of %zu trajectories", s->b);
+    for (size_t k = 0; k < s->b; k++) su->noise_first[k] = UINT64_MAX;
+    return TH_OK;
+}
+
+/* The fused step's panels and each thread's workspace. */
 static int prepare_fused_step(const th_model *m, size_t b, struct run_setup *su)
 {
     const int f64 = m->dtype == TH_F64;
@@ -327,9 +409,10 @@ static int prepare_fused_step(const th_model *m, size_t b, struct run_setup *su)
                        : th__gemm_packed_work_f32(&su->packed[p], su->panel_rows);
         if (w > per) per = w;
     }
-    su->gemm_work_per_thread = per;
-    su->gemm_work.v = th__alloc((size_t)omp_get_max_threads() * per * th_dtype_size(m->dtype));
-    return su->gemm_work.v ? TH_OK : th__fail(TH_ENOMEM, "out of memory preparing a run");
+    su->step_work_per_thread = step_terms(m->n) + per;
+    su->step_work.v = th__alloc((size_t)omp_get_max_threads() * su->step_work_per_thread *
+                                th_dtype_size(m->dtype));
+    return su->step_work.v ? TH_OK : th__fail(TH_ENOMEM, "out of memory preparing a run");
 }
 
 static int check_run(const th_model *m, const th_batch *s, const th_run *r, int check_model)
@@ -346,6 +429,9 @@ static int check_run(const th_model *m, const th_batch *s, const th_run *r, int 
     if (r->kernel != TH_KERNEL_FAST && r->kernel != TH_KERNEL_REFERENCE)
         return th__fail(TH_EINVAL, "kernel %d: expected TH_KERNEL_FAST or TH_KERNEL_REFERENCE",
                         (int)r->kernel);
+    if (r->noise != TH_NOISE_NATIVE && r->noise != TH_NOISE_F32)
+        return th__fail(TH_EINVAL, "noise %d: expected TH_NOISE_NATIVE or TH_NOISE_F32",
+                        (int)r->noise);
     if (r->drive && (!r->drive->amplitude || !r->drive->field.v))
         return th__fail(TH_EINVAL, "drive without an amplitude function or a field");
     if (r->n_snaps && (!r->snap_steps || !r->snap_out.v))
@@ -396,7 +482,8 @@ static int langevin_run(const th_model *m, th_batch *s, const th_run *r, int che
         su.zeros.v = th__calloc(n, es);
         su.field = su.zeros;
     }
-    if (!su.mudt.v || !su.sigma.v || !su.row_ok || !su.coupling_energy || !su.field.v) {
+    if (!su.mudt.v || !su.sigma.v || !su.row_ok || !su.coupling_energy || !su.field.v ||
+        prepare_noise(m, s, r, &su) != TH_OK) {
         setup_free(&su);
         return th__fail(TH_ENOMEM, "out of memory preparing a run");
     }
