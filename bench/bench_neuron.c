@@ -3,10 +3,11 @@
  *
  * The default network (4 layers of 8, th_neuron_params_default) with random
  * parameters of order 1, 16 inputs x 32 replicas x 100 steps (t_f = 1,
- * dt = 0.01): one loss evaluation of one individual. Measured on one thread:
- * the fast kernel (replicas in batches, layer blocks, vectorised over the
- * batch) and the reference twin (one trajectory at a time, dense (N, N)
- * coupling loop), as ns per neuron-step and their ratio; then one GA
+ * dt = 0.01): one loss evaluation of one individual. The neurons run on
+ * the core integrator (th_langevin_run). Measured on one thread: its fast
+ * kernel (the fused step: panels of trajectories, the coupling product
+ * through the backend, float32 noise drawn steps ahead) and its reference
+ * twin (plain loops over every pair), as ns per neuron-step and their ratio; then one GA
  * generation (population 64) on one thread and on all threads. Every figure
  * is the best of several repetitions, the kernels interleaved so that a
  * noisy spell hits both; the load average is printed to read them by.

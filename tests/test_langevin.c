@@ -249,6 +249,61 @@ static void test_langevin_split_runs_and_snapshots(void)
     th_model_free(m);
 }
 
+/* Free diffusion (no wells, no couplings, no bias): x_k = x_{k-1} +
+ * sigma xi_k exactly, so the states are the running sums of each
+ * trajectory's noise, rebuilt here from th_normal_fill_f32 step by step
+ * (block step * ceil(n/4) of stream k). Small float32 models, and float64
+ * ones with TH_NOISE_F32, draw their noise many steps ahead (langevin.c):
+ * the runs of 150 and 250 steps cross both a run boundary and the ahead
+ * window, for both kernels. */
+static void free_diffusion_check(th_dtype dtype, th_kernel kernel)
+{
+    size_t sizes[1] = {5};
+    th_model *m = th_model_alloc(1, sizes, dtype);
+    th_model_set_onsite(m, 0, 0);
+    m->kT = 0.5;
+    const size_t B = 3, steps[2] = {150, 250};
+    th_batch *s = th_batch_alloc(m, B, 21);
+    th_batch_set_stream(s, 1, 1000);
+    th_run r = th_run_default();
+    r.dt = 0.01;
+    r.kernel = kernel;
+    r.noise = TH_NOISE_F32;
+    for (int part = 0; part < 2; part++) {
+        r.n_steps = steps[part];
+        CHECK_EQ_INT(th_langevin_run(m, s, &r), TH_OK);
+    }
+    const double sigma = sqrt(2.0 * m->mu * m->kT * r.dt);
+    int same = 1;
+    for (size_t k = 0; k < B; k++) {
+        float x32[5] = {0}, z[5];
+        double x64[5] = {0};
+        for (uint64_t step = 0; step < 400; step++) {
+            th_normal_fill_f32(21, th_batch_stream(s, k), step * 2, z, 5);
+            for (size_t i = 0; i < 5; i++) {
+                /* the integrator's update with F = 0: x - mudt 0 + sigma xi */
+                x32[i] = x32[i] - (float)(m->mu * r.dt) * 0.0f + (float)sigma * z[i];
+                x64[i] = x64[i] - m->mu * r.dt * 0.0 + sigma * (double)z[i];
+            }
+        }
+        for (size_t i = 0; i < 5; i++) {
+            const double got = th_ptr_get(th_batch_states(s), dtype, k * 5 + i);
+            same &= got == (dtype == TH_F32 ? (double)x32[i] : x64[i]);
+        }
+    }
+    CHECK(same);
+    th_batch_free(s);
+    th_model_free(m);
+}
+
+static void test_langevin_noise_layout(void)
+{
+    free_diffusion_check(TH_F32, TH_KERNEL_FAST);
+    free_diffusion_check(TH_F32, TH_KERNEL_REFERENCE);
+    free_diffusion_check(TH_F64, TH_KERNEL_FAST);
+    free_diffusion_check(TH_F64, TH_KERNEL_REFERENCE);
+}
+
 /* dt = 1 in quartic wells: the first steps overshoot and x explodes. The run
  * must stop with TH_EDIVERGED naming the step, and leave only finite states
  * within the bound (never NaN). Checked for both kernels and precisions. */
@@ -377,6 +432,7 @@ void suite_langevin(void)
     RUN_TEST(test_langevin_batch_and_kernel_invariant);
     RUN_TEST(test_batch_accessors);
     RUN_TEST(test_langevin_split_runs_and_snapshots);
+    RUN_TEST(test_langevin_noise_layout);
     RUN_TEST(test_langevin_divergence_stops);
     RUN_TEST(test_langevin_progress_cancel);
     RUN_TEST(test_langevin_rejects_invalid);
