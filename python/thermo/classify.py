@@ -339,6 +339,9 @@ class Student:
     def _inputs(self, images):
         if isinstance(images, np.ndarray) and images.dtype == np.uint8:
             return self.prepare(images)
+        if isinstance(images, np.ndarray) and images.dtype != np.float32:
+            raise TypeError("images: expected uint8 grey levels (0..255) or float32 prepared "
+                            "inputs, got %s" % images.dtype)
         return L.array_in(images, "images", np.float32, (None, self._st.params.n_input))
 
     def _settings(self, seed):
