@@ -217,24 +217,23 @@ examples: install
 	    $$(PKG_CONFIG_PATH=$(PREFIX)/lib/pkgconfig pkg-config --cflags --libs --static thermo) \
 	    -o $(BUILD)/examples/$$(basename $$e .c) || exit 1; done
 
-# The Python package: pure Python over build/libthermo.so through ctypes
+# The Python package: pure Python over libthermo.so through ctypes
 # (python/thermo), so it builds offline with Debian's setuptools and nothing
-# is compiled or downloaded. make python copies the library and the three
-# embedded digits into the package and installs it for $(PYTHON): with
+# is compiled or downloaded (python/setup.py copies the library and the three
+# embedded digits into it). make python installs it for $(PYTHON): with
 # --user and --break-system-packages outside a virtual environment (Debian
 # 12's pip refuses any install there otherwise, PEP 668), plainly inside one.
 PYTHON ?= /usr/bin/python3
-PY_DEB_PACKAGES := python3-pip python3-setuptools python3-numpy python3-pytest python3-matplotlib
+PY_DEB_PACKAGES := python3-pip python3-setuptools python3-wheel python3-numpy python3-pytest \
+                   python3-matplotlib
 PIP_INSTALL_FLAGS ?= $(if $(VIRTUAL_ENV),,--user --break-system-packages)
 .PHONY: python python-deps test-python
 python-deps:
 	$(call install_missing_debs,$(PY_DEB_PACKAGES))
 
 python: deps lib
-	cp $(BUILD)/libthermo.so python/thermo/libthermo.so
-	mkdir -p python/thermo/data/prl2026
-	cp data/prl2026/train-* python/thermo/data/prl2026/
-	$(PYTHON) -m pip install $(PIP_INSTALL_FLAGS) --no-build-isolation --no-index --no-deps ./python
+	THERMO_LIBRARY=$(CURDIR)/$(BUILD)/libthermo.so \
+	  $(PYTHON) -m pip install $(PIP_INSTALL_FLAGS) --no-build-isolation --no-index --no-deps ./python
 
 # The tests import the package from python/ and the library from $(BUILD),
 # whatever is installed (python/tests/conftest.py).

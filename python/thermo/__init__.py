@@ -25,10 +25,18 @@ def _openmp_waits_passively():
         return lambda: None
     try:
         with open("/proc/self/maps") as maps:
-            if "libgomp" in maps.read():
-                return lambda: None
+            loaded = "libgomp" in maps.read()
     except OSError:
-        pass
+        loaded = False
+    if loaded:
+        import warnings
+        warnings.warn("thermo: the OpenMP runtime was loaded before thermo (numpy loads it "
+                      "with an OpenBLAS for OpenMP) with its default wait policy: its idle "
+                      "threads spin, and beside other busy processes thermo then runs several "
+                      "times slower. Import thermo before numpy, or set OMP_WAIT_POLICY=passive "
+                      "(or active, to silence this) in the environment.", RuntimeWarning,
+                      stacklevel=3)
+        return lambda: None
     _os.environ["OMP_WAIT_POLICY"] = "passive"
     return lambda: _os.environ.pop("OMP_WAIT_POLICY", None)
 
