@@ -234,6 +234,7 @@ python-deps:
 python: deps lib
 	THERMO_LIBRARY=$(CURDIR)/$(BUILD)/libthermo.so \
 	  $(PYTHON) -m pip install $(PIP_INSTALL_FLAGS) --no-build-isolation --no-index --no-deps ./python
+	rm -rf python/build python/thermo.egg-info
 
 # The tests import the package from python/ and the library from $(BUILD),
 # whatever is installed (python/tests/conftest.py).

@@ -1,6 +1,8 @@
 """The ctypes mirrors of the C structures against the C compiler's own
 layout: a program compiled from include/thermo.h prints sizeof and offsetof of
-every mirrored structure and field, which must equal ctypes' numbers."""
+every mirrored structure and field, and the constants the mirrors use, which
+must equal ctypes' numbers."""
+import ctypes
 import os
 import shutil
 import subprocess
@@ -19,6 +21,8 @@ def _program():
         for field in st._fields_:
             lines.append('printf("%s.%s %%zu\\n", offsetof(%s, %s));'
                          % (name, field[0], name, field[0]))
+    for name in S.CONSTANTS:
+        lines.append('printf("%s %%llu\\n", (unsigned long long)(%s));' % (name, name))
     lines.append("return 0; }")
     return "\n".join(lines) + "\n"
 
@@ -26,9 +30,10 @@ def _program():
 def _python_layout():
     out = []
     for st in S.STRUCTS:
-        out.append("%s %d" % (st.__name__, __import__("ctypes").sizeof(st)))
+        out.append("%s %d" % (st.__name__, ctypes.sizeof(st)))
         for field in st._fields_:
             out.append("%s.%s %d" % (st.__name__, field[0], getattr(st, field[0]).offset))
+    out += ["%s %d" % item for item in S.CONSTANTS.items()]
     return out
 
 

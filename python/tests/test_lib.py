@@ -2,8 +2,10 @@
 checks every array passes (no copy when the layout allows)."""
 import os
 import re
+import signal
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -66,3 +68,53 @@ def test_non_contiguous_inputs_give_the_same_answers():
     m.set_coupling(0, 1, 0.3)
     x = np.random.default_rng(0).normal(size=(4, 6))
     assert np.array_equal(m.potential(x[:, ::2]), m.potential(np.ascontiguousarray(x[:, ::2])))
+
+
+def _interrupt_at(k):
+    """A progress callable that presses Ctrl-C at its k-th call."""
+    calls = [0]
+
+    def progress(done, total):
+        calls[0] += 1
+        if calls[0] == k:
+            signal.raise_signal(signal.SIGINT)
+    progress.calls = calls
+    return progress
+
+
+def test_ctrl_c_stops_every_kind_of_long_call(digits, digits_both_splits):
+    """SIGINT during a call of each module: it stops through the library's
+    cancel path (no further callbacks) and raises KeyboardInterrupt."""
+    gen = thermo.Generator.train("tiny", data=digits)
+    calls = {
+        "train": lambda p: thermo.Generator.train("tiny", data=digits, progress=p),
+        "sample": lambda p: gen.sample(600, batch=16, progress=p),
+        "teacher": lambda p: thermo.Network.train(digits_both_splits, "teacher", epochs=5,
+                                                  batch=1, progress=p),
+        "linalg": lambda p: thermo.linalg.inv(np.eye(2) * 2, model="overdamped", time=50.0,
+                                              points=4, progress=p),
+    }
+    for name, call in calls.items():
+        p = _interrupt_at(2)
+        with pytest.raises(KeyboardInterrupt):
+            call(p)
+        assert p.calls[0] == 2, name
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_calls_from_another_thread():
+    """Off the main thread the SIGINT handler is left alone (Python allows
+    signal handlers only there) and everything else works."""
+    m = thermo.Model.random(8, coupling=0.3, seed=1)
+    out = {}
+
+    def work():
+        seen = []
+        out["b"] = m.simulate(4, 100, 1e-3, progress=lambda d, t: seen.append(d))
+        out["seen"] = seen
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    assert out["b"].step == 100 and out["seen"][-1] == 100
+    assert np.array_equal(out["b"].states, m.simulate(4, 100, 1e-3).states)

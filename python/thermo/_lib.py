@@ -7,6 +7,7 @@ each foreign call, and a callback from C takes it back while it runs Python;
 so other Python threads run while thermo computes, and a progress callable
 runs as ordinary Python.
 """
+import contextlib
 import ctypes
 import os
 import signal
@@ -270,11 +271,14 @@ def view(address, shape, dtype, owner, writable=True):
 
 
 def count_arg(value, name, minimum=1):
-    """A whole number >= minimum (TypeError, ValueError naming it)."""
+    """A whole number from minimum to 2^64 - 1, the range of size_t and
+    uint64_t (TypeError, ValueError naming it)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise TypeError("%s: expected a whole number, got %r" % (name, value))
     if value < minimum:
         raise ValueError("%s: expected at least %d, got %d" % (name, minimum, value))
+    if value >= 1 << 64:
+        raise ValueError("%s: expected less than 2^64, got %d" % (name, value))
     return int(value)
 
 
@@ -310,8 +314,11 @@ def meta_to_dict(meta):
     return {meta.keys[k].decode(): meta.values[k].decode() for k in range(meta.count)}
 
 
-def meta_from_dict(entries, name="meta"):
-    """A new th_meta holding entries (str -> str); free with th_meta_clear."""
+@contextlib.contextmanager
+def c_meta(entries=None, name="meta"):
+    """A th_meta holding entries (str -> str) for the length of a with
+    block, which then frees its strings (th_meta_clear); empty for the
+    library's loaders to fill (read it with meta_to_dict inside the block)."""
     meta = S.th_meta()
     try:
         for key, value in (entries or {}).items():
@@ -319,10 +326,9 @@ def meta_from_dict(entries, name="meta"):
                 raise TypeError("%s: expected str keys and values, got %r: %r"
                                 % (name, key, value))
             check(lib.th_meta_set(ctypes.byref(meta), key.encode(), value.encode()))
-    except BaseException:
+        yield meta
+    finally:
         lib.th_meta_clear(ctypes.byref(meta))
-        raise
-    return meta
 
 
 def struct_to_dict(st):

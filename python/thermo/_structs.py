@@ -6,7 +6,6 @@ tests/test_layout.py compiles a C program that prints sizeof and offsetof of
 each structure below and compares them with these mirrors, so a header that
 changes without this file fails the tests instead of corrupting memory.
 """
-import ctypes
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_double, c_float, c_int,
                     c_size_t, c_uint, c_uint8, c_uint64, c_ubyte, c_void_p)
 
@@ -17,6 +16,12 @@ ENERGY_MAX_LAYERS = 64  # TH_ENERGY_MAX_LAYERS
 ENERGY_MAX_BINS = 40    # TH_ENERGY_MAX_BINS
 ENERGY_N_LINES = 4      # TH_ENERGY_N_LINES
 GEN_SAMPLE_STREAM = 1 << 33
+
+# The header's constants above, by their C names, for the layout test.
+CONSTANTS = {"TH_MAX_GROUPS": MAX_GROUPS, "TH_MLP_MAX_LAYERS": MLP_MAX_LAYERS,
+             "TH_TLA_SWEEP_MAX_POINTS": SWEEP_MAX_POINTS,
+             "TH_ENERGY_MAX_LAYERS": ENERGY_MAX_LAYERS, "TH_ENERGY_MAX_BINS": ENERGY_MAX_BINS,
+             "TH_ENERGY_N_LINES": ENERGY_N_LINES, "TH_GEN_SAMPLE_STREAM": GEN_SAMPLE_STREAM}
 
 c_size_p = POINTER(c_size_t)
 

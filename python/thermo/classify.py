@@ -82,21 +82,15 @@ class Network:
     @classmethod
     def load(cls, path):
         out = ctypes.POINTER(S.th_mlp)()
-        meta = S.th_meta()
-        try:
+        with L.c_meta() as meta:
             L.check(lib.th_mlp_load_meta(L.path_arg(path, "path"), ctypes.byref(out),
                                          ctypes.byref(meta)))
             return cls(out, L.meta_to_dict(meta), str(path))
-        finally:
-            lib.th_meta_clear(ctypes.byref(meta))
 
     def save(self, path):
-        meta = L.meta_from_dict(self.meta)
-        try:
+        with L.c_meta(self.meta) as meta:
             L.check(lib.th_mlp_save_meta(L.path_arg(path, "path"), self._ptr,
                                          ctypes.byref(meta)))
-        finally:
-            lib.th_meta_clear(ctypes.byref(meta))
         self.path = str(path)
 
     @classmethod
@@ -137,16 +131,14 @@ class Network:
             L.check(lib.th_mlp_report_compute(net, test, ctypes.byref(r)))
             accuracy = r.accuracy
             lib.th_mlp_report_free(ctypes.byref(r))
-            meta = L.meta_from_dict({"train.arch": arch, "train.data": str(data),
-                                     "train.seconds": "%.1f" % seconds,
-                                     "test.images": "%d" % test.contents.count,
-                                     "test.accuracy": "%.6f" % accuracy})
-            try:
+            # what thermo classifier train records
+            with L.c_meta({"train.arch": arch, "train.data": str(data),
+                           "train.seconds": "%.1f" % seconds,
+                           "test.images": "%d" % test.contents.count,
+                           "test.accuracy": "%.6f" % accuracy}) as meta:
                 L.check(lib.th_mlp_train_meta(ctypes.byref(tp), train.contents.count,
                                               ctypes.byref(meta)))
                 self.meta = L.meta_to_dict(meta)
-            finally:
-                lib.th_meta_clear(ctypes.byref(meta))
             return self
         except BaseException:
             if net:
@@ -241,22 +233,16 @@ class Student:
     @classmethod
     def load(cls, path):
         self = cls()
-        meta = S.th_meta()
-        try:
+        with L.c_meta() as meta:
             L.check(lib.th_student_load(L.path_arg(path, "path"), ctypes.byref(self._st),
                                         ctypes.byref(meta)))
             self.meta = L.meta_to_dict(meta)
-        finally:
-            lib.th_meta_clear(ctypes.byref(meta))
         return self
 
     def save(self, path):
-        meta = L.meta_from_dict(self.meta)
-        try:
+        with L.c_meta(self.meta) as meta:
             L.check(lib.th_student_save(L.path_arg(path, "path"), ctypes.byref(self._st),
                                         ctypes.byref(meta)))
-        finally:
-            lib.th_meta_clear(ctypes.byref(meta))
 
     # --------------------------------------------------------- training
 
@@ -312,13 +298,11 @@ class Student:
             p.check(rc)
         finally:
             lib.th_dataset_free(d)
-        meta = L.meta_from_dict({"student.teacher": teacher.path} if teacher.path else {})
-        try:
+        # what thermo classify train records
+        with L.c_meta({"student.teacher": teacher.path} if teacher.path else {}) as meta:
             L.check(lib.th_student_fit_meta(ctypes.byref(fo), ctypes.byref(r),
                                             ctypes.byref(meta)))
             self.meta = L.meta_to_dict(meta)
-        finally:
-            lib.th_meta_clear(ctypes.byref(meta))
         self.report = L.struct_to_dict(r)
         self.epoch_loss = epoch_loss
         return self

@@ -146,13 +146,10 @@ class Generator:
         lo, hi = ctypes.c_float(), ctypes.c_float()
         L.check(lib.th_gen_prepared_range(ctypes.byref(gp), t.images, t.labels, 3,
                                           ctypes.byref(lo), ctypes.byref(hi)))
-        meta = S.th_meta()
-        try:
+        with L.c_meta() as meta:
             L.check(lib.th_gen_recipe_to_meta(ctypes.byref(r), ctypes.byref(gp), ts,
                                               ctypes.byref(meta)))
             settings = L.meta_to_dict(meta)
-        finally:
-            lib.th_meta_clear(ctypes.byref(meta))
         # The grey range the pictures use, as thermo train records it.
         settings["picture.lo"] = "%.9g" % lo.value
         settings["picture.hi"] = "%.9g" % hi.value
@@ -187,8 +184,7 @@ class Generator:
         its settings from the gen.* metadata, its picture shape from data.*."""
         path = L.path_arg(path, "path")
         out = ctypes.POINTER(S.th_model)()
-        meta = S.th_meta()
-        try:
+        with L.c_meta() as meta:
             L.check(lib.th_model_load(path, ctypes.byref(out), ctypes.byref(meta)))
             model = Model._wrap(out)
             gp = S.th_gen_params()
@@ -197,8 +193,6 @@ class Generator:
             L.check(lib.th_gen_picture_from_meta(path, ctypes.byref(meta), gp.n_visible,
                                                  ctypes.byref(pic)))
             return cls(model, gp, L.meta_to_dict(meta), (pic.rows, pic.cols))
-        finally:
-            lib.th_meta_clear(ctypes.byref(meta))
 
     def save(self, path):
         """The model file (atomic), with every setting in its metadata."""

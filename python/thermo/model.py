@@ -93,22 +93,16 @@ class Model:
         """(model, metadata) from a model file (th_model_load): metadata is
         the file's dict of str."""
         out = ctypes.POINTER(S.th_model)()
-        meta = S.th_meta()
-        try:
+        with L.c_meta() as meta:
             L.check(lib.th_model_load(L.path_arg(path, "path"), ctypes.byref(out),
                                       ctypes.byref(meta)))
             return cls._wrap(out), L.meta_to_dict(meta)
-        finally:
-            lib.th_meta_clear(ctypes.byref(meta))
 
     def save(self, path, meta=None):
         """Writes the model file atomically (th_model_save), with the extra
         metadata entries meta (str -> str)."""
-        m = L.meta_from_dict(meta)
-        try:
+        with L.c_meta(meta) as m:
             L.check(lib.th_model_save(L.path_arg(path, "path"), self._ptr, ctypes.byref(m)))
-        finally:
-            lib.th_meta_clear(ctypes.byref(m))
 
     # ----------------------------------------------------- parameters
 
