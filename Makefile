@@ -10,6 +10,8 @@
 #   make fuzz       run each libFuzzer harness for FUZZ_SECONDS (clang)
 #   make MPI=1      the same with OpenMPI's mpicc and TH_MPI, into build-mpi/
 #   make test-mpi   the MPI build, and its tests under mpirun -np 2 (installs OpenMPI)
+#   make python     install the Python package (python/) for /usr/bin/python3
+#   make test-python  its tests (pytest, python/tests/; part of make test)
 
 PREFIX  ?= /usr/local
 # MPI=1: the data-parallel layer on MPI (src/dist/dist_mpi.c) instead of the
@@ -105,13 +107,14 @@ define install_missing_debs
 endef
 
 deps:
-	$(call install_missing_debs,$(DEB_PACKAGES))
+	$(call install_missing_debs,$(DEB_PACKAGES) $(PY_DEB_PACKAGES))
 
 # Tests run with two threads so that the threaded paths are exercised.
 test: deps
 	$(MAKE) --no-print-directory $(BUILD)/run_tests tool
 	OMP_NUM_THREADS=2 ./$(BUILD)/run_tests
 	@for s in $(CLI_TESTS); do ./$$s ./$(BUILD)/thermo || exit 1; done
+	$(MAKE) --no-print-directory test-python
 
 asan: deps
 	$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
@@ -213,3 +216,28 @@ examples: install
 	  cc -std=c11 -O2 -Wall -Wextra $$e \
 	    $$(PKG_CONFIG_PATH=$(PREFIX)/lib/pkgconfig pkg-config --cflags --libs --static thermo) \
 	    -o $(BUILD)/examples/$$(basename $$e .c) || exit 1; done
+
+# The Python package: pure Python over libthermo.so through ctypes
+# (python/thermo), so it builds offline with Debian's setuptools and nothing
+# is compiled or downloaded (python/setup.py copies the library and the three
+# embedded digits into it). make python installs it for $(PYTHON): with
+# --user and --break-system-packages outside a virtual environment (Debian
+# 12's pip refuses any install there otherwise, PEP 668), plainly inside one.
+PYTHON ?= /usr/bin/python3
+PY_DEB_PACKAGES := python3-pip python3-setuptools python3-wheel python3-numpy python3-pytest \
+                   python3-matplotlib
+PIP_INSTALL_FLAGS ?= $(if $(VIRTUAL_ENV),,--user --break-system-packages)
+.PHONY: python python-deps test-python
+python-deps:
+	$(call install_missing_debs,$(PY_DEB_PACKAGES))
+
+python: deps lib
+	THERMO_LIBRARY=$(CURDIR)/$(BUILD)/libthermo.so \
+	  $(PYTHON) -m pip install $(PIP_INSTALL_FLAGS) --no-build-isolation --no-index --no-deps ./python
+	rm -rf python/build python/thermo.egg-info
+
+# The tests import the package from python/ and the library from $(BUILD),
+# whatever is installed (python/tests/conftest.py).
+test-python: python-deps lib tool
+	THERMO_LIBRARY=$(CURDIR)/$(BUILD)/libthermo.so THERMO_TOOL=$(CURDIR)/$(BUILD)/thermo \
+	  OMP_WAIT_POLICY=passive $(PYTHON) -m pytest -q -p no:cacheprovider python/tests

@@ -100,7 +100,12 @@ check_floor() {
     if ! tail -n 1 "$TMP/q/error.csv" | awk -F, '{ exit !($4 > 0) }'; then
         fail "linalg --bits 2" "expected a positive floor in error.csv"; return
     fi
-    ok "2-bit couplings report a hardware floor"
+    # --bits B means B bits: 1 bit is imprecise (it once meant B - 1)
+    run linalg inv --matrix "$TMP/A.mtx" --bits 1 --time 2e-3 --points 1 --out "$TMP/q1"
+    if [ $status -ne 0 ] || ! tail -n 1 "$TMP/q1/error.csv" | awk -F, '{ exit !($4 > 0) }'; then
+        fail "linalg --bits 1" "expected status 0 and a positive floor in error.csv"; return
+    fi
+    ok "2-bit and 1-bit couplings report a hardware floor"
 }
 
 check_bad_input() {

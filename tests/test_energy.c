@@ -536,6 +536,20 @@ static void test_energy_ledger_gen(void)
     CHECK(L.overflow);
     CHECK_STR_CONTAINS(th_last_error(), "overflows or vanishes");
     o.temperature_K = 300;
+    /* Settings of 0 or less, or not a number, are refused before anything
+     * else, naming the setting. */
+    o.temperature_K = -1;
+    CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, prl_heat, 3, NULL, &L), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "temperature -1 K: expected a finite value > 0");
+    o.temperature_K = 300;
+    o.time_unit_s = 0;
+    CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, prl_heat, 3, NULL, &L), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "time unit 0 s");
+    o.time_unit_s = 1e-6;
+    o.mac_energy_J = NAN;
+    CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, prl_heat, 3, NULL, &L), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "MAC energy nan J");
+    o.mac_energy_J = 1e-12;
     /* No heat, or a model that does not match. */
     CHECK_EQ_INT(th_energy_ledger_gen(m, &p, &o, prl_heat, 0, NULL, &L), TH_EINVAL);
     CHECK(!L.overflow);

@@ -155,6 +155,17 @@ static void user_line(th_energy_ledger *L, const kind *k, uint64_t macs)
  * set. */
 static int begin(th_energy_ledger *L, const kind *k, const th_energy_opts *o)
 {
+    /* The prices and the clock are the caller's to choose, but a
+     * temperature, time unit or MAC energy of 0 or less (or not a number)
+     * makes every line of the books meaningless. */
+    const double positive[3] = {o->temperature_K, o->time_unit_s, o->mac_energy_J};
+    const char *const what[3] = {"temperature %g K", "time unit %g s", "MAC energy %g J"};
+    for (int i = 0; i < 3; i++)
+        if (!(positive[i] > 0) || !isfinite(positive[i])) {
+            char setting[64];
+            snprintf(setting, sizeof setting, what[i], positive[i]);
+            return th__fail(TH_EINVAL, "%s: expected a finite value > 0", setting);
+        }
     L->classifier = k->classifier;
     L->temperature_K = o->temperature_K;
     L->time_unit_s = o->time_unit_s;

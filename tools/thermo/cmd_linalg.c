@@ -29,7 +29,7 @@ static const char *const MAPPING_NAMES[] = {"direct", "scaled (D A D)", "doubled
 typedef struct linalg_params {
     const char *matrix, *rhs, *noise, *out;
     double time;
-    size_t bits_plus_one; /* TOOL_OPT_COUNT needs >= 1: bits + 1 */
+    size_t bits;          /* 0 = exact */
     double mismatch;
     size_t copies;
     int model, integrator;
@@ -250,7 +250,7 @@ static int run(const linalg_params *p, const th_tla_problem *pb, size_t bits, th
 int cmd_linalg(int argc, char **argv)
 {
     linalg_params p = {.matrix = NULL, .rhs = NULL, .noise = NULL, .out = "linalg-out",
-                       .time = 0.0, .bits_plus_one = 1, .mismatch = 0.0, .copies = 1,
+                       .time = 0.0, .bits = 0, .mismatch = 0.0, .copies = 1,
                        .model = TH_SPU_RLC, .integrator = TH_TLA_EXACT, .chains = 4,
                        .batches = 16, .points = 6, .samples = 1000, .nodes = 12, .seed = 1,
                        .quiet = 0};
@@ -267,8 +267,8 @@ int cmd_linalg(int argc, char **argv)
          "10000 tau (the slowest relaxation time)"},
         {"points", "P", TOOL_OPT_COUNT, &p.points, NULL,
          "averaging times T/2^(P-1) .. T, each an independent run", NULL},
-        {"bits", "B", TOOL_OPT_COUNT, &p.bits_plus_one, NULL,
-         "coupling capacitances rounded to B bits of their range", "exact"},
+        {"bits", "B", TOOL_OPT_SIZE, &p.bits, NULL,
+         "coupling capacitances rounded to B bits of their range (0: exact)", "exact"},
         {"mismatch", "S", TOOL_OPT_NONNEG, &p.mismatch, NULL,
          "relative sd of every component (C, L, R, kappa0)", NULL},
         {"copies", "K", TOOL_OPT_COUNT, &p.copies, NULL,
@@ -307,7 +307,7 @@ int cmd_linalg(int argc, char **argv)
                                 "logdet or lyap", argv[1]);
     int rc;
     if (!tool_parse_or_help(CMD, opts, n_opts, argc - 1, argv + 1, print_help, &rc)) return rc;
-    bits = p.bits_plus_one - 1;
+    bits = p.bits;
     if (!p.matrix) return tool_usage_error(CMD, "--matrix A.mtx is required");
     if (p.points > TH_TLA_SWEEP_MAX_POINTS)
         return tool_usage_error(CMD, "--points %zu: expected at most %d", p.points, TH_TLA_SWEEP_MAX_POINTS);

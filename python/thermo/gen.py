@@ -1,0 +1,277 @@
+"""Generative thermodynamic computers (Whitelam, PRL 2026; include/thermo/gen.h):
+train one from a preset (thermo train's recipes), sample from it, weigh its
+heat. Generator.train makes the library calls thermo train makes
+(tools/thermo/cmd_train.c), so the same settings give the same model file,
+byte for byte, and the same samples."""
+import ctypes
+import os
+
+import numpy as np
+
+from . import _lib as L
+from . import _structs as S
+from . import energy as E
+from .model import Model
+
+lib = L.lib
+
+SOLVERS = ("gd", "exact")
+HIDDEN_DRIVES = ("copy", "projection")
+
+
+def _preset_names():
+    names, arr, k = [], lib.th_gen_recipe_names(), 0
+    while arr[k] is not None:
+        names.append(arr[k].decode())
+        k += 1
+    return tuple(names)
+
+
+PRESETS = _preset_names()
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def data_dir(path):
+    """A recipe's data folder: the path as given when it exists (relative to
+    the working directory, as for thermo train); else, for a relative path
+    such as the presets' "data/prl2026", the copy make python puts in the
+    package, or the source tree's."""
+    path = os.fsdecode(path)
+    if os.path.isdir(path) or os.path.isabs(path):
+        return path
+    for base in (_HERE, os.path.join(_HERE, os.pardir, os.pardir)):
+        candidate = os.path.normpath(os.path.join(base, path))
+        if os.path.isdir(candidate):
+            return candidate
+    return path
+
+
+def _params_dict(gp):
+    d = L.struct_to_dict(gp)
+    d["hidden_drive"] = HIDDEN_DRIVES[d["hidden_drive"]]
+    return d
+
+
+class Generator:
+    """A trained generative computer: its model (a thermo.Model), its
+    settings (.params, th_gen_params as a dict), the metadata it is saved
+    with (.meta), the picture shape (.shape, rows x cols) and, after
+    training, .loss (gradient descent: one loss per update) or .report (the
+    exact solver's numbers)."""
+
+    def __init__(self, model, gp, meta, shape):
+        self.model = model
+        self._gp = gp
+        self.meta = meta
+        self.shape = shape
+        self.loss = None
+        self.report = None
+
+    @property
+    def params(self):
+        return _params_dict(self._gp)
+
+    @property
+    def steps(self):
+        """Steps of each phase (th_gen_steps)."""
+        return lib.th_gen_steps(ctypes.byref(self._gp))
+
+    # --------------------------------------------------------- training
+
+    @classmethod
+    def train(cls, preset="prl2026", *, data=None, images=None, pool=None, classes=None,
+              class_visible=None, solver=None, updates=None, lr=None, batch=None, paths=None,
+              stride=None, ridge=None, t_f=None, hidden=None, hidden_drive=None, seed=None,
+              progress=None):
+        """Trains a generator as thermo train --preset PRESET does, each
+        keyword overriding the preset as the option of the same name does
+        (lr is --lr, t_f --t-f). solver "gd" (gradient descent, the paper's
+        recipe) or "exact" (the least-squares minimiser). progress(done,
+        total) counts updates (gd), or paths then conjugate-gradient
+        iterations (exact; total 0)."""
+        r = S.th_gen_recipe()
+        L.choice_arg(preset, "preset", list(PRESETS))
+        L.check(lib.th_gen_recipe_preset(preset.encode(), ctypes.byref(r)))
+        counts = {"images": (images, 0), "pool": (pool, 1), "updates": (updates, 1),
+                  "batch": (batch, 1), "paths": (paths, 0), "stride": (stride, 1),
+                  "hidden": (hidden, 1), "seed": (seed, 0)}
+        for field, (value, minimum) in counts.items():
+            if value is not None:
+                setattr(r, field, L.count_arg(value, field, minimum))
+        for field, value in (("learning_rate", lr), ("ridge", ridge), ("t_f", t_f)):
+            if value is not None:
+                setattr(r, field, L.real_arg(value, {"learning_rate": "lr"}.get(field, field)))
+        for field, value in (("classes", classes), ("class_visible", class_visible)):
+            if value is not None:
+                setattr(r, field, int(bool(value)))
+        if solver is not None:
+            r.solver = L.choice_arg(solver, "solver", list(SOLVERS))
+        if hidden_drive is not None:
+            r.hidden_drive = L.choice_arg(hidden_drive, "hidden_drive", list(HIDDEN_DRIVES))
+        folder = os.fsencode(data_dir(L.path_arg(data, "data") if data is not None else r.data))
+        r.data = folder
+
+        d = ctypes.POINTER(S.th_dataset)()
+        L.check(lib.th_dataset_load_dir(folder, b"train", ctypes.byref(d)))
+        ts = ctypes.POINTER(S.th_gen_training_set)()
+        rc = lib.th_gen_training_set_from_dataset(d, folder, r.images, r.pool, r.classes,
+                                                  ctypes.byref(ts))
+        lib.th_dataset_free(d)
+        L.check(rc)
+        try:
+            return cls._train(r, ts, progress)
+        finally:
+            lib.th_gen_training_set_free(ts)
+
+    @classmethod
+    def _train(cls, r, ts, progress):
+        gp = S.th_gen_params()
+        L.check(lib.th_gen_recipe_params(ctypes.byref(r), ts, ctypes.byref(gp)))
+        model = Model._wrap(L.check_ptr(lib.th_gen_model_alloc(ctypes.byref(gp), 0)))
+        t = ts.contents
+        p = L.Progress(progress)
+        loss, report = None, None
+        with p:
+            if r.solver == 0:
+                to = lib.th_gen_train_opts_default()
+                to.updates, to.learning_rate, to.batch = r.updates, r.learning_rate, r.batch
+                to.progress = p.fn
+                loss = np.zeros(r.updates)
+                rc = lib.th_gen_train(model._ptr, ctypes.byref(gp), t.images, t.labels, t.count,
+                                      ctypes.byref(to), 0, L.ptr(loss))
+            else:
+                report = S.th_gen_exact_report()
+                rc = cls._train_exact(r, gp, t, model, p, report)
+        p.check(rc)
+        lo, hi = ctypes.c_float(), ctypes.c_float()
+        L.check(lib.th_gen_prepared_range(ctypes.byref(gp), t.images, t.labels, 3,
+                                          ctypes.byref(lo), ctypes.byref(hi)))
+        with L.c_meta() as meta:
+            L.check(lib.th_gen_recipe_to_meta(ctypes.byref(r), ctypes.byref(gp), ts,
+                                              ctypes.byref(meta)))
+            settings = L.meta_to_dict(meta)
+        # The grey range the pictures use, as thermo train records it.
+        settings["picture.lo"] = "%.9g" % lo.value
+        settings["picture.hi"] = "%.9g" % hi.value
+        gen = cls(model, gp, settings, (t.rows, t.cols))
+        gen.loss = loss
+        if report is not None:
+            gen.report = L.struct_to_dict(report)
+        return gen
+
+    @staticmethod
+    def _train_exact(r, gp, t, model, p, report):
+        stats = ctypes.c_void_p()
+        rc = lib.th_gen_stats_accumulate(ctypes.byref(gp), 0, t.images, t.labels, t.count,
+                                         r.paths if r.paths else t.count,
+                                         r.batch if r.batch > 1 else 8, r.stride, p.fn, None,
+                                         ctypes.byref(stats))
+        if rc != L.OK:
+            return rc
+        try:
+            so = lib.th_solve_opts_default()
+            so.progress = p.solve_fn
+            return lib.th_gen_stats_fit(stats, ctypes.byref(gp), r.ridge, None, ctypes.byref(so),
+                                        model._ptr, ctypes.byref(report))
+        finally:
+            lib.th_gen_stats_free(stats)
+
+    # ------------------------------------------------------------ files
+
+    @classmethod
+    def load(cls, path):
+        """A generator from a model file written by thermo train or save():
+        its settings from the gen.* metadata, its picture shape from data.*."""
+        path = L.path_arg(path, "path")
+        out = ctypes.POINTER(S.th_model)()
+        with L.c_meta() as meta:
+            L.check(lib.th_model_load(path, ctypes.byref(out), ctypes.byref(meta)))
+            model = Model._wrap(out)
+            gp = S.th_gen_params()
+            L.check(lib.th_gen_params_from_meta(ctypes.byref(meta), ctypes.byref(gp)))
+            pic = S.th_gen_picture()
+            L.check(lib.th_gen_picture_from_meta(path, ctypes.byref(meta), gp.n_visible,
+                                                 ctypes.byref(pic)))
+            return cls(model, gp, L.meta_to_dict(meta), (pic.rows, pic.cols))
+
+    def save(self, path):
+        """The model file (atomic), with every setting in its metadata."""
+        self.model.save(path, self.meta)
+
+    # --------------------------------------------------------- sampling
+
+    def _settings(self, seed):
+        gp = S.th_gen_params.from_buffer_copy(self._gp)
+        if seed is not None:
+            gp.seed = L.count_arg(seed, "seed", 0)
+        return gp
+
+    def sample(self, n, *, first=0, seed=None, classes=None, batch=None, progress=None):
+        """n samples (th_gen_sample): (images (n, rows, cols) float32, heat
+        (n) float64 in kT, given to the bath while computing). Sample k uses
+        noise stream first + k of seed (default the model's), so any sample
+        can be drawn again alone. classes: for a conditional generator, one
+        class for all or one per sample (default: sample k of class k mod
+        n_classes)."""
+        n = L.count_arg(n, "n")
+        first = L.count_arg(first, "first", 0)
+        if first + n > S.GEN_SAMPLE_STREAM:
+            raise ValueError("first, n: sample indices must stay below 2^33")
+        gp = self._settings(seed)
+        so = lib.th_gen_sample_opts_default()
+        so.first = first
+        if batch is not None:
+            so.batch = L.count_arg(batch, "batch")
+        cls_arr = self._classes(classes, n, gp)
+        if cls_arr is not None:
+            so.classes = L.ptr(cls_arr)
+        images = np.empty((n,) + tuple(self.shape), np.float32)
+        heat = np.empty(n, np.float64)
+        p = L.Progress(progress)
+        so.progress = p.fn
+        with p:
+            rc = lib.th_gen_sample(self.model._ptr, ctypes.byref(gp), n, ctypes.byref(so),
+                                   L.ptr(images), L.ptr(heat))
+        p.check(rc)
+        return images, heat
+
+    @staticmethod
+    def _classes(classes, n, gp):
+        if classes is None:
+            return None
+        if not gp.n_classes:
+            raise ValueError("classes: this generator is unconditional (no label units)")
+        if np.ndim(classes) == 0:
+            classes = np.full(n, L.count_arg(classes, "classes", 0), np.intc)
+        arr = L.array_in(classes, "classes", np.intc, (n,))
+        if arr.min() < 0 or arr.max() >= gp.n_classes:
+            raise ValueError("classes: expected classes from 0 to %d" % (gp.n_classes - 1))
+        return arr
+
+    def energy_ledger(self, n=1000, *, seed=None, temperature=300.0, time_unit=1e-6,
+                      mac_energy=1e-12, network=None, steps=0, rapl_root=None, name="generator",
+                      progress=None):
+        """thermo energy's ledger of n samples (th_energy_run_gen) as a dict:
+        the heat per sample against the digital lines (a)-(d), each with its
+        assumptions; the keys are those of thermo energy --json."""
+        n = L.count_arg(n, "n")
+        gp = self._settings(seed)
+        o, keep = E.options(temperature, time_unit, mac_energy, network, steps,
+                            rapl_root=rapl_root)
+        p = L.Progress(progress)
+        o.progress = p.fn
+
+        def run(book):
+            with p:
+                rc = lib.th_energy_run_gen(self.model._ptr, ctypes.byref(gp), n,
+                                           ctypes.byref(o), book)
+            p.check(rc)
+            return rc
+        out = E.ledger(run, name)
+        del keep
+        return out
+
+    def __repr__(self):
+        gp = self._gp
+        return "thermo.Generator(%d visible %s + %d hidden, t_f %g, seed %d)" % (
+            gp.n_visible, "x".join(map(str, self.shape)), gp.n_hidden, gp.t_f, gp.seed)
