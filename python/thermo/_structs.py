@@ -62,6 +62,7 @@ class th_run(Structure):
         ("n_snaps", c_size_t),
         ("snap_out", c_void_p),
         ("kernel", c_int),
+        ("noise", c_int),
         ("blowup", c_double),
         ("progress", th_progress_fn),
         ("progress_ctx", c_void_p),
