@@ -11,10 +11,11 @@
  * multiply-add rounded to nearest even, subnormal inputs read as zero and
  * subnormal results flushed to zero whatever MXCSR says (Intel SDM,
  * "VDPBF16PS"; checked on this project's Zen 5 against 8 million random
- * lanes, tests/test_bf16.c repeats it). thermo defines its bfloat16 product
- * as that chain, so the portable kernel, one correctly rounded fmaf per
- * depth and a flush, gives the instruction's bits on any CPU,
- * and every row keeps its bits whatever tile, thread or batch computes it. */
+ * lanes, and by tests/test_bf16.c on every CPU that has the instruction).
+ * thermo defines its bfloat16 product as that chain, so the portable kernel,
+ * one correctly rounded fmaf per depth and a flush, gives the instruction's
+ * bits on any CPU, and every row keeps its bits whatever tile, thread or
+ * batch computes it. */
 #include "internal.h"
 
 #include "backend.h"
