@@ -132,7 +132,7 @@ int main(int argc, char **argv)
         /* leave x = 0 behind, so that both precisions step through wells */
         time_steps(m, s32, TH_PRECISION_NATIVE, 50);
         time_steps(m, s16, TH_PRECISION_BF16, 50);
-        double g32 = INFINITY, g16 = INFINITY, t32 = INFINITY, t16 = INFINITY;
+        double g32 = HUGE_VAL, g16 = HUGE_VAL, t32 = HUGE_VAL, t16 = HUGE_VAL;
         for (int r = 0; r < reps; r++) {
             g32 = fmin(g32, time_products(&p32, b, X, F, target));
             g16 = fmin(g16, time_products(&p16, b, X, F, target));

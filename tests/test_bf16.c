@@ -108,7 +108,7 @@ static void test_bf16_rounding_is_nearest_even(void)
         if (t % 4 == 0) u = (u & 0x8000ffffu) | 0x3f800000u; /* near 1, all low bits */
         const float x = from_bits(u);
         if (isnan(x) || isinf(x)) continue;
-        const double lo = from_bits(u & 0xffff0000u);
+        const double lo = (double)from_bits(u & 0xffff0000u);
         const uint32_t hi_bits = (u & 0xffff0000u) + 0x10000u; /* may be infinite */
         const double hi = isinf(from_bits(hi_bits))
                               ? copysign(ldexp(1.0, 128), (double)x) /* past FLT_MAX */
@@ -116,8 +116,8 @@ static void test_bf16_rounding_is_nearest_even(void)
         const double dl = fabs((double)x - lo), dh = fabs((double)x - hi);
         const int lo_even = ((u >> 16) & 1u) == 0;
         const double want = dl < dh ? lo : dh < dl ? hi : lo_even ? lo : hi;
-        const double got = rounded(x);
-        const double want_f = fabs(want) >= ldexp(1.0, 128) ? copysign(INFINITY, want) : want;
+        const double got = (double)rounded(x);
+        const double want_f = fabs(want) >= ldexp(1.0, 128) ? copysign(HUGE_VAL, want) : want;
         bad += !(got == want_f && !signbit(got) == !signbit(x));
     }
     CHECK_EQ_INT(bad, 0);
@@ -419,7 +419,7 @@ static int equilibrium_moments(const th_model *m, th_precision precision, uint64
             const float *x = snaps + (j * B + k) * n;
             double m1 = 0, m2 = 0, ec = 0;
             for (size_t i = 0; i < n; i++) {
-                const double xi = x[i];
+                const double xi = (double)x[i];
                 m1 += xi;
                 m2 += xi * xi;
                 for (size_t l = i + 1; l < n; l++)
