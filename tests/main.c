@@ -13,6 +13,7 @@ static char **filters;
 
 void suite_rng(void);
 void suite_backend(void);
+void suite_bf16(void);
 void suite_model(void);
 void suite_langevin(void);
 void suite_physics(void);
@@ -64,6 +65,7 @@ int main(int argc, char **argv)
     filters = argv + 1;
     suite_rng();
     suite_backend();
+    suite_bf16();
     suite_model();
     suite_langevin();
     suite_physics();

@@ -102,6 +102,34 @@ void th_matmul_openblas_f64(int trans_a, int trans_b, size_t M, size_t N, size_t
 const char *th_matmul_kernel(void);
 int th_matmul_use(const char *kernel);
 
+/* bfloat16 (the upper half of a float32: 8 exponent bits, 8 significant
+ * bits). th_bf16_from_f32 rounds to nearest, ties to even; infinities stay,
+ * values beyond the largest bfloat16 become infinite, a NaN stays a quiet NaN
+ * of its sign, subnormals are rounded like any other number.
+ * th_bf16_to_f32 is exact. */
+uint16_t th_bf16_from_f32(float x);
+float th_bf16_to_f32(uint16_t h);
+
+/* Products in bfloat16 (--precision bf16): op(B) rounded to bfloat16 and
+ * packed once. th_matmul_packed_f32 on such an operand computes
+ * C = alpha bf16(op(A)) B + beta C with float32 sums in a fixed order, that
+ * of the AVX-512 BF16 instruction VDPBF16PS: depths in pairs, the odd one
+ * first, each a rounded fused multiply-add, subnormal operands and sums
+ * flushed to zero (th_matmul_reference_bf16 is the plain loop that defines
+ * it). The bits do not depend on the CPU, its kernel, the thread count or the
+ * number of rows. NULL: TH_ENOMEM. */
+th_matmul_operand *th_matmul_operand_bf16(int trans_b, size_t K, size_t N, const float *B,
+                                          size_t ldb);
+void th_matmul_reference_bf16(int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                              float alpha, const float *A, size_t lda, const float *B,
+                              size_t ldb, float beta, float *C, size_t ldc);
+/* The bfloat16 kernel in use: "avx512bf16" where the CPU has AVX-512 BF16,
+ * else "portable" (plain C), unless THERMO_BF16 names another this CPU runs;
+ * th_matmul_bf16_use picks one from code (TH_EINVAL naming those it runs).
+ * Results do not change. */
+const char *th_matmul_bf16_kernel(void);
+int th_matmul_bf16_use(const char *kernel);
+
 /* ------------------------------------------------------- random numbers */
 
 /* Philox4x32-10 (Salmon, Moraes, Dror, Shaw, SC'11): a counter-based generator.
@@ -271,6 +299,21 @@ typedef enum th_noise {
     TH_NOISE_F32 = 1     /* float32 normals, widened in a float64 batch */
 } th_noise;
 
+/* The precision of the coupling products of a run. TH_PRECISION_BF16
+ * (float32 models, fast kernel) rounds the couplings once and the states at
+ * every step to bfloat16 for the product F = X J, summed in float32
+ * (th_matmul_operand_bf16); the states themselves, the on-site forces, the
+ * noise, the update and the heat stay float32, since a step's move (mu dt
+ * dV/dx about 1e-3) is below half a bfloat16 ulp of a state near 1. */
+typedef enum th_precision {
+    TH_PRECISION_NATIVE = 0, /* the model's own: float32 or float64 throughout */
+    TH_PRECISION_BF16 = 1    /* bfloat16 couplings and states in the products */
+} th_precision;
+
+/* The command-line names of th_precision, in its order ("f32", "bf16"),
+ * ending with NULL. */
+const char *const *th_precision_names(void);
+
 typedef struct th_run {
     size_t n_steps;
     double dt;
@@ -283,6 +326,7 @@ typedef struct th_run {
     th_ptr snap_out;              /* (n_snaps, b, n) in the model's dtype */
     th_kernel kernel;
     th_noise noise;               /* default TH_NOISE_NATIVE */
+    th_precision precision;       /* coupling products; default TH_PRECISION_NATIVE */
     double blowup;                /* |x| beyond this means divergence; default 1e6 */
     /* Called every progress_every steps; a nonzero return stops the run
      * with TH_ECANCELED. */

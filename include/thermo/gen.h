@@ -230,6 +230,11 @@ typedef struct th_gen_sample_opts {
     const int *classes;
     th_progress_fn progress; /* samples done */
     void *progress_ctx;
+    /* The computing phase's coupling products: TH_PRECISION_NATIVE (the
+     * default) or TH_PRECISION_BF16, couplings and states rounded to
+     * bfloat16, sums in float32 (th_run.precision). The noise phase has no
+     * products and is the same either way. */
+    int precision;
 } th_gen_sample_opts;
 
 th_gen_sample_opts th_gen_sample_opts_default(void);
@@ -475,6 +480,7 @@ typedef struct th_gen_showcase_opts {
     double threshold;        /* recognition threshold: 0.5; 0: no recognition */
     th_progress_fn progress; /* samples done */
     void *progress_ctx;
+    int precision;           /* the sampling's th_gen_sample_opts.precision */
 } th_gen_showcase_opts;
 
 th_gen_showcase_opts th_gen_showcase_opts_default(void);

@@ -24,6 +24,7 @@
 #define THERMO_BACKEND_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Transposition flags: op(A) = A or A^T as stored row-major. */
 #define TH__N 0
@@ -50,6 +51,8 @@ void th__syrk_f64(int trans, size_t N, size_t K, double alpha, const double *A, 
  * in the panels the selected kernel reads. */
 typedef struct th__packed {
     int is_f64;
+    int is_bf16;    /* bfloat16 pairs of gemm_bf16.c (then is_f64 = 0 and kernel
+                       is the float32 kernel it was first packed for) */
     size_t K, N;
     const struct th__gemm_kernel *kernel; /* the kernel it was packed for */
     void *data;     /* ceil(N / nr) panels of (K, nr), zero-padded */
@@ -145,5 +148,58 @@ typedef struct th__gemm_kernel {
 
 /* gemm_x86.c; their available() answers 0 off x86-64. */
 extern const th__gemm_kernel th__gemm_kernel_avx512, th__gemm_kernel_avx2;
+
+/* ---------------------------------------- bfloat16 products (gemm_bf16.c)
+ *
+ * A second precision behind the same seam (--precision bf16): the operands
+ * are rounded to bfloat16 (round to nearest even, th_bf16_from_f32, then
+ * subnormals to signed zero) and the sums run in float32 in pairs of depths,
+ * the order of the AVX-512 BF16 instruction VDPBF16PS:
+ *
+ *     s = 0; for q = 0, 1, ..., ceil(K/2) - 1:
+ *         s = ftz(fma(a_2q+1 b_2q+1, s));  s = ftz(fma(a_2q b_2q, s))
+ *     c = alpha s + beta c                  (as for float32)
+ *
+ * with a_K = b_K = 0 for odd K and ftz() flushing a subnormal result to a
+ * zero of its sign. Each product of two bfloat16 numbers is exact in float64,
+ * so the portable kernel computes fma as (float)((double)a b + s), bit for
+ * bit what the instruction gives (tests/test_bf16.c checks both kernels
+ * against th__gemm_ref_bf16 to the bit). The packed operand is
+ * ceil(N / 32) panels of (ceil(K/2), 32) 32-bit words, the low half depth
+ * 2q and the high half depth 2q + 1 of one column. */
+#define TH__BF16_NR 32
+
+/* One (mr, 32) tile over kp depth pairs, from zero: a (kp, mr) and b (kp, 32)
+ * packed pairs; out[i ld_out + j] = alpha s_ij + beta out[...] (not read
+ * when beta = 0). */
+typedef void (*th__ukernel_bf16)(size_t kp, const uint32_t *a, const uint32_t *b, float *out,
+                                 size_t ld_out, float alpha, float beta);
+typedef struct th__bf16_kernel {
+    const char *name;
+    int (*available)(void);
+    th__ukernel_bf16 run[TH__MR_MAX + 1]; /* by tile height; run[TH__MR_MAX] not NULL */
+} th__bf16_kernel;
+extern const th__bf16_kernel th__bf16_kernel_avx512; /* gemm_bf16_x86.c */
+
+/* Turns a float32 operand packed by th__pack_f32 into a bfloat16 one in place
+ * (the couplings of a bf16 Langevin run): 0 or TH_ENOMEM. From then on the
+ * float32 entry points (th__gemm_packed_f32, _serial_f32, _work_f32) run the
+ * bfloat16 products on it, their A rounded to bfloat16 as it is packed. */
+int th__packed_use_bf16(th__packed *p);
+/* The packed operand inside a public th_matmul_operand (gemm.c). */
+struct th_matmul_operand;
+th__packed *th__operand_packed(struct th_matmul_operand *op);
+void th__gemm_packed_bf16(int trans_a, size_t M, float alpha, const float *A, size_t lda,
+                          const th__packed *Bp, float beta, float *C, size_t ldc);
+size_t th__gemm_packed_work_bf16(const th__packed *Bp, size_t M); /* in floats */
+void th__gemm_packed_serial_bf16(int trans_a, size_t M, float alpha, const float *A,
+                                 size_t lda, const th__packed *Bp, float beta, float *C,
+                                 size_t ldc, float *work);
+/* TH_OK, or TH_EINVAL naming what a run with this th_run.precision needs. */
+int th__precision_check(int precision, int is_f64, int reference_kernel);
+/* The plain loop that defines the bits above. */
+void th__gemm_ref_bf16(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
+                       const float *A, size_t lda, const float *B, size_t ldb, float beta,
+                       float *C, size_t ldc);
 
 #endif

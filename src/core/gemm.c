@@ -138,6 +138,8 @@ th_matmul_operand *th_matmul_operand_f32(int trans_b, size_t K, size_t N, const 
     return op;
 }
 
+th__packed *th__operand_packed(th_matmul_operand *op) { return &op->packed; }
+
 void th_matmul_operand_free(th_matmul_operand *op)
 {
     if (!op) return;

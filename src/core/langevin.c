@@ -432,6 +432,9 @@ static int check_run(const th_model *m, const th_batch *s, const th_run *r, int 
     if (r->noise != TH_NOISE_NATIVE && r->noise != TH_NOISE_F32)
         return th__fail(TH_EINVAL, "noise %d: expected TH_NOISE_NATIVE or TH_NOISE_F32",
                         (int)r->noise);
+    const int prec = th__precision_check(r->precision, m->dtype == TH_F64,
+                                         r->kernel == TH_KERNEL_REFERENCE);
+    if (prec != TH_OK) return prec;
     if (r->drive && (!r->drive->amplitude || !r->drive->field.v))
         return th__fail(TH_EINVAL, "drive without an amplitude function or a field");
     if (r->n_snaps && (!r->snap_steps || !r->snap_out.v))
@@ -501,6 +504,10 @@ static int langevin_run(const th_model *m, th_batch *s, const th_run *r, int che
     if (r->kernel == TH_KERNEL_FAST)
         rc = m->dtype == TH_F32 ? pack_couplings_f32(&su.plan, n, m->J.f32, su.packed)
                                 : pack_couplings_f64(&su.plan, n, m->J.f64, su.packed);
+    /* --precision bf16: the same step on couplings in bfloat16 (gemm_bf16.c) */
+    for (size_t p = 0; rc == TH_OK && r->precision == TH_PRECISION_BF16 && p < su.plan.n_blocks;
+         p++)
+        rc = th__packed_use_bf16(&su.packed[p]);
     if (rc == TH_OK && r->kernel == TH_KERNEL_FAST) rc = prepare_fused_step(m, s->b, &su);
     if (rc != TH_OK)
         ;

@@ -318,6 +318,7 @@ int th_gen_showcase_make(const th_model *m, const th_gen_params *p,
     so.snap_out = s ? s->generation : NULL;
     so.progress = o->progress;
     so.progress_ctx = o->progress_ctx;
+    so.precision = o->precision;
     if (rc == TH_OK) rc = th_gen_sample_dist(m, p, N, &so, s->samples, s->heat);
     th_heat_stats hs;
     if (rc == TH_OK && (rc = th_heat_stats_compute(s->heat, N, &hs)) == TH_OK) {

@@ -28,6 +28,7 @@ int th_gen_sample(const th_model *m, const th_gen_params *p, size_t count,
     if (opts->snap_traj > opts->batch || opts->snap_traj > count)
         return th__fail(TH_EINVAL, "%zu snapshot trajectories: at most the batch (%zu) and the "
                         "count (%zu)", opts->snap_traj, opts->batch, count);
+    if ((rc = th__precision_check(opts->precision, m->dtype == TH_F64, 0)) != TH_OK) return rc;
     if ((rc = th_model_validate(m)) != TH_OK) return rc;
 
     const size_t n = m->n, nv = p->n_visible, steps = th_gen_steps(p);
@@ -73,6 +74,7 @@ int th_gen_sample(const th_model *m, const th_gen_params *p, size_t count,
         if ((rc = th__langevin_run_trusted(noise, s, &r)) != TH_OK) goto done;
         memset(s->heat, 0, B * sizeof(double));
         memset(s->work, 0, B * sizeof(double));
+        r.precision = opts->precision; /* the computing phase's products */
         if (k0 == 0 && opts->n_snaps) {
             r.snap_steps = opts->snap_steps;
             r.n_snaps = opts->n_snaps;

@@ -47,6 +47,7 @@ typedef struct sample_params {
     int preview;
     const char *class_text; /* --class: NULL = the even mixture of the classes */
     const char *save;       /* samples file for thermo eval; NULL = none */
+    int precision;          /* th_precision of the coupling products */
 } sample_params;
 
 typedef struct sample_result {
@@ -92,6 +93,9 @@ static void print_report(const sample_params *p, const th_gen_params *gp, const 
     printf("          threads %d (OpenMP), %d (OpenBLAS)\n", omp_get_max_threads(),
            openblas_get_num_threads());
     printf("speed     %.3f s wall, %.3g s per sample\n", res->wall, res->wall / (double)n);
+    if (p->precision == TH_PRECISION_BF16)
+        printf("precision bfloat16 couplings and states in the products, float32 sums "
+               "(kernel %s)\n", th_matmul_bf16_kernel());
     printf("heat      mean %.4g kT, sd %.3g kT per sample, given to the bath while computing\n",
            res->heat.mean, res->heat.sd);
     if (gp->n_visible == 784 && gp->n_hidden == 512)
@@ -182,6 +186,7 @@ static int run_sample(const sample_params *p, uint64_t seed)
     th_gen_sample_opts so = th_gen_sample_opts_default();
     so.first = p->first;
     so.classes = classes;
+    so.precision = p->precision;
     so.progress = tool_progress_update;
     so.progress_ctx = &bar;
     sample_result res = {0};
@@ -294,6 +299,9 @@ int cmd_sample(int argc, char **argv)
          "class-conditional computers: every sample of class C", "sample K of class K mod classes"},
         {"save", "FILE.safetensors", TOOL_OPT_STRING, &p.save, NULL,
          "also write the samples, their classes and heat for thermo eval", "none"},
+        {"precision", "f32|bf16", TOOL_OPT_CHOICE, &p.precision, th_precision_names(),
+         "coupling products: float32, or bfloat16 couplings and states with float32 sums",
+         NULL},
         TOOL_OPT_THREADS(&p.threads),
         TOOL_OPT_QUIET(&p.quiet),
         {"preview", NULL, TOOL_OPT_FLAG, &p.preview, NULL,

@@ -116,6 +116,7 @@ static int generate(const train_params *p, const th_gen_params *gp,
     so.samples = N;
     /* Larger training sets are judged by thermo eval's classifier instead. */
     so.threshold = p->r.images ? 0 : RECOGNISED_CORR;
+    so.precision = p->precision;
     tool_progress bar;
     so.progress = tool_progress_update;
     so.progress_ctx = &bar;
@@ -300,6 +301,8 @@ int cmd_train(int argc, char **argv)
         {"batch", "B", TOOL_OPT_COUNT, &p.r.batch, NULL, "noising paths per update", NULL},
         {"samples", "N", TOOL_OPT_COUNT, &p.r.samples, NULL,
          "samples generated after training (heat statistics, pictures)", NULL},
+        {"precision", "f32|bf16", TOOL_OPT_CHOICE, &p.precision, th_precision_names(),
+         "coupling products of the sampling: float32, or bfloat16 with float32 sums", NULL},
         {"t-f", "TIME", TOOL_OPT_POSITIVE, &p.r.t_f, NULL,
          "duration of preparation, noising and generation (units of 1/mu)", NULL},
         {"hidden", "N", TOOL_OPT_COUNT, &p.r.hidden, NULL, "number of hidden units", NULL},

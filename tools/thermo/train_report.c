@@ -70,8 +70,9 @@ void train_describe(const train_params *p, const th_gen_params *gp, const double
                "-> %.4f)\n", loss[0], loss[U - 1], th_gen_loss_per_unit(gp, loss[0]),
                th_gen_loss_per_unit(gp, loss[U - 1]));
     }
-    printf("sampling  %zu samples: %.2f s (%.1f ms per sample)\n", p->r.samples, g->sample_s,
-           1e3 * g->sample_s / (double)p->r.samples);
+    printf("sampling  %zu samples: %.2f s (%.1f ms per sample)%s\n", p->r.samples, g->sample_s,
+           1e3 * g->sample_s / (double)p->r.samples,
+           p->precision == TH_PRECISION_BF16 ? ", bfloat16 coupling products" : "");
     printf("heat      %.4g kT per sample (sd %.3g) given to the bath; the paper reports about "
            "%.1e kT\n", g->heat_mean, g->heat_sd, PAPER_HEAT_KT);
     if (!p->r.images)

@@ -19,6 +19,7 @@ typedef struct train_params {
     const char *out, *compare;
     int resume, quiet;
     size_t threads;
+    int precision; /* th_precision of the sampling after training */
 } train_params;
 
 /* What the run measured, for the report and summary.json. */
