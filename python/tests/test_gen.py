@@ -51,6 +51,8 @@ def test_sample_streams(tiny):
         tiny.sample(2, seed=-1)
     with pytest.raises(ValueError, match="first, n"):
         tiny.sample(2, first=2 ** 33)
+    with pytest.raises(ValueError, match="precision"):
+        tiny.sample(2, precision="f16")
 
 
 def test_conditional_sampling(digits):

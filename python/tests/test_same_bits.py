@@ -46,15 +46,19 @@ def test_train_tiny(tool, digits, tmp_path, solver):
         assert [row.split(",")[1] for row in rows] == ["%.9g" % v for v in gen.loss]
 
 
-def test_sample_with_seed_and_first(tool, tiny, tmp_path):
+@pytest.mark.parametrize("precision", ["f32", "bf16"])
+def test_sample_with_seed_and_first(tool, tiny, tmp_path, precision):
     tiny.save(tmp_path / "m.safetensors")
     run_tool(tool, "sample", "--model", tmp_path / "m.safetensors", "--n", 12, "--first", 3,
-             "--seed", 7, "--out", tmp_path / "s.png", "--save", tmp_path / "s.safetensors",
-             "--quiet")
+             "--seed", 7, "--precision", precision, "--out", tmp_path / "s.png", "--save",
+             tmp_path / "s.safetensors", "--quiet")
     tensors, _ = read_safetensors(str(tmp_path / "s.safetensors"))
-    images, heat = tiny.sample(12, first=3, seed=7)
+    images, heat = tiny.sample(12, first=3, seed=7, precision=precision)
     assert np.array_equal(tensors["images"], images.reshape(12, -1))
     assert np.array_equal(tensors["heat"], heat)
+    if precision == "bf16":  # the rounding shows: not float32's samples
+        f32_images, _ = tiny.sample(12, first=3, seed=7)
+        assert not np.array_equal(f32_images, images)
 
 
 @pytest.mark.parametrize("precision", ["f32", "f64"])

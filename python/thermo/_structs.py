@@ -63,6 +63,7 @@ class th_run(Structure):
         ("snap_out", c_void_p),
         ("kernel", c_int),
         ("noise", c_int),
+        ("precision", c_int),
         ("blowup", c_double),
         ("progress", th_progress_fn),
         ("progress_ctx", c_void_p),
@@ -167,6 +168,7 @@ class th_gen_sample_opts(Structure):
         ("classes", POINTER(c_int)),
         ("progress", th_progress_fn),
         ("progress_ctx", c_void_p),
+        ("precision", c_int),
     ]
 
 

@@ -206,20 +206,27 @@ class Generator:
             gp.seed = L.count_arg(seed, "seed", 0)
         return gp
 
-    def sample(self, n, *, first=0, seed=None, classes=None, batch=None, progress=None):
+    def sample(self, n, *, first=0, seed=None, classes=None, batch=None, precision="f32",
+               progress=None):
         """n samples (th_gen_sample): (images (n, rows, cols) float32, heat
         (n) float64 in kT, given to the bath while computing). Sample k uses
         noise stream first + k of seed (default the model's), so any sample
         can be drawn again alone. classes: for a conditional generator, one
         class for all or one per sample (default: sample k of class k mod
-        n_classes)."""
+        n_classes). precision: "f32", or "bf16" for coupling products with
+        couplings and states rounded to bfloat16 and float32 sums (thermo
+        sample --precision)."""
         n = L.count_arg(n, "n")
+        names = ("f32", "bf16")  # th_precision_names(), in th_precision's order
+        if precision not in names:
+            raise ValueError(f"precision: {precision!r}, expected 'f32' or 'bf16'")
         first = L.count_arg(first, "first", 0)
         if first + n > S.GEN_SAMPLE_STREAM:
             raise ValueError("first, n: sample indices must stay below 2^33")
         gp = self._settings(seed)
         so = lib.th_gen_sample_opts_default()
         so.first = first
+        so.precision = names.index(precision)
         if batch is not None:
             so.batch = L.count_arg(batch, "batch")
         cls_arr = self._classes(classes, n, gp)
