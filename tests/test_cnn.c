@@ -516,7 +516,8 @@ static void test_cnn_augment_shifts_and_noise(void)
  * back the same verdict. */
 static void test_cnn_eval_report_known_answers(void)
 {
-    th_dataset *train = shapes_dataset(240, 1), *test = shapes_dataset(60, 2);
+    /* more test images than samples: buffers of either size are exercised */
+    th_dataset *train = shapes_dataset(240, 1), *test = shapes_dataset(200, 2);
     const th_cnn_shape sh = shapes_net();
     th_judge judge = {.cnn = th_cnn_alloc(&sh)}, mlp = {0};
     th_cnn_init(judge.cnn, 4);

@@ -170,7 +170,8 @@ static int test_accuracy(const th_judge *judge, const float *Xtest, const th_dat
 /* The second judge's verdict beside the first's (pred1). */
 static int second_opinion(const th_judge *second, const float *X, const th_samples *s,
                           const float *Xtest, const th_dataset *test, const int *pred1,
-                          float *logits, float *tlogits, int *pred, th_eval_report *out)
+                          float *logits, float *tlogits, int *pred, int *tpred,
+                          th_eval_report *out)
 {
     const size_t n = s->count, classes = out->n_classes;
     int rc = th_judge_forward(second, X, n, logits, NULL);
@@ -192,7 +193,7 @@ static int second_opinion(const th_judge *second, const float *X, const th_sampl
     }
     out->disagree = out->disagreement > TH_EVAL_DISAGREE;
     out->has_second = 1;
-    return test_accuracy(second, Xtest, test, NULL, tlogits, pred, &out->second_accuracy);
+    return test_accuracy(second, Xtest, test, NULL, tlogits, tpred, &out->second_accuracy);
 }
 
 /* Diversity of the samples (by the class asked for, else the judge's) and
@@ -294,7 +295,8 @@ int th_eval_samples(const th_judge *judge, const th_samples *s, const th_dataset
     rc = test_accuracy(judge, Xtest, test, Ft, tlogits, tpred, &out->judge_accuracy);
     if (rc == TH_OK) rc = th_judge_forward(judge, Xtrain, n_ref, NULL, Fr);
     if (rc == TH_OK && p->second)
-        rc = second_opinion(p->second, X, s, Xtest, test, pred, logits, tlogits, pred2, out);
+        rc = second_opinion(p->second, X, s, Xtest, test, pred, logits, tlogits, pred2, tpred,
+                            out);
     if (rc == TH_OK)
         rc = diversities(X, s, pred, Xtrain, train,
                          p->diversity_count ? p->diversity_count : 100, out);

@@ -80,7 +80,7 @@ static void geometry(const th_cnn_shape *s, th__cnn_geom *g)
     g->classes = s->classes;
 }
 
-static int check_shape(const th_cnn_shape *s)
+int th__cnn_check_shape(const th_cnn_shape *s)
 {
     if (s->rows == 0 || s->cols == 0 || s->rows > MAX_SIDE || s->cols > MAX_SIDE)
         return th__fail(TH_EINVAL, "image of %zu x %zu pixels: expected sides 1 to %d", s->rows,
@@ -139,7 +139,7 @@ size_t th_cnn_flat_width(const th_cnn_shape *shape, size_t *h, size_t *w)
 th_cnn *th_cnn_alloc(const th_cnn_shape *shape)
 {
     TH_ASSERT(shape != NULL);
-    if (check_shape(shape) != TH_OK) return NULL;
+    if (th__cnn_check_shape(shape) != TH_OK) return NULL;
     th__cnn_geom g;
     geometry(shape, &g);
     th_cnn *net = calloc(1, sizeof *net);
@@ -148,9 +148,10 @@ th_cnn *th_cnn_alloc(const th_cnn_shape *shape)
         return NULL;
     }
     net->shape = *shape;
+    th__cnn_tensor t[TH__CNN_MAX_TENSORS];
+    const size_t count = th__cnn_tensor_shapes(shape, t);
     size_t n = 0;
-    for (int l = 0; l < g.n_conv; l++) n += g.cout[l] * g.patch[l] + g.cout[l];
-    n += g.hidden * g.flat + g.hidden + g.classes * g.hidden + g.classes;
+    for (size_t i = 0; i < count; i++) n += t[i].rows * t[i].cols;
     net->n_params = n;
     net->params = th__calloc(n, sizeof(float));
     if (!net->params) {
@@ -158,19 +159,14 @@ th_cnn *th_cnn_alloc(const th_cnn_shape *shape)
         th__fail(TH_ENOMEM, "out of memory for %zu parameters", n);
         return NULL;
     }
-    float *p = net->params;
-    for (int l = 0; l < g.n_conv; l++) {
-        net->conv_W[l] = p;
-        p += g.cout[l] * g.patch[l];
-        net->conv_b[l] = p;
-        p += g.cout[l];
+    th__cnn_tensors(net, t);
+    for (int l = 0; l < shape->n_conv; l++) {
+        net->conv_W[l] = t[2 * l].data;
+        net->conv_b[l] = t[2 * l + 1].data;
     }
-    const size_t fan_in[2] = {g.flat, g.hidden}, out[2] = {g.hidden, g.classes};
     for (int l = 0; l < 2; l++) {
-        net->fc_W[l] = p;
-        p += out[l] * fan_in[l];
-        net->fc_b[l] = p;
-        p += out[l];
+        net->fc_W[l] = t[2 * shape->n_conv + 2 * l].data;
+        net->fc_b[l] = t[2 * shape->n_conv + 2 * l + 1].data;
     }
     return net;
 }
@@ -182,19 +178,30 @@ void th_cnn_free(th_cnn *net)
     free(net);
 }
 
-size_t th__cnn_tensors(const th_cnn *net, th__cnn_tensor *t)
+size_t th__cnn_tensor_shapes(const th_cnn_shape *shape, th__cnn_tensor *t)
 {
     th__cnn_geom g;
-    geometry(&net->shape, &g);
+    geometry(shape, &g);
     size_t n = 0;
     for (int l = 0; l < g.n_conv; l++) {
-        t[n++] = (th__cnn_tensor){net->conv_W[l], g.cout[l], g.patch[l], 1};
-        t[n++] = (th__cnn_tensor){net->conv_b[l], g.cout[l], 1, 0};
+        t[n++] = (th__cnn_tensor){NULL, g.cout[l], g.patch[l], 1};
+        t[n++] = (th__cnn_tensor){NULL, g.cout[l], 1, 0};
     }
-    t[n++] = (th__cnn_tensor){net->fc_W[0], g.hidden, g.flat, 1};
-    t[n++] = (th__cnn_tensor){net->fc_b[0], g.hidden, 1, 0};
-    t[n++] = (th__cnn_tensor){net->fc_W[1], g.classes, g.hidden, 1};
-    t[n++] = (th__cnn_tensor){net->fc_b[1], g.classes, 1, 0};
+    t[n++] = (th__cnn_tensor){NULL, g.hidden, g.flat, 1};
+    t[n++] = (th__cnn_tensor){NULL, g.hidden, 1, 0};
+    t[n++] = (th__cnn_tensor){NULL, g.classes, g.hidden, 1};
+    t[n++] = (th__cnn_tensor){NULL, g.classes, 1, 0};
+    return n;
+}
+
+size_t th__cnn_tensors(const th_cnn *net, th__cnn_tensor *t)
+{
+    const size_t n = th__cnn_tensor_shapes(&net->shape, t);
+    float *p = net->params;
+    for (size_t i = 0; i < n; i++) {
+        t[i].data = p;
+        p += t[i].rows * t[i].cols;
+    }
     return n;
 }
 

@@ -144,27 +144,35 @@ int th_cnn_load_meta(const char *path, th_cnn **out, th_meta *extra_out)
         goto done;
     }
     if ((rc = read_shape(path, m, &shape)) != TH_OK) goto done;
-    net = th_cnn_alloc(&shape);
-    if (!net) {
+    if (th__cnn_check_shape(&shape) != TH_OK) {
         rc = th__fail(TH_EFORMAT, "%s: the shape in its cnn.* metadata: %s", path,
                       th_last_error());
         goto done;
     }
+    /* every tensor checked against the shape before anything is allocated:
+     * the file, not its metadata, justifies the memory */
     th__cnn_tensor t[TH__CNN_MAX_TENSORS];
-    const size_t n = th__cnn_tensors(net, t);
+    const size_t n = th__cnn_tensor_shapes(&shape, t);
     if (f->count != n) {
         rc = th__fail(TH_EFORMAT, "%s: %zu tensors; the shape in cnn.* has %zu (conv_W0 .. "
                       "fc_b1)", path, f->count, n);
         goto done;
     }
+    const th_tensor *found[TH__CNN_MAX_TENSORS];
     for (size_t i = 0; i < n && rc == TH_OK; i++) {
         char name[32];
         tensor_name(name, sizeof name, i, shape.n_conv);
-        const th_tensor *tf = NULL;
         rc = th__nn_check_tensor(path, f, name, t[i].is_weight ? 2 : 1, t[i].rows, t[i].cols,
-                                 "the cnn.* shape", &tf);
-        if (rc == TH_OK) memcpy(t[i].data, tf->data.f32, t[i].rows * t[i].cols * sizeof(float));
+                                 "the cnn.* shape", &found[i]);
     }
+    if (rc != TH_OK) goto done;
+    if (!(net = th_cnn_alloc(&shape))) {
+        rc = TH_ENOMEM;
+        goto done;
+    }
+    th__cnn_tensors(net, t);
+    for (size_t i = 0; i < n; i++)
+        memcpy(t[i].data, found[i]->data.f32, t[i].rows * t[i].cols * sizeof(float));
     if (rc == TH_OK && extra_out)
         for (size_t i = 0; i < m->count && rc == TH_OK; i++)
             rc = th_meta_set(extra_out, m->keys[i], m->values[i]);

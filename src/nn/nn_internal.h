@@ -132,6 +132,10 @@ typedef struct th__cnn_tensor {
     int is_weight;
 } th__cnn_tensor;
 size_t th__cnn_tensors(const th_cnn *net, th__cnn_tensor *t);
+/* The same shapes (data NULL) from a shape alone, without allocating. */
+size_t th__cnn_tensor_shapes(const th_cnn_shape *shape, th__cnn_tensor *t);
+/* TH_EINVAL naming the first field of shape out of range. */
+int th__cnn_check_shape(const th_cnn_shape *shape);
 /* The F32 tensor name of f with shape (d0) (n_dims 1) or (d0, d1), or
  * TH_EFORMAT naming the file, the tensor and the metadata (source) that
  * asks for that shape. */
