@@ -27,15 +27,13 @@ int th_judge_load(const char *path, th_judge *out, th_meta *meta_out)
     if (is_cnn) return th_cnn_load_meta(path, &out->cnn, meta_out);
     rc = th_mlp_load_meta(path, &out->mlp, meta_out);
     if (rc != TH_OK) return rc;
-    const th_mlp *m = out->mlp;
-    if (m->input != TH_INPUT_STANDARDISED || m->n_layers < 2) {
-        th_judge_free(out);
-        return th__fail(TH_EFORMAT, "%s: an MLP on %s inputs with %d layer%s: a judge takes "
-                        "standardised images and needs a hidden layer (thermo classifier train "
-                        "--arch judge-mlp)", path, m->input == TH_INPUT_PNAS ? "PNAS" :
-                        "standardised", m->n_layers, m->n_layers == 1 ? "" : "s");
-    }
-    return TH_OK;
+    const int pnas = out->mlp->input != TH_INPUT_STANDARDISED, layers = out->mlp->n_layers;
+    if (!pnas && layers >= 2) return TH_OK;
+    th_judge_free(out);
+    return th__fail(TH_EFORMAT, "%s: an MLP on %s inputs with %d layer%s: a judge takes "
+                    "standardised images and needs a hidden layer (thermo classifier train "
+                    "--arch judge-mlp)", path, pnas ? "PNAS" : "standardised", layers,
+                    layers == 1 ? "" : "s");
 }
 
 void th_judge_free(th_judge *judge)
