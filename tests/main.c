@@ -27,6 +27,7 @@ void suite_gen_solve(void);
 void suite_gen_run(void);
 void suite_energy(void);
 void suite_nn(void);
+void suite_cnn(void);
 void suite_eval_metrics(void);
 /* suites of section nn */
 void suite_classify(void);
@@ -79,6 +80,7 @@ int main(int argc, char **argv)
     suite_gen_run();
     suite_energy();
     suite_nn();
+    suite_cnn();
     suite_eval_metrics();
     /* calls of section nn */
     suite_classify();

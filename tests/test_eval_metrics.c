@@ -2,11 +2,17 @@
  * independent computations: the Frechet distance against closed forms (1-D
  * Gaussians, commuting covariances) and its invariance under a common
  * rotation, nearest distances against a brute-force double loop, skewness,
- * entropy and quantiles against their textbook formulas. */
+ * entropy and quantiles against their textbook formulas; within-class
+ * diversity against known answers (identical images 0, independent noise 1,
+ * an image and its negative 2) and Pearson's formula; the inversion
+ * criterion on drawn figures, a frame-filling one, and real digits when
+ * data/mnist is there. */
 #include "harness.h"
 #include "thermo.h"
 
 #include <math.h>
+#include <omp.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,10 +159,138 @@ static void test_eval_small_statistics(void)
     CHECK(v[0] == 5 && v[1] == 1); /* left unchanged */
 }
 
+/* Pearson's correlation of a and b (n), from its textbook formula. */
+static double pearson(const float *a, const float *b, size_t n)
+{
+    double ma = 0, mb = 0;
+    for (size_t i = 0; i < n; i++) {
+        ma += (double)a[i];
+        mb += (double)b[i];
+    }
+    ma /= (double)n;
+    mb /= (double)n;
+    double sab = 0, saa = 0, sbb = 0;
+    for (size_t i = 0; i < n; i++) {
+        sab += ((double)a[i] - ma) * ((double)b[i] - mb);
+        saa += ((double)a[i] - ma) * ((double)a[i] - ma);
+        sbb += ((double)b[i] - mb) * ((double)b[i] - mb);
+    }
+    return sab / sqrt(saa * sbb);
+}
+
+static void test_eval_diversity_known_answers(void)
+{
+    const size_t pix = 784, n = 100;
+    float *X = malloc(n * pix * sizeof(float));
+    int *lab = malloc(n * sizeof(int));
+    uint64_t st = 5;
+    /* 100 independent noise images in class 0: mean correlation ~0 with
+     * spread 1/sqrt(784 * 4950), so diversity 1 within 0.01 */
+    for (size_t i = 0; i < n * pix; i++) X[i] = (float)test_uniform(&st, 0, 1);
+    for (size_t i = 0; i < n; i++) lab[i] = 0;
+    double d = NAN, per[3];
+    CHECK_EQ_INT(th_class_diversity(X, n, pix, lab, 1, 100, &d, NULL), TH_OK);
+    CHECK_CLOSE(d, 1.0, 0.01);
+    /* one image repeated (at another brightness and contrast: the images
+     * are standardised first): 0 */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = 0; j < pix; j++) X[i * pix + j] = 3.0f * X[j] + (float)i;
+    CHECK_EQ_INT(th_class_diversity(X, n, pix, lab, 1, 100, &d, NULL), TH_OK);
+    CHECK_CLOSE(d, 0.0, 1e-6);
+    /* Pearson by hand: class 0 = images 0, 1, 2; class 1 = image 3 alone
+     * (NaN); class 2 = images 4 and its negative 5 (correlation -1: 2);
+     * label 7 is outside the classes and skipped */
+    for (size_t i = 0; i < 7 * pix; i++) X[i] = (float)test_uniform(&st, -1, 1);
+    for (size_t j = 0; j < pix; j++) X[5 * pix + j] = -X[4 * pix + j];
+    const int six[7] = {0, 0, 0, 1, 2, 2, 7};
+    CHECK_EQ_INT(th_class_diversity(X, 7, pix, six, 3, 100, &d, per), TH_OK);
+    const double d0 = 1 - (pearson(X, X + pix, pix) + pearson(X, X + 2 * pix, pix) +
+                           pearson(X + pix, X + 2 * pix, pix)) / 3;
+    /* the standardised images are float32: agreement to ~1e-7 */
+    CHECK_CLOSE(per[0], d0, 1e-6);
+    CHECK(isnan(per[1]));
+    CHECK_CLOSE(per[2], 2.0, 1e-6);
+    CHECK_CLOSE(d, (d0 + 2.0) / 2, 1e-6);
+    /* per_class 2 keeps the first two of class 0 only */
+    CHECK_EQ_INT(th_class_diversity(X, 7, pix, six, 3, 2, &d, per), TH_OK);
+    CHECK_CLOSE(per[0], 1 - pearson(X, X + pix, pix), 1e-6);
+    /* no class with two images */
+    const int lonely[3] = {0, 1, 2};
+    CHECK_EQ_INT(th_class_diversity(X, 3, pix, lonely, 3, 100, &d, NULL), TH_EINVAL);
+    free(X);
+    free(lab);
+}
+
+/* The classes are summed in parallel, each in a fixed order: 1 thread and 2
+ * give the same bits. */
+static void test_eval_diversity_threads(void)
+{
+    const size_t pix = 784, n = 400;
+    float *X = malloc(n * pix * sizeof(float));
+    int *lab = malloc(n * sizeof(int));
+    uint64_t st = 9;
+    for (size_t i = 0; i < n * pix; i++) X[i] = (float)test_uniform(&st, 0, 1);
+    for (size_t i = 0; i < n; i++) lab[i] = (int)(i % 10);
+    double a, b, pa[10], pb[10];
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    CHECK_EQ_INT(th_class_diversity(X, n, pix, lab, 10, 100, &a, pa), TH_OK);
+    omp_set_num_threads(2);
+    CHECK_EQ_INT(th_class_diversity(X, n, pix, lab, 10, 100, &b, pb), TH_OK);
+    omp_set_num_threads(saved);
+    CHECK(a == b && memcmp(pa, pb, sizeof pa) == 0);
+    free(X);
+    free(lab);
+}
+
+static void test_eval_inversion(void)
+{
+    float img[28 * 28];
+    /* a bright ring (a zero) on a dark ground: not inverted; negated: inverted */
+    for (int y = 0; y < 28; y++)
+        for (int x = 0; x < 28; x++) {
+            const double r = hypot(y - 13.5, x - 13.5);
+            img[y * 28 + x] = r > 5 && r < 8 ? 1.0f : 0.0f;
+        }
+    CHECK(!th_image_inverted(img, 28, 28));
+    for (int i = 0; i < 784; i++) img[i] = -img[i];
+    CHECK(th_image_inverted(img, 28, 28));
+    /* a garment filling most of the frame on a dark border: not inverted,
+     * though its pixel skewness is negative (the earlier criterion) */
+    for (int y = 0; y < 28; y++)
+        for (int x = 0; x < 28; x++) img[y * 28 + x] = (y >= 2 && y < 26 && x >= 3 && x < 25);
+    CHECK(!th_image_inverted(img, 28, 28));
+    CHECK(th_stats_skewness(img, 784) < 0);
+    /* the border mean equal to the image mean is not above it; too small */
+    for (int i = 0; i < 784; i++) img[i] = 0.5f;
+    CHECK(!th_image_inverted(img, 28, 28));
+    const float tiny[4] = {1, 1, 1, 0};
+    CHECK(!th_image_inverted(tiny, 2, 2));
+    /* real digits, where present: none inverted, all of their negatives */
+    th_dataset *d = NULL;
+    if (th_dataset_load_dir("data/mnist", "t10k", &d) != TH_OK) {
+        printf("     (skipped the real digits: no data/mnist)\n");
+        return;
+    }
+    size_t plain = 0, negated = 0;
+    for (size_t k = 0; k < 2000 && k < d->count; k++) {
+        th_dataset_standardize(d, k, img);
+        plain += (size_t)th_image_inverted(img, 28, 28);
+        for (int i = 0; i < 784; i++) img[i] = -img[i];
+        negated += (size_t)th_image_inverted(img, 28, 28);
+    }
+    CHECK_EQ_INT(plain, 0);
+    CHECK_EQ_INT(negated, d->count < 2000 ? d->count : 2000);
+    th_dataset_free(d);
+}
+
 void suite_eval_metrics(void)
 {
     RUN_TEST(test_eval_frechet_closed_forms);
     RUN_TEST(test_eval_frechet_rotation_invariant);
     RUN_TEST(test_eval_nearest_brute_force);
     RUN_TEST(test_eval_small_statistics);
+    RUN_TEST(test_eval_diversity_known_answers);
+    RUN_TEST(test_eval_diversity_threads);
+    RUN_TEST(test_eval_inversion);
 }

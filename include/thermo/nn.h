@@ -18,9 +18,10 @@ extern "C" {
 
 /* Dense feed-forward networks in float32, trained by minibatch gradient
  * descent on the softmax cross-entropy: the digital side of thermo. They
- * serve as the judge that measures generated images (src/eval/) and as the
- * teacher whose activations a thermodynamic classifier learns to imitate
- * (Whitelam, PNAS 2026; science.md section 3). Every product is thermo's
+ * serve as the earlier judge of generated images (src/eval/; the judge is
+ * now the convolutional th_cnn below) and as the teacher whose activations
+ * a thermodynamic classifier learns to imitate (Whitelam, PNAS 2026;
+ * science.md section 3). Every product is thermo's
  * own (th_matmul_f32); training is seeded (Philox) and gives the same
  * numbers for any number of threads and on any CPU. */
 
@@ -158,10 +159,11 @@ double th_topk_accuracy(const float *logits, size_t n, size_t classes, const uin
 int th_mlp_evaluate(const th_mlp *net, const th_dataset *d, size_t first, size_t n,
                     double *accuracy, double *top2, size_t *confusion);
 
-/* The networks thermo trains (fit.c, thermo classifier): the judge, a
- * 784-512-256-10 ReLU network on standardised images (98% on MNIST, 88% on
- * Fashion-MNIST test images in 12 epochs), and the PNAS teacher, 784-32-32-10
- * tanh on TH_INPUT_PNAS inputs (the paper's network, 97.3% in the paper). */
+/* The MLPs thermo trains (fit.c, thermo classifier): the earlier judge
+ * (--arch judge-mlp), a 784-512-256-10 ReLU network on standardised images
+ * (98.4% on MNIST, 90.3% on Fashion-MNIST test images in 12 epochs), and the
+ * PNAS teacher, 784-32-32-10 tanh on TH_INPUT_PNAS inputs (the paper's
+ * network, 97.3% in the paper). */
 typedef enum th_mlp_arch { TH_MLP_JUDGE = 0, TH_MLP_TEACHER = 1 } th_mlp_arch;
 
 typedef struct th_mlp_preset {
@@ -205,11 +207,150 @@ typedef struct th_mlp_report {
 int th_mlp_report_compute(const th_mlp *net, const th_dataset *test, th_mlp_report *r);
 void th_mlp_report_free(th_mlp_report *r);
 
+/* -------------------------------------- convolutional networks (src/nn/) */
+
+/* A small convolutional network in float32: the judge of thermo eval. Each
+ * block is a square convolution of odd side `kernel` with zero padding
+ * kernel/2 (the image keeps its size), a ReLU and, when pool[l] is set, a
+ * 2x2 max pool of stride 2 (an odd side loses its last row or column); then
+ * one dense ReLU layer of `hidden` units (the features of the Frechet
+ * distance) and a linear layer to the logits. Inputs are single-channel
+ * images standardised per image (TH_INPUT_STANDARDISED, the scale of the
+ * generator's visible units). Activations are stored pixel-major with the
+ * channels innermost, (image, y, x, channel), so that a convolution is one
+ * matrix product: the (dy, dx, channel) patches of every output pixel as
+ * rows (im2col) times the kernels (th_matmul_f32's chain, backend.h), and
+ * the results are the same bits for any number of threads. */
+
+#define TH_CNN_MAX_CONV 4
+
+typedef struct th_cnn_shape {
+    size_t rows, cols;                /* input image, one channel */
+    size_t kernel;                    /* odd, 1..15 */
+    int n_conv;                       /* 1..TH_CNN_MAX_CONV */
+    size_t channels[TH_CNN_MAX_CONV]; /* output channels of block l */
+    int pool[TH_CNN_MAX_CONV];        /* 1: block l ends with a 2x2 max pool */
+    size_t hidden;                    /* the dense ReLU layer */
+    size_t classes;
+} th_cnn_shape;
+
+typedef struct th_cnn {
+    th_cnn_shape shape;
+    size_t n_params;
+    float *params; /* every weight and bias in one array, in the order of the tensors below */
+    float *conv_W[TH_CNN_MAX_CONV]; /* (channels[l], kernel, kernel, in channels) */
+    float *conv_b[TH_CNN_MAX_CONV]; /* (channels[l]) */
+    float *fc_W[2];                 /* (hidden, flat) with flat = (y, x, channel) of the last
+                                       block; (classes, hidden) */
+    float *fc_b[2];                 /* (hidden); (classes) */
+} th_cnn;
+
+/* The judge's shape for images of rows x cols: 5x5 kernels, 32 then 64
+ * channels, each pooled, 256 hidden units, 10 classes. */
+th_cnn_shape th_cnn_judge_shape(size_t rows, size_t cols);
+
+/* All parameters 0. NULL on failure (th_last_error names the bad field:
+ * an even or zero kernel, a block that would leave no pixels, no memory). */
+th_cnn *th_cnn_alloc(const th_cnn_shape *shape);
+void th_cnn_free(th_cnn *net);
+/* The side of the image after the blocks (*h, *w) and the flat width h w c. */
+size_t th_cnn_flat_width(const th_cnn_shape *shape, size_t *h, size_t *w);
+
+/* He initialisation (variance 2 / fan-in) of every weight, tensor t from
+ * Philox stream t of seed; biases 0. */
+void th_cnn_init(th_cnn *net, uint64_t seed);
+
+/* Forward pass of n standardised images X (n, rows * cols). logits
+ * (n, classes) and features (n, hidden) may each be NULL. Works in blocks,
+ * so memory stays bounded for any n. TH_ENOMEM only. */
+int th_cnn_forward(const th_cnn *net, const float *X, size_t n, float *logits, float *features);
+
+/* The mean softmax cross-entropy of n images with labels (each < classes)
+ * and, with grad non-NULL (a network of the same shape), its gradient in
+ * grad->params (overwritten). No dropout. TH_EINVAL for a bad label or
+ * shape; TH_ENOMEM. */
+int th_cnn_loss_grad(const th_cnn *net, const float *X, const uint8_t *labels, size_t n,
+                     double *loss, th_cnn *grad);
+
+/* Training: minibatches of the optimiser settings in opt (epochs, batch,
+ * Adam or SGD, rate and cosine schedule, weight decay on the weights, seed,
+ * progress; its on_epoch is not called), each image augmented afresh every
+ * epoch from its own Philox stream (so the result depends on the seed
+ * alone, not on threads):
+ *  - moved by whole pixels dx, dy drawn uniformly from -shift..shift, the
+ *    uncovered border filled with the background grey 0;
+ *  - standardised, then with probability noise_share given Gaussian pixel
+ *    noise of standard deviation drawn uniformly from [0, noise] (the
+ *    thermal jitter of generated visible units) and standardised again;
+ *  - dropout of the hidden units at rate dropout (inverted scaling). */
+typedef struct th_cnn_train_params {
+    th_mlp_train_params opt; /* epochs 15, batch 64, Adam, rate 1e-3, cosine, seed 1 */
+    size_t shift;            /* 2 */
+    double noise;            /* 0.6 */
+    double noise_share;      /* 0.5 */
+    double dropout;          /* 0.25 */
+    /* Called after each epoch with its mean training loss; a nonzero return
+     * stops training with TH_ECANCELED. */
+    int (*on_epoch)(size_t epoch, double loss, const th_cnn *net, void *ctx);
+    void *epoch_ctx;
+} th_cnn_train_params;
+
+th_cnn_train_params th_cnn_train_params_default(void);
+
+/* Trains net in place (th_cnn_init first for a fresh one) on every image of
+ * train with its labels. epoch_loss (opt.epochs) may be NULL. TH_EINVAL
+ * naming the bad parameter, TH_EDIVERGED naming the epoch and update. */
+int th_cnn_train(th_cnn *net, const th_dataset *train, const th_cnn_train_params *p,
+                 double *epoch_loss);
+
+/* How th_cnn_train trained, as metadata: th_mlp_train_meta's keys and
+ * "train.shift", "train.noise", "train.noise_share", "train.dropout". */
+int th_cnn_train_meta(const th_cnn_train_params *p, size_t images, th_meta *meta);
+
+/* Accuracy and confusion as th_mlp_evaluate, and the test report. */
+int th_cnn_evaluate(const th_cnn *net, const th_dataset *d, size_t first, size_t n,
+                    double *accuracy, double *top2, size_t *confusion);
+
+/* Saved as safetensors: tensors conv_W0, conv_b0, ..., fc_W0, fc_b0, fc_W1,
+ * fc_b1 (F32); metadata "thermo.kind" = "cnn", "cnn.input" ("28,28"),
+ * "cnn.kernel", "cnn.channels" ("32,64"), "cnn.pool" ("1,1"),
+ * "cnn.hidden", "cnn.classes", "thermo.version", plus the caller's extra
+ * entries. Atomic. Load checks every field and names the file and the field
+ * (TH_EFORMAT; TH_EIO when unreadable); extra_out may be NULL. */
+int th_cnn_save_meta(const char *path, const th_cnn *net, const th_meta *extra);
+int th_cnn_load_meta(const char *path, th_cnn **out, th_meta *extra_out);
+
+/* ------------------------------------------------------------ judges */
+
+/* The network thermo eval scores images with: a th_cnn (thermo classifier
+ * train --arch judge) or the earlier th_mlp judge on standardised images
+ * (--arch judge-mlp). Exactly one of cnn and mlp is set. */
+typedef struct th_judge {
+    th_cnn *cnn;
+    th_mlp *mlp;
+} th_judge;
+
+/* Loads either kind, told apart by the file's "thermo.kind" ("cnn" or
+ * "mlp"). An MLP must take standardised inputs and have a hidden layer.
+ * meta_out may be NULL. TH_EFORMAT naming the file otherwise. */
+int th_judge_load(const char *path, th_judge *out, th_meta *meta_out);
+/* Frees the network and zeroes the struct. */
+void th_judge_free(th_judge *judge);
+const char *th_judge_kind(const th_judge *judge); /* "cnn" or "mlp" */
+size_t th_judge_inputs(const th_judge *judge);
+size_t th_judge_classes(const th_judge *judge);
+size_t th_judge_features(const th_judge *judge); /* the penultimate layer's width */
+/* logits (n, classes) and features (n, features) of n standardised images;
+ * either may be NULL. */
+int th_judge_forward(const th_judge *judge, const float *X, size_t n, float *logits,
+                     float *features);
+int th_judge_report_compute(const th_judge *judge, const th_dataset *test, th_mlp_report *r);
+
 /* ------------------------------------- image-quality metrics (src/eval/) */
 
 /* Measures of images generated by a thermodynamic computer, computed with a
- * judge network (a th_mlp on TH_INPUT_STANDARDISED images, trained by thermo
- * classifier train --arch judge) against a real dataset. */
+ * judge network (th_judge: the th_cnn of thermo classifier train --arch
+ * judge, or the earlier MLP) against a real dataset. */
 
 /* The Frechet distance between the Gaussians N(m1, S1) and N(m2, S2):
  *     |m1 - m2|^2 + tr(S1 + S2 - 2 (S1^{1/2} S2 S1^{1/2})^{1/2}),
@@ -247,6 +388,33 @@ double th_entropy_counts(const size_t *counts, size_t k);
  * values is left unchanged. */
 double th_stats_quantile(const double *values, size_t n, double q);
 
+/* Whether an image (rows, cols) is contrast-inverted: the mean of its
+ * border, the outermost ring of 2 (rows + cols) - 4 pixels, lies above the
+ * mean of the whole image. Digits and garments are bright figures on a dark
+ * ground that reaches the border; inverted, the ground is the brightest part.
+ * Of the real training images, 0 of 60,000 MNIST digits and 8 of 60,000
+ * Fashion-MNIST garments count as inverted; pixel skewness, the earlier
+ * criterion, called 21% of Fashion-MNIST inverted (garments that fill the
+ * frame). An image too small to have an inside (a side below 3) is never
+ * inverted. */
+int th_image_inverted(const float *x, size_t rows, size_t cols);
+
+/* Within-class diversity of n images X (n, n_pix) with classes labels (n;
+ * entries outside 0..n_classes-1 are skipped): for each class, the first
+ * per_class of its images (at most), each standardised to zero mean and
+ * unit variance over its pixels, and
+ *     d_c = 1 - mean over pairs i < j of r_ij,
+ * r_ij = (1/n_pix) sum_p z_ip z_jp the Pearson correlation of the two
+ * images; the diversity is the mean of d_c over the classes with at least
+ * two images. Identical images give 0, independent noise about 1, a class
+ * mixing images and their negatives more than 1. per_class_out
+ * (n_classes, may be NULL) receives d_c, NaN where a class has fewer than
+ * two images. Sums in double, in a fixed order. TH_EINVAL when no class has
+ * two images; TH_ENOMEM. */
+int th_class_diversity(const float *X, size_t n, size_t n_pix, const int *labels,
+                       size_t n_classes, size_t per_class, double *diversity,
+                       double *per_class_out);
+
 /* A samples file, as thermo sample writes it: safetensors with "images" F32
  * (n, n_pix), the generated visible states; optionally "classes" (n), the
  * class each sample was asked for, -1 for none (stored as F32 or F64 holding
@@ -274,8 +442,11 @@ void th_samples_free(th_samples *s);
 #define TH_EVAL_QUANTILES 5 /* 0, 0.1, 0.5, 0.9, 1: min, 10%, median, 90%, max */
 
 typedef struct th_eval_params {
-    int uninvert;          /* negate samples of negative skewness before judging */
+    int uninvert;          /* negate contrast-inverted samples (th_image_inverted) first */
     size_t reference_count;/* real images for the floors; 0 = as many as samples */
+    const th_judge *second;/* a second judge (the earlier MLP) whose verdicts are reported
+                              beside the judge's; NULL = none */
+    size_t diversity_count;/* images a class for the diversity; 0 = 100 */
     /* Called as the nearest-neighbour searches progress (done of total rows);
      * a nonzero return stops with TH_ECANCELED. */
     th_progress_fn progress;
@@ -289,7 +460,7 @@ typedef struct th_eval_report {
     size_t n_classes;          /* the judge's outputs */
     double judge_accuracy;     /* the judge on the real test images: its own credibility */
     /* contrast */
-    size_t inverted;           /* samples of negative skewness */
+    size_t inverted;           /* contrast-inverted samples (th_image_inverted) */
     double inverted_share;
     int uninverted;            /* 1: those were negated before everything below */
     /* what the judge sees */
@@ -316,14 +487,39 @@ typedef struct th_eval_report {
     /* heat */
     int has_heat;
     double heat_mean;          /* kT per sample */
+    /* within-class diversity (th_class_diversity): samples grouped by the
+     * class asked for, or by the judge's class where none was asked;
+     * the real training images by their labels (NaN without labels) */
+    size_t diversity_count;    /* images a class at most */
+    int diversity_by_judge;    /* some samples were grouped by the judge's class */
+    double diversity, diversity_real;
+    double class_diversity[TH_EVAL_MAX_CLASSES];      /* NaN: fewer than 2 images */
+    double class_diversity_real[TH_EVAL_MAX_CLASSES];
+    /* the second judge (p->second) on the same samples */
+    int has_second;
+    double second_accuracy;    /* on the real test images */
+    size_t second_predicted[TH_EVAL_MAX_CLASSES];
+    double second_entropy_share;
+    size_t second_granted[TH_EVAL_MAX_CLASSES];
+    double second_conditional_accuracy;
+    double agreement;          /* share of samples both judges put in the same class */
+    /* How far the verdicts differ, in percentage points: for conditional
+     * samples |conditional accuracy - the second's|, otherwise the total
+     * variation distance between the two class histograms, 50 sum_c
+     * |p_c - q_c|. disagree: more than TH_EVAL_DISAGREE points. */
+    double disagreement;
+    int disagree;
 } th_eval_report;
 
-/* Evaluates samples s against a judge (a th_mlp of at least 2 layers on
- * TH_INPUT_STANDARDISED inputs of s->n_pix pixels), the training split train
- * and the test split test (with labels). Each sample is first standardised
- * to zero mean and unit variance over its pixels (the judge's input), after
- * negation when p->uninvert and its skewness is negative. */
-int th_eval_samples(const th_mlp *judge, const th_samples *s, const th_dataset *train,
+#define TH_EVAL_DISAGREE 5.0
+
+/* Evaluates samples s against a judge (th_judge_load: the CNN, or an MLP
+ * of at least 2 layers on standardised inputs, of s->n_pix pixels), the
+ * training split train and the test split test (with labels). Each sample
+ * is first standardised to zero mean and unit variance over its pixels (the
+ * judge's input), after negation when p->uninvert and it is inverted
+ * (th_image_inverted). p->second, when set, judges the same inputs too. */
+int th_eval_samples(const th_judge *judge, const th_samples *s, const th_dataset *train,
                     const th_dataset *test, const th_eval_params *p, th_eval_report *out);
 
 /* end of section nn */

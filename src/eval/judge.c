@@ -13,7 +13,13 @@
  * estimate is biased upward by finite samples), and the nearest-training-
  * image distance of real test images (how close unseen digits come to the
  * training set; a generator that copies its training images comes much
- * closer). */
+ * closer).
+ *
+ * A second judge (the earlier MLP) sees the same inputs, and its verdict is
+ * set beside the first's: a lenient judge shows itself where the two part.
+ * Within-class diversity (diversity.c) is measured on the same standardised
+ * samples and on the real training images, so the report can say how far a
+ * generator is from drawing one template per class. */
 #include "eval/eval_internal.h"
 
 #include <math.h>
@@ -29,29 +35,6 @@ th_eval_params th_eval_params_default(void)
     th_eval_params p;
     memset(&p, 0, sizeof p);
     return p;
-}
-
-/* Zero mean and unit variance over the pixels (population variance, as
- * th_dataset_standardize); a constant image becomes zeros. */
-static void standardise(float *x, size_t n)
-{
-    double m = 0;
-    for (size_t i = 0; i < n; i++) m += (double)x[i];
-    m /= (double)n;
-    double v = 0;
-    for (size_t i = 0; i < n; i++) v += ((double)x[i] - m) * ((double)x[i] - m);
-    v /= (double)n;
-    double inv = v > 0 ? 1.0 / sqrt(v) : 0.0;
-    for (size_t i = 0; i < n; i++) x[i] = (float)(((double)x[i] - m) * inv);
-}
-
-/* Penultimate features (n, fd) and, when logits is non-NULL, logits (n, k). */
-static int judge_features(const th_mlp *judge, const float *X, size_t n, float *features,
-                          float *logits)
-{
-    float *hidden[TH_MLP_MAX_LAYERS] = {NULL};
-    hidden[judge->n_layers - 2] = features;
-    return th_mlp_forward(judge, X, n, logits, hidden);
 }
 
 typedef struct progress_state {
@@ -82,21 +65,34 @@ static void summarise(const double *v, size_t n, double *mean, double *q)
     for (int k = 0; k < TH_EVAL_QUANTILES; k++) q[k] = th_stats_quantile(v, n, quantile_levels[k]);
 }
 
-static int check_inputs(const th_mlp *judge, const th_samples *s, const th_dataset *train,
-                        const th_dataset *test)
+static int check_judge(const th_judge *judge, const char *which)
 {
-    if (judge->n_layers < 2)
-        return th__fail(TH_EINVAL, "the judge has %d layer; the Frechet distance needs a hidden "
-                        "layer (at least 2 weight layers)", judge->n_layers);
-    if (judge->input != TH_INPUT_STANDARDISED)
-        return th__fail(TH_EINVAL, "the judge takes PNAS inputs (nn.input \"pnas\"); generated "
-                        "images are in the standardised scale: use a judge trained with --arch "
-                        "judge");
-    const size_t classes = judge->width[judge->n_layers];
-    if (classes > TH_EVAL_MAX_CLASSES)
-        return th__fail(TH_EINVAL, "the judge has %zu classes; at most %d are supported",
-                        classes, TH_EVAL_MAX_CLASSES);
-    const size_t pix = judge->width[0];
+    if (!judge->cnn && !judge->mlp) return th__fail(TH_EINVAL, "the %s judge has no network", which);
+    if (judge->mlp && judge->mlp->n_layers < 2)
+        return th__fail(TH_EINVAL, "the %s judge has %d layer; the Frechet distance needs a "
+                        "hidden layer (at least 2 weight layers)", which, judge->mlp->n_layers);
+    if (judge->mlp && judge->mlp->input != TH_INPUT_STANDARDISED)
+        return th__fail(TH_EINVAL, "the %s judge takes PNAS inputs (nn.input \"pnas\"); "
+                        "generated images are in the standardised scale: use a judge trained "
+                        "with --arch judge or judge-mlp", which);
+    if (th_judge_classes(judge) > TH_EVAL_MAX_CLASSES)
+        return th__fail(TH_EINVAL, "the %s judge has %zu classes; at most %d are supported", which,
+                        th_judge_classes(judge), TH_EVAL_MAX_CLASSES);
+    return TH_OK;
+}
+
+static int check_inputs(const th_judge *judge, const th_samples *s, const th_dataset *train,
+                        const th_dataset *test, const th_judge *second)
+{
+    int rc = check_judge(judge, "first");
+    if (rc == TH_OK && second) rc = check_judge(second, "second");
+    if (rc != TH_OK) return rc;
+    const size_t classes = th_judge_classes(judge);
+    if (second && (th_judge_classes(second) != classes || th_judge_inputs(second) != s->n_pix))
+        return th__fail(TH_EINVAL, "the second judge takes %zu pixels into %zu classes; the "
+                        "first %zu into %zu", th_judge_inputs(second), th_judge_classes(second),
+                        th_judge_inputs(judge), classes);
+    const size_t pix = th_judge_inputs(judge);
     if (s->n_pix != pix)
         return th__fail(TH_EINVAL, "samples of %zu pixels; the judge takes %zu", s->n_pix, pix);
     if (s->count < 2)
@@ -111,6 +107,10 @@ static int check_inputs(const th_mlp *judge, const th_samples *s, const th_datas
             return th__fail(TH_EINVAL, "%zu %s image: at least 2 are needed", sets[k]->count,
                             names[k]);
     }
+    if (judge->cnn && (train->rows != judge->cnn->shape.rows ||
+                       test->rows != judge->cnn->shape.rows))
+        return th__fail(TH_EINVAL, "images of %zu x %zu pixels; the judge takes %zu x %zu",
+                        train->rows, train->cols, judge->cnn->shape.rows, judge->cnn->shape.cols);
     if (!test->labels)
         return th__fail(TH_EINVAL, "the test images have no labels to check the judge against");
     if (s->classes)
@@ -121,16 +121,121 @@ static int check_inputs(const th_mlp *judge, const th_samples *s, const th_datas
     return TH_OK;
 }
 
-int th_eval_samples(const th_mlp *judge, const th_samples *s, const th_dataset *train,
+/* A judge's verdict on n samples from its classes pred: the histogram and
+ * its entropy, and where classes were asked for, the granted counts and
+ * the mean over asked classes of the share granted. */
+static void verdict(const int *pred, size_t n, size_t classes, const int *asked,
+                    size_t *predicted, double *entropy_share, size_t *requested, size_t *granted,
+                    double *conditional, size_t *unconditional, int *has_classes)
+{
+    for (size_t i = 0; i < n; i++) predicted[pred[i]]++;
+    *entropy_share = classes > 1 ? th_entropy_counts(predicted, classes) / log((double)classes)
+                                 : 0.0;
+    if (!asked) return;
+    size_t unasked = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (asked[i] < 0) {
+            unasked++;
+            continue;
+        }
+        requested[asked[i]]++;
+        granted[asked[i]] += pred[i] == asked[i];
+    }
+    size_t count = 0;
+    double sum = 0;
+    for (size_t c = 0; c < classes; c++)
+        if (requested[c]) {
+            count++;
+            sum += (double)granted[c] / (double)requested[c];
+        }
+    *conditional = count ? sum / (double)count : 0.0;
+    if (unconditional) *unconditional = unasked;
+    if (has_classes) *has_classes = count > 0;
+}
+
+/* The judge's accuracy on the prepared test images Xtest; features (may be
+ * NULL) and logits (test->count, classes) are its outputs. */
+static int test_accuracy(const th_judge *judge, const float *Xtest, const th_dataset *test,
+                         float *features, float *logits, int *pred, double *accuracy)
+{
+    int rc = th_judge_forward(judge, Xtest, test->count, logits, features);
+    if (rc != TH_OK) return rc;
+    th_argmax_rows(logits, test->count, th_judge_classes(judge), pred);
+    size_t hits = 0;
+    for (size_t i = 0; i < test->count; i++) hits += pred[i] == (int)test->labels[i];
+    *accuracy = (double)hits / (double)test->count;
+    return TH_OK;
+}
+
+/* The second judge's verdict beside the first's (pred1). */
+static int second_opinion(const th_judge *second, const float *X, const th_samples *s,
+                          const float *Xtest, const th_dataset *test, const int *pred1,
+                          float *logits, float *tlogits, int *pred, int *tpred,
+                          th_eval_report *out)
+{
+    const size_t n = s->count, classes = out->n_classes;
+    int rc = th_judge_forward(second, X, n, logits, NULL);
+    if (rc != TH_OK) return rc;
+    th_argmax_rows(logits, n, classes, pred);
+    size_t requested[TH_EVAL_MAX_CLASSES] = {0}, same = 0;
+    verdict(pred, n, classes, s->classes, out->second_predicted, &out->second_entropy_share,
+            requested, out->second_granted, &out->second_conditional_accuracy, NULL, NULL);
+    for (size_t i = 0; i < n; i++) same += pred[i] == pred1[i];
+    out->agreement = (double)same / (double)n;
+    if (out->has_classes) {
+        out->disagreement =
+            100 * fabs(out->conditional_accuracy - out->second_conditional_accuracy);
+    } else {
+        double tv = 0;
+        for (size_t c = 0; c < classes; c++)
+            tv += fabs((double)out->predicted[c] - (double)out->second_predicted[c]);
+        out->disagreement = 50 * tv / (double)n;
+    }
+    out->disagree = out->disagreement > TH_EVAL_DISAGREE;
+    out->has_second = 1;
+    return test_accuracy(second, Xtest, test, NULL, tlogits, tpred, &out->second_accuracy);
+}
+
+/* Diversity of the samples (by the class asked for, else the judge's) and
+ * of the real training images; NaN where no class has two images. */
+static int diversities(const float *X, const th_samples *s, const int *pred,
+                       const float *Xtrain, const th_dataset *train, size_t per_class,
+                       th_eval_report *out)
+{
+    const size_t n = s->count, pix = s->n_pix, classes = out->n_classes;
+    const size_t n_train = train->labels ? train->count : 0;
+    int *lab = th__alloc((n > n_train ? n : n_train) * sizeof(int));
+    if (!lab) return th__fail(TH_ENOMEM, "out of memory for %zu labels", n);
+    out->diversity_count = per_class;
+    for (size_t i = 0; i < n; i++) {
+        const int asked = s->classes ? s->classes[i] : -1;
+        lab[i] = asked >= 0 ? asked : pred[i];
+        out->diversity_by_judge |= asked < 0;
+    }
+    int rc = th_class_diversity(X, n, pix, lab, classes, per_class, &out->diversity,
+                                out->class_diversity);
+    if (rc == TH_EINVAL) out->diversity = NAN; /* no class with two samples */
+    out->diversity_real = NAN;
+    for (size_t c = 0; c < classes; c++) out->class_diversity_real[c] = NAN;
+    if (rc != TH_ENOMEM && n_train) {
+        for (size_t i = 0; i < n_train; i++) lab[i] = train->labels[i];
+        rc = th_class_diversity(Xtrain, n_train, pix, lab, classes, per_class,
+                                &out->diversity_real, out->class_diversity_real);
+        if (rc == TH_EINVAL) out->diversity_real = NAN;
+    }
+    th__free(lab);
+    return rc == TH_ENOMEM ? rc : TH_OK;
+}
+
+int th_eval_samples(const th_judge *judge, const th_samples *s, const th_dataset *train,
                     const th_dataset *test, const th_eval_params *p, th_eval_report *out)
 {
     TH_ASSERT(judge && s && train && test && p && out);
-    int rc = check_inputs(judge, s, train, test);
+    int rc = check_inputs(judge, s, train, test, p->second);
     if (rc != TH_OK) return rc;
     memset(out, 0, sizeof *out);
-    const size_t n = s->count, pix = judge->width[0];
-    const size_t classes = judge->width[judge->n_layers];
-    const size_t fd = judge->width[judge->n_layers - 1];
+    const size_t n = s->count, pix = th_judge_inputs(judge);
+    const size_t classes = th_judge_classes(judge), fd = th_judge_features(judge);
     size_t n_ref = p->reference_count ? p->reference_count : n;
     if (n_ref > train->count) n_ref = train->count;
     const size_t n_ref_test = n_ref < test->count ? n_ref : test->count;
@@ -149,14 +254,15 @@ int th_eval_samples(const th_mlp *judge, const th_samples *s, const th_dataset *
     float *Xtrain = th__alloc(train->count * pix * sizeof(float));
     float *Xtest = th__alloc(test->count * pix * sizeof(float));
     float *tlogits = th__alloc(test->count * classes * sizeof(float));
-    int *pred = th__alloc((n > test->count ? n : test->count) * sizeof(int));
+    int *pred = th__alloc(n * sizeof(int)), *pred2 = th__alloc(n * sizeof(int));
+    int *tpred = th__alloc(test->count * sizeof(int));
     double *ms = th__alloc(fd * sizeof(double)), *mt = th__alloc(fd * sizeof(double));
     double *mr = th__alloc(fd * sizeof(double));
     double *Ss = th__alloc(fd * fd * sizeof(double)), *St = th__alloc(fd * fd * sizeof(double));
     double *Sr = th__alloc(fd * fd * sizeof(double));
     double *dist = th__alloc(n * sizeof(double)), *rdist = th__alloc(n_ref_test * sizeof(double));
-    if (!X || !logits || !Fs || !Ft || !Fr || !Xtrain || !Xtest || !tlogits || !pred || !ms ||
-        !mt || !mr || !Ss || !St || !Sr || !dist || !rdist) {
+    if (!X || !logits || !Fs || !Ft || !Fr || !Xtrain || !Xtest || !tlogits || !pred || !pred2 ||
+        !tpred || !ms || !mt || !mr || !Ss || !St || !Sr || !dist || !rdist) {
         rc = th__fail(TH_ENOMEM, "out of memory evaluating %zu samples against %zu training "
                       "images", n, train->count);
         goto done;
@@ -166,53 +272,35 @@ int th_eval_samples(const th_mlp *judge, const th_samples *s, const th_dataset *
     memcpy(X, s->images, n * pix * sizeof(float));
     for (size_t i = 0; i < n; i++) {
         float *x = X + i * pix;
-        if (th_stats_skewness(x, pix) < 0) {
+        if (th_image_inverted(x, train->rows, train->cols)) {
             out->inverted++;
             if (p->uninvert)
                 for (size_t k = 0; k < pix; k++) x[k] = -x[k];
         }
-        standardise(x, pix);
+        th__standardise_floats(x, pix);
     }
     out->inverted_share = (double)out->inverted / (double)n;
 
     /* what the judge sees */
-    rc = judge_features(judge, X, n, Fs, logits);
+    rc = th_judge_forward(judge, X, n, logits, Fs);
     if (rc != TH_OK) goto done;
     th_argmax_rows(logits, n, classes, pred);
-    for (size_t i = 0; i < n; i++) out->predicted[pred[i]]++;
+    verdict(pred, n, classes, s->classes, out->predicted, &out->entropy_share, out->requested,
+            out->granted, &out->conditional_accuracy, &out->unconditional, &out->has_classes);
     out->entropy = th_entropy_counts(out->predicted, classes);
-    out->entropy_share = classes > 1 ? out->entropy / log((double)classes) : 0.0;
-    if (s->classes) {
-        for (size_t i = 0; i < n; i++) {
-            if (s->classes[i] < 0) {
-                out->unconditional++;
-                continue;
-            }
-            out->requested[s->classes[i]]++;
-            out->granted[s->classes[i]] += pred[i] == s->classes[i];
-        }
-        size_t asked = 0;
-        double sum = 0;
-        for (size_t c = 0; c < classes; c++)
-            if (out->requested[c]) {
-                asked++;
-                sum += (double)out->granted[c] / (double)out->requested[c];
-            }
-        out->has_classes = asked > 0;
-        out->conditional_accuracy = asked ? sum / (double)asked : 0.0;
-    }
 
     /* real images through the same judge */
-    th_mlp probe = *judge; /* the same weights; prepare needs only input and widths */
-    rc = th_mlp_prepare(&probe, test, 0, test->count, Xtest);
-    if (rc == TH_OK) rc = th_mlp_prepare(&probe, train, 0, train->count, Xtrain);
-    if (rc == TH_OK) rc = judge_features(judge, Xtest, test->count, Ft, tlogits);
-    if (rc == TH_OK) rc = judge_features(judge, Xtrain, n_ref, Fr, NULL);
+    th__standardise_images(test, 0, test->count, Xtest);
+    th__standardise_images(train, 0, train->count, Xtrain);
+    rc = test_accuracy(judge, Xtest, test, Ft, tlogits, tpred, &out->judge_accuracy);
+    if (rc == TH_OK) rc = th_judge_forward(judge, Xtrain, n_ref, NULL, Fr);
+    if (rc == TH_OK && p->second)
+        rc = second_opinion(p->second, X, s, Xtest, test, pred, logits, tlogits, pred2, tpred,
+                            out);
+    if (rc == TH_OK)
+        rc = diversities(X, s, pred, Xtrain, train,
+                         p->diversity_count ? p->diversity_count : 100, out);
     if (rc != TH_OK) goto done;
-    th_argmax_rows(tlogits, test->count, classes, pred);
-    size_t hits = 0;
-    for (size_t i = 0; i < test->count; i++) hits += pred[i] == (int)test->labels[i];
-    out->judge_accuracy = (double)hits / (double)test->count;
 
     /* Frechet distances in the penultimate features */
     rc = th_feature_moments(Fs, n, fd, ms, Ss);
@@ -247,6 +335,8 @@ done:
     th__free(Xtest);
     th__free(tlogits);
     th__free(pred);
+    th__free(pred2);
+    th__free(tpred);
     th__free(ms);
     th__free(mt);
     th__free(mr);

@@ -92,11 +92,11 @@ void th_mlp_report_free(th_mlp_report *r)
     memset(r, 0, sizeof *r);
 }
 
-int th_mlp_report_compute(const th_mlp *net, const th_dataset *test, th_mlp_report *r)
+int th__classifier_report(const void *net, th__prepare_fn prepare, th__logits_fn forward,
+                          size_t classes, const th_dataset *test, th_mlp_report *r)
 {
-    TH_ASSERT(net != NULL && test != NULL && r != NULL);
     memset(r, 0, sizeof *r);
-    const size_t C = net->width[net->n_layers];
+    const size_t C = classes;
     r->count = test->count;
     r->classes = C;
     r->confusion = calloc(C * C, sizeof *r->confusion);
@@ -106,7 +106,8 @@ int th_mlp_report_compute(const th_mlp *net, const th_dataset *test, th_mlp_repo
         th_mlp_report_free(r);
         return th__fail(TH_ENOMEM, "out of memory for a report of %zu classes", C);
     }
-    int rc = th_mlp_evaluate(net, test, 0, test->count, &r->accuracy, &r->top2, r->confusion);
+    int rc = th__classifier_evaluate(net, prepare, forward, C, test, 0, test->count, &r->accuracy,
+                                     &r->top2, r->confusion);
     if (rc != TH_OK) {
         th_mlp_report_free(r);
         return rc;

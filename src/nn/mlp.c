@@ -210,26 +210,8 @@ double th__mlp_backward_rows(const th_mlp *net, const float *X, const uint8_t *l
     const size_t classes = net->width[L];
     const float *logits = w->A[L - 1];
     float *dZ = w->delta[0];
-    /* Softmax cross-entropy row by row, in double: with m the largest logit,
-     * loss = log sum_j exp(z_j - m) - (z_y - m) never overflows. */
-#pragma omp parallel for schedule(static) if (rows * classes >= PARALLEL_MIN / 8)
-    for (size_t r = 0; r < rows; r++) {
-        const float *z = logits + r * classes;
-        float *d = dZ + r * classes;
-        double m = z[0];
-        for (size_t j = 1; j < classes; j++)
-            if ((double)z[j] > m) m = z[j];
-        double s = 0;
-        for (size_t j = 0; j < classes; j++) s += exp((double)z[j] - m);
-        const size_t y = labels[r];
-        w->row_loss[r] = log(s) - ((double)z[y] - m);
-        for (size_t j = 0; j < classes; j++) {
-            double p = exp((double)z[j] - m) / s;
-            d[j] = (float)(scale * (p - (j == y ? 1.0 : 0.0)));
-        }
-    }
-    double total = 0;
-    for (size_t r = 0; r < rows; r++) total += w->row_loss[r];
+    const double total = th__softmax_xent_rows(logits, labels, rows, classes, scale, dZ,
+                                               w->row_loss);
 
     const float beta = accumulate ? 1.0f : 0.0f;
     for (int l = L - 1; l >= 0; l--) {
@@ -238,13 +220,7 @@ double th__mlp_backward_rows(const th_mlp *net, const float *X, const uint8_t *l
         /* dW_l = dZ^T A_{l-1}: (n_out, n_in), the inner dimension is the rows */
         th__gemm_f32(1, 0, n_out, n_in, rows, 1.0f, dZ, n_out, in, n_in, beta, grad->W[l],
                      n_in);
-        float *db = grad->b[l];
-#pragma omp parallel for schedule(static) if (rows * n_out >= PARALLEL_MIN)
-        for (size_t j = 0; j < n_out; j++) {
-            double s = 0;
-            for (size_t r = 0; r < rows; r++) s += (double)dZ[r * n_out + j];
-            db[j] = (float)((accumulate ? (double)db[j] : 0.0) + s);
-        }
+        th__column_sums(dZ, rows, n_out, accumulate, grad->b[l]);
         if (l == 0) break;
         /* dA_{l-1} = dZ W_l: (rows, n_in), then through the activation */
         float *dA = w->delta[dZ == w->delta[0] ? 1 : 0];
@@ -262,6 +238,44 @@ double th__mlp_backward_rows(const th_mlp *net, const float *X, const uint8_t *l
         dZ = dA;
     }
     return total;
+}
+
+/* ------------------------------------------- shared with the CNN (cnn.c) */
+
+double th__softmax_xent_rows(const float *logits, const uint8_t *labels, size_t rows,
+                             size_t classes, double scale, float *dZ, double *row_loss)
+{
+    /* Row by row, in double: with m the largest logit,
+     * loss = log sum_j exp(z_j - m) - (z_y - m) never overflows. */
+#pragma omp parallel for schedule(static) if (rows * classes >= PARALLEL_MIN / 8)
+    for (size_t r = 0; r < rows; r++) {
+        const float *z = logits + r * classes;
+        float *d = dZ + r * classes;
+        double m = z[0];
+        for (size_t j = 1; j < classes; j++)
+            if ((double)z[j] > m) m = z[j];
+        double s = 0;
+        for (size_t j = 0; j < classes; j++) s += exp((double)z[j] - m);
+        const size_t y = labels[r];
+        row_loss[r] = log(s) - ((double)z[y] - m);
+        for (size_t j = 0; j < classes; j++) {
+            double p = exp((double)z[j] - m) / s;
+            d[j] = (float)(scale * (p - (j == y ? 1.0 : 0.0)));
+        }
+    }
+    double total = 0;
+    for (size_t r = 0; r < rows; r++) total += row_loss[r];
+    return total;
+}
+
+void th__column_sums(const float *D, size_t rows, size_t cols, int accumulate, float *out)
+{
+#pragma omp parallel for schedule(static) if (rows * cols >= PARALLEL_MIN)
+    for (size_t j = 0; j < cols; j++) {
+        double s = 0;
+        for (size_t r = 0; r < rows; r++) s += (double)D[r * cols + j];
+        out[j] = (float)((accumulate ? (double)out[j] : 0.0) + s);
+    }
 }
 
 static int same_shape(const th_mlp *a, const th_mlp *b)
@@ -322,6 +336,25 @@ int th_mlp_loss_grad(const th_mlp *net, const float *X, const uint8_t *labels, s
 
 /* ------------------------------------------------------------ inputs */
 
+void th__standardise_images(const th_dataset *d, size_t first, size_t n, float *X)
+{
+    const size_t pix = d->rows * d->cols;
+#pragma omp parallel for schedule(static) if (n >= 64)
+    for (size_t k = 0; k < n; k++) th_dataset_standardize(d, first + k, X + k * pix);
+}
+
+void th__standardise_floats(float *x, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++) m += (double)x[i];
+    m /= (double)n;
+    double v = 0;
+    for (size_t i = 0; i < n; i++) v += ((double)x[i] - m) * ((double)x[i] - m);
+    v /= (double)n;
+    const double inv = v > 0 ? 1.0 / sqrt(v) : 0.0;
+    for (size_t i = 0; i < n; i++) x[i] = (float)(((double)x[i] - m) * inv);
+}
+
 int th_mlp_prepare(const th_mlp *net, const th_dataset *d, size_t first, size_t n, float *X)
 {
     TH_ASSERT(net != NULL && d != NULL && (X != NULL || n == 0));
@@ -333,8 +366,7 @@ int th_mlp_prepare(const th_mlp *net, const th_dataset *d, size_t first, size_t 
         return th__fail(TH_EINVAL, "images %zu..%zu: the dataset has %zu", first, first + n,
                         d->count);
     if (net->input == TH_INPUT_STANDARDISED) {
-#pragma omp parallel for schedule(static) if (n >= 64)
-        for (size_t k = 0; k < n; k++) th_dataset_standardize(d, first + k, X + k * pix);
+        th__standardise_images(d, first, n, X);
         return TH_OK;
     }
     if (net->input != TH_INPUT_PNAS)
@@ -417,13 +449,37 @@ double th_topk_accuracy(const float *logits, size_t n, size_t classes, const uin
     return (double)topk_hits(logits, n, classes, labels, k) / (double)n;
 }
 
+static int mlp_prepare(const void *net, const th_dataset *d, size_t first, size_t n, float *X)
+{
+    return th_mlp_prepare(net, d, first, n, X);
+}
+
+static int mlp_logits(const void *net, const float *X, size_t n, float *logits)
+{
+    return th_mlp_forward(net, X, n, logits, NULL);
+}
+
 int th_mlp_evaluate(const th_mlp *net, const th_dataset *d, size_t first, size_t n,
                     double *accuracy, double *top2, size_t *confusion)
 {
     TH_ASSERT(net != NULL && d != NULL && accuracy != NULL);
+    return th__classifier_evaluate(net, mlp_prepare, mlp_logits, net->width[net->n_layers], d,
+                                   first, n, accuracy, top2, confusion);
+}
+
+int th_mlp_report_compute(const th_mlp *net, const th_dataset *test, th_mlp_report *r)
+{
+    TH_ASSERT(net != NULL && test != NULL && r != NULL);
+    return th__classifier_report(net, mlp_prepare, mlp_logits, net->width[net->n_layers], test,
+                                 r);
+}
+
+int th__classifier_evaluate(const void *net, th__prepare_fn prepare, th__logits_fn forward,
+                            size_t classes, const th_dataset *d, size_t first, size_t n,
+                            double *accuracy, double *top2, size_t *confusion)
+{
     if (!d->labels) return th__fail(TH_EINVAL, "the dataset has no labels to evaluate against");
     if (n == 0) return th__fail(TH_EINVAL, "n = 0: no images to evaluate");
-    const size_t classes = net->width[net->n_layers];
     const size_t pix = d->rows * d->cols;
     const size_t block = n < FORWARD_BLOCK ? n : FORWARD_BLOCK;
     float *X = th__alloc(block * pix * sizeof(float));           /* (block, pix) */
@@ -440,8 +496,8 @@ int th_mlp_evaluate(const th_mlp *net, const th_dataset *d, size_t first, size_t
     int rc = TH_OK;
     for (size_t r0 = 0; r0 < n && rc == TH_OK; r0 += block) {
         const size_t rows = n - r0 < block ? n - r0 : block;
-        rc = th_mlp_prepare(net, d, first + r0, rows, X);
-        if (rc == TH_OK) rc = th_mlp_forward(net, X, rows, logits, NULL);
+        rc = prepare(net, d, first + r0, rows, X);
+        if (rc == TH_OK) rc = forward(net, X, rows, logits);
         if (rc != TH_OK) break;
         const uint8_t *y = d->labels + first + r0;
         th_argmax_rows(logits, rows, classes, pred);

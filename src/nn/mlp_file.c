@@ -92,13 +92,14 @@ static int parse_widths(const char *text, size_t *width)
     return n >= 2 ? n : 0;
 }
 
-static int check_tensor(const char *path, const th_tensor_file *f, const char *name,
-                        size_t n_dims, size_t d0, size_t d1, const th_tensor **out)
+int th__nn_check_tensor(const char *path, const th_tensor_file *f, const char *name,
+                        size_t n_dims, size_t d0, size_t d1, const char *source,
+                        const th_tensor **out)
 {
     const th_tensor *t = th_tensor_file_find(f, name);
     if (!t)
-        return th__fail(TH_EFORMAT, "%s: tensor %s is missing (nn.widths asks for it)", path,
-                        name);
+        return th__fail(TH_EFORMAT, "%s: tensor %s is missing (%s asks for it)", path, name,
+                        source);
     if (t->dtype != TH_F32)
         return th__fail(TH_EFORMAT, "%s: tensor %s has dtype F64; expected F32", path, name);
     int ok = t->n_dims == n_dims && t->shape[0] == d0 && (n_dims == 1 || t->shape[1] == d1);
@@ -110,9 +111,9 @@ static int check_tensor(const char *path, const th_tensor_file *f, const char *n
                                      t->shape[k]);
         if (n_dims == 1)
             return th__fail(TH_EFORMAT, "%s: tensor %s has shape [%s]; expected [%zu] from "
-                            "nn.widths", path, name, got, d0);
+                            "%s", path, name, got, d0, source);
         return th__fail(TH_EFORMAT, "%s: tensor %s has shape [%s]; expected [%zu, %zu] from "
-                        "nn.widths", path, name, got, d0, d1);
+                        "%s", path, name, got, d0, d1, source);
     }
     *out = t;
     return TH_OK;
@@ -217,8 +218,9 @@ int th_mlp_load_meta(const char *path, th_mlp **out, th_meta *extra_out)
         snprintf(wn, sizeof wn, "W%d", l);
         snprintf(bn, sizeof bn, "b%d", l);
         const th_tensor *tw = NULL, *tb = NULL;
-        rc = check_tensor(path, f, wn, 2, width[l + 1], width[l], &tw);
-        if (rc == TH_OK) rc = check_tensor(path, f, bn, 1, width[l + 1], 0, &tb);
+        rc = th__nn_check_tensor(path, f, wn, 2, width[l + 1], width[l], "nn.widths", &tw);
+        if (rc == TH_OK)
+            rc = th__nn_check_tensor(path, f, bn, 1, width[l + 1], 0, "nn.widths", &tb);
         if (rc == TH_OK) {
             memcpy(net->W[l], tw->data.f32, th__mlp_layer_weights(net, l) * sizeof(float));
             memcpy(net->b[l], tb->data.f32, width[l + 1] * sizeof(float));

@@ -34,7 +34,7 @@ th_mlp_train_params th_mlp_train_params_default(void)
     return p;
 }
 
-static int check_params(const th_mlp_train_params *p)
+int th__nn_check_train_params(const th_mlp_train_params *p)
 {
     if (p->epochs == 0) return th__fail(TH_EINVAL, "epochs = 0: expected at least 1");
     if (p->batch == 0) return th__fail(TH_EINVAL, "batch = 0: expected at least 1");
@@ -58,8 +58,7 @@ static int check_params(const th_mlp_train_params *p)
     return TH_OK;
 }
 
-/* The order of epoch e: a Fisher-Yates shuffle driven by stream e. */
-static void shuffle(size_t *order, size_t n, uint64_t seed, uint64_t epoch)
+void th__nn_shuffle(size_t *order, size_t n, uint64_t seed, uint64_t epoch)
 {
     for (size_t i = 0; i < n; i++) order[i] = i;
     th_rng r;
@@ -75,9 +74,8 @@ static void shuffle(size_t *order, size_t n, uint64_t seed, uint64_t epoch)
 
 /* One optimiser step on an array of parameters: theta (count) with gradient
  * g, state s1 (momentum or Adam's first moment) and s2 (Adam's second). */
-static void update_array(const th_mlp_train_params *p, float *theta, const float *g, float *s1,
-                         float *s2, size_t count, double lr, double decay, double bc1,
-                         double bc2)
+void th__nn_update(const th_mlp_train_params *p, float *theta, const float *g, float *s1,
+                   float *s2, size_t count, double lr, double decay, double bc1, double bc2)
 {
     const float fm = (float)p->momentum, flr = (float)lr, fdecay = (float)decay;
     if (p->optimizer == TH_OPT_SGD) {
@@ -103,6 +101,16 @@ static void update_array(const th_mlp_train_params *p, float *theta, const float
     }
 }
 
+double th__nn_rate(const th_mlp_train_params *p, size_t t, size_t total, double *bc1,
+                   double *bc2)
+{
+    double lr = p->learning_rate;
+    if (p->cosine) lr *= 0.5 * (1.0 + cos(PI * (double)(t - 1) / (double)total));
+    *bc1 = 1.0 - pow(p->beta1, (double)t);
+    *bc2 = 1.0 - pow(p->beta2, (double)t);
+    return lr;
+}
+
 static int all_finite(const th_mlp *net, int *bad_layer)
 {
     for (int l = 0; l < net->n_layers; l++) {
@@ -125,7 +133,7 @@ int th_mlp_train(th_mlp *net, const float *X, const uint8_t *labels, size_t n,
                  const th_mlp_train_params *p, double *epoch_loss)
 {
     TH_ASSERT(net != NULL && p != NULL && X != NULL && labels != NULL);
-    int rc = check_params(p);
+    int rc = th__nn_check_train_params(p);
     if (rc != TH_OK) return rc;
     if (n == 0) return th__fail(TH_EINVAL, "n = 0: no examples to train on");
     rc = th__mlp_check_labels(net, labels, n);
@@ -151,7 +159,7 @@ int th_mlp_train(th_mlp *net, const float *X, const uint8_t *labels, size_t n,
 
     size_t t = 0; /* updates done */
     for (size_t e = 0; e < p->epochs && rc == TH_OK; e++) {
-        shuffle(order, n, p->seed, e);
+        th__nn_shuffle(order, n, p->seed, e);
         double epoch_sum = 0;
         for (size_t q = 0; q < per_epoch; q++) {
             const size_t r0 = q * batch;
@@ -169,15 +177,13 @@ int th_mlp_train(th_mlp *net, const float *X, const uint8_t *labels, size_t n,
             }
             epoch_sum += sum;
             t++;
-            double lr = p->learning_rate;
-            if (p->cosine) lr *= 0.5 * (1.0 + cos(PI * (double)(t - 1) / (double)total));
-            const double bc1 = 1.0 - pow(p->beta1, (double)t);
-            const double bc2 = 1.0 - pow(p->beta2, (double)t);
+            double bc1, bc2;
+            const double lr = th__nn_rate(p, t, total, &bc1, &bc2);
             for (int l = 0; l < net->n_layers; l++) {
-                update_array(p, net->W[l], grad->W[l], s1->W[l], s2->W[l],
-                             th__mlp_layer_weights(net, l), lr, p->weight_decay, bc1, bc2);
-                update_array(p, net->b[l], grad->b[l], s1->b[l], s2->b[l], net->width[l + 1],
-                             lr, 0.0, bc1, bc2);
+                th__nn_update(p, net->W[l], grad->W[l], s1->W[l], s2->W[l],
+                              th__mlp_layer_weights(net, l), lr, p->weight_decay, bc1, bc2);
+                th__nn_update(p, net->b[l], grad->b[l], s1->b[l], s2->b[l], net->width[l + 1],
+                              lr, 0.0, bc1, bc2);
             }
             if (p->progress && p->progress(t, total, p->progress_ctx)) {
                 rc = th__fail(TH_ECANCELED, "training stopped by its progress callback at "

@@ -4,9 +4,10 @@
  *
  * The readers take paths, so each input is written to one temporary file,
  * read as tensors, and read again as a model (which parses the metadata on
- * top). What a successful read hands out is checked against its own
- * description: every tensor's data is as long as its shape says and finite,
- * and the model passes validation. */
+ * top), and as a judge (a CNN or an MLP, th_judge_load). What a successful
+ * read hands out is checked against its own description: every tensor's
+ * data is as long as its shape says and finite, the model passes
+ * validation, a judge holds exactly one network. */
 #include "thermo.h"
 
 #include <math.h>
@@ -67,5 +68,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *bytes, size_t size)
         abort();
     }
     th_meta_clear(&meta);
+
+    th_judge j;
+    if (th_judge_load(path, &j, NULL) == TH_OK) {
+        if (!j.cnn == !j.mlp) abort();
+        th_judge_free(&j);
+    } else if (j.cnn || j.mlp) {
+        abort();
+    }
     return 0;
 }

@@ -4,67 +4,60 @@
  * classify (th_mlp_preset_get, th_mlp_build, th_mlp_fit,
  * th_mlp_report_compute). Training uses the training split only; the test
  * split only reports accuracy, never chooses anything that is saved. */
-#include "thermo.h"
+#include "classifier.h"
 #include "tool.h"
 
-#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CMD "classifier"
+#define CMD CLASSIFIER_CMD
 
-/* Indexed by th_mlp_arch. */
-static const char *const arch_names[] = {"judge", "teacher", NULL};
-
-typedef struct classifier_params {
-    const char *data, *out, *model, *json;
-    int arch;
-    /* 0 (weight_decay < 0) = the preset's; hidden: the teacher's widths */
-    size_t epochs, batch, hidden;
-    double lr, weight_decay;
-    uint64_t seed;
-    size_t limit;      /* 0 = every image */
-    size_t threads;
-    int quiet;
-} classifier_params;
+/* Indexed by ARCH_*. */
+static const char *const arch_names[] = {"judge", "teacher", "judge-mlp", NULL};
 
 /* Returns TOOL_EXIT_OK, the status of asking for it. */
 static int print_help(void)
 {
     const th_mlp_preset judge = th_mlp_preset_get(TH_MLP_JUDGE);
     const th_mlp_preset teacher = th_mlp_preset_get(TH_MLP_TEACHER);
-    printf("usage: thermo classifier train --data mnist|fashion|DIR --arch judge|teacher --out FILE\n"
-           "                              [options]\n"
+    const th_cnn_train_params cnn = th_cnn_train_params_default();
+    printf("usage: thermo classifier train --data mnist|fashion|DIR --arch A --out FILE [options]\n"
            "       thermo classifier eval --model FILE --data mnist|fashion|DIR [options]\n"
            "\n"
-           "Digital networks beside the thermodynamic computers:\n"
-           "  judge    784-512-256-10 ReLU on standardised images (zero mean, unit variance\n"
-           "           per image, the scale of the generator's visible units); thermo eval\n"
-           "           scores generated images with it\n"
-           "  teacher  784-32-32-10 tanh on the PNAS inputs (pixel/255, (v - 0.13066) /\n"
-           "           0.30811, each image rescaled to the largest norm of the training set),\n"
-           "           the teacher of the thermodynamic classifier (Whitelam, PNAS 2026)\n"
+           "Digital networks beside the thermodynamic computers (--arch A):\n"
+           "  judge      the judge thermo eval scores generated images with: convolutions\n"
+           "             5x5x32, 2x2 max pool, 5x5x64, pool, dense 256 ReLU, 10 classes, on\n"
+           "             standardised images (zero mean, unit variance per image, the scale\n"
+           "             of the generator's visible units), trained with augmentation: shifts\n"
+           "             of whole pixels, Gaussian pixel noise, dropout\n"
+           "  judge-mlp  the earlier judge, 784-512-256-10 ReLU on standardised images\n"
+           "             (thermo eval reports its verdict beside the judge's)\n"
+           "  teacher    784-32-32-10 tanh on the PNAS inputs (pixel/255, (v - 0.13066) /\n"
+           "             0.30811, each image rescaled to the largest norm of the training\n"
+           "             set), the teacher of the thermodynamic classifier (PNAS 2026)\n"
            "\n"
            "train fits the network to the training split with Adam and a cosine learning\n"
            "rate, reports the test accuracy after each epoch (the test split is never used\n"
            "for training) and saves it atomically as safetensors. eval reports test-set\n"
            "accuracy, top-2 accuracy, per-class accuracy and the confusion matrix.\n"
-           "\n"
            "--data mnist is data/mnist, --data fashion is data/fashion (thermo data fetch\n"
            "fashion), anything else a folder with train-* and t10k-* IDX files.\n"
            "\n"
-           "options:\n"
+           "options (defaults: judge, judge-mlp, teacher):\n"
            "  --data D         mnist, fashion or a folder (required)\n"
-           "  --arch A         train: judge or teacher (required)\n"
+           "  --arch A         train: judge, judge-mlp or teacher (required)\n"
            "  --out FILE       train: where to save the network (required)\n"
            "  --model FILE     eval: the network to evaluate (required)\n"
-           "  --epochs N       train: passes over the training set (judge %zu, teacher %zu)\n"
-           "  --batch N        train: examples per update (judge %zu, teacher %zu)\n"
-           "  --lr X           train: Adam's initial learning rate (judge %g, teacher %g)\n"
-           "  --weight-decay X train: L2 penalty X/2 |W|^2 on the weights (judge %g, teacher %g)\n"
+           "  --epochs N       train: passes over the training set (%zu, %zu, %zu)\n"
+           "  --batch N        train: examples per update (%zu, %zu, %zu)\n"
+           "  --lr X           train: Adam's initial learning rate (%g, %g, %g)\n"
+           "  --weight-decay X train: L2 penalty X/2 |W|^2 on the weights (%g, %g, %g)\n"
+           "  --shift N        train, judge: shifts of up to N pixels each way (%zu)\n"
+           "  --noise X        train, judge: pixel noise sd up to X on %g of the images (%g)\n"
+           "  --dropout X      train, judge: dropout rate of the dense layer (%g)\n"
            "  --hidden N       train, teacher: N units in each hidden layer (default 32)\n"
-           "  --seed S         train: initialisation and shuffling (default 1)\n"
+           "  --seed S         train: initialisation, shuffling, augmentation (default 1)\n"
            "  --limit N        use only the first N images of each split (quick checks)\n"
            "  --json FILE      also write the results as JSON\n"
            "  --threads T      threads for OpenMP and OpenBLAS; results do not depend on it\n"
@@ -72,96 +65,11 @@ static int print_help(void)
            "\n"
            "Exit status: 0 on success, 1 when the run fails, 2 for a command line that\n"
            "cannot be used.\n",
-           judge.epochs, teacher.epochs, judge.batch, teacher.batch, judge.learning_rate,
-           teacher.learning_rate, judge.weight_decay, teacher.weight_decay);
+           cnn.opt.epochs, judge.epochs, teacher.epochs, cnn.opt.batch, judge.batch,
+           teacher.batch, cnn.opt.learning_rate, judge.learning_rate, teacher.learning_rate,
+           cnn.opt.weight_decay, judge.weight_decay, teacher.weight_decay, cnn.shift,
+           cnn.noise_share, cnn.noise, cnn.dropout);
     return TOOL_EXIT_OK;
-}
-
-static const char *data_dir(const char *data)
-{
-    if (strcmp(data, "mnist") == 0) return "data/mnist";
-    if (strcmp(data, "fashion") == 0) return "data/fashion";
-    return data;
-}
-
-/* Loads split ("train" or "t10k") of --data, at most limit images. */
-static th_dataset *load_split(const classifier_params *p, const char *split)
-{
-    th_dataset *d = NULL;
-    if (th_dataset_load_dir(data_dir(p->data), split, &d) != TH_OK) {
-        fprintf(stderr, "thermo " CMD ": %s\n", th_last_error());
-        if (strcmp(p->data, "fashion") == 0)
-            fprintf(stderr, "Run 'thermo data fetch fashion' to fetch Fashion-MNIST into "
-                            "data/fashion.\n");
-        else if (strcmp(p->data, "mnist") == 0)
-            fprintf(stderr, "Run 'thermo data fetch mnist' to fetch MNIST into data/mnist.\n");
-        return NULL;
-    }
-    if (!d->labels) {
-        fprintf(stderr, "thermo " CMD ": %s (%s): the images have no labels file; a classifier "
-                        "needs them\n", data_dir(p->data), split);
-        th_dataset_free(d);
-        return NULL;
-    }
-    if (p->limit && p->limit < d->count) d->count = p->limit;
-    return d;
-}
-
-/* -------------------------------------------------------------- report */
-
-static void print_result(const th_mlp_report *r)
-{
-    const size_t C = r->classes;
-    printf("test accuracy %.2f%% (%zu images), top-2 %.2f%%\n", 100 * r->accuracy, r->count,
-           100 * r->top2);
-    printf("class  images  accuracy\n");
-    for (size_t c = 0; c < C; c++) {
-        if (r->class_count[c])
-            printf("%5zu %7zu  %7.2f%%\n", c, r->class_count[c],
-                   100.0 * (double)r->confusion[c * C + c] / (double)r->class_count[c]);
-        else
-            printf("%5zu %7zu        -\n", c, r->class_count[c]);
-    }
-    printf("confusion (rows: true class, columns: predicted)\n      ");
-    for (size_t j = 0; j < C; j++) printf("%6zu", j);
-    printf("\n");
-    for (size_t c = 0; c < C; c++) {
-        printf("%5zu ", c);
-        for (size_t j = 0; j < C; j++) printf("%6zu", r->confusion[c * C + j]);
-        printf("\n");
-    }
-}
-
-static int write_json(const char *path, const th_mlp_report *r, const char *model,
-                      const char *data, double train_seconds)
-{
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "model", model);
-    cJSON_AddStringToObject(root, "data", data);
-    cJSON_AddNumberToObject(root, "test_images", (double)r->count);
-    cJSON_AddNumberToObject(root, "accuracy", r->accuracy);
-    cJSON_AddNumberToObject(root, "top2", r->top2);
-    if (train_seconds >= 0) cJSON_AddNumberToObject(root, "train_seconds", train_seconds);
-    /* cJSON writes the NaN of a class without images as null */
-    cJSON_AddItemToObject(root, "per_class_accuracy",
-                          cJSON_CreateDoubleArray(r->class_accuracy, (int)r->classes));
-    cJSON *conf = cJSON_AddArrayToObject(root, "confusion");
-    for (size_t c = 0; c < r->classes; c++) {
-        cJSON *row = cJSON_CreateArray();
-        for (size_t j = 0; j < r->classes; j++)
-            cJSON_AddItemToArray(row, cJSON_CreateNumber((double)r->confusion[c * r->classes + j]));
-        cJSON_AddItemToArray(conf, row);
-    }
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (!text) {
-        fprintf(stderr, "thermo " CMD ": out of memory writing %s\n", path);
-        return -1;
-    }
-    int rc = tool_write_text(path, text);
-    free(text);
-    if (rc != 0) fprintf(stderr, "thermo " CMD ": %s\n", th_last_error());
-    return rc;
 }
 
 /* --------------------------------------------------------------- train */
@@ -187,18 +95,18 @@ static int on_epoch(size_t epoch, double loss, const th_mlp *net, void *ctx)
 
 static int classifier_train(const classifier_params *p)
 {
-    th_mlp_preset a = th_mlp_preset_get((th_mlp_arch)p->arch);
+    th_mlp_preset a = th_mlp_preset_get(p->arch == ARCH_TEACHER ? TH_MLP_TEACHER : TH_MLP_JUDGE);
     if (p->hidden) a.width[1] = a.width[2] = p->hidden;
     if (tool_folder_writable(CMD, p->out) != 0) return TOOL_EXIT_FAIL;
-    th_dataset *train = load_split(p, "train");
-    th_dataset *test = train ? load_split(p, "t10k") : NULL;
+    th_dataset *train = classifier_load_split(p, "train");
+    th_dataset *test = train ? classifier_load_split(p, "t10k") : NULL;
     th_mlp *net = NULL;
     th_mlp_report r = {0};
     th_meta meta = {0};
     int status = TOOL_EXIT_FAIL, rc;
     if (!train || !test) goto done;
     if ((rc = th_mlp_build(&a, train, p->seed, &net)) != TH_OK) {
-        fprintf(stderr, "thermo " CMD ": %s: the %s network: %s\n", data_dir(p->data),
+        fprintf(stderr, "thermo " CMD ": %s: the %s network: %s\n", classifier_data_dir(p->data),
                 arch_names[p->arch], th_last_error());
         goto done;
     }
@@ -218,7 +126,7 @@ static int classifier_train(const classifier_params *p)
         fprintf(stderr, "training %s %zu-%zu-%zu-%zu on %zu images of %s: %zu epochs, batch "
                         "%zu, Adam lr %g (cosine), seed %llu\n", arch_names[p->arch],
                 a.width[0], a.width[1], a.width[2], a.width[3], train->count,
-                data_dir(p->data), tp.epochs, tp.batch, tp.learning_rate,
+                classifier_data_dir(p->data), tp.epochs, tp.batch, tp.learning_rate,
                 (unsigned long long)p->seed);
     rc = th_mlp_fit(net, train, &tp);
     tool_progress_end(&ec.bar);
@@ -239,10 +147,10 @@ static int classifier_train(const classifier_params *p)
         goto done;
     }
     printf("%s trained on %zu images of %s in %.1f s (%zu epochs)\n", arch_names[p->arch],
-           train->count, data_dir(p->data), seconds, tp.epochs);
-    print_result(&r);
+           train->count, classifier_data_dir(p->data), seconds, tp.epochs);
+    classifier_print_result(&r);
     printf("saved %s\n", p->out);
-    if (p->json && write_json(p->json, &r, p->out, p->data, seconds) != 0) goto done;
+    if (p->json && classifier_write_json(p->json, &r, p->out, p->data, seconds) != 0) goto done;
     status = TOOL_EXIT_OK;
 done:
     th_meta_clear(&meta);
@@ -255,37 +163,65 @@ done:
 
 /* ---------------------------------------------------------------- eval */
 
+/* The network of a file of either kind: a CNN (thermo.kind "cnn") or an
+ * MLP (a judge or a teacher). */
+static int load_network(const char *path, th_judge *net, th_meta *meta)
+{
+    memset(net, 0, sizeof *net);
+    th_tensor_file *f = NULL;
+    int rc = th_safetensors_read(path, &f);
+    if (rc != TH_OK) return rc;
+    const char *kind = th_meta_get(&f->meta, "thermo.kind");
+    const int cnn = kind && strcmp(kind, "cnn") == 0;
+    th_tensor_file_free(f);
+    return cnn ? th_cnn_load_meta(path, &net->cnn, meta) : th_mlp_load_meta(path, &net->mlp, meta);
+}
+
+static void describe(const char *path, const th_judge *net, const char *trained)
+{
+    printf("%s: ", path);
+    if (net->cnn) {
+        const th_cnn_shape *s = &net->cnn->shape;
+        for (int l = 0; l < s->n_conv; l++)
+            printf("conv %zux%zux%zu%s, ", s->kernel, s->kernel, s->channels[l],
+                   s->pool[l] ? " pool" : "");
+        printf("dense %zu, %zu classes, standardised inputs", s->hidden, s->classes);
+    } else {
+        const th_mlp *m = net->mlp;
+        printf("%zu", m->width[0]);
+        for (int l = 1; l <= m->n_layers; l++) printf("-%zu", m->width[l]);
+        printf(" %s, %s inputs", m->act == TH_ACT_RELU ? "ReLU" : "tanh",
+               m->input == TH_INPUT_PNAS ? "PNAS" : "standardised");
+    }
+    printf("%s%s\n", trained ? ", trained on " : "", trained ? trained : "");
+}
+
 static int classifier_eval(const classifier_params *p)
 {
-    th_mlp *net = NULL;
+    th_judge net;
     th_meta meta = {0};
-    int rc = th_mlp_load_meta(p->model, &net, &meta);
+    int rc = load_network(p->model, &net, &meta);
     if (rc != TH_OK) {
         th_meta_clear(&meta);
         return tool_fail_lib(CMD, rc);
     }
     int status = TOOL_EXIT_FAIL;
     th_mlp_report r = {0};
-    th_dataset *test = load_split(p, "t10k");
+    th_dataset *test = classifier_load_split(p, "t10k");
     if (!test) goto done;
-    if ((rc = th_mlp_report_compute(net, test, &r)) != TH_OK) {
-        fprintf(stderr, "thermo " CMD ": %s on %s: %s\n", p->model, data_dir(p->data),
+    if ((rc = th_judge_report_compute(&net, test, &r)) != TH_OK) {
+        fprintf(stderr, "thermo " CMD ": %s on %s: %s\n", p->model, classifier_data_dir(p->data),
                 th_last_error());
         goto done;
     }
-    const char *trained = th_meta_get(&meta, "train.data");
-    printf("%s: %zu", p->model, net->width[0]);
-    for (int l = 1; l <= net->n_layers; l++) printf("-%zu", net->width[l]);
-    printf(" %s, %s inputs%s%s\n", net->act == TH_ACT_RELU ? "ReLU" : "tanh",
-           net->input == TH_INPUT_PNAS ? "PNAS" : "standardised",
-           trained ? ", trained on " : "", trained ? trained : "");
-    print_result(&r);
-    if (p->json && write_json(p->json, &r, p->model, p->data, -1) != 0) goto done;
+    describe(p->model, &net, th_meta_get(&meta, "train.data"));
+    classifier_print_result(&r);
+    if (p->json && classifier_write_json(p->json, &r, p->model, p->data, -1) != 0) goto done;
     status = TOOL_EXIT_OK;
 done:
     th_mlp_report_free(&r);
     th_dataset_free(test);
-    th_mlp_free(net);
+    th_judge_free(&net);
     th_meta_clear(&meta);
     return status;
 }
@@ -300,10 +236,12 @@ int cmd_classifier(int argc, char **argv)
     const int is_train = strcmp(sub, "train") == 0;
     if (!is_train && strcmp(sub, "eval") != 0)
         return tool_usage_error(CMD, "unknown sub-command '%.200s': expected train or eval", sub);
-    classifier_params p = {.arch = -1, .seed = 1, .weight_decay = -1};
+    classifier_params p = {.arch = -1, .seed = 1, .weight_decay = -1, .noise = -1,
+                           .dropout = -1, .shift = SIZE_MAX};
     const tool_opt opts[] = {
         {"data", "D", TOOL_OPT_STRING, &p.data, NULL, "mnist, fashion or a folder", "none"},
-        {"arch", "A", TOOL_OPT_CHOICE, &p.arch, arch_names, "judge or teacher", "none"},
+        {"arch", "A", TOOL_OPT_CHOICE, &p.arch, arch_names, "judge, judge-mlp or teacher",
+         "none"},
         {"out", "FILE", TOOL_OPT_STRING, &p.out, NULL, "where to save the network", "none"},
         {"model", "FILE", TOOL_OPT_STRING, &p.model, NULL, "the network to evaluate", "none"},
         {"epochs", "N", TOOL_OPT_COUNT, &p.epochs, NULL, "passes over the data", "preset"},
@@ -313,6 +251,9 @@ int cmd_classifier(int argc, char **argv)
          "teacher: width of both hidden layers (a larger pool for a larger student)", "32"},
         {"weight-decay", "X", TOOL_OPT_NONNEG, &p.weight_decay, NULL, "L2 penalty on weights",
          "preset"},
+        {"shift", "N", TOOL_OPT_SIZE, &p.shift, NULL, "judge: shifts", "preset"},
+        {"noise", "X", TOOL_OPT_NONNEG, &p.noise, NULL, "judge: pixel noise", "preset"},
+        {"dropout", "X", TOOL_OPT_NONNEG, &p.dropout, NULL, "judge: dropout", "preset"},
         {"seed", "S", TOOL_OPT_U64, &p.seed, NULL, "initialisation and shuffling", NULL},
         {"limit", "N", TOOL_OPT_COUNT, &p.limit, NULL, "first N images of each split", "all"},
         {"json", "FILE", TOOL_OPT_STRING, &p.json, NULL, "results as JSON", "none"},
@@ -328,14 +269,19 @@ int cmd_classifier(int argc, char **argv)
                                          "folder)", sub);
     tool_set_threads(p.threads);
     if (is_train) {
-        if (p.arch < 0) return tool_usage_error(CMD, "train: --arch is required (judge or "
-                                                "teacher)");
+        if (p.arch < 0) return tool_usage_error(CMD, "train: --arch is required (judge, "
+                                                "judge-mlp or teacher)");
         if (!p.out) return tool_usage_error(CMD, "train: --out FILE is required");
         if (p.model) return tool_usage_error(CMD, "train: --model belongs to eval; use --out");
-        if (p.hidden && p.arch != TH_MLP_TEACHER)
+        if (p.hidden && p.arch != ARCH_TEACHER)
             return tool_usage_error(CMD, "train: --hidden sets the teacher's widths; the judge's "
                                     "are fixed");
-        return classifier_train(&p);
+        if (p.arch != ARCH_JUDGE && (p.shift != SIZE_MAX || p.noise >= 0 || p.dropout >= 0))
+            return tool_usage_error(CMD, "train: --shift, --noise and --dropout belong to --arch "
+                                    "judge");
+        if (p.dropout >= 1) return tool_usage_error(CMD, "train: --dropout %g: expected below 1",
+                                                    p.dropout);
+        return p.arch == ARCH_JUDGE ? classifier_train_cnn(&p) : classifier_train(&p);
     }
     if (!p.model) return tool_usage_error(CMD, "eval: --model FILE is required");
     if (p.out || p.arch >= 0)

@@ -1,29 +1,35 @@
 /* cmd_eval.c - thermo eval: how good are the images a thermodynamic
  * computer generated? The samples file (thermo train writes
  * RUN/samples.safetensors; thermo sample --save) is judged by thermo's own
- * classifier (thermo classifier train --arch judge) against the real test
- * set: conditional accuracy, class histogram and its entropy, the contrast-
- * inverted share, the Frechet distance in the judge's penultimate features
- * beside its floor (real training images against the test set), the
- * distance to the nearest training image (memorisation) beside the same for
- * real test images, and the heat. A readable table, and JSON with --json. */
+ * convolutional judge (thermo classifier train --arch judge), with the
+ * earlier MLP judge's verdict beside it, against the real test set:
+ * conditional accuracy, class histogram and its entropy, the contrast-
+ * inverted share, within-class diversity beside the real data's, the
+ * Frechet distance in the judge's penultimate features beside its floor
+ * (real training images against the test set), the distance to the nearest
+ * training image (memorisation) beside the same for real test images, and
+ * the heat. A readable table, and JSON with --json. */
 #include "thermo.h"
 #include "tool.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CMD "eval"
 
 typedef struct eval_params {
     const char *samples;
     const char *judge;
+    const char *mlp_judge;
     const char *data;
     const char *json;
     int uninvert;
     size_t reference;
+    size_t diversity;
     int quiet;
 } eval_params;
 
@@ -34,17 +40,34 @@ static const char *data_folder(const char *data)
     return data;
 }
 
+/* The judges thermo classifier train saves by default: runs/judge-NAME
+ * (prefix "judge") or runs/judge-mlp-NAME, for --data mnist or fashion. */
+static const char *default_judge(const char *data, const char *prefix, char *buf, size_t size)
+{
+    if (strcmp(data, "mnist") != 0 && strcmp(data, "fashion") != 0) return NULL;
+    snprintf(buf, size, "runs/%s-%s.safetensors", prefix, data);
+    return buf;
+}
+
 static void print_help(const tool_opt *opts, size_t n_opts)
 {
-    printf("usage: thermo eval --samples FILE --judge FILE [--data mnist|fashion|DIR] [options]\n"
+    printf("usage: thermo eval --samples FILE [--data mnist|fashion|DIR] [--judge FILE]\n"
+           "                   [--mlp-judge FILE] [options]\n"
            "\n"
            "Judges generated images (a samples file from thermo train or thermo sample\n"
-           "--save) with a judge network (thermo classifier train --arch judge) against the\n"
-           "real images of --data, and reports:\n"
+           "--save) with the convolutional judge (thermo classifier train --arch judge),\n"
+           "and the earlier MLP judge (--arch judge-mlp) beside it, against the real images\n"
+           "of --data, and reports, each judge with its own accuracy on the test images:\n"
            "  conditional accuracy  for samples asked for class c, the share judged c\n"
-           "                        (per class and the mean over classes)\n"
+           "                        (per class and the mean over classes), by both judges;\n"
+           "                        a difference above 5 points is flagged\n"
            "  class histogram       what the judge sees, and its entropy (share of ln 10)\n"
-           "  inverted share        samples of negative pixel skewness (contrast-inverted)\n"
+           "  inverted share        contrast-inverted samples: the mean of the border ring\n"
+           "                        above the mean of the image\n"
+           "  diversity             1 - mean pairwise correlation of the standardised\n"
+           "                        images of a class (by the class asked for, else the\n"
+           "                        judge's), averaged over classes, beside the real\n"
+           "                        training images' value\n"
            "  Frechet distance      judge's penultimate features, samples vs test set,\n"
            "                        beside its floor: as many training images vs test set\n"
            "  nearest training image  distance per sample (memorisation), beside the same\n"
@@ -79,6 +102,30 @@ static int write_json(const char *path, const eval_params *p, const th_eval_repo
     cJSON_AddStringToObject(root, "data", data_folder(p->data));
     cJSON_AddNumberToObject(root, "samples", (double)r->count);
     cJSON_AddNumberToObject(root, "judge_test_accuracy", r->judge_accuracy);
+    if (r->has_second) {
+        cJSON *m = cJSON_AddObjectToObject(root, "mlp_judge");
+        cJSON_AddStringToObject(m, "file", p->mlp_judge);
+        cJSON_AddNumberToObject(m, "test_accuracy", r->second_accuracy);
+        cJSON_AddItemToObject(m, "judged_histogram", counts_json(r->second_predicted,
+                                                                 r->n_classes));
+        cJSON_AddNumberToObject(m, "entropy_share", r->second_entropy_share);
+        if (r->has_classes) {
+            cJSON_AddNumberToObject(m, "conditional_accuracy", r->second_conditional_accuracy);
+            cJSON_AddItemToObject(m, "granted", counts_json(r->second_granted, r->n_classes));
+        }
+        cJSON_AddNumberToObject(m, "agreement", r->agreement);
+        cJSON_AddNumberToObject(m, "disagreement_points", r->disagreement);
+        cJSON_AddBoolToObject(m, "disagree", r->disagree);
+    }
+    cJSON *d = cJSON_AddObjectToObject(root, "diversity");
+    cJSON_AddNumberToObject(d, "samples", r->diversity); /* cJSON writes NaN as null */
+    cJSON_AddNumberToObject(d, "real_training_images", r->diversity_real);
+    cJSON_AddNumberToObject(d, "images_per_class", (double)r->diversity_count);
+    cJSON_AddBoolToObject(d, "grouped_by_judge", r->diversity_by_judge);
+    cJSON_AddItemToObject(d, "per_class", cJSON_CreateDoubleArray(r->class_diversity,
+                                                                  (int)r->n_classes));
+    cJSON_AddItemToObject(d, "per_class_real", cJSON_CreateDoubleArray(r->class_diversity_real,
+                                                                       (int)r->n_classes));
     cJSON_AddNumberToObject(root, "inverted_share", r->inverted_share);
     cJSON_AddBoolToObject(root, "uninverted", r->uninverted);
     cJSON_AddItemToObject(root, "judged_histogram", counts_json(r->predicted, r->n_classes));
@@ -109,27 +156,70 @@ static int write_json(const char *path, const eval_params *p, const th_eval_repo
     return rc;
 }
 
+static void print_row(const char *label, const size_t *v, size_t k)
+{
+    printf("          %-10s", label);
+    for (size_t c = 0; c < k; c++) printf("%6zu", v[c]);
+    printf("\n");
+}
+
+/* x with 3 decimals in width w, or "-" where it is NaN (a class with
+ * fewer than two images has no diversity). */
+static void print_value(double x, int w)
+{
+    if (isnan(x)) printf("%*s", w, "-");
+    else printf("%*.3f", w, x);
+}
+
 static void print_report(const eval_params *p, const th_eval_report *r)
 {
-    printf("samples   %zu from %s, judged by %s (%.2f%% on the real test images)\n", r->count,
-           p->samples, p->judge, 100 * r->judge_accuracy);
-    printf("inverted  %.1f%% of the samples have negative pixel skewness%s\n",
-           100 * r->inverted_share, r->uninverted ? " (negated before judging)" : "");
+    const size_t k = r->n_classes;
+    printf("samples   %zu from %s\n", r->count, p->samples);
+    printf("judge     %s: %.2f%% on the real test images\n", p->judge, 100 * r->judge_accuracy);
+    if (r->has_second)
+        printf("mlp judge %s: %.2f%% on the real test images\n", p->mlp_judge,
+               100 * r->second_accuracy);
+    else
+        printf("mlp judge none (--mlp-judge FILE; thermo classifier train --arch judge-mlp)\n");
+    printf("inverted  %.1f%% of the samples (border brighter than the image mean)%s\n",
+           100 * r->inverted_share, r->uninverted ? ", negated before judging" : "");
     if (r->has_classes) {
-        printf("condition mean accuracy %.1f%% over the requested classes\n",
-               100 * r->conditional_accuracy);
-        printf("          class:    ");
-        for (size_t c = 0; c < r->n_classes; c++) printf("%6zu", c);
-        printf("\n          asked:    ");
-        for (size_t c = 0; c < r->n_classes; c++) printf("%6zu", r->requested[c]);
-        printf("\n          granted:  ");
-        for (size_t c = 0; c < r->n_classes; c++) printf("%6zu", r->granted[c]);
+        printf("condition mean accuracy %.1f%% over the requested classes (judge, %.2f%% on real "
+               "images)", 100 * r->conditional_accuracy, 100 * r->judge_accuracy);
+        if (r->has_second)
+            printf("; %.1f%% by the mlp judge (%.2f%%)", 100 * r->second_conditional_accuracy,
+                   100 * r->second_accuracy);
+        printf("\n          class:    ");
+        for (size_t c = 0; c < k; c++) printf("%6zu", c);
         printf("\n");
+        print_row("asked:", r->requested, k);
+        print_row("granted:", r->granted, k);
+        if (r->has_second) print_row("mlp:", r->second_granted, k);
     }
     printf("judged    ");
-    for (size_t c = 0; c < r->n_classes; c++) printf("%s%zu: %zu", c ? ", " : "", c, r->predicted[c]);
-    printf("\n          entropy %.3f nats, %.1f%% of ln %zu\n", r->entropy,
-           100 * r->entropy_share, r->n_classes);
+    for (size_t c = 0; c < k; c++) printf("%s%zu: %zu", c ? ", " : "", c, r->predicted[c]);
+    printf("\n          entropy %.3f nats, %.1f%% of ln %zu (judge)", r->entropy,
+           100 * r->entropy_share, k);
+    if (r->has_second) printf("; %.1f%% by the mlp judge", 100 * r->second_entropy_share);
+    printf("\n");
+    if (r->has_second)
+        printf("verdicts  %s: the judges differ by %.1f points (%s); they put %.1f%% of the "
+               "samples in the same class\n", r->disagree ? "DISAGREE" : "agree",
+               r->disagreement, r->has_classes ? "conditional accuracy" :
+               "class histograms, total variation", 100 * r->agreement);
+    printf("diversity ");
+    print_value(r->diversity, 0);
+    printf(" within classes (%s, up to %zu a class); real training images ",
+           r->diversity_by_judge ? "by the judge's classes" : "by the class asked for",
+           r->diversity_count);
+    print_value(r->diversity_real, 0);
+    printf("\n          class:    ");
+    for (size_t c = 0; c < k; c++) printf("%6zu", c);
+    printf("\n          samples:  ");
+    for (size_t c = 0; c < k; c++) print_value(r->class_diversity[c], 6);
+    printf("\n          real:     ");
+    for (size_t c = 0; c < k; c++) print_value(r->class_diversity_real[c], 6);
+    printf("\n");
     printf("frechet   %.2f (samples vs %zu test images; %zu judge features); floor %.2f "
            "(real training images vs the same test images)\n", r->frechet,
            r->frechet_test_count, r->feature_dim, r->frechet_floor);
@@ -147,13 +237,18 @@ int cmd_eval(int argc, char **argv)
         {"samples", "FILE", TOOL_OPT_STRING, &p.samples, NULL,
          "samples file (thermo train's RUN/samples.safetensors, thermo sample --save)", ""},
         {"judge", "FILE", TOOL_OPT_STRING, &p.judge, NULL,
-         "judge network (thermo classifier train --arch judge)", ""},
+         "judge network (thermo classifier train --arch judge)", "runs/judge-DATA.safetensors"},
+        {"mlp-judge", "FILE", TOOL_OPT_STRING, &p.mlp_judge, NULL,
+         "the earlier MLP judge, reported beside (--arch judge-mlp)",
+         "runs/judge-mlp-DATA.safetensors when there"},
         {"data", "D", TOOL_OPT_STRING, &p.data, NULL,
          "real images: mnist (data/mnist), fashion (data/fashion) or a folder", NULL},
         {"json", "FILE", TOOL_OPT_STRING, &p.json, NULL, "also write the report as JSON",
          "none"},
         {"uninvert", NULL, TOOL_OPT_FLAG, &p.uninvert, NULL,
-         "negate contrast-inverted samples (negative skewness) before judging", NULL},
+         "negate contrast-inverted samples before judging", NULL},
+        {"diversity", "N", TOOL_OPT_COUNT, &p.diversity, NULL, "images a class for diversity",
+         "100"},
         {"reference", "N", TOOL_OPT_SIZE, &p.reference, NULL,
          "real images for the floors", "as many as samples"},
         {"quiet", NULL, TOOL_OPT_FLAG, &p.quiet, NULL, "no progress bar", NULL},
@@ -162,25 +257,29 @@ int cmd_eval(int argc, char **argv)
     int rc;
     if (!tool_parse_or_help(CMD, opts, n_opts, argc, argv, print_help, &rc)) return rc;
     if (!p.samples) return tool_usage_error(CMD, "--samples FILE is required");
-    if (!p.judge) return tool_usage_error(CMD, "--judge FILE is required");
+    char judge_buf[256], mlp_buf[256];
+    if (!p.judge) p.judge = default_judge(p.data, "judge", judge_buf, sizeof judge_buf);
+    if (!p.judge) return tool_usage_error(CMD, "--judge FILE is required with --data %s",
+                                          p.data);
+    if (!p.mlp_judge && (p.mlp_judge = default_judge(p.data, "judge-mlp", mlp_buf,
+                                                     sizeof mlp_buf)) && access(p.mlp_judge, R_OK))
+        p.mlp_judge = NULL; /* the default only where it is */
     if (p.json && tool_folder_writable(CMD, p.json) != 0) return TOOL_EXIT_FAIL;
 
-    th_mlp *judge = NULL;
+    th_judge judge = {0}, mlp = {0};
     th_samples *s = NULL;
     th_dataset *train = NULL, *test = NULL;
     int exit_code = TOOL_EXIT_FAIL;
-    if ((rc = th_mlp_load(p.judge, &judge)) != TH_OK) {
+    if ((rc = th_judge_load(p.judge, &judge, NULL)) != TH_OK ||
+        (p.mlp_judge && (rc = th_judge_load(p.mlp_judge, &mlp, NULL)) != TH_OK)) {
         tool_fail_lib(CMD, rc);
+        if (!access(p.judge, R_OK)) goto done;
+        fprintf(stderr, "thermo " CMD ": train it with: thermo classifier train --arch judge "
+                        "--data %s --out %s\n", p.data, p.judge);
         goto done;
     }
-    if (judge->input != TH_INPUT_STANDARDISED || judge->n_layers < 2) {
-        fprintf(stderr, "thermo " CMD ": %s: not a judge (expected a network of at least two "
-                        "layers on standardised images: thermo classifier train --arch judge)\n",
-                p.judge);
-        goto done;
-    }
-    const size_t n_classes = judge->width[judge->n_layers];
-    if ((rc = th_samples_read(p.samples, judge->width[0], n_classes, &s)) != TH_OK) {
+    const size_t n_pix = th_judge_inputs(&judge), n_classes = th_judge_classes(&judge);
+    if ((rc = th_samples_read(p.samples, n_pix, n_classes, &s)) != TH_OK) {
         tool_fail_lib(CMD, rc);
         goto done;
     }
@@ -192,21 +291,22 @@ int cmd_eval(int argc, char **argv)
             fprintf(stderr, "thermo " CMD ": fetch it with: thermo data fetch %s\n", p.data);
         goto done;
     }
-    if (train->rows * train->cols != judge->width[0] || !test->labels) {
+    if (train->rows * train->cols != n_pix || !test->labels) {
         fprintf(stderr, "thermo " CMD ": %s: images of %zu x %zu pixels with labels expected for "
-                        "a judge of %zu inputs\n", folder, train->rows, train->cols,
-                judge->width[0]);
+                        "a judge of %zu inputs\n", folder, train->rows, train->cols, n_pix);
         goto done;
     }
     th_eval_params ep = th_eval_params_default();
     ep.uninvert = p.uninvert;
     ep.reference_count = p.reference;
+    ep.second = p.mlp_judge ? &mlp : NULL;
+    ep.diversity_count = p.diversity;
     tool_progress bar;
     tool_progress_begin(&bar, "nearest images", p.quiet);
     ep.progress = tool_progress_update;
     ep.progress_ctx = &bar;
     th_eval_report r;
-    rc = th_eval_samples(judge, s, train, test, &ep, &r);
+    rc = th_eval_samples(&judge, s, train, test, &ep, &r);
     tool_progress_end(&bar);
     if (rc != TH_OK) {
         tool_fail_lib(CMD, rc);
@@ -224,6 +324,7 @@ done:
     th_dataset_free(train);
     th_dataset_free(test);
     th_samples_free(s);
-    th_mlp_free(judge);
+    th_judge_free(&judge);
+    th_judge_free(&mlp);
     return exit_code;
 }
