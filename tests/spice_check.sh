@@ -11,6 +11,7 @@
 set -uo pipefail
 THERMO=$(realpath "${1:-./build/thermo}")
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" # thermo train --preset tiny reads data/prl2026
 if ! command -v ngspice >/dev/null; then
     echo "spice-check: ngspice not found (make deps installs Debian's ngspice)"
     exit 1

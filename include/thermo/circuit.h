@@ -186,6 +186,13 @@ void th_circuit_vector_name(const th_circuit *c, size_t k, size_t i, char *out);
 char *th_circuit_text(const th_circuit *c);
 int th_circuit_write(const char *path, const th_circuit *c);
 
+/* What ngspice's TRNOISE (a white sample every noise_step s, linearly
+ * interpolated: spectrum 2 kappa0 sinc^4(f NT)) leaves of the SPU's
+ * stationary readout covariance, to first order in NT: th_spu_stationary's
+ * covariance minus (7/15) kappa0 NT Ro C^-2 Ro^T, Ro the readout of the cell
+ * voltages, C the Maxwell matrix (docs/spice.md). expected (d, d), V^2. */
+int th_circuit_spu_expected(const th_spu *s, double noise_step, double *expected);
+
 /* The neuron network as a model: unit 0 is the input (clamp it at z), units
  * 1 .. N the neurons layer by layer, J2, J3, J4 of p, biases -b, couplings
  * J = -w between adjacent layers and J_{0,i} = -W_i to the first layer, so

@@ -111,6 +111,10 @@ static int load_spu(th__circuit_source *src, const th_circuit_opts *o)
     if (!src->spu) {
         char why[512];
         snprintf(why, sizeof why, "%s", th_last_error());
+        /* thermo linalg's message offers its overdamped idealisation, which
+         * has no circuit: not an option here. */
+        char *alternative = strstr(why, "; or use the overdamped");
+        if (alternative) *alternative = '\0';
         return th__fail(TH_EINVAL, "%s: the board cannot realise it: %s", src->path, why);
     }
     return TH_OK;
