@@ -41,6 +41,10 @@ int th__circuit_add(th_circuit *c, th_element_kind kind, const char *name, const
 int th__circuit_note(th_circuit *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The checks shared by every kind: the limits of thermo/circuit.h. */
 int th__circuit_check_limits(const th_circuit *c);
+/* What write(f, obj) writes, as a malloc'd string; NULL with TH_ENOMEM
+ * (reported, naming what) when memory runs out. */
+char *th__circuit_render(void (*write)(FILE *f, const void *obj), const void *obj,
+                         const char *what);
 /* Copies the options' data path into c (the default when NULL). */
 int th__circuit_set_data_path(th_circuit *c, const char *path);
 

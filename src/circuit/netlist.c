@@ -311,8 +311,9 @@ static void write_analysis(FILE *f, const th_circuit *c)
             c->data_path);
 }
 
-static void write_netlist(FILE *f, const th_circuit *c)
+static void write_netlist(FILE *f, const void *obj)
 {
+    const th_circuit *c = obj;
     write_header(f, c);
     fprintf(f, ".subckt computer");
     for (size_t j = 0; j < c->n_ports; j++) fprintf(f, " %s", c->port[j]);
@@ -324,23 +325,25 @@ static void write_netlist(FILE *f, const th_circuit *c)
     write_analysis(f, c);
 }
 
-char *th_circuit_text(const th_circuit *c)
+char *th__circuit_render(void (*write)(FILE *f, const void *obj), const void *obj,
+                         const char *what)
 {
-    TH_ASSERT(c);
     char *text = NULL;
     size_t size = 0;
     FILE *f = open_memstream(&text, &size);
-    if (!f) {
-        th__fail(TH_ENOMEM, "netlist text: out of memory");
-        return NULL;
-    }
-    write_netlist(f, c);
-    if (fclose(f) != 0) {
+    if (f) {
+        write(f, obj);
+        if (fclose(f) == 0) return text;
         free(text);
-        th__fail(TH_ENOMEM, "netlist text: out of memory");
-        return NULL;
     }
-    return text;
+    th__fail(TH_ENOMEM, "%s: out of memory", what);
+    return NULL;
+}
+
+char *th_circuit_text(const th_circuit *c)
+{
+    TH_ASSERT(c);
+    return th__circuit_render(write_netlist, c, "netlist text");
 }
 
 int th_circuit_write(const char *path, const th_circuit *c)

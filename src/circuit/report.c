@@ -95,16 +95,9 @@ static void write_spu(FILE *f, const th_circuit_report *r)
             "independent), ngspice expected %.4f\n", ts / d, ss / d, sqrt(sse) / d, es / d);
 }
 
-char *th_circuit_report_text(const th_circuit_report *r)
+static void write_report(FILE *f, const void *obj)
 {
-    TH_ASSERT(r);
-    char *text = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&text, &size);
-    if (!f) {
-        th__fail(TH_ENOMEM, "report: out of memory");
-        return NULL;
-    }
+    const th_circuit_report *r = obj;
     switch (r->info.kind) {
     case TH_CIRCUIT_GENERATOR: write_generator(f, r); break;
     case TH_CIRCUIT_NEURON: write_neuron(f, r); break;
@@ -114,12 +107,12 @@ char *th_circuit_report_text(const th_circuit_report *r)
             "errors: %s (|z| <= %g and mean z^2 <= %g)\n", r->n_z, r->chi2, r->max_abs_z,
             r->n_z ? 100.0 * (double)r->within_2se / (double)r->n_z : 0.0,
             r->agree ? "AGREE" : "DISAGREE", r->threshold, r->chi2_limit);
-    if (fclose(f) != 0) {
-        free(text);
-        th__fail(TH_ENOMEM, "report: out of memory");
-        return NULL;
-    }
-    return text;
+}
+
+char *th_circuit_report_text(const th_circuit_report *r)
+{
+    TH_ASSERT(r);
+    return th__circuit_render(write_report, r, "report");
 }
 
 /* ------------------------------------------------------------------ chart */

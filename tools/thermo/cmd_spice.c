@@ -133,18 +133,54 @@ static int run_export(spice_params *p)
     return TOOL_EXIT_OK;
 }
 
-/* Whether the file at path holds exactly text. */
-static int same_text(const char *path, const char *text)
+/* text without its comment lines (those starting with '*'), in place. */
+static void drop_comments(char *text)
+{
+    char *out = text;
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        const size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+        if (*p != '*') {
+            memmove(out, p, len);
+            out += len;
+        }
+        p += len;
+    }
+    *out = '\0';
+}
+
+/* Whether the netlist file at path is text but for its comments (which name
+ * the model's path as given): 1, 0, or -1 when it cannot be read. */
+static int same_netlist(const char *path, const char *text)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return -1;
-    const size_t n = strlen(text);
-    int same = 1;
-    for (size_t k = 0; same && k <= n; k++) {
-        int ch = fgetc(f);
-        same = k < n ? ch == (unsigned char)text[k] : (ch == '\n' && text[n - 1] != '\n') || ch == EOF;
+    char *file = NULL;
+    size_t cap = 0, len = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            char *grown = realloc(file, cap = 2 * cap + 8192);
+            if (!grown) break;
+            file = grown;
+        }
+        const size_t got = fread(file + len, 1, 4096, f);
+        len += got;
+        if (got == 0) break;
     }
     fclose(f);
+    char *mine = strdup(text);
+    int same = -1;
+    if (file && mine) {
+        file[len] = '\0';
+        drop_comments(file);
+        drop_comments(mine);
+        const size_t n = strlen(mine);
+        /* th_write_text_atomic ends the file with a newline */
+        same = strcmp(file, mine) == 0 ||
+               (strlen(file) == n + 1 && strncmp(file, mine, n) == 0 && file[n] == '\n');
+    }
+    free(file);
+    free(mine);
     return same;
 }
 
@@ -157,7 +193,7 @@ static int run_compare(spice_params *p)
     int rc = th_circuit_export(p->model, &p->o, &c);
     if (rc != TH_OK) return tool_fail_lib(CMD, rc);
     char *text = th_circuit_text(c);
-    const int same = text ? same_text(p->out, text) : -1;
+    const int same = text ? same_netlist(p->out, text) : -1;
     free(text);
     if (same != 1) {
         fprintf(stderr, "thermo " CMD ": %s %s: give compare the options the netlist was "
