@@ -102,7 +102,8 @@ static void print_export(const spice_params *p, const th_circuit *c)
 {
     th_circuit_info I;
     th_circuit_get_info(c, &I);
-    printf("netlist   %s: the %s %s, %zu cop%s\n", p->out, th_circuit_kind_name(I.kind), p->model,
+    printf("netlist   %s: the %s %s, %zu cop%s\n", p->out,
+           I.kind == TH_CIRCUIT_SPU ? "SPU board for" : th_circuit_kind_name(I.kind), p->model,
            I.copies, I.copies == 1 ? "y" : "ies");
     printf("          %zu %s%s, %zu elements a copy, %zu in all\n", I.units,
            I.kind == TH_CIRCUIT_SPU ? "RLC cells" : "moving units",
@@ -260,10 +261,12 @@ int cmd_spice(int argc, char **argv)
     p.co = th_circuit_compare_opts_default();
     const tool_opt opts[] = {
         {"model", "M", TOOL_OPT_STRING, &p.model, NULL,
-         "the computer: a generator or neuron model file, or a matrix (.mtx) for the SPU", "required"},
-        {"out", "FILE", TOOL_OPT_STRING, &p.out, NULL, "the netlist", "required"},
+         "the computer: a generator or neuron model file, or a matrix (.mtx) for the SPU "
+         "(required)", ""},
+        {"out", "FILE", TOOL_OPT_STRING, &p.out, NULL, "the netlist (required)", ""},
         {"data", "FILE", TOOL_OPT_STRING, &p.data, NULL,
-         "what ngspice writes (wrdata), as named in the netlist", "--out with .data"},
+         "what ngspice writes (wrdata), as named in the netlist; a relative path is taken "
+         "from the folder ngspice runs in", "--out with .data"},
         {"capacitance", "F", TOOL_OPT_POSITIVE, &p.o.capacitance, NULL, "C of every unit", NULL},
         {"temperature", "K", TOOL_OPT_POSITIVE, &p.o.temperature, NULL,
          "temperature of the resistors (their Johnson noise)", NULL},
