@@ -79,9 +79,9 @@ echo "trained   the tiny generator (exact solver, ridge 0.1) and a neuron networ
 
 # The SPU: 16 runs of 100 tau each, one copy (short runs: docs/spice.md).
 check spu "$ROOT/tests/fuzz/corpus_mtx/spd8.mtx" 16
-# Neurons: inputs z = 0 and 0.5, 2 copies each a run, a noise step of a tenth of the
+# Neurons: inputs z = 0, 0.5 and 1, 2 copies each a run, a noise step of a tenth of the
 # network's dt (thermo simulates at the same step).
-check neuron "$WORK/neuron/network.safetensors" 16 --inputs 0,0.5 --copies 2 --noise-step 0.001
+check neuron "$WORK/neuron/network.safetensors" 16 --inputs 0,0.5,1 --copies 2 --noise-step 0.001
 # The tiny generator: 4 copies a run, noise step = its dt.
 check generator "$WORK/tiny/model.safetensors" 16 --copies 4
 

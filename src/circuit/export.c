@@ -57,7 +57,7 @@ int th_circuit_kind_of(const char *path, th_circuit_kind *kind)
     const char *k = th_meta_get(&f->meta, KIND_KEY);
     if (k && (strcmp(k, "neuron") == 0 || strcmp(k, "neuron-network") == 0)) {
         *kind = TH_CIRCUIT_NEURON;
-    } else if (!k && th_meta_get(&f->meta, "gen.n_visible")) {
+    } else if ((!k || strcmp(k, "generator") == 0) && th_meta_get(&f->meta, "gen.n_visible")) {
         *kind = TH_CIRCUIT_GENERATOR;
     } else if ((k && strcmp(k, TH_STUDENT_KIND) == 0) || th_student_meta_is(&f->meta)) {
         rc = th__fail(TH_EINVAL, "%s is a student classifier (thermo.kind 'student'): not "
