@@ -12,6 +12,7 @@
 #   make test-mpi   the MPI build, and its tests under mpirun -np 2 (installs OpenMPI)
 #   make python     install the Python package (python/) for /usr/bin/python3
 #   make test-python  its tests (pytest, python/tests/; part of make test)
+#   make spice-check  ngspice runs the exported circuits; thermo checks them (docs/spice.md)
 
 PREFIX  ?= /usr/local
 # MPI=1: the data-parallel layer on MPI (src/dist/dist_mpi.c) instead of the
@@ -47,7 +48,7 @@ LDLIBS  := -lpng -lz -lcjson $(BLAS_LIBS) -lm
 ALL_LDFLAGS = -fopenmp $(LDFLAGS) $(EXTRA_LDFLAGS)
 
 DEB_PACKAGES := build-essential libopenblas-openmp-dev liblapacke-dev zlib1g-dev libpng-dev \
-                libcjson-dev pkg-config
+                libcjson-dev pkg-config ngspice
 
 LIB_SRC   := $(sort $(wildcard src/*/*.c))
 TOOL_SRC  := $(sort $(wildcard tools/thermo/*.c))
@@ -65,7 +66,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
 HEADERS := include/thermo.h $(wildcard include/thermo/*.h) $(wildcard src/*/*.h) $(wildcard src/*/*.inc) \
            $(wildcard tests/*.h) $(wildcard tools/thermo/*.h)
 
-.PHONY: all lib tool test asan bench demo install deps clean fuzz data test-mpi
+.PHONY: all lib tool test asan bench demo install deps clean fuzz data test-mpi spice-check
 all: lib tool
 
 lib: $(BUILD)/libthermo.a $(BUILD)/libthermo.so
@@ -150,6 +151,14 @@ test-mpi: deps
 	  echo "== mpirun -np $$np $$t"; \
 	  OMP_NUM_THREADS=1 timeout 300 $(MPIRUN) -np $$np $(MPIRUN_FLAGS) ./$$t || exit 1; done; done
 	MPIRUN="$(MPIRUN) $(MPIRUN_FLAGS)" ./tests/mpi/cli_mpi.sh ./$(MPI_BUILD)/thermo
+
+# ngspice against thermo: the SPU board, a neuron network and the tiny generator
+# exported as netlists, run by ngspice (Debian's, installed by make deps) and
+# compared with thermo's own simulation of each (tests/spice_check.sh,
+# docs/spice.md). make test does not need ngspice.
+spice-check: deps
+	$(MAKE) --no-print-directory tool
+	./tests/spice_check.sh ./$(BUILD)/thermo
 
 # bench_busy runs twice: under the OpenMP runtime's default wait policy and
 # under thermo's (passive), each idle and beside a busy core.

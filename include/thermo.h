@@ -49,6 +49,7 @@
 #include "thermo/nn.h"       /* digital networks and image metrics */
 #include "thermo/classify.h" /* thermodynamic classifiers and neurons */
 #include "thermo/linalg.h"   /* thermodynamic linear algebra */
+#include "thermo/circuit.h"  /* circuits: SPICE netlists and ngspice against thermo */
 #include "thermo/dist.h"     /* data-parallel runs (MPI) */
 
 #endif /* THERMO_H */

@@ -37,6 +37,7 @@ void suite_neuron(void);
 void suite_linalg(void);
 void suite_mtx(void);
 /* suites of section linalg */
+void suite_circuit(void);
 void suite_dist(void);
 /* suites of section par */
 
@@ -88,6 +89,7 @@ int main(int argc, char **argv)
     suite_neuron();
     /* calls of section neuron */
     suite_linalg();
+    suite_circuit();
     suite_mtx();
     /* calls of section linalg */
     suite_dist();

@@ -39,6 +39,7 @@ int cmd_neuron(int argc, char **argv);
 /* commands of section neuron */
 int cmd_linalg(int argc, char **argv);
 /* commands of section linalg */
+int cmd_spice(int argc, char **argv);
 
 /* ------------------------------------------------------- text files */
 
