@@ -10,6 +10,7 @@
 
 #include <lapacke.h>
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,46 @@ static void test_solve_matches_dense_ridge(void) { check_against_dense(2, 1, 0.7
 static void test_solve_matches_dense_conditional(void) { check_against_dense(2, 3, 0.0, 0); }
 /* labels coupled to the pixels as well */
 static void test_solve_matches_dense_label_visible(void) { check_against_dense(2, 2, 0.3, 1); }
+
+/* The statistics are the same bits for 1, 2 and 3 threads (the noiser
+ * splits a batch's paths into one group per thread: 3 threads cut a batch
+ * of 5 into 2 + 2 + 1), in float32 with a stride and float64 without:
+ * the loss of a random model from them and the solved model agree to the
+ * bit. */
+static void test_stats_same_bits_for_any_threads(void)
+{
+    th_gen_params p = test_gen_tiny_params(2);
+    const size_t count = 3, paths = 7;
+    float *img = test_standard_images(count, p.n_visible, 41);
+    int cls[3] = {1, 0, 1};
+    const int saved = omp_get_max_threads();
+    for (int prec = 0; prec < 2; prec++) {
+        const th_dtype dt = prec ? TH_F64 : TH_F32;
+        const size_t stride = prec ? 1 : 3;
+        th_model *m = test_gen_random_model(&p, dt, 0.5, 5);
+        double loss[3];
+        th_model *solved[3];
+        for (int t = 0; t < 3; t++) {
+            omp_set_num_threads(t + 1);
+            th_gen_stats *s = accumulate(&p, dt, img, cls, count, paths, 5, stride);
+            CHECK_EQ_INT(th_gen_stats_loss(s, m, &loss[t]), TH_OK);
+            solved[t] = th_gen_model_alloc(&p, dt);
+            th_solve_opts o = th_solve_opts_default();
+            o.ridge = 0.1;
+            CHECK_EQ_INT(th_gen_stats_solve(s, solved[t], &o, NULL), TH_OK);
+            th_gen_stats_free(s);
+        }
+        const size_t bytes = m->n * m->n * th_dtype_size(dt);
+        for (int t = 1; t < 3; t++) {
+            CHECK(memcmp(&loss[0], &loss[t], sizeof(double)) == 0);
+            CHECK(memcmp(solved[0]->J.v, solved[t]->J.v, bytes) == 0);
+        }
+        for (int t = 0; t < 3; t++) th_model_free(solved[t]);
+        th_model_free(m);
+    }
+    omp_set_num_threads(saved);
+    free(img);
+}
 
 /* The exact solution's loss is no higher than gradient descent's on the
  * same paths, and the objective's gradient vanishes there. */
@@ -407,6 +448,7 @@ void suite_gen_solve(void)
     RUN_TEST(test_solve_matches_dense_conditional);
     RUN_TEST(test_solve_matches_dense_ridge);
     RUN_TEST(test_solve_matches_dense_label_visible);
+    RUN_TEST(test_stats_same_bits_for_any_threads);
     RUN_TEST(test_solve_beats_gradient_descent);
     RUN_TEST(test_conditional_objective_twins);
     RUN_TEST(test_conditional_sampling_classes);

@@ -57,10 +57,13 @@ void th__force_plan_free(th__force_plan *fp);
  * are set to 0. */
 void th__coupling_force(const th__force_plan *fp, size_t M, th_ptr X, th_ptr F);
 
-/* th_langevin_run without th_model_validate, whose O(n^2) scan would
- * dominate many short runs of a model the library built itself and knows
- * to be valid (the generator's uncoupled reference process). */
-int th__langevin_run_trusted(const th_model *m, th_batch *s, const th_run *r);
+/* th_langevin_run for runs whose states alone matter (the generator's
+ * noising paths and the noise phase of sampling): without th_model_validate,
+ * whose O(n^2) scan would dominate many short runs of a model the library
+ * built itself and knows to be valid, and without the heat and work, which
+ * stay as they were. Without those sums the fused step's row vectorises;
+ * the states are the same to the bit as th_langevin_run's. */
+int th__langevin_run_states(const th_model *m, th_batch *s, const th_run *r);
 
 /* The exact minimiser of a path objective quadratic in the couplings and
  * biases (pathsolve.c): residual e_i = c_i + a (sum_j J_ij y_j + b_i) on the
