@@ -15,6 +15,7 @@ void suite_rng(void);
 void suite_backend(void);
 void suite_model(void);
 void suite_langevin(void);
+void suite_well(void);
 void suite_physics(void);
 void suite_idx(void);
 void suite_safetensors(void);
@@ -66,6 +67,7 @@ int main(int argc, char **argv)
     suite_backend();
     suite_model();
     suite_langevin();
+    suite_well();
     suite_physics();
     suite_idx();
     suite_safetensors();

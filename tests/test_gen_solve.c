@@ -365,6 +365,56 @@ static void test_sampling_batch_invariant(void)
     th_model_free(m);
 }
 
+/* With the noise phase drawn exactly, the computing phase starts from
+ * th_batch_draw_wells's states on the samples' streams (the snapshot at its
+ * step 0), the label units at their class code; samples stay functions of
+ * k alone (batches of 5 and 2); the default, Euler, differs from it; and a
+ * phase1 out of range is refused. */
+static void test_sampling_phase1_exact(void)
+{
+    th_gen_params p = test_gen_tiny_params(2);
+    th_model *m = test_gen_random_model(&p, TH_F32, 0.8, 23);
+    const size_t count = 5, nv = p.n_visible, n = m->n, snap0 = 0;
+    float *x[3], snaps[5 * 5];
+    th_gen_sample_opts so = th_gen_sample_opts_default();
+    so.phase1 = TH_GEN_PHASE1_EXACT;
+    so.snap_steps = &snap0;
+    so.n_snaps = 1;
+    so.snap_traj = count;
+    so.snap_out = snaps;
+    for (int v = 0; v < 3; v++) {
+        x[v] = malloc(count * nv * sizeof(float));
+        so.batch = v == 1 ? 2 : count;
+        if (v == 1) so.n_snaps = 0, so.snap_traj = 0;
+        if (v == 2) so.phase1 = TH_GEN_PHASE1_EULER;
+        CHECK_EQ_INT(th_gen_sample(m, &p, count, &so, x[v], NULL), TH_OK);
+    }
+    CHECK(memcmp(x[0], x[1], count * nv * sizeof(float)) == 0);
+    CHECK(memcmp(x[0], x[2], count * nv * sizeof(float)) != 0);
+    /* the same draws by hand: the uncoupled wells, labels clamped */
+    th_model *wells = th_gen_model_alloc(&p, TH_F32);
+    th_batch *b = th_batch_alloc(wells, count, p.seed);
+    unsigned char clamped[64];
+    int cls[5];
+    for (size_t k = 0; k < count; k++) {
+        th_batch_set_stream(b, k, TH_GEN_SAMPLE_STREAM + k);
+        cls[k] = (int)(k % p.n_classes);
+    }
+    th__gen_clamp_labels(&p, TH_F32, cls, count, th_batch_states(b), clamped);
+    CHECK_EQ_INT(th_batch_draw_wells(wells, b, clamped), TH_OK);
+    int same = 1;
+    for (size_t k = 0; k < count; k++)
+        for (size_t i = 0; i < nv; i++) same &= snaps[k * nv + i] == th_batch_states(b).f32[k * n + i];
+    CHECK(same);
+    so.phase1 = 2;
+    CHECK_EQ_INT(th_gen_sample(m, &p, count, &so, x[0], NULL), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "phase1");
+    th_batch_free(b);
+    th_model_free(wells);
+    for (int v = 0; v < 3; v++) free(x[v]);
+    th_model_free(m);
+}
+
 /* Conditional sampling: an explicit class list equal to the default mixture
  * (first + k) mod C gives the same samples; a different class gives
  * different samples; classes out of range are refused. */
@@ -453,5 +503,6 @@ void suite_gen_solve(void)
     RUN_TEST(test_conditional_objective_twins);
     RUN_TEST(test_conditional_sampling_classes);
     RUN_TEST(test_sampling_batch_invariant);
+    RUN_TEST(test_sampling_phase1_exact);
     RUN_TEST(test_solve_rejects_bad_input);
 }

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #define CMD "sample"
+static const char *const phase1_names[] = {"euler", "exact", NULL}; /* th_gen_phase1 */
 /* More threads than this is a typo, and (int) must hold the value. */
 /* Pixels between the pictures of the grid and around them. */
 #define GRID_GAP 2
@@ -47,6 +48,7 @@ typedef struct sample_params {
     int preview;
     const char *class_text; /* --class: NULL = the even mixture of the classes */
     const char *save;       /* samples file for thermo eval; NULL = none */
+    int phase1;             /* th_gen_phase1 */
 } sample_params;
 
 typedef struct sample_result {
@@ -83,9 +85,14 @@ static void print_report(const sample_params *p, const th_gen_params *gp, const 
                          const th_gen_picture *pl, const sample_result *res)
 {
     const size_t n = p->n;
-    printf("model     %s: %zu visible + %zu hidden units, kT %g, dt %g, t_f %g "
-           "(%zu steps of noise, %zu of computing)\n", p->model, gp->n_visible, gp->n_hidden,
-           m->kT, gp->dt, gp->t_f, th_gen_steps(gp), th_gen_steps(gp));
+    printf("model     %s: %zu visible + %zu hidden units, kT %g, dt %g, t_f %g\n", p->model,
+           gp->n_visible, gp->n_hidden, m->kT, gp->dt, gp->t_f);
+    if (p->phase1 == TH_GEN_PHASE1_EXACT)
+        printf("          noise drawn exactly from the wells' equilibrium, then %zu steps of "
+               "computing\n", th_gen_steps(gp));
+    else
+        printf("          %zu steps of noise from x = 0, then %zu of computing\n",
+               th_gen_steps(gp), th_gen_steps(gp));
     printf("samples   %zu (indices %llu to %llu), seed %llu%s\n", n,
            (unsigned long long)p->first, (unsigned long long)(p->first + n - 1),
            (unsigned long long)gp->seed, p->seed_text ? "" : " (the model's)");
@@ -182,6 +189,7 @@ static int run_sample(const sample_params *p, uint64_t seed)
     th_gen_sample_opts so = th_gen_sample_opts_default();
     so.first = p->first;
     so.classes = classes;
+    so.phase1 = p->phase1;
     so.progress = tool_progress_update;
     so.progress_ctx = &bar;
     sample_result res = {0};
@@ -294,6 +302,9 @@ int cmd_sample(int argc, char **argv)
          "class-conditional computers: every sample of class C", "sample K of class K mod classes"},
         {"save", "FILE.safetensors", TOOL_OPT_STRING, &p.save, NULL,
          "also write the samples, their classes and heat for thermo eval", "none"},
+        {"phase1", "euler|exact", TOOL_OPT_CHOICE, &p.phase1, phase1_names,
+         "noise phase: t_f of Euler-Maruyama from x = 0 (the paper), or the wells' "
+         "equilibrium drawn exactly", NULL},
         TOOL_OPT_THREADS(&p.threads),
         TOOL_OPT_QUIET(&p.quiet),
         {"preview", NULL, TOOL_OPT_FLAG, &p.preview, NULL,
