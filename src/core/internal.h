@@ -21,6 +21,24 @@ int th__fail(int code, const char *fmt, ...)
 _Noreturn void th__assert_fail(const char *expr, const char *file, int line,
                                const char *func);
 
+/* A function compiled for several instruction sets, the best one for the
+ * running processor picked when the library is loaded (GNU ifunc; the build
+ * itself stays free of -march flags): for loops the compiler vectorises
+ * whose arithmetic is elementwise, or fixed in order, so that every version
+ * gives the same bits (no fused multiply-adds: -std=c11 implies
+ * -ffp-contract=off). gcc only: clang 14 emits the dispatcher only in
+ * translation units that call the function. Define TH_NO_TARGET_CLONES to
+ * build the plain version only. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(TH_NO_TARGET_CLONES) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define TH__CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+#endif
+#ifndef TH__CLONES
+#define TH__CLONES
+#endif
+
 /* Allocation aligned for vector loads; sizes in bytes. NULL on failure. */
 void *th__alloc(size_t bytes);
 void *th__calloc(size_t count, size_t size);

@@ -29,24 +29,12 @@
 #pragma STDC FP_CONTRACT OFF
 #endif
 
-/* The f32 fill is compiled for several instruction sets and the best one for
- * the running processor is picked when the library is loaded (GNU ifunc; the
- * build itself stays free of -march flags). Plain x86-64 has only SSE2, whose
- * 4-lane vectors, and the shuffles around its 32x32 -> 64-bit multiplies,
- * leave Philox barely faster than scalar code; AVX2 and AVX-512 make the
- * whole fill about 1.4 and 1.6 times faster (measured on the development
- * machine). Every version gives the same bits (see above). gcc only: clang 14
- * emits the dispatcher only in translation units that call the function.
- * Define TH_NO_TARGET_CLONES to build the plain version only. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(TH_NO_TARGET_CLONES) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define TH__CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-#endif
-#ifndef TH__CLONES
-#define TH__CLONES
-#endif
+/* The f32 fill is compiled for several instruction sets (TH__CLONES,
+ * internal.h). Plain x86-64 has only SSE2, whose 4-lane vectors, and the
+ * shuffles around its 32x32 -> 64-bit multiplies, leave Philox barely faster
+ * than scalar code; AVX2 and AVX-512 make the whole fill about 1.4 and 1.6
+ * times faster (measured on the development machine). Every version gives
+ * the same bits (see above). */
 
 /* Salmon et al. (2011): the Philox4x32 multipliers, and the Weyl sequence
  * constants that advance the key between rounds (the fractional parts of the
