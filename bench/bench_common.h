@@ -5,7 +5,9 @@
 
 #include "thermo.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +28,17 @@ static inline void bench_use_blas_core(char **argv)
     const char *hint = th_blas_core_hint();
     if (hint && !getenv("OPENBLAS_CORETYPE") && setenv("OPENBLAS_CORETYPE", hint, 1) == 0)
         execv("/proc/self/exe", argv);
+}
+
+/* The load average as /proc/loadavg gives it (its first three fields and
+ * more), into buf; "(unknown)" where it cannot be read. Returns buf. */
+static inline const char *bench_load_average(char *buf, size_t size)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (!f || !fgets(buf, (int)size, f)) snprintf(buf, size, "(unknown)");
+    if (f) fclose(f);
+    buf[strcspn(buf, "\n")] = 0;
+    return buf;
 }
 
 #endif

@@ -71,6 +71,30 @@ check_sample_class() {
     ok "sample --class: one class, samples file with classes and heat, bad classes rejected"
 }
 
+# thermo sample --phase1 exact: the noise phase drawn from the wells'
+# equilibrium (the report says so), the same samples whichever batch draws
+# them (--first 3 --n 1 regenerates sample 3), unlike the Euler default;
+# an unknown choice is a usage error naming the option.
+check_sample_phase1() {
+    local model=$TMP/c/model.safetensors
+    if [ ! -s "$model" ]; then fail "sample --phase1" "no model to sample from"; return; fi
+    run sample --model "$model" --n 4 --phase1 exact --out "$TMP/p.png" --heat "$TMP/p.csv" --quiet
+    if [ $status -ne 0 ] || ! grep -q 'noise drawn exactly' "$TMP/out"; then
+        fail "sample --phase1 exact" "exit status $status or no report of the exact draw"; return
+    fi
+    run sample --model "$model" --first 3 --n 1 --phase1 exact --out "$TMP/p3.png" --heat "$TMP/p3.csv" --quiet
+    if [ $status -ne 0 ] || [ "$(sed -n 5p "$TMP/p.csv")" != "$(sed -n 2p "$TMP/p3.csv")" ]; then
+        fail "sample --phase1 exact --first 3" "sample 3 alone differs from sample 3 of four"; return
+    fi
+    run sample --model "$model" --n 4 --out "$TMP/e.png" --heat "$TMP/e.csv" --quiet
+    if [ $status -ne 0 ] || cmp -s "$TMP/e.csv" "$TMP/p.csv"; then
+        fail "sample (euler)" "exit status $status, or the same heat as the exact draw"; return
+    fi
+    expect_usage_error "sample --phase1 bogus" '--phase1' sample --model "$model" --n 1 \
+        --phase1 bogus --out "$TMP/b.png" || return
+    ok "sample --phase1 exact: reported, reproducible per sample, differs from euler"
+}
+
 check_bad_train_options() {
     run train --preset tiny --solver exact --resume --out "$TMP/r" --quiet
     if [ $status -ne 2 ] || ! grep -q -- '--resume' "$TMP/err"; then
@@ -90,5 +114,6 @@ check_bad_train_options() {
 check_exact_conditional
 check_exact_beats_gd
 check_sample_class
+check_sample_phase1
 check_bad_train_options
 cli_summary

@@ -16,6 +16,7 @@ void suite_backend(void);
 void suite_bf16(void);
 void suite_model(void);
 void suite_langevin(void);
+void suite_well(void);
 void suite_physics(void);
 void suite_idx(void);
 void suite_safetensors(void);
@@ -70,6 +71,7 @@ int main(int argc, char **argv)
     suite_bf16();
     suite_model();
     suite_langevin();
+    suite_well();
     suite_physics();
     suite_idx();
     suite_safetensors();

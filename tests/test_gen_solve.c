@@ -10,6 +10,7 @@
 
 #include <lapacke.h>
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +206,46 @@ static void test_solve_matches_dense_conditional(void) { check_against_dense(2, 
 /* labels coupled to the pixels as well */
 static void test_solve_matches_dense_label_visible(void) { check_against_dense(2, 2, 0.3, 1); }
 
+/* The statistics are the same bits for 1, 2 and 3 threads (the noiser
+ * splits a batch's paths into one group per thread: 3 threads cut a batch
+ * of 5 into 2 + 2 + 1), in float32 with a stride and float64 without:
+ * the loss of a random model from them and the solved model agree to the
+ * bit. */
+static void test_stats_same_bits_for_any_threads(void)
+{
+    th_gen_params p = test_gen_tiny_params(2);
+    const size_t count = 3, paths = 7;
+    float *img = test_standard_images(count, p.n_visible, 41);
+    int cls[3] = {1, 0, 1};
+    const int saved = omp_get_max_threads();
+    for (int prec = 0; prec < 2; prec++) {
+        const th_dtype dt = prec ? TH_F64 : TH_F32;
+        const size_t stride = prec ? 1 : 3;
+        th_model *m = test_gen_random_model(&p, dt, 0.5, 5);
+        double loss[3];
+        th_model *solved[3];
+        for (int t = 0; t < 3; t++) {
+            omp_set_num_threads(t + 1);
+            th_gen_stats *s = accumulate(&p, dt, img, cls, count, paths, 5, stride);
+            CHECK_EQ_INT(th_gen_stats_loss(s, m, &loss[t]), TH_OK);
+            solved[t] = th_gen_model_alloc(&p, dt);
+            th_solve_opts o = th_solve_opts_default();
+            o.ridge = 0.1;
+            CHECK_EQ_INT(th_gen_stats_solve(s, solved[t], &o, NULL), TH_OK);
+            th_gen_stats_free(s);
+        }
+        const size_t bytes = m->n * m->n * th_dtype_size(dt);
+        for (int t = 1; t < 3; t++) {
+            CHECK(memcmp(&loss[0], &loss[t], sizeof(double)) == 0);
+            CHECK(memcmp(solved[0]->J.v, solved[t]->J.v, bytes) == 0);
+        }
+        for (int t = 0; t < 3; t++) th_model_free(solved[t]);
+        th_model_free(m);
+    }
+    omp_set_num_threads(saved);
+    free(img);
+}
+
 /* The exact solution's loss is no higher than gradient descent's on the
  * same paths, and the objective's gradient vanishes there. */
 static void test_solve_beats_gradient_descent(void)
@@ -324,6 +365,56 @@ static void test_sampling_batch_invariant(void)
     th_model_free(m);
 }
 
+/* With the noise phase drawn exactly, the computing phase starts from
+ * th_batch_draw_wells's states on the samples' streams (the snapshot at its
+ * step 0), the label units at their class code; samples stay functions of
+ * k alone (batches of 5 and 2); the default, Euler, differs from it; and a
+ * phase1 out of range is refused. */
+static void test_sampling_phase1_exact(void)
+{
+    th_gen_params p = test_gen_tiny_params(2);
+    th_model *m = test_gen_random_model(&p, TH_F32, 0.8, 23);
+    const size_t count = 5, nv = p.n_visible, n = m->n, snap0 = 0;
+    float *x[3], snaps[5 * 5];
+    th_gen_sample_opts so = th_gen_sample_opts_default();
+    so.phase1 = TH_GEN_PHASE1_EXACT;
+    so.snap_steps = &snap0;
+    so.n_snaps = 1;
+    so.snap_traj = count;
+    so.snap_out = snaps;
+    for (int v = 0; v < 3; v++) {
+        x[v] = malloc(count * nv * sizeof(float));
+        so.batch = v == 1 ? 2 : count;
+        if (v == 1) so.n_snaps = 0, so.snap_traj = 0;
+        if (v == 2) so.phase1 = TH_GEN_PHASE1_EULER;
+        CHECK_EQ_INT(th_gen_sample(m, &p, count, &so, x[v], NULL), TH_OK);
+    }
+    CHECK(memcmp(x[0], x[1], count * nv * sizeof(float)) == 0);
+    CHECK(memcmp(x[0], x[2], count * nv * sizeof(float)) != 0);
+    /* the same draws by hand: the uncoupled wells, labels clamped */
+    th_model *wells = th_gen_model_alloc(&p, TH_F32);
+    th_batch *b = th_batch_alloc(wells, count, p.seed);
+    unsigned char clamped[64];
+    int cls[5];
+    for (size_t k = 0; k < count; k++) {
+        th_batch_set_stream(b, k, TH_GEN_SAMPLE_STREAM + k);
+        cls[k] = (int)(k % p.n_classes);
+    }
+    th__gen_clamp_labels(&p, TH_F32, cls, count, th_batch_states(b), clamped);
+    CHECK_EQ_INT(th_batch_draw_wells(wells, b, clamped), TH_OK);
+    int same = 1;
+    for (size_t k = 0; k < count; k++)
+        for (size_t i = 0; i < nv; i++) same &= snaps[k * nv + i] == th_batch_states(b).f32[k * n + i];
+    CHECK(same);
+    so.phase1 = 2;
+    CHECK_EQ_INT(th_gen_sample(m, &p, count, &so, x[0], NULL), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "phase1");
+    th_batch_free(b);
+    th_model_free(wells);
+    for (int v = 0; v < 3; v++) free(x[v]);
+    th_model_free(m);
+}
+
 /* Conditional sampling: an explicit class list equal to the default mixture
  * (first + k) mod C gives the same samples; a different class gives
  * different samples; classes out of range are refused. */
@@ -407,9 +498,11 @@ void suite_gen_solve(void)
     RUN_TEST(test_solve_matches_dense_conditional);
     RUN_TEST(test_solve_matches_dense_ridge);
     RUN_TEST(test_solve_matches_dense_label_visible);
+    RUN_TEST(test_stats_same_bits_for_any_threads);
     RUN_TEST(test_solve_beats_gradient_descent);
     RUN_TEST(test_conditional_objective_twins);
     RUN_TEST(test_conditional_sampling_classes);
     RUN_TEST(test_sampling_batch_invariant);
+    RUN_TEST(test_sampling_phase1_exact);
     RUN_TEST(test_solve_rejects_bad_input);
 }

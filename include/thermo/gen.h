@@ -207,15 +207,27 @@ int th_gen_stats_solve(const th_gen_stats *s, th_model *m, const th_solve_opts *
                        th_solve_result *result);
 
 /* Generation (science.md section 2): from x = 0 the uncoupled units
- * equilibrate for t_f (pure noise), then the trained couplings and biases
+ * equilibrate for t_f (pure noise; or their equilibrium is drawn exactly,
+ * opts->phase1), then the trained couplings and biases
  * are switched on and the computer runs for t_f; the visible units are the
  * sample. Sample k uses noise stream TH_GEN_SAMPLE_STREAM + first + k, so any
  * sample can be regenerated alone. heat[k] is the heat (in kT) given to the
  * bath during the second, computing phase. */
 #define TH_GEN_SAMPLE_STREAM ((uint64_t)1 << 33)
+/* How the noise phase (phase 1) reaches the uncoupled wells' equilibrium. */
+typedef enum th_gen_phase1 {
+    /* t_f of Euler-Maruyama from x = 0, the paper's recipe (the default):
+     * it ends O(dt) away from the Boltzmann density (th_well_em_moments) */
+    TH_GEN_PHASE1_EULER = 0,
+    /* each unit drawn from its well's Boltzmann density exactly
+     * (th_batch_draw_wells, from sample k's stream); the computing phase
+     * then uses the same noise as after the Euler phase */
+    TH_GEN_PHASE1_EXACT = 1
+} th_gen_phase1;
 typedef struct th_gen_sample_opts {
     size_t batch;              /* trajectories simulated at once: 256 */
     uint64_t first;            /* index of the first sample: 0 */
+    int phase1;                /* th_gen_phase1: TH_GEN_PHASE1_EULER */
     /* Snapshots of the first snap_traj samples at snap_steps of the
      * computing phase (0 = the noise it starts from), into snap_out
      * (n_snaps, snap_traj, n_visible). */
@@ -478,6 +490,7 @@ typedef struct th_gen_showcase_opts {
     size_t trajectories;     /* generation trajectories recorded: 10 (fewer with fewer samples) */
     size_t n_fields;         /* strongest hidden fields: 16 (fewer with fewer hidden units) */
     double threshold;        /* recognition threshold: 0.5; 0: no recognition */
+    int phase1;              /* th_gen_phase1 of the sampling: TH_GEN_PHASE1_EULER */
     th_progress_fn progress; /* samples done */
     void *progress_ctx;
     int precision;           /* the sampling's th_gen_sample_opts.precision */

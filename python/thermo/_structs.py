@@ -161,6 +161,7 @@ class th_gen_sample_opts(Structure):
     _fields_ = [
         ("batch", c_size_t),
         ("first", c_uint64),
+        ("phase1", c_int),
         ("snap_steps", c_size_p),
         ("n_snaps", c_size_t),
         ("snap_traj", c_size_t),

@@ -275,7 +275,7 @@ static int run_chunk(const th_neuron_params *p, const th_neuron_net *net, const 
          * step depends on the batch's step count, not on the call. */
         if (snap_steps[q] > done) {
             r.n_steps = snap_steps[q] - done;
-            const int rc = th__langevin_run_trusted(m, s, &r);
+            const int rc = th__langevin_run_states(m, s, &r);
             if (rc == TH_EDIVERGED) return report_divergence(p, s, z, first, replicas);
             if (rc != TH_OK) return rc;
             done = snap_steps[q];
@@ -329,7 +329,7 @@ int th_neuron_run(const th_neuron_params *p, const th_neuron_net *net, const dou
         goto done;
     }
     /* Checked once here, so that the many short runs between snapshots
-     * skip the model's scan (th__langevin_run_trusted). */
+     * skip the model's scan and the heat (th__langevin_run_states). */
     if ((rc = th_model_validate(m)) != TH_OK) goto done;
     if (n_snaps) memset(means, 0, n_snaps * n_z * w * sizeof *means);
     for (size_t first = 0; first < total && rc == TH_OK; first += rows) {

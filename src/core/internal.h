@@ -21,6 +21,24 @@ int th__fail(int code, const char *fmt, ...)
 _Noreturn void th__assert_fail(const char *expr, const char *file, int line,
                                const char *func);
 
+/* A function compiled for several instruction sets, the best one for the
+ * running processor picked when the library is loaded (GNU ifunc; the build
+ * itself stays free of -march flags): for loops the compiler vectorises
+ * whose arithmetic is elementwise, or fixed in order, so that every version
+ * gives the same bits (no fused multiply-adds: -std=c11 implies
+ * -ffp-contract=off). gcc only: clang 14 emits the dispatcher only in
+ * translation units that call the function. Define TH_NO_TARGET_CLONES to
+ * build the plain version only. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(TH_NO_TARGET_CLONES) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define TH__CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+#endif
+#ifndef TH__CLONES
+#define TH__CLONES
+#endif
+
 /* Allocation aligned for vector loads; sizes in bytes. NULL on failure. */
 void *th__alloc(size_t bytes);
 void *th__calloc(size_t count, size_t size);
@@ -74,10 +92,13 @@ void th__force_plan_free(th__force_plan *fp);
  * are set to 0. */
 void th__coupling_force(const th__force_plan *fp, size_t M, th_ptr X, th_ptr F);
 
-/* th_langevin_run without th_model_validate, whose O(n^2) scan would
- * dominate many short runs of a model the library built itself and knows
- * to be valid (the generator's uncoupled reference process). */
-int th__langevin_run_trusted(const th_model *m, th_batch *s, const th_run *r);
+/* th_langevin_run for runs whose states alone matter (the generator's
+ * noising paths and the noise phase of sampling): without th_model_validate,
+ * whose O(n^2) scan would dominate many short runs of a model the library
+ * built itself and knows to be valid, and without the heat and work, which
+ * stay as they were. Without those sums the fused step's row vectorises;
+ * the states are the same to the bit as th_langevin_run's. */
+int th__langevin_run_states(const th_model *m, th_batch *s, const th_run *r);
 
 /* The exact minimiser of a path objective quadratic in the couplings and
  * biases (pathsolve.c): residual e_i = c_i + a (sum_j J_ij y_j + b_i) on the

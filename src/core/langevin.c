@@ -48,6 +48,7 @@ struct run_setup {
     uint64_t *noise_first;    /* (b) the first step held for each trajectory */
     size_t noise_steps;       /* steps drawn per fill */
     uint64_t end_step;        /* the batch's step count when the run ends */
+    int ledger;               /* heat and work are summed (th__langevin_run_states: not) */
     double blowup;
     int *row_ok;              /* (b) the last step kept trajectory k bounded */
     double *coupling_energy;  /* (b) x.Jx/2 at the start of the run */
@@ -458,7 +459,8 @@ static int check_run(const th_model *m, const th_batch *s, const th_run *r, int 
     return check_model ? th_model_validate(m) : TH_OK;
 }
 
-static int langevin_run(const th_model *m, th_batch *s, const th_run *r, int check_model)
+static int langevin_run(const th_model *m, th_batch *s, const th_run *r, int check_model,
+                        int ledger)
 {
     TH_ASSERT(m != NULL && s != NULL && r != NULL);
     int rc = check_run(m, s, r, check_model);
@@ -472,6 +474,7 @@ static int langevin_run(const th_model *m, th_batch *s, const th_run *r, int che
     su.blocks_per_step = (n + 3) / 4;
     su.blowup = r->blowup;
     su.cubic = th_model_has_cubic(m);
+    su.ledger = ledger || r->kernel != TH_KERNEL_FAST;
     su.progress_every = r->progress_every ? r->progress_every
                                           : (r->n_steps >= 100 ? r->n_steps / 100 : 1);
     su.mudt.v = th__alloc(n * es);
@@ -523,10 +526,10 @@ static int langevin_run(const th_model *m, th_batch *s, const th_run *r, int che
 
 int th_langevin_run(const th_model *m, th_batch *s, const th_run *r)
 {
-    return langevin_run(m, s, r, 1);
+    return langevin_run(m, s, r, 1, 1);
 }
 
-int th__langevin_run_trusted(const th_model *m, th_batch *s, const th_run *r)
+int th__langevin_run_states(const th_model *m, th_batch *s, const th_run *r)
 {
-    return langevin_run(m, s, r, 0);
+    return langevin_run(m, s, r, 0, 0);
 }

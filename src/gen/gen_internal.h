@@ -18,6 +18,26 @@ int th__gen_noising_paths(const th_gen_params *p, const float *images, const int
                           const uint64_t *path_ids, size_t B, th_dtype dtype,
                           th__path_block_fn fn, void *ctx);
 
+/* Receives transitions of the B noising paths: rows x (rows, n) and the
+ * states y (rows, n) one step later, step-major (all paths at one step, then
+ * the next); a nonzero return stops the generation and is passed on. */
+typedef int (*th__path_rows_fn)(th_ptr x, th_ptr y, size_t rows, void *ctx);
+
+/* A noiser runs batch after batch of B noising paths with its memory
+ * allocated once (the exact solver's many batches), the paths split among
+ * the threads (noising.c). With stride s it keeps, block by block, only the
+ * transitions from the steps k with k mod s = 0, the rows of the exact
+ * solver's statistics. NULL on failure (th_last_error says why). */
+typedef struct th__noiser th__noiser;
+th__noiser *th__gen_noiser_alloc(const th_gen_params *p, size_t B, size_t stride,
+                                 th_dtype dtype);
+void th__gen_noiser_free(th__noiser *z);
+/* The B paths of images (B, n_visible), of classes (or NULL) and ids
+ * path_ids, as th__gen_noising_paths makes them, handed to fn a block's
+ * chosen transitions at a time. */
+int th__gen_noiser_rows(th__noiser *z, const float *images, const int *classes,
+                        const uint64_t *path_ids, th__path_rows_fn fn, void *ctx);
+
 /* The generator's units with their on-site terms and no couplings: the
  * reference process of the noising paths and the wells of the noise phase. */
 th_model *th__gen_uncoupled(const th_gen_params *p, th_dtype dtype);

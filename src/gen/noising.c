@@ -10,6 +10,8 @@
 #include "gen_internal.h"
 
 #include <math.h>
+#include <omp.h>
+#include <stdio.h>
 #include <string.h>
 
 th_gen_params th_gen_params_default(void)
@@ -195,65 +197,231 @@ void th__gen_clamp_labels(const th_gen_params *p, th_dtype dtype, const int *cla
         for (size_t i = 0; i < n; i++) clamped[i] = i >= l0;
 }
 
+/* The paths are independent, so a noiser splits them into contiguous
+ * groups, one per thread, each advanced by its own batch through the
+ * preparation and then a whole block of steps at a time: one meeting of the
+ * threads per block instead of one per step, and a batch smaller than the
+ * fused step's panel (the exact solver's 8 paths) still keeps every core
+ * busy. Path k's noise comes from its own stream at the step's blocks and
+ * its drive from its own row of the field, so a path's states are the same
+ * to the bit in whichever group, and with however many groups, it runs. */
+struct path_group {
+    th_batch *s;        /* this group's paths */
+    size_t k0, b;       /* paths k0 .. k0 + b - 1 of the batch */
+    th_ptr snaps;       /* (snapshots of a block, b, n): the group's states */
+    th_drive drive;     /* the field's rows of the group's paths */
+    int rc;
+    char why[512];      /* th_last_error of a failure in the group's thread */
+};
+
+struct th__noiser {
+    th_gen_params p;
+    th_dtype dtype;
+    size_t B, n, steps, block, stride;
+    size_t rows_max;            /* stride > 1: chosen steps of a block, at most */
+    th_model *ref;              /* the uncoupled wells */
+    size_t n_groups;
+    struct path_group *groups;
+    th_ptr field;               /* (B, n) drive fields */
+    th_ptr states;              /* stride 1: (block+1, B, n); else (2, rows_max, B, n) */
+    size_t *snap_steps;         /* (block + 1) */
+    unsigned char *clamped;     /* (n) the label units */
+};
+
+void th__gen_noiser_free(th__noiser *z)
+{
+    if (!z) return;
+    for (size_t j = 0; z->groups && j < z->n_groups; j++) {
+        th_batch_free(z->groups[j].s);
+        th__free(z->groups[j].snaps.v);
+    }
+    free(z->groups);
+    th__free(z->clamped);
+    th__free(z->snap_steps);
+    th__free(z->states.v);
+    th__free(z->field.v);
+    th_model_free(z->ref);
+    free(z);
+}
+
+th__noiser *th__gen_noiser_alloc(const th_gen_params *p, size_t B, size_t stride,
+                                 th_dtype dtype)
+{
+    if (th_gen_params_validate(p) != TH_OK) return NULL;
+    if (B == 0 || stride == 0) {
+        th__fail(TH_EINVAL, "%zu paths, stride %zu: expected at least 1 of each", B, stride);
+        return NULL;
+    }
+    th__noiser *z = calloc(1, sizeof *z);
+    if (!z) {
+        th__fail(TH_ENOMEM, "out of memory for %zu noising paths", B);
+        return NULL;
+    }
+    z->p = *p;
+    z->dtype = dtype;
+    z->B = B;
+    z->n = th_gen_units(p);
+    z->steps = th_gen_steps(p);
+    z->block = p->block_steps < z->steps ? p->block_steps : z->steps;
+    z->stride = stride;
+    z->rows_max = (z->block + stride - 1) / stride;
+    const size_t threads = (size_t)omp_get_max_threads();
+    z->n_groups = B < threads ? B : threads;
+    /* The snapshots of a block: every state, or a chosen step and the next */
+    const size_t snaps = stride == 1 ? z->block + 1 : 2 * z->rows_max;
+    const size_t n = z->n, es = th_dtype_size(dtype);
+    /* The reference process has no couplings at all, so the integrator's
+     * plan has no matrix product to do. */
+    z->ref = th__gen_uncoupled(p, dtype);
+    z->groups = calloc(z->n_groups, sizeof *z->groups);
+    z->field.v = th__alloc(B * n * es);
+    z->states.v = th__alloc(snaps * B * n * es);
+    z->snap_steps = th__alloc((z->block + 1) * sizeof(size_t));
+    z->clamped = th__alloc(n);
+    int ok = z->ref && z->groups && z->field.v && z->states.v && z->snap_steps && z->clamped;
+    for (size_t j = 0, k0 = 0; ok && j < z->n_groups; j++) {
+        struct path_group *g = &z->groups[j];
+        g->k0 = k0;
+        g->b = B / z->n_groups + (j < B % z->n_groups);
+        k0 += g->b;
+        g->s = th_batch_alloc(z->ref, g->b, p->seed);
+        g->snaps.v = th__alloc(snaps * g->b * n * es);
+        ok = g->s && g->snaps.v;
+    }
+    if (!ok) {
+        th__gen_noiser_free(z);
+        th__fail(TH_ENOMEM, "out of memory for %zu noising paths", B);
+        return NULL;
+    }
+    return z;
+}
+
+static int run_group(const th_model *ref, struct path_group *g, const th_run *base, size_t steps)
+{
+    th_run r = *base;
+    r.drive = &g->drive;
+    r.n_steps = steps;
+    if (r.n_snaps) r.snap_out = g->snaps;
+    int rc = th__langevin_run_states(ref, g->s, &r);
+    if (rc != TH_OK) snprintf(g->why, sizeof g->why, "%s", th_last_error());
+    return rc;
+}
+
+/* Runs every group for steps steps (in parallel); the first failure in
+ * group order is returned with its message. */
+static int run_groups(th__noiser *z, const th_run *r, size_t steps)
+{
+#pragma omp parallel for schedule(dynamic) if (z->n_groups > 1)
+    for (size_t j = 0; j < z->n_groups; j++)
+        z->groups[j].rc = run_group(z->ref, &z->groups[j], r, steps);
+    for (size_t j = 0; j < z->n_groups; j++) {
+        const struct path_group *g = &z->groups[j];
+        if (g->rc != TH_OK)
+            return th__fail(g->rc, "paths %zu to %zu: %s", g->k0, g->k0 + g->b - 1, g->why);
+    }
+    return TH_OK;
+}
+
+/* The groups' snapshot j (b, n) to row block `to` (B, n) of the batch. */
+static void gather_snapshot(th__noiser *z, size_t j, size_t to)
+{
+    const size_t n = z->n, es = th_dtype_size(z->dtype);
+    for (size_t q = 0; q < z->n_groups; q++) {
+        const struct path_group *g = &z->groups[q];
+        memcpy((char *)z->states.v + (to * z->B + g->k0) * n * es,
+               (char *)g->snaps.v + j * g->b * n * es, g->b * n * es);
+    }
+}
+
+/* Prepares and noises the z->B paths, handing each block to fn_block
+ * (stride 1: all its states) or its chosen transitions to fn_rows. */
+static int noiser_run(th__noiser *z, const float *images, const int *classes,
+                      const uint64_t *path_ids, th__path_block_fn fn_block,
+                      th__path_rows_fn fn_rows, void *ctx)
+{
+    const th_gen_params *p = &z->p;
+    int rc = th__gen_check_classes(p, classes, z->B);
+    if (rc != TH_OK) return rc;
+    TH_ASSERT(images != NULL && path_ids != NULL);
+    const size_t n = z->n, B = z->B, es = th_dtype_size(z->dtype);
+    if ((rc = th_gen_drive_field(p, images, B, z->field, z->dtype)) != TH_OK) return rc;
+
+    struct phase ph = {p, 0.0, 0};
+    for (size_t j = 0; j < z->n_groups; j++) {
+        struct path_group *g = &z->groups[j];
+        th_batch_reset(g->s);
+        for (size_t k = 0; k < g->b; k++)
+            g->s->stream[k] = TH_GEN_PATH_STREAM + path_ids[g->k0 + k];
+        /* The label units sit at the class code along the whole path. */
+        th__gen_clamp_labels(p, z->dtype, classes ? classes + g->k0 : NULL, g->b, g->s->x,
+                             z->clamped);
+        g->drive = (th_drive){.amplitude = phase_amplitude, .ctx = &ph,
+                              .field = {.v = (char *)z->field.v + g->k0 * n * es},
+                              .per_trajectory = 1};
+    }
+    th_run r = th_run_default();
+    r.dt = p->dt;
+    r.clamped = p->n_classes ? z->clamped : NULL;
+    if ((rc = run_groups(z, &r, z->steps)) != TH_OK) return rc; /* preparation */
+
+    ph.ramp = 1;
+    ph.t0 = z->groups[0].s->t;
+    r.snap_steps = z->snap_steps;
+    for (size_t k0 = 0; k0 < z->steps; k0 += z->block) {
+        const size_t T = z->steps - k0 < z->block ? z->steps - k0 : z->block;
+        size_t chosen = 0;
+        if (z->stride == 1) {
+            for (size_t j = 0; j <= T; j++) z->snap_steps[j] = j;
+            r.n_snaps = T + 1;
+        } else {
+            /* steps k0 + o with (k0 + o) mod stride = 0: x at o, y at o + 1 */
+            for (size_t o = 0; o < T; o++)
+                if ((k0 + o) % z->stride == 0) {
+                    z->snap_steps[2 * chosen] = o;
+                    z->snap_steps[2 * chosen + 1] = o + 1;
+                    chosen++;
+                }
+            r.n_snaps = 2 * chosen;
+        }
+        if ((rc = run_groups(z, &r, T)) != TH_OK) return rc;
+        if (z->stride == 1) {
+            for (size_t j = 0; j <= T; j++) gather_snapshot(z, j, j);
+            rc = fn_block ? fn_block(z->states, T, B, k0, ctx)
+                          : fn_rows(z->states, (th_ptr){.v = (char *)z->states.v + B * n * es},
+                                    T * B, ctx);
+        } else if (chosen) {
+            for (size_t j = 0; j < chosen; j++) {
+                gather_snapshot(z, 2 * j, j);
+                gather_snapshot(z, 2 * j + 1, chosen + j);
+            }
+            rc = fn_rows(z->states, (th_ptr){.v = (char *)z->states.v + chosen * B * n * es},
+                         chosen * B, ctx);
+        }
+        if (rc != TH_OK) return rc;
+    }
+    return TH_OK;
+}
+
+int th__gen_noiser_rows(th__noiser *z, const float *images, const int *classes,
+                        const uint64_t *path_ids, th__path_rows_fn fn, void *ctx)
+{
+    TH_ASSERT(z != NULL && fn != NULL);
+    return noiser_run(z, images, classes, path_ids, NULL, fn, ctx);
+}
+
 int th__gen_noising_paths(const th_gen_params *p, const float *images, const int *classes,
                           const uint64_t *path_ids, size_t B, th_dtype dtype,
                           th__path_block_fn fn, void *ctx)
 {
+    TH_ASSERT(fn != NULL);
     int rc = th_gen_params_validate(p);
     if (rc != TH_OK) return rc;
     if (B == 0) return th__fail(TH_EINVAL, "0 paths: expected at least 1");
-    TH_ASSERT(images != NULL && path_ids != NULL && fn != NULL);
     if ((rc = th__gen_check_classes(p, classes, B)) != TH_OK) return rc;
-    const size_t n = th_gen_units(p), steps = th_gen_steps(p);
-    const size_t block = p->block_steps < steps ? p->block_steps : steps;
-    const size_t es = th_dtype_size(dtype);
-
-    /* The reference process has no couplings at all, so the integrator's plan
-     * has no matrix product to do. */
-    th_model *ref = th__gen_uncoupled(p, dtype);
-    th_batch *s = ref ? th_batch_alloc(ref, B, p->seed) : NULL;
-    th_ptr field = {.v = th__alloc(B * n * es)};
-    th_ptr states = {.v = th__alloc((block + 1) * B * n * es)};
-    size_t *snap_steps = th__alloc((block + 1) * sizeof(size_t));
-    unsigned char *clamped = th__alloc(n);
-    if (!ref || !s || !field.v || !states.v || !snap_steps || !clamped) {
-        rc = ref && s ? th__fail(TH_ENOMEM, "out of memory for %zu noising paths", B)
-                      : TH_ENOMEM;
-        goto done;
-    }
-    for (size_t k = 0; k < B; k++) s->stream[k] = TH_GEN_PATH_STREAM + path_ids[k];
-    if ((rc = th_gen_drive_field(p, images, B, field, dtype)) != TH_OK) goto done;
-    for (size_t j = 0; j <= block; j++) snap_steps[j] = j;
-    /* The label units sit at the class code along the whole path. */
-    th__gen_clamp_labels(p, dtype, classes, B, s->x, clamped);
-
-    struct phase ph = {p, 0.0, 0};
-    th_drive drive = {.amplitude = phase_amplitude, .ctx = &ph, .field = field,
-                      .per_trajectory = 1};
-    th_run r = th_run_default();
-    r.dt = p->dt;
-    r.drive = &drive;
-    r.clamped = p->n_classes ? clamped : NULL;
-    r.n_steps = steps; /* preparation */
-    if ((rc = th__langevin_run_trusted(ref, s, &r)) != TH_OK) goto done;
-
-    ph.ramp = 1;
-    ph.t0 = s->t;
-    r.snap_steps = snap_steps;
-    r.snap_out = states;
-    for (size_t k0 = 0; k0 < steps; k0 += block) {
-        r.n_steps = steps - k0 < block ? steps - k0 : block;
-        r.n_snaps = r.n_steps + 1;
-        if ((rc = th__langevin_run_trusted(ref, s, &r)) != TH_OK) goto done;
-        if ((rc = fn(states, r.n_steps, B, k0, ctx)) != TH_OK) goto done;
-    }
-done:
-    th__free(clamped);
-    th__free(snap_steps);
-    th__free(states.v);
-    th__free(field.v);
-    th_batch_free(s);
-    th_model_free(ref);
+    th__noiser *z = th__gen_noiser_alloc(p, B, 1, dtype);
+    if (!z) return TH_ENOMEM;
+    rc = noiser_run(z, images, classes, path_ids, fn, NULL, ctx);
+    th__gen_noiser_free(z);
     return rc;
 }
 

@@ -316,6 +316,7 @@ int th_gen_showcase_make(const th_model *m, const th_gen_params *p,
     so.n_snaps = s && s->trajectories ? o->n_snaps : 0;
     so.snap_traj = s ? s->trajectories : 0;
     so.snap_out = s ? s->generation : NULL;
+    so.phase1 = o->phase1;
     so.progress = o->progress;
     so.progress_ctx = o->progress_ctx;
     so.precision = o->precision;

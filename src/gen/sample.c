@@ -23,6 +23,8 @@ int th_gen_sample(const th_model *m, const th_gen_params *p, size_t count,
     if (opts->classes && (rc = th__gen_check_classes(p, opts->classes, count)) != TH_OK)
         return rc;
     if (opts->batch == 0) return th__fail(TH_EINVAL, "batch = 0: expected at least 1");
+    if (opts->phase1 != TH_GEN_PHASE1_EULER && opts->phase1 != TH_GEN_PHASE1_EXACT)
+        return th__fail(TH_EINVAL, "phase1 = %d: expected euler (0) or exact (1)", opts->phase1);
     if (opts->n_snaps && (!opts->snap_steps || !opts->snap_out || opts->snap_traj == 0))
         return th__fail(TH_EINVAL, "snapshots requested without steps, trajectories or buffer");
     if (opts->snap_traj > opts->batch || opts->snap_traj > count)
@@ -71,7 +73,16 @@ int th_gen_sample(const th_model *m, const th_gen_params *p, size_t count,
         r.dt = p->dt;
         r.n_steps = steps;
         r.clamped = p->n_classes ? clamped : NULL;
-        if ((rc = th__langevin_run_trusted(noise, s, &r)) != TH_OK) goto done;
+        if (opts->phase1 == TH_GEN_PHASE1_EXACT) {
+            /* The equilibrium the Euler phase approaches, drawn; the
+             * computing phase then starts at the same step of the noise
+             * streams as after the Euler phase. */
+            if ((rc = th_batch_draw_wells(noise, s, r.clamped)) != TH_OK) goto done;
+            s->step = steps;
+            s->t = (double)steps * p->dt;
+        } else if ((rc = th__langevin_run_states(noise, s, &r)) != TH_OK) {
+            goto done;
+        }
         memset(s->heat, 0, B * sizeof(double));
         memset(s->work, 0, B * sizeof(double));
         r.precision = opts->precision; /* the computing phase's products */

@@ -11,7 +11,8 @@
  *
  * Accumulation streams over blocks of steps exactly like the objective's
  * evaluation (pathloss.c): per block, G gets X1^T X1 (a rank-k update) and H
- * gets C^T X1, computed in the paths' precision and added into double. */
+ * gets C^T X1 over the block's rows (the steps the stride keeps), computed in
+ * the paths' precision and added into double. */
 #include "gen_internal.h"
 #include "thermo/dist.h"
 
@@ -43,12 +44,10 @@ size_t th_gen_stats_rows(const th_gen_stats *s) { return s->rows; }
 struct acc_ctx {
     th_gen_stats *s;
     th_dtype dtype;
-    size_t stride;  /* steps k with k mod stride = 0 enter */
-    th_ptr X1;      /* (rows, n) the chosen steps' end states, when stride > 1 */
-    th_ptr C;       /* (block * B, n) on-site residual parts c */
-    th_ptr Gb;      /* (n, n) block's X1^T X1, upper triangle */
-    th_ptr Hb;      /* (n, n) block's C^T X1 */
-    double *row_q;  /* (block * B) */
+    th_ptr C;       /* (rows, n) on-site residual parts c */
+    th_ptr Gb;      /* (n, n) the rows' X1^T X1, upper triangle */
+    th_ptr Hb;      /* (n, n) the rows' C^T X1 */
+    double *row_q;  /* (rows) */
 };
 
 #define REAL float
@@ -75,13 +74,13 @@ struct acc_ctx {
 #undef SYRK
 #undef GEMM
 
-static int on_block(th_ptr states, size_t T, size_t B, size_t first_step, void *vctx)
+static int on_rows(th_ptr x, th_ptr y, size_t rows, void *vctx)
 {
     struct acc_ctx *c = vctx;
     if (c->dtype == TH_F32)
-        accumulate_block_f32(c, states, T, B, first_step);
+        accumulate_rows_f32(c, x, y, rows);
     else
-        accumulate_block_f64(c, states, T, B, first_step);
+        accumulate_rows_f64(c, x, y, rows);
     return TH_OK;
 }
 
@@ -107,9 +106,11 @@ int th_gen_stats_accumulate(const th_gen_params *p, th_dtype dtype, const float 
     const size_t n = th_gen_units(p), na = n + 1, nv = p->n_visible;
     const size_t steps = th_gen_steps(p);
     const size_t block = p->block_steps < steps ? p->block_steps : steps;
+    /* the rows of one block: every step, or the steps the stride keeps */
+    const size_t rows = batch * (stride == 1 ? block : (block + stride - 1) / stride);
     const size_t es = th_dtype_size(dtype);
     th_gen_stats *s = calloc(1, sizeof *s);
-    struct acc_ctx c = {.s = s, .dtype = dtype, .stride = stride};
+    struct acc_ctx c = {.s = s, .dtype = dtype};
     float *batch_images = th__alloc(batch * nv * sizeof(float));
     int *batch_classes = th__alloc(batch * sizeof(int));
     uint64_t *ids = th__alloc(batch * sizeof(uint64_t));
@@ -119,20 +120,23 @@ int th_gen_stats_accumulate(const th_gen_params *p, th_dtype dtype, const float 
         s->G = th__calloc(na * na, sizeof(double));
         s->H = th__calloc(n * na, sizeof(double));
     }
-    c.C.v = th__alloc(block * batch * n * es);
-    c.X1.v = stride > 1 ? th__alloc(2 * (block / stride + 1) * batch * n * es) : NULL;
+    c.C.v = th__alloc(rows * n * es);
     c.Gb.v = th__alloc(n * n * es);
     c.Hb.v = th__alloc(n * n * es);
-    c.row_q = th__alloc(block * batch * sizeof(double));
-    if (!s || !s->G || !s->H || !c.C.v || (stride > 1 && !c.X1.v) || !c.Gb.v || !c.Hb.v || !c.row_q || !batch_images ||
+    c.row_q = th__alloc(rows * sizeof(double));
+    if (!s || !s->G || !s->H || !c.C.v || !c.Gb.v || !c.Hb.v || !c.row_q || !batch_images ||
         !batch_classes || !ids) {
         rc = th__fail(TH_ENOMEM, "out of memory for the statistics of %zu units", n);
     }
 
     /* This process's share of the paths; the sums are combined below. A
-     * failure is carried to the meeting point so no process waits forever. */
+     * failure is carried to the meeting point so no process waits forever.
+     * One noiser serves every full batch (its memory allocated once), and
+     * another the last, shorter one. */
     size_t first = 0, mine = 0;
     th_dist_share(n_paths, &first, &mine);
+    th__noiser *z = NULL;
+    size_t z_paths = 0;
     for (size_t q0 = 0; rc == TH_OK && q0 < mine; q0 += batch) {
         const size_t B = mine - q0 < batch ? mine - q0 : batch;
         for (size_t k = 0; k < B; k++) {
@@ -141,13 +145,22 @@ int th_gen_stats_accumulate(const th_gen_params *p, th_dtype dtype, const float 
             memcpy(batch_images + k * nv, images + image * nv, nv * sizeof(float));
             batch_classes[k] = classes ? classes[image] : 0;
         }
-        rc = th__gen_noising_paths(p, batch_images, classes ? batch_classes : NULL, ids, B,
-                                   dtype, on_block, &c);
+        if (z_paths != B) {
+            th__gen_noiser_free(z);
+            z_paths = B;
+            if (!(z = th__gen_noiser_alloc(p, B, stride, dtype))) {
+                rc = TH_ENOMEM;
+                break;
+            }
+        }
+        rc = th__gen_noiser_rows(z, batch_images, classes ? batch_classes : NULL, ids, on_rows,
+                                 &c);
         if (rc != TH_OK) break;
         s->paths += B;
         if (progress && progress(q0 + B, mine, progress_ctx))
             rc = th__fail(TH_ECANCELED, "stopped after %zu of %zu paths", q0 + B, mine);
     }
+    th__gen_noiser_free(z);
     if ((rc = th_dist_any_error(rc)) != TH_OK) goto done;
     /* The blocks filled the upper triangle of G's (n, n) part (rank-k
      * updates); mirror it. */
@@ -173,7 +186,6 @@ done:
     th__free(batch_classes);
     th__free(ids);
     th__free(c.C.v);
-    th__free(c.X1.v);
     th__free(c.Gb.v);
     th__free(c.Hb.v);
     th__free(c.row_q);

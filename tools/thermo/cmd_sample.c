@@ -21,6 +21,7 @@
 #include <string.h>
 
 #define CMD "sample"
+static const char *const phase1_names[] = {"euler", "exact", NULL}; /* th_gen_phase1 */
 /* More threads than this is a typo, and (int) must hold the value. */
 /* Pixels between the pictures of the grid and around them. */
 #define GRID_GAP 2
@@ -48,6 +49,7 @@ typedef struct sample_params {
     const char *class_text; /* --class: NULL = the even mixture of the classes */
     const char *save;       /* samples file for thermo eval; NULL = none */
     int precision;          /* th_precision of the coupling products */
+    int phase1;             /* th_gen_phase1 */
 } sample_params;
 
 typedef struct sample_result {
@@ -84,9 +86,14 @@ static void print_report(const sample_params *p, const th_gen_params *gp, const 
                          const th_gen_picture *pl, const sample_result *res)
 {
     const size_t n = p->n;
-    printf("model     %s: %zu visible + %zu hidden units, kT %g, dt %g, t_f %g "
-           "(%zu steps of noise, %zu of computing)\n", p->model, gp->n_visible, gp->n_hidden,
-           m->kT, gp->dt, gp->t_f, th_gen_steps(gp), th_gen_steps(gp));
+    printf("model     %s: %zu visible + %zu hidden units, kT %g, dt %g, t_f %g\n", p->model,
+           gp->n_visible, gp->n_hidden, m->kT, gp->dt, gp->t_f);
+    if (p->phase1 == TH_GEN_PHASE1_EXACT)
+        printf("          noise drawn exactly from the wells' equilibrium, then %zu steps of "
+               "computing\n", th_gen_steps(gp));
+    else
+        printf("          %zu steps of noise from x = 0, then %zu of computing\n",
+               th_gen_steps(gp), th_gen_steps(gp));
     printf("samples   %zu (indices %llu to %llu), seed %llu%s\n", n,
            (unsigned long long)p->first, (unsigned long long)(p->first + n - 1),
            (unsigned long long)gp->seed, p->seed_text ? "" : " (the model's)");
@@ -187,6 +194,7 @@ static int run_sample(const sample_params *p, uint64_t seed)
     so.first = p->first;
     so.classes = classes;
     so.precision = p->precision;
+    so.phase1 = p->phase1;
     so.progress = tool_progress_update;
     so.progress_ctx = &bar;
     sample_result res = {0};
@@ -302,6 +310,9 @@ int cmd_sample(int argc, char **argv)
         {"precision", "f32|bf16", TOOL_OPT_CHOICE, &p.precision, th_precision_names(),
          "coupling products: float32, or bfloat16 couplings and states with float32 sums",
          NULL},
+        {"phase1", "euler|exact", TOOL_OPT_CHOICE, &p.phase1, phase1_names,
+         "noise phase: t_f of Euler-Maruyama from x = 0 (the paper), or the wells' "
+         "equilibrium drawn exactly", NULL},
         TOOL_OPT_THREADS(&p.threads),
         TOOL_OPT_QUIET(&p.quiet),
         {"preview", NULL, TOOL_OPT_FLAG, &p.preview, NULL,

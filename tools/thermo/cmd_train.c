@@ -31,6 +31,7 @@
 #define CMD "train"
 static const char *const drive_names[] = {"copy", "projection", NULL};
 static const char *const solver_names[] = {"gd", "exact", NULL};
+static const char *const phase1_names[] = {"euler", "exact", NULL}; /* th_gen_phase1 */
 
 static void set_preset(train_params *p, int preset)
 {
@@ -117,6 +118,7 @@ static int generate(const train_params *p, const th_gen_params *gp,
     /* Larger training sets are judged by thermo eval's classifier instead. */
     so.threshold = p->r.images ? 0 : RECOGNISED_CORR;
     so.precision = p->precision;
+    so.phase1 = p->phase1;
     tool_progress bar;
     so.progress = tool_progress_update;
     so.progress_ctx = &bar;
@@ -303,6 +305,8 @@ int cmd_train(int argc, char **argv)
          "samples generated after training (heat statistics, pictures)", NULL},
         {"precision", "f32|bf16", TOOL_OPT_CHOICE, &p.precision, th_precision_names(),
          "coupling products of the sampling: float32, or bfloat16 with float32 sums", NULL},
+        {"phase1", "euler|exact", TOOL_OPT_CHOICE, &p.phase1, phase1_names,
+         "samples' noise phase: t_f of Euler-Maruyama, or the wells' equilibrium drawn", NULL},
         {"t-f", "TIME", TOOL_OPT_POSITIVE, &p.r.t_f, NULL,
          "duration of preparation, noising and generation (units of 1/mu)", NULL},
         {"hidden", "N", TOOL_OPT_COUNT, &p.r.hidden, NULL, "number of hidden units", NULL},

@@ -70,7 +70,8 @@ void train_describe(const train_params *p, const th_gen_params *gp, const double
                "-> %.4f)\n", loss[0], loss[U - 1], th_gen_loss_per_unit(gp, loss[0]),
                th_gen_loss_per_unit(gp, loss[U - 1]));
     }
-    printf("sampling  %zu samples: %.2f s (%.1f ms per sample)%s\n", p->r.samples, g->sample_s,
+    printf("sampling  %zu samples%s: %.2f s (%.1f ms per sample)%s\n", p->r.samples,
+           p->phase1 == TH_GEN_PHASE1_EXACT ? " (noise phase drawn exactly)" : "", g->sample_s,
            1e3 * g->sample_s / (double)p->r.samples,
            p->precision == TH_PRECISION_BF16 ? ", bfloat16 coupling products" : "");
     printf("heat      %.4g kT per sample (sd %.3g) given to the bath; the paper reports about "
@@ -149,6 +150,8 @@ int train_write_summary(const char *path, const train_params *p, const th_gen_pa
         cJSON_AddNumberToObject(t, "per_update", g->train_s / (double)U);
     cJSON_AddNumberToObject(t, "sampling", g->sample_s);
     cJSON_AddNumberToObject(t, "per_sample", g->sample_s / (double)N);
+    cJSON_AddStringToObject(root, "sampling_phase1",
+                            p->phase1 == TH_GEN_PHASE1_EXACT ? "exact" : "euler");
     cJSON_AddNumberToObject(root, "threads", omp_get_max_threads());
     char *text = cJSON_Print(root);
     cJSON_Delete(root);

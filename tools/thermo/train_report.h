@@ -18,6 +18,7 @@ typedef struct train_params {
     int preset; /* index into th_gen_recipe_names() */
     const char *out, *compare;
     int resume, quiet;
+    int phase1; /* th_gen_phase1 of the sampling after training */
     size_t threads;
     int precision; /* th_precision of the sampling after training */
 } train_params;
