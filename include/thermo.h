@@ -50,5 +50,6 @@
 #include "thermo/classify.h" /* thermodynamic classifiers and neurons */
 #include "thermo/linalg.h"   /* thermodynamic linear algebra */
 #include "thermo/dist.h"     /* data-parallel runs (MPI) */
+#include "thermo/hw.h"       /* the hardware model: bits, mismatch, bath, readout */
 
 #endif /* THERMO_H */

@@ -70,6 +70,7 @@ int th_gen_sample(const th_model *m, const th_gen_params *p, size_t count,
         r.dt = p->dt;
         r.n_steps = steps;
         r.clamped = p->n_classes ? clamped : NULL;
+        r.bath = opts->bath;
         if ((rc = th__langevin_run_trusted(noise, s, &r)) != TH_OK) goto done;
         memset(s->heat, 0, B * sizeof(double));
         memset(s->work, 0, B * sizeof(double));
