@@ -19,6 +19,9 @@ typedef struct train_params {
     const char *out, *compare;
     int resume, quiet;
     size_t threads;
+    /* hardware-aware gradient descent (--aware-bits, --aware-mismatch):
+     * aware.hw the device the gradient is taken at (th_hw_train_device) */
+    tool_hw aware;
 } train_params;
 
 /* What the run measured, for the report and summary.json. */
