@@ -315,7 +315,8 @@ th_run th_run_default(void);
  * number of threads. On TH_EDIVERGED the message names the step, trajectory
  * and unit; no state is overwritten by a value beyond the bound, so every
  * trajectory holds a finite state (those that diverged, their last one within
- * the bound), and the heat and work are not completed. */
+ * the bound), and the heat and work are not completed. With r->bath the
+ * noise (and the mobilities) are the device's (th_device_bath above). */
 int th_langevin_run(const th_model *m, th_batch *s, const th_run *r);
 
 /* Potential energy V(x, t) of each trajectory, drive included when given,
