@@ -51,5 +51,6 @@
 #include "thermo/linalg.h"   /* thermodynamic linear algebra */
 #include "thermo/circuit.h"  /* circuits: SPICE netlists and ngspice against thermo */
 #include "thermo/dist.h"     /* data-parallel runs (MPI) */
+#include "thermo/hw.h"       /* the hardware model: bits, mismatch, bath, readout */
 
 #endif /* THERMO_H */

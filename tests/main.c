@@ -40,6 +40,7 @@ void suite_mtx(void);
 /* suites of section linalg */
 void suite_circuit(void);
 void suite_dist(void);
+void suite_hw(void);
 /* suites of section par */
 
 int th_test_selected(const char *name)
@@ -95,6 +96,7 @@ int main(int argc, char **argv)
     suite_mtx();
     /* calls of section linalg */
     suite_dist();
+    suite_hw();
     /* calls of section par */
     printf("%d passed, %d failed\n", n_passed, n_failed);
     return n_failed ? 1 : 0;

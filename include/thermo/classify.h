@@ -178,6 +178,12 @@ typedef struct th_student_eval_opts {
     th_kernel kernel;     /* passed to th_langevin_run */
     th_progress_fn progress; /* images done */
     void *progress_ctx;
+    /* Hardware (thermo/hw.h, th_hw_student_make): the device's bath of the
+     * free units (hidden then output; NULL: ideal), and the readout of each
+     * trajectory's output units before the average (an ADC; NULL: exact). */
+    const th_device_bath *bath;
+    void (*readout)(float *outputs, size_t n_output, const void *ctx);
+    const void *readout_ctx;
 } th_student_eval_opts;
 
 th_student_eval_opts th_student_eval_opts_default(void);

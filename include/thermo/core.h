@@ -283,6 +283,31 @@ typedef struct th_drive {
     int per_trajectory;
 } th_drive;
 
+/* A device's bath and mobilities where they depart from the ideal: the
+ * hardware model's part in the integrator (science.md section 9; thermo/hw.h
+ * builds one from its options). With every field 0 (NULL) a run takes
+ * exactly the arithmetic of the ideal bath, to the bit.
+ *   - temperature: the noise of a step starting at batch time t has
+ *     kT_dev(t) = kT (1 + kT_offset + kT_drift t); heat and work stay in
+ *     units of the nominal kT;
+ *   - mobility: unit i moves with mu mu_scale[i] (friction and noise both);
+ *   - coloured noise: with tau_c > 0 the white noise is replaced by an
+ *     Ornstein-Uhlenbeck process eta, tau_c d eta = -eta dt + dW, whose
+ *     correlation exp(-|t - t'| / tau_c) / (2 tau_c) integrates to 1; each
+ *     step adds sqrt(2 mu kT) I_k, I_k the exact integral of eta over the
+ *     step, drawn jointly with eta's next value. Trajectory k's eta starts
+ *     in its stationary law the first time a run with this tau_c meets the
+ *     batch (after an allocation or th_batch_reset) and is then carried from
+ *     run to run. Its normals come from the same stream as the white noise,
+ *     in blocks far from the white noise's (2^62 onwards). As tau_c -> 0,
+ *     I_k -> sqrt(dt) xi_k: Euler-Maruyama. */
+typedef struct th_device_bath {
+    double kT_offset;       /* relative: > -1 */
+    double kT_drift;        /* relative change per unit time (1/mu) */
+    double tau_c;           /* >= 0; 0 = white noise */
+    const double *mu_scale; /* (n) > 0, or NULL: every unit at the model's mu */
+} th_device_bath;
+
 typedef enum th_kernel {
     TH_KERNEL_FAST = 0,     /* matrix product per step, fused on-site update */
     TH_KERNEL_REFERENCE = 1 /* plain per-unit loops; the twin for tests */
@@ -328,6 +353,7 @@ typedef struct th_run {
     th_noise noise;               /* default TH_NOISE_NATIVE */
     th_precision precision;       /* coupling products; default TH_PRECISION_NATIVE */
     double blowup;                /* |x| beyond this means divergence; default 1e6 */
+    const th_device_bath *bath;   /* NULL: the ideal bath (the default) */
     /* Called every progress_every steps; a nonzero return stops the run
      * with TH_ECANCELED. */
     th_progress_fn progress;
@@ -345,7 +371,8 @@ th_run th_run_default(void);
  * number of threads. On TH_EDIVERGED the message names the step, trajectory
  * and unit; no state is overwritten by a value beyond the bound, so every
  * trajectory holds a finite state (those that diverged, their last one within
- * the bound), and the heat and work are not completed. */
+ * the bound), and the heat and work are not completed. With r->bath the
+ * noise (and the mobilities) are the device's (th_device_bath above). */
 int th_langevin_run(const th_model *m, th_batch *s, const th_run *r);
 
 /* Potential energy V(x, t) of each trajectory, drive included when given,

@@ -128,6 +128,13 @@ typedef struct th_gen_train_opts {
      * (update + 1) of opts->updates; nonzero stops as on_update does. */
     th_progress_fn progress;
     void *progress_ctx;
+    /* Hardware-aware training (thermo/hw.h, th_hw_train_device): when set,
+     * update u takes its loss and gradient at the model device() makes of
+     * the trained parameters m into out (same architecture), and applies the
+     * gradient to m itself: the straight-through estimate. A nonzero return
+     * stops training with that status. NULL: at m. */
+    int (*device)(const th_model *m, size_t update, th_model *out, void *ctx);
+    void *device_ctx;
 } th_gen_train_opts;
 
 th_gen_train_opts th_gen_train_opts_default(void);
@@ -247,6 +254,9 @@ typedef struct th_gen_sample_opts {
      * bfloat16, sums in float32 (th_run.precision). The noise phase has no
      * products and is the same either way. */
     int precision;
+    /* The device's bath in both phases (thermo/hw.h: th_hw_gen_sample);
+     * NULL: the ideal one. */
+    const th_device_bath *bath;
 } th_gen_sample_opts;
 
 th_gen_sample_opts th_gen_sample_opts_default(void);

@@ -65,6 +65,7 @@ class th_run(Structure):
         ("noise", c_int),
         ("precision", c_int),
         ("blowup", c_double),
+        ("bath", c_void_p),
         ("progress", th_progress_fn),
         ("progress_ctx", c_void_p),
         ("progress_every", c_size_t),
@@ -140,6 +141,8 @@ class th_gen_train_opts(Structure):
         ("ctx", c_void_p),
         ("progress", th_progress_fn),
         ("progress_ctx", c_void_p),
+        ("device", c_void_p),
+        ("device_ctx", c_void_p),
     ]
 
 
@@ -170,6 +173,7 @@ class th_gen_sample_opts(Structure):
         ("progress", th_progress_fn),
         ("progress_ctx", c_void_p),
         ("precision", c_int),
+        ("bath", c_void_p),
     ]
 
 
@@ -368,6 +372,9 @@ class th_student_eval_opts(Structure):
         ("kernel", c_int),
         ("progress", th_progress_fn),
         ("progress_ctx", c_void_p),
+        ("bath", c_void_p),
+        ("readout", c_void_p),
+        ("readout_ctx", c_void_p),
     ]
 
 

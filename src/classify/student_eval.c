@@ -59,6 +59,19 @@ static th_model *free_model(const th_model *m, const th_student_params *p)
     return r;
 }
 
+/* Each of rows trajectories' output units (the last no of its nf) through
+ * the readout, in place: what the hardware reads (o->readout, an ADC). */
+static void read_outputs(const th_student_eval_opts *o, th_batch *s, size_t rows, size_t nf,
+                         size_t no, float *buf)
+{
+    for (size_t k = 0; k < rows; k++) {
+        const size_t at = k * nf + nf - no;
+        for (size_t c = 0; c < no; c++) buf[c] = (float)th_ptr_get(s->x, s->dtype, at + c);
+        o->readout(buf, no, o->readout_ctx);
+        for (size_t c = 0; c < no; c++) th_ptr_set(s->x, s->dtype, at + c, (double)buf[c]);
+    }
+}
+
 int th_student_classify(const th_model *m, const th_student_params *p, const float *images,
                         size_t count, const th_student_eval_opts *o, float *mean_out,
                         float *first_out, double *heat)
@@ -87,7 +100,8 @@ int th_student_classify(const th_model *m, const th_student_params *p, const flo
     double *H = th__alloc(imgs * nf * sizeof(double));   /* (imgs, nf) */
     th_ptr field;
     field.v = th__alloc(imgs * M * nf * th_dtype_size(m->dtype)); /* (imgs M, nf) */
-    if (!r || !s || !Win || !S || !H || !field.v) {
+    float *read = th__alloc(no * sizeof(float));                  /* (no) */
+    if (!r || !s || !Win || !S || !H || !field.v || !read) {
         if (r && s) rc = th__fail(TH_ENOMEM, "out of memory for classifying %zu images", imgs);
         else rc = TH_ENOMEM;
         goto done;
@@ -101,6 +115,7 @@ int th_student_classify(const th_model *m, const th_student_params *p, const flo
     run.dt = p->dt;
     run.drive = &drive;
     run.kernel = o->kernel;
+    run.bath = o->bath;
     for (size_t q0 = 0; q0 < count; q0 += imgs) {
         const size_t nq = count - q0 < imgs ? count - q0 : imgs;
         for (size_t i = 0; i < nq * n_in; i++) S[i] = (double)images[q0 * n_in + i];
@@ -124,6 +139,7 @@ int th_student_classify(const th_model *m, const th_student_params *p, const flo
                     th_ptr_set(field, m->dtype, row * nf + i, H[q * nf + i]);
             }
         rc = th_langevin_run(r, sb, &run);
+        if (rc == TH_OK && o->readout) read_outputs(o, sb, nq * M, nf, no, read);
         if (rc == TH_OK) {
             for (size_t q = 0; q < nq; q++) {
                 float *mo = mean_out + (q0 + q) * no;
@@ -156,5 +172,6 @@ done:
     th__free(S);
     th__free(H);
     th__free(field.v);
+    th__free(read);
     return rc;
 }

@@ -58,6 +58,11 @@ struct th_batch {
     double t;          /* time reached */
     th_ptr work_force; /* (b, n) workspace: coupling forces */
     th_ptr work_next;  /* (b, n) workspace: the noise, then the new states of a step */
+    /* Coloured noise (th_device_bath): the OU state of every unit of every
+     * trajectory, allocated by the first run that needs it; eta_tau is the
+     * tau_c it was drawn for, 0 when it must be drawn afresh. */
+    th_ptr eta;        /* (b, n) */
+    double eta_tau;
 };
 
 /* Matrix products (and every other hot operation) go through the backend

@@ -59,7 +59,78 @@ struct run_setup {
     size_t step_work_per_thread;
     size_t next_snap;
     size_t progress_every;
+    /* The device's bath (th_device_bath; NULL: ideal). drift: mudt and sigma
+     * change with time and are set again before every step. coloured: the
+     * noise is the exact OU integral, with ou's coefficients and a second
+     * normal per unit and step in ou_z (b, n). */
+    int drift, coloured;
+    struct ou_coefs {
+        double a;             /* eta's decay over a step, exp(-dt / tau_c) */
+        double i_eta, i_z1;   /* I_k / sqrt(dt) = i_eta eta_k + i_z1 z1 */
+        double e_z1, e_z2;    /* eta_{k+1} = a eta_k + e_z1 z1 + e_z2 z2 */
+        double stationary_sd; /* sqrt(1 / (2 tau_c)) */
+    } ou;
+    th_ptr ou_z;
 };
+
+/* Where the coloured noise's normals sit in each trajectory's stream: the
+ * second normal of step s from block TH__OU_BLOCK + s * blocks_per_step, the
+ * stationary start of eta from TH__OU_START_BLOCK + s * blocks_per_step (s
+ * the step at which it is drawn); both far beyond any white-noise block. */
+#define TH__OU_BLOCK ((uint64_t)1 << 62)
+#define TH__OU_START_BLOCK ((uint64_t)3 << 61)
+
+/* mu dt and sqrt(2 mu kT dt) of every unit for a step that starts at time t
+ * (0 for a clamped unit), under the device's bath when the run has one
+ * (th_device_bath). A bath of zeros multiplies mu and kT by exactly 1, so
+ * that it gives the ideal bath's numbers to the bit. */
+static int set_noise_scales(const th_model *m, const th_run *r, struct run_setup *su, double t)
+{
+    const th_device_bath *d = r->bath;
+    const double kT = d ? m->kT * (1.0 + d->kT_offset + d->kT_drift * t) : m->kT;
+    if (!(kT > 0) || !isfinite(kT))
+        return th__fail(TH_EINVAL, "device temperature %g at t = %g: expected a finite value "
+                        "> 0 (kT offset or drift too large)", kT, t);
+    for (size_t i = 0; i < m->n; i++) {
+        const int held = r->clamped && r->clamped[i];
+        const double mu = d && d->mu_scale ? m->mu * d->mu_scale[i] : m->mu;
+        th_ptr_set(su->mudt, m->dtype, i, held ? 0.0 : mu * r->dt);
+        th_ptr_set(su->sigma, m->dtype, i, held ? 0.0 : sqrt(2.0 * mu * kT * r->dt));
+    }
+    return TH_OK;
+}
+
+/* The exact step of length dt of the pair (eta, I), science.md section 9:
+ * with a = exp(-x), x = dt / tau_c, given eta_k the pair is Gaussian with
+ * mean (a eta_k, tau_c (1 - a) eta_k), Var eta' = (1 - a^2) / (2 tau_c),
+ * Var I = dt - 2 tau_c (1 - a) + (tau_c / 2)(1 - a^2), Cov = (1 - a)^2 / 2.
+ * I takes the first normal z1 alone, so that I -> sqrt(dt) z1 (the white
+ * noise's own number) as tau_c -> 0; eta' gets the rest of its variance
+ * from z2. Var I cancels to tau_c x^3 / 3 for small x: there it is summed
+ * as its series, tau_c sum_{k >= 3} (-1)^(k+1) (2^(k-1) - 2) x^k / k!. */
+static void ou_coefficients(double tau, double dt, struct ou_coefs *c)
+{
+    const double x = dt / tau, a = exp(-x);
+    const double one_a = -expm1(-x), one_a2 = -expm1(-2.0 * x);
+    double var_i;
+    if (x < 0.5) {
+        double term = x * x / 2.0, sum = 0; /* term = x^k / k! */
+        for (int k = 3; k < 40; k++) {
+            term *= x / k;
+            sum += (k % 2 ? 1.0 : -1.0) * (ldexp(1.0, k - 1) - 2.0) * term;
+        }
+        var_i = tau * sum;
+    } else {
+        var_i = dt - 2.0 * tau * one_a + 0.5 * tau * one_a2;
+    }
+    const double var_e = one_a2 / (2.0 * tau), cov = 0.5 * one_a * one_a;
+    c->a = a;
+    c->i_eta = tau * one_a / sqrt(dt);
+    c->i_z1 = sqrt(var_i / dt);
+    c->e_z1 = cov / sqrt(var_i);
+    c->e_z2 = sqrt(fmax(0.0, var_e - cov * cov / var_i));
+    c->stationary_sd = sqrt(0.5 / tau);
+}
 
 /* Builds the plan: for each group of target units, the contiguous span of
  * source units covering all groups it couples to (zeros inside the span cost
@@ -208,6 +279,7 @@ static inline void noise_row_f64(const th_batch *s, const struct run_setup *su, 
 #define GEMM_PACKED_SERIAL th__gemm_packed_serial_f32
 #define PACK th__pack_f32
 #define NOISE_ROW noise_row_f32
+#define NORMAL_FILL th_normal_fill_f32
 #define MEMBER f32
 #include "langevin_kernel.inc"
 #undef REAL
@@ -216,6 +288,7 @@ static inline void noise_row_f64(const th_batch *s, const struct run_setup *su, 
 #undef GEMM_PACKED_SERIAL
 #undef PACK
 #undef NOISE_ROW
+#undef NORMAL_FILL
 #undef MEMBER
 
 #define REAL double
@@ -224,6 +297,7 @@ static inline void noise_row_f64(const th_batch *s, const struct run_setup *su, 
 #define GEMM_PACKED_SERIAL th__gemm_packed_serial_f64
 #define PACK th__pack_f64
 #define NOISE_ROW noise_row_f64
+#define NORMAL_FILL th_normal_fill_f64
 #define MEMBER f64
 #include "langevin_kernel.inc"
 #undef REAL
@@ -232,6 +306,7 @@ static inline void noise_row_f64(const th_batch *s, const struct run_setup *su, 
 #undef GEMM_PACKED_SERIAL
 #undef PACK
 #undef NOISE_ROW
+#undef NORMAL_FILL
 #undef MEMBER
 
 struct th__force_plan {
@@ -331,6 +406,7 @@ void th_batch_free(th_batch *s)
     th__free(s->heat);
     th__free(s->work);
     th__free(s->stream);
+    th__free(s->eta.v);
     free(s);
 }
 
@@ -364,6 +440,7 @@ void th_batch_reset(th_batch *s)
     memset(s->work, 0, s->b * sizeof(double));
     s->step = 0;
     s->t = 0;
+    s->eta_tau = 0;
 }
 
 static void setup_free(struct run_setup *su)
@@ -377,6 +454,7 @@ static void setup_free(struct run_setup *su)
     th__free(su->step_work.v);
     th__free(su->noise32);
     th__free(su->noise_first);
+    th__free(su->ou_z.v);
 }
 
 /* Float32 noise drawn ahead: for float64 batches with TH_NOISE_F32, and for
@@ -416,6 +494,31 @@ static int prepare_fused_step(const th_model *m, size_t b, struct run_setup *su)
     return su->step_work.v ? TH_OK : th__fail(TH_ENOMEM, "out of memory preparing a run");
 }
 
+/* The coloured noise's coefficients and second normals, and each
+ * trajectory's eta drawn from its stationary law N(0, 1 / (2 tau_c)) unless
+ * the batch carries one for this tau_c from an earlier run. */
+static int prepare_coloured_noise(th_batch *s, double tau, double dt, struct run_setup *su)
+{
+    const size_t bn = s->b * s->n, es = th_dtype_size(s->dtype);
+    ou_coefficients(tau, dt, &su->ou);
+    su->ou_z.v = th__alloc(bn * es);
+    if (!s->eta.v) s->eta.v = th__alloc(bn * es);
+    if (!su->ou_z.v || !s->eta.v) return th__fail(TH_ENOMEM, "out of memory for coloured noise");
+    if (s->eta_tau == tau) return TH_OK;
+    const uint64_t block = TH__OU_START_BLOCK + s->step * su->blocks_per_step;
+    for (size_t k = 0; k < s->b; k++) {
+        const size_t at = k * s->n;
+        if (s->dtype == TH_F32)
+            th_normal_fill_f32(s->seed, s->stream[k], block, s->eta.f32 + at, s->n);
+        else
+            th_normal_fill_f64(s->seed, s->stream[k], block, s->eta.f64 + at, s->n);
+    }
+    for (size_t i = 0; i < bn; i++)
+        th_ptr_set(s->eta, s->dtype, i, su->ou.stationary_sd * th_ptr_get(s->eta, s->dtype, i));
+    s->eta_tau = tau;
+    return TH_OK;
+}
+
 static int check_run(const th_model *m, const th_batch *s, const th_run *r, int check_model)
 {
     if (s->n != m->n)
@@ -448,6 +551,19 @@ static int check_run(const th_model *m, const th_batch *s, const th_run *r, int 
         if (j && r->snap_steps[j] <= r->snap_steps[j - 1])
             return th__fail(TH_EINVAL, "snapshot steps must ascend: %zu follows %zu",
                             r->snap_steps[j], r->snap_steps[j - 1]);
+    }
+    if (r->bath) {
+        const th_device_bath *d = r->bath;
+        if (!isfinite(d->kT_offset) || !(d->kT_offset > -1.0) || !isfinite(d->kT_drift))
+            return th__fail(TH_EINVAL, "device bath: kT offset %g, drift %g: expected finite "
+                            "values, offset > -1", d->kT_offset, d->kT_drift);
+        if (!(d->tau_c >= 0) || !isfinite(d->tau_c) || (d->tau_c > 0 && !isfinite(1 / d->tau_c)))
+            return th__fail(TH_EINVAL, "device bath: tau_c = %g: expected 0 (white noise) or a "
+                            "finite correlation time > 0", d->tau_c);
+        for (size_t i = 0; d->mu_scale && i < m->n; i++)
+            if (!(d->mu_scale[i] > 0) || !isfinite(d->mu_scale[i]))
+                return th__fail(TH_EINVAL, "device bath: mu_scale[%zu] = %g: expected a finite "
+                                "value > 0", i, d->mu_scale[i]);
     }
     if (r->drive) {
         size_t nf = r->drive->per_trajectory ? s->b * s->n : s->n;
@@ -493,11 +609,12 @@ static int langevin_run(const th_model *m, th_batch *s, const th_run *r, int che
         setup_free(&su);
         return th__fail(TH_ENOMEM, "out of memory preparing a run");
     }
-    const double mudt = m->mu * r->dt, sigma = sqrt(2.0 * m->mu * m->kT * r->dt);
-    for (size_t i = 0; i < n; i++) {
-        int held = r->clamped && r->clamped[i];
-        th_ptr_set(su.mudt, m->dtype, i, held ? 0.0 : mudt);
-        th_ptr_set(su.sigma, m->dtype, i, held ? 0.0 : sigma);
+    su.drift = r->bath && r->bath->kT_drift != 0.0;
+    su.coloured = r->bath && r->bath->tau_c > 0.0;
+    if ((rc = set_noise_scales(m, r, &su, s->t)) != TH_OK ||
+        (su.coloured && (rc = prepare_coloured_noise(s, r->bath->tau_c, r->dt, &su)) != TH_OK)) {
+        setup_free(&su);
+        return rc;
     }
     while (su.next_snap < r->n_snaps && r->snap_steps[su.next_snap] == 0) {
         memcpy((char *)r->snap_out.v + su.next_snap * s->b * n * es, s->x.v, s->b * n * es);

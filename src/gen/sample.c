@@ -25,6 +25,15 @@ int th_gen_sample(const th_model *m, const th_gen_params *p, size_t count,
     if (opts->batch == 0) return th__fail(TH_EINVAL, "batch = 0: expected at least 1");
     if (opts->phase1 != TH_GEN_PHASE1_EULER && opts->phase1 != TH_GEN_PHASE1_EXACT)
         return th__fail(TH_EINVAL, "phase1 = %d: expected euler (0) or exact (1)", opts->phase1);
+    /* The exact draw is the wells' Boltzmann density at the model's kT, which
+     * no mobility changes; a device's temperature or coloured noise is
+     * simulated, not drawn. */
+    const th_device_bath *bath = opts->bath;
+    if (opts->phase1 == TH_GEN_PHASE1_EXACT && bath &&
+        (bath->kT_offset != 0 || bath->kT_drift != 0 || bath->tau_c > 0))
+        return th__fail(TH_EINVAL, "phase 1 drawn exactly on a device with a temperature offset, "
+                        "drift or coloured noise: the exact draw holds for the ideal bath only; "
+                        "use the Euler phase (phase1 euler)");
     if (opts->n_snaps && (!opts->snap_steps || !opts->snap_out || opts->snap_traj == 0))
         return th__fail(TH_EINVAL, "snapshots requested without steps, trajectories or buffer");
     if (opts->snap_traj > opts->batch || opts->snap_traj > count)
@@ -73,6 +82,7 @@ int th_gen_sample(const th_model *m, const th_gen_params *p, size_t count,
         r.dt = p->dt;
         r.n_steps = steps;
         r.clamped = p->n_classes ? clamped : NULL;
+        r.bath = opts->bath;
         if (opts->phase1 == TH_GEN_PHASE1_EXACT) {
             /* The equilibrium the Euler phase approaches, drawn; the
              * computing phase then starts at the same step of the noise

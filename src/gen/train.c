@@ -80,12 +80,14 @@ int th_gen_train(th_model *m, const th_gen_params *p, const float *images,
     size_t first = 0, B = 0;
     th_dist_share(opts->batch, &first, &B);
     th_model *grad = th_gen_model_alloc(p, m->dtype);
+    th_model *dev = opts->device ? th_gen_model_alloc(p, m->dtype) : NULL;
     float *batch_images = th__alloc((B ? B : 1) * nv * sizeof(float));
     int *batch_classes = th__alloc((B ? B : 1) * sizeof(int));
     uint64_t *ids = th__alloc((B ? B : 1) * sizeof(uint64_t));
     double *buf = th_dist_size() > 1 ? th__alloc((m->n * m->n + m->n + 1) * sizeof(double))
                                      : NULL;
-    if (!grad || !batch_images || !batch_classes || !ids || (th_dist_size() > 1 && !buf)) {
+    if (!grad || !batch_images || !batch_classes || !ids || (th_dist_size() > 1 && !buf) ||
+        (opts->device && !dev)) {
         rc = grad ? th__fail(TH_ENOMEM, "out of memory for training") : TH_ENOMEM;
         goto done;
     }
@@ -99,8 +101,9 @@ int th_gen_train(th_model *m, const th_gen_params *p, const float *images,
         memset(grad->J.v, 0, m->n * m->n * th_dtype_size(m->dtype));
         memset(grad->b.v, 0, m->n * th_dtype_size(m->dtype));
         loss[u] = 0;
+        if (dev && (rc = opts->device(m, u, dev, opts->device_ctx)) != TH_OK) goto done;
         if (B)
-            rc = th_gen_path_loss(m, p, batch_images, classes ? batch_classes : NULL, ids, B,
+            rc = th_gen_path_loss(dev ? dev : m, p, batch_images, classes ? batch_classes : NULL, ids, B,
                                   TH_KERNEL_FAST, &loss[u], grad);
         rc = th_dist_any_error(rc); /* no process waits for one that failed */
         if (rc == TH_OK) rc = sum_over_processes(grad, &loss[u], buf);
@@ -120,6 +123,7 @@ int th_gen_train(th_model *m, const th_gen_params *p, const float *images,
     }
 done:
     th_model_free(grad);
+    th_model_free(dev);
     th__free(batch_images);
     th__free(batch_classes);
     th__free(ids);

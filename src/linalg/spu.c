@@ -249,15 +249,18 @@ void th_spu_maxwell(const double *self, const double *coupling, size_t cells, do
 
 /* Rounds every coupling (cells, cells; symmetric, >= 0) to one of 2^bits
  * equal levels of [0, largest], 0 included: a b-bit capacitor bank whose
- * full scale is the largest coupling needed. */
+ * full scale is the largest coupling needed. Capacitances are never
+ * negative, so the bank is unsigned (2^bits - 1 steps, where the signed
+ * couplings of thermo/hw.h have 2^(bits-1) - 1 each way); the rounding is
+ * the hardware model's one rule, th_hw_round. */
 static void quantise(double *coupling, size_t cells, unsigned bits)
 {
     if (bits == 0) return;
     double top = 0.0;
     for (size_t k = 0; k < cells * cells; k++) top = fmax(top, coupling[k]);
     if (!(top > 0.0)) return;
-    const double step = top / (ldexp(1.0, (int)bits) - 1.0);
-    for (size_t k = 0; k < cells * cells; k++) coupling[k] = nearbyint(coupling[k] / step) * step;
+    const double levels = ldexp(1.0, (int)bits) - 1.0, step = top / levels;
+    for (size_t k = 0; k < cells * cells; k++) coupling[k] = th_hw_round(coupling[k], step, levels);
 }
 
 /* Multiplies each part by 1 + sigma xi, xi ~ N(0, 1) from the copy's own

@@ -27,17 +27,16 @@ typedef struct train_params {
 
 static const char *const solver_names[] = {"exact", "adam", NULL};
 
-static int on_update(size_t update, size_t total, double loss, void *ctx)
-{
-    (void)loss;
-    train_params *p = ctx;
-    return tool_progress_update(update, total, &p->bar);
-}
-
 static int on_paths(size_t done, size_t total, void *ctx)
 {
     train_params *p = ctx;
     return tool_progress_update(done, total, &p->bar);
+}
+
+static int on_update(size_t update, size_t total, double loss, void *ctx)
+{
+    (void)loss;
+    return on_paths(update, total, ctx);
 }
 
 static int on_iteration(size_t iteration, double residual, void *ctx)
@@ -196,13 +195,14 @@ typedef struct eval_params {
     uint64_t seed;
     double temperature, mac_energy;
     int quiet;
+    tool_hw hwo; /* the hardware options; hwo.hw what they say */
 } eval_params;
 
 static int classify_eval(int argc, char **argv)
 {
     eval_params p = {.model = NULL, .data = "data/mnist", .json = NULL, .trajectories = 10,
                      .limit = ALL_IMAGES, .seed_text = NULL, .temperature = 300,
-                     .mac_energy = 1e-12};
+                     .mac_energy = 1e-12, .hwo = tool_hw_default()};
     const tool_opt opts[] = {
         {"model", "FILE", TOOL_OPT_STRING, &p.model, NULL, "a student (thermo classify train)",
          "required"},
@@ -220,6 +220,7 @@ static int classify_eval(int argc, char **argv)
         {"mac-energy", "J", TOOL_OPT_POSITIVE, &p.mac_energy, NULL,
          "digital energy per multiply-accumulate", NULL},
         {"quiet", NULL, TOOL_OPT_FLAG, &p.quiet, NULL, "no progress bar", NULL},
+        TOOL_OPTS_HW(&p.hwo),
     };
     const size_t n_opts = sizeof opts / sizeof opts[0];
     int rc = tool_parse(CMD " eval", opts, n_opts, argc, argv);
@@ -234,11 +235,10 @@ static int classify_eval(int argc, char **argv)
         printf("\nExit status: 0 on success, 1 when the run fails, 2 for a bad command line.\n");
         return TOOL_EXIT_OK;
     }
-    if (rc != TOOL_EXIT_OK) return rc;
+    if (rc != TOOL_EXIT_OK || (rc = tool_hw_get(CMD " eval", &p.hwo))) return rc;
     if (!p.model) return tool_usage_error(CMD " eval", "--model FILE is required");
     if (p.seed_text && tool_to_u64(p.seed_text, &p.seed) != 0)
-        return tool_usage_error(CMD " eval", "--seed '%s': expected a whole number >= 0",
-                                p.seed_text);
+        return tool_usage_error(CMD " eval", "--seed '%s': expected a whole number", p.seed_text);
     if (p.json && tool_folder_writable(CMD " eval", p.json) != 0) return TOOL_EXIT_FAIL;
 
     th_student st;
@@ -250,6 +250,7 @@ static int classify_eval(int argc, char **argv)
 
     th_dataset *d = NULL;
     float *X = NULL;                                   /* (count, n_input) */
+    const th_hw *hw = &p.hwo.hw;
     char *text = NULL;
     int exit_code = TOOL_EXIT_FAIL;
     th_student_report r;
@@ -264,7 +265,7 @@ static int classify_eval(int argc, char **argv)
     eo.progress = tool_progress_update;
     eo.progress_ctx = &bar;
     const double t0 = tool_now();
-    rc = th_student_evaluate(&st, &sp, d, X, &eo, p.temperature, p.mac_energy, &r);
+    rc = th_hw_student_evaluate(hw, &st, &sp, d, X, &eo, p.temperature, p.mac_energy, &r);
     const double wall = tool_now() - t0;
     tool_progress_end(&bar);
     if (rc != TH_OK) {
@@ -292,6 +293,7 @@ static int classify_eval(int argc, char **argv)
         printf("digital      ratio undefined: the mean heat is not positive\n");
     printf("left out     control, readout, programming the couplings, training, and the "
            "digital side's memory traffic\n");
+    tool_hw_print("hardware     ", hw, 1);
 
     if (p.json) {
         cJSON *root = cJSON_CreateObject();
@@ -305,14 +307,11 @@ static int classify_eval(int argc, char **argv)
             {"heat_per_trajectory_kT", r.heat.mean}, {"heat_per_trajectory_sd_kT", r.heat.sd},
             {"heat_per_classification_kT", r.heat_class_kT},
             {"heat_per_classification_J", r.heat_class_J}, {"temperature_K", p.temperature},
-        };
-        const json_number digital[] = {
             {"teacher_macs", (double)r.teacher_macs}, {"mac_energy_J", p.mac_energy},
             {"digital_J", r.digital_J},
         };
         add_numbers(root, numbers, sizeof numbers / sizeof numbers[0]);
         cJSON_AddStringToObject(root, "teacher_widths", widths_text);
-        add_numbers(root, digital, sizeof digital / sizeof digital[0]);
         if (r.ratio_defined) cJSON_AddNumberToObject(root, "ratio_digital_to_heat", r.ratio);
         else cJSON_AddNullToObject(root, "ratio_digital_to_heat");
         cJSON_AddNumberToObject(root, "wall_seconds", wall);

@@ -25,6 +25,7 @@ typedef struct neuron_opts {
     size_t eval_replicas;
     size_t threads;
     int quiet;
+    tool_hw hwo;            /* curve: the hardware options; hwo.hw what they say */
 } neuron_opts;
 
 static void print_help(const tool_opt *opts, size_t n_opts, int train)
@@ -85,7 +86,7 @@ static int evaluate(const neuron_opts *o, const th_neuron_params *p, const th_ne
 {
     th_neuron_eval e;
     double t0 = tool_now();
-    int rc = th_neuron_evaluate(p, net, o->eval_replicas, seed, &e);
+    int rc = th_hw_neuron_evaluate(&o->hwo.hw, p, net, o->eval_replicas, seed, &e);
     const double wall = tool_now() - t0;
     if (rc == TH_EINVAL) {
         fprintf(stderr, "thermo " CMD ": --eval-replicas %zu: %s\n", o->eval_replicas,
@@ -100,6 +101,7 @@ static int evaluate(const neuron_opts *o, const th_neuron_params *p, const th_ne
     }
     printf("evaluated %zu replicas per input (seed %llu) in %.3g s\n", e.replicas,
            (unsigned long long)e.seed, wall);
+    tool_hw_print("hardware  ", &o->hwo.hw, 0);
     printf("loss      at 0.5 t_f = %.4g: %.5g\n", 0.5 * p->t_f, e.loss_half);
     printf("          at     t_f = %.4g: %.5g\n", p->t_f, e.loss_tf);
     printf("          at   2 t_f = %.4g: %.5g\n", 2 * p->t_f, e.loss_double);
@@ -270,7 +272,7 @@ int cmd_neuron(int argc, char **argv)
         return TOOL_EXIT_USAGE;
     }
     neuron_opts o = {.p = th_neuron_params_default(), .ga = th_ga_opts_default(),
-                     .eval_replicas = 1024};
+                     .eval_replicas = 1024, .hwo = tool_hw_default()};
     const tool_opt train_opts[] = {
         {"out", "DIR", TOOL_OPT_STRING, &o.out, NULL, "folder for the results (required)", ""},
         {"tf", "T", TOOL_OPT_POSITIVE, &o.p.t_f, NULL,
@@ -315,6 +317,7 @@ int cmd_neuron(int argc, char **argv)
          "the network's ga.seed"},
         {"threads", "T", TOOL_OPT_COUNT, &o.threads, NULL,
          "OpenMP threads; results do not depend on it", "OMP_NUM_THREADS or all cores"},
+        TOOL_OPTS_HW(&o.hwo),
     };
     const tool_opt *opts = train ? train_opts : curve_opts;
     const size_t n_opts = train ? sizeof train_opts / sizeof train_opts[0]
@@ -329,7 +332,12 @@ int cmd_neuron(int argc, char **argv)
     if (rc != TOOL_EXIT_OK) return rc;
     if (!o.out) return tool_usage_error(name, "--out DIR is required");
     if (!train && !o.model) return tool_usage_error(name, "--model FILE is required");
-    if ((rc = tool_use_threads(name, o.threads)) != TOOL_EXIT_OK) return rc;
+    if ((rc = tool_use_threads(name, o.threads)) != TOOL_EXIT_OK ||
+        (rc = tool_hw_get(name, &o.hwo)) != TOOL_EXIT_OK)
+        return rc;
+    if (o.hwo.hw.kT_drift != 0 || o.hwo.hw.tau_c != 0)
+        return tool_usage_error(name, "--kT-drift, --tau-c: neurons run their own Euler loop "
+                                "(white noise at a fixed kT) until they move onto the core");
     if (train && (th_neuron_params_validate(&o.p) != TH_OK || th_ga_opts_validate(&o.ga) != TH_OK))
         return tool_usage_error(name, "%s: %s", option_of(th_last_error()), th_last_error());
     if (tool_make_folder(name, o.out) != TOOL_EXIT_OK) return TOOL_EXIT_FAIL;

@@ -9,7 +9,8 @@
  * and "data.cols", and its grey range from "picture.lo" and "picture.hi",
  * which thermo train writes (th_gen_picture_from_meta). Sample k uses its own
  * noise stream, so --first K --n 1 regenerates sample K of a larger run
- * exactly, and under mpirun th_gen_sample_dist spreads the samples. */
+ * exactly, and under mpirun th_gen_sample_dist spreads the samples. The
+ * hardware options run it on a device (th_hw_gen_sample, thermo/hw.h). */
 #include "thermo.h"
 #include "tool.h"
 
@@ -50,6 +51,7 @@ typedef struct sample_params {
     const char *save;       /* samples file for thermo eval; NULL = none */
     int precision;          /* th_precision of the coupling products */
     int phase1;             /* th_gen_phase1 */
+    tool_hw hwo;            /* the hardware options; hwo.hw what they say */
 } sample_params;
 
 typedef struct sample_result {
@@ -115,6 +117,7 @@ static void print_report(const sample_params *p, const th_gen_params *gp, const 
            (double)pl->hi, pl->range_from_file ? "from the model file"
                                                 : "1st to 99th percentile of the samples");
     if (p->heat) printf("heat file %s\n", p->heat);
+    tool_hw_print("hardware  ", &p->hwo.hw, 0);
 }
 
 /* ---------------------------------------------------------------- run */
@@ -200,7 +203,7 @@ static int run_sample(const sample_params *p, uint64_t seed)
     sample_result res = {0};
     double t0 = tool_now();
     /* Under mpirun each rank draws its share; all get every sample. */
-    rc = th_gen_sample_dist(m, &gp, p->n, &so, pixels, heat);
+    rc = th_hw_gen_sample(&p->hwo.hw, m, &gp, p->n, &so, pixels, heat);
     res.wall = tool_now() - t0;
     tool_progress_end(&bar);
     if (rc != TH_OK) {
@@ -285,6 +288,7 @@ int cmd_sample(int argc, char **argv)
         .threads = 0,
         .quiet = 0,
         .preview = 0,
+        .hwo = tool_hw_default(),
     };
     /* --seed is read as text: its default is whatever the model file says,
      * which no number in the table could stand for. */
@@ -317,6 +321,7 @@ int cmd_sample(int argc, char **argv)
         TOOL_OPT_QUIET(&p.quiet),
         {"preview", NULL, TOOL_OPT_FLAG, &p.preview, NULL,
          "print the first sample in the terminal with Unicode shading", NULL},
+        TOOL_OPTS_HW(&p.hwo),
     };
     const size_t n_opts = sizeof opts / sizeof opts[0];
 
@@ -334,6 +339,8 @@ int cmd_sample(int argc, char **argv)
         return tool_usage_error(CMD, "--first %llu --n %zu: sample indices must stay below %llu",
                            (unsigned long long)p.first, p.n,
                            (unsigned long long)TH_GEN_SAMPLE_STREAM);
-    if ((rc = tool_use_threads(CMD, p.threads)) != TOOL_EXIT_OK) return rc;
+    if ((rc = tool_use_threads(CMD, p.threads)) != TOOL_EXIT_OK ||
+        (rc = tool_hw_get(CMD, &p.hwo)) != TOOL_EXIT_OK)
+        return rc;
     return run_sample(&p, seed);
 }

@@ -193,7 +193,8 @@ static int run_train(const train_params *p)
         fail("settings");
         goto done;
     }
-    if (th_gen_recipe_to_meta(&p->r, &gp, ts, &settings) != TH_OK) {
+    if (th_gen_recipe_to_meta(&p->r, &gp, ts, &settings) != TH_OK ||
+        th_hw_train_meta(&p->aware.hw, &settings) != TH_OK) {
         fail(NULL);
         goto done;
     }
@@ -218,6 +219,8 @@ static int run_train(const train_params *p)
         to.updates = p->r.updates;
         to.learning_rate = p->r.learning_rate;
         to.batch = p->r.batch;
+        to.device = th_hw_is_ideal(&p->aware.hw) ? NULL : th_hw_train_device;
+        to.device_ctx = (void *)&p->aware.hw;
         tool_progress bar;
         to.progress = tool_progress_update;
         to.progress_ctx = &bar;
@@ -234,6 +237,7 @@ static int run_train(const train_params *p)
     float lo, hi;
     if (rc != TH_OK || th_gen_prepared_range(&gp, ts->images, ts->labels, 3, &lo, &hi) != TH_OK ||
         th_gen_recipe_to_meta(&p->r, &gp, ts, &meta) != TH_OK ||
+        th_hw_train_meta(&p->aware.hw, &meta) != TH_OK ||
         th_meta_setf(&meta, "picture.lo", "%.9g", (double)lo) != TH_OK ||
         th_meta_setf(&meta, "picture.hi", "%.9g", (double)hi) != TH_OK) {
         fail(NULL);
@@ -315,6 +319,10 @@ int cmd_train(int argc, char **argv)
         {"seed", "S", TOOL_OPT_U64, &p.r.seed, NULL, "seed of every path and sample", NULL},
         {"checkpoint-every", "K", TOOL_OPT_COUNT, &p.r.checkpoint_every, NULL,
          "write RUN/checkpoint.safetensors every K updates", NULL},
+        {"aware-bits", "B", TOOL_OPT_COUNT, &p.aware.bits, NULL,
+         "gradient descent: gradients taken at the couplings quantised to B bits", "off"},
+        {"aware-mismatch", "S", TOOL_OPT_NONNEG, &p.aware.mismatch, NULL,
+         "gradient descent: and on a new device of mismatch S every update", "off"},
         {"resume", NULL, TOOL_OPT_FLAG, &p.resume, NULL,
          "continue from RUN/checkpoint.safetensors (same settings required)", NULL},
         {"threads", "T", TOOL_OPT_COUNT, &p.threads, NULL,
@@ -331,7 +339,8 @@ int cmd_train(int argc, char **argv)
     if (rc != TOOL_EXIT_OK) return rc;
     /* The preset first, then every other option over it. */
     set_preset(&p, p.preset);
-    if (tool_parse(CMD, opts, n_opts, argc, argv) != TOOL_EXIT_OK) return TOOL_EXIT_USAGE;
+    if (tool_parse(CMD, opts, n_opts, argc, argv) != TOOL_EXIT_OK || tool_hw_get(CMD, &p.aware))
+        return TOOL_EXIT_USAGE;
     if (!p.out) {
         fprintf(stderr, "thermo " CMD ": --out RUN is required\n"
                         "Run 'thermo " CMD " --help' for its options.\n");
@@ -339,9 +348,9 @@ int cmd_train(int argc, char **argv)
     }
     tool_set_threads(p.threads);
     if (tool_make_folder(CMD, p.out) != TOOL_EXIT_OK) return TOOL_EXIT_FAIL;
-    if (p.r.solver == TH_GEN_SOLVER_EXACT && p.resume) {
-        fprintf(stderr, "thermo " CMD ": --resume applies to gradient descent; the exact "
-                        "solver has no updates to resume\n");
+    if (p.r.solver == TH_GEN_SOLVER_EXACT && (p.resume || !th_hw_is_ideal(&p.aware.hw))) {
+        fprintf(stderr, "thermo " CMD ": --resume and --aware-* apply to gradient descent; the "
+                        "exact solver has no updates\n");
         return TOOL_EXIT_USAGE;
     }
     return run_train(&p);

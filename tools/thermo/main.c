@@ -34,6 +34,7 @@ static const tool_command commands[] = {
     {"linalg", cmd_linalg, "thermodynamic linear algebra on a simulated SPU: sample, solve, inv, logdet, lyap"},
     /* commands of section linalg */
     {"spice", cmd_spice, "a trained computer as a SPICE netlist; ngspice's run against thermo's"},
+    {"hardware", cmd_hardware, "hardware sweep: quality and heat against bits, mismatch, noise colour, temperature"},
     {"data", cmd_data, "fetch MNIST or Fashion-MNIST; describe a folder of IDX files"},
     {"version", cmd_version, "print the version, the BLAS library and the thread counts"},
     {"help", cmd_help, "list the commands, or show one command's options: thermo help simulate"},

@@ -33,6 +33,48 @@ int tool_to_double(const char *text, double *out)
     return 0;
 }
 
+const char *const tool_hw_scalings[] = {"block", "row", NULL};
+
+tool_hw tool_hw_default(void)
+{
+    tool_hw h = {0};
+    h.device = 1;
+    h.hw = th_hw_ideal();
+    return h;
+}
+
+int tool_hw_get(const char *cmd, tool_hw *h)
+{
+    th_hw *hw = &h->hw;
+    if (h->bits > TH_HW_MAX_BITS || h->adc_bits > TH_HW_MAX_BITS)
+        return tool_usage_error(cmd, "--%s %zu: expected at most %d bits",
+                                h->bits > TH_HW_MAX_BITS ? "bits" : "adc-bits",
+                                h->bits > TH_HW_MAX_BITS ? h->bits : h->adc_bits, TH_HW_MAX_BITS);
+    if (!(h->kT_offset > -1))
+        return tool_usage_error(cmd, "--dkT %g: expected an offset > -1 (the device's kT must "
+                                "stay positive)", h->kT_offset);
+    *hw = th_hw_ideal();
+    hw->bits = (unsigned)h->bits;
+    hw->scaling = h->scaling;
+    hw->mismatch = h->mismatch;
+    hw->device = h->device;
+    hw->kT_offset = h->kT_offset;
+    hw->kT_drift = h->kT_drift;
+    hw->tau_c = h->tau_c;
+    hw->adc_bits = (unsigned)h->adc_bits;
+    hw->adc_range = h->adc_range;
+    if (th_hw_validate(hw) != TH_OK)
+        return tool_usage_error(cmd, "hardware options: %s", th_last_error());
+    return TOOL_EXIT_OK;
+}
+
+void tool_hw_print(const char *label, const th_hw *hw, int always)
+{
+    char text[256];
+    th_hw_describe(hw, text, sizeof text);
+    if (always || !th_hw_is_ideal(hw)) printf("%s%s\n", label, text);
+}
+
 int tool_to_u64(const char *text, uint64_t *out)
 {
     /* Requiring a leading digit rejects signs: strtoull accepts "-1" and

@@ -40,6 +40,7 @@ int cmd_neuron(int argc, char **argv);
 int cmd_linalg(int argc, char **argv);
 /* commands of section linalg */
 int cmd_spice(int argc, char **argv);
+int cmd_hardware(int argc, char **argv);
 
 /* ------------------------------------------------------- text files */
 
@@ -144,6 +145,50 @@ int tool_folder_writable(const char *cmd, const char *path);
  * no NaN or infinity, no overflow. 0 on success, -1 otherwise. */
 int tool_to_double(const char *text, double *out);
 int tool_to_u64(const char *text, uint64_t *out);
+
+/* ------------------------------------------------------ hardware model */
+
+/* The hardware options (thermo/hw.h) of sample, eval, classify eval, neuron
+ * curve and hardware sweep, one table block (TOOL_OPTS_HW) parsed into a
+ * tool_hw and turned into a th_hw by tool_hw_get. */
+typedef struct tool_hw {
+    size_t bits, adc_bits; /* 0: not given (exact) */
+    int scaling;           /* th_hw_scaling */
+    double mismatch, kT_offset, kT_drift, tau_c, adc_range;
+    uint64_t device;
+    th_hw hw;              /* what they say, set by tool_hw_get */
+} tool_hw;
+
+extern const char *const tool_hw_scalings[]; /* "block", "row" */
+tool_hw tool_hw_default(void);               /* the ideal computer */
+
+#define TOOL_OPTS_HW(h)                                                                   \
+    {"bits", "B", TOOL_OPT_COUNT, &(h)->bits, NULL,                                       \
+     "hardware: couplings and biases quantised to B bits (symmetric, zero included)",     \
+     "exact"},                                                                            \
+    {"scale", "block|row", TOOL_OPT_CHOICE, &(h)->scaling, tool_hw_scalings,              \
+     "hardware: one quantiser scale per coupling block or per unit's row", NULL},         \
+    {"mismatch", "S", TOOL_OPT_NONNEG, &(h)->mismatch, NULL,                              \
+     "hardware: relative sd of every J2, J4, mu, coupling and bias", NULL},               \
+    {"device", "D", TOOL_OPT_U64, &(h)->device, NULL,                                     \
+     "hardware: device seed of the mismatch draw", NULL},                                 \
+    {"dkT", "D", TOOL_OPT_REAL, &(h)->kT_offset, NULL,                                    \
+     "hardware: temperature offset, kT_device = kT (1 + D), D > -1", NULL},               \
+    {"kT-drift", "R", TOOL_OPT_REAL, &(h)->kT_drift, NULL,                                \
+     "hardware: kT drifts by R kT per unit time (1/mu)", NULL},                           \
+    {"tau-c", "T", TOOL_OPT_NONNEG, &(h)->tau_c, NULL,                                    \
+     "hardware: coloured thermal noise of correlation time T (0 = white)", NULL},         \
+    {"adc-bits", "B", TOOL_OPT_COUNT, &(h)->adc_bits, NULL,                               \
+     "hardware: outputs read through an ADC of B bits", "exact"},                         \
+    {"adc-range", "X", TOOL_OPT_POSITIVE, &(h)->adc_range, NULL,                          \
+     "hardware: the ADC reads [-X, X]", "the computer's own"}
+
+/* Sets h->hw from the options; TOOL_EXIT_OK, or TOOL_EXIT_USAGE after a
+ * message naming the option whose value the hardware cannot take. */
+int tool_hw_get(const char *cmd, tool_hw *h);
+/* The report line "<label><th_hw_describe>" (printed for the ideal too when
+ * always is nonzero). */
+void tool_hw_print(const char *label, const th_hw *hw, int always);
 
 /* ------------------------------------------------------------ progress */
 

@@ -69,6 +69,7 @@ void train_describe(const train_params *p, const th_gen_params *gp, const double
         printf("loss      %.6g at the first update, %.6g at the last (per step and unit: %.4f "
                "-> %.4f)\n", loss[0], loss[U - 1], th_gen_loss_per_unit(gp, loss[0]),
                th_gen_loss_per_unit(gp, loss[U - 1]));
+        tool_hw_print("aware     gradients taken on the device: ", &p->aware.hw, 0);
     }
     printf("sampling  %zu samples%s: %.2f s (%.1f ms per sample)%s\n", p->r.samples,
            p->phase1 == TH_GEN_PHASE1_EXACT ? " (noise phase drawn exactly)" : "", g->sample_s,

@@ -21,6 +21,9 @@ typedef struct train_params {
     int phase1; /* th_gen_phase1 of the sampling after training */
     size_t threads;
     int precision; /* th_precision of the sampling after training */
+    /* hardware-aware gradient descent (--aware-bits, --aware-mismatch):
+     * aware.hw the device the gradient is taken at (th_hw_train_device) */
+    tool_hw aware;
 } train_params;
 
 /* What the run measured, for the report and summary.json. */

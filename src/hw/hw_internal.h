@@ -1,0 +1,16 @@
+/* hw_internal.h - what the files of the hardware model share. */
+#ifndef THERMO_HW_INTERNAL_H
+#define THERMO_HW_INTERNAL_H
+
+#include "core/internal.h"
+#include "thermo/hw.h"
+
+/* The mismatch factor 1 + sd eps; at least TH_HW_MIN_FACTOR for a part
+ * that must stay positive. */
+double th__hw_factor(double sd, double eps, int positive);
+
+/* A copy of m: groups, pattern, constants and every parameter. NULL:
+ * TH_ENOMEM (th_last_error). */
+th_model *th__hw_model_copy(const th_model *m);
+
+#endif
