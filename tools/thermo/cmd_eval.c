@@ -13,9 +13,9 @@
  * describe (th_hw_gen_samples, thermo/hw.h); a samples file takes only the
  * readout (--adc-bits), the rest acts while generating. */
 #include "thermo.h"
+#include "eval_report.h"
 #include "tool.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,27 +24,6 @@
 
 #define CMD "eval"
 
-typedef struct eval_params {
-    const char *samples;
-    const char *judge;
-    const char *mlp_judge;
-    const char *data;
-    const char *json;
-    int uninvert;
-    size_t reference;
-    size_t diversity;
-    int quiet;
-    const char *model;  /* generate instead of reading --samples */
-    size_t n;
-    tool_hw hwo;        /* the hardware options; hwo.hw what they say */
-} eval_params;
-
-static const char *data_folder(const char *data)
-{
-    if (strcmp(data, "mnist") == 0) return "data/mnist";
-    if (strcmp(data, "fashion") == 0) return "data/fashion";
-    return data;
-}
 
 /* The judges thermo classifier train saves by default: runs/judge-NAME
  * (prefix "judge") or runs/judge-mlp-NAME, for --data mnist or fashion. */
@@ -84,101 +63,6 @@ static void print_help(const tool_opt *opts, size_t n_opts)
            "options:\n");
     tool_print_options(opts, n_opts);
 }
-
-static cJSON *counts_json(const size_t *counts, size_t k)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (size_t c = 0; c < k; c++) cJSON_AddItemToArray(a, cJSON_CreateNumber((double)counts[c]));
-    return a;
-}
-
-static cJSON *quantiles_json(const double *q)
-{
-    static const char *const names[TH_EVAL_QUANTILES] = {"min", "q10", "median", "q90", "max"};
-    cJSON *o = cJSON_CreateObject();
-    for (int k = 0; k < TH_EVAL_QUANTILES; k++) cJSON_AddNumberToObject(o, names[k], q[k]);
-    return o;
-}
-
-static int write_json(const char *path, const eval_params *p, const th_eval_report *r)
-{
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "thermo_version", th_version());
-    cJSON_AddStringToObject(root, p->model ? "model" : "samples_file",
-                            p->model ? p->model : p->samples);
-    cJSON_AddStringToObject(root, "judge", p->judge);
-    cJSON_AddStringToObject(root, "data", data_folder(p->data));
-    cJSON_AddNumberToObject(root, "samples", (double)r->count);
-    cJSON_AddNumberToObject(root, "judge_test_accuracy", r->judge_accuracy);
-    if (r->has_second) {
-        cJSON *m = cJSON_AddObjectToObject(root, "mlp_judge");
-        cJSON_AddStringToObject(m, "file", p->mlp_judge);
-        cJSON_AddNumberToObject(m, "test_accuracy", r->second_accuracy);
-        cJSON_AddItemToObject(m, "judged_histogram", counts_json(r->second_predicted,
-                                                                 r->n_classes));
-        cJSON_AddNumberToObject(m, "entropy_share", r->second_entropy_share);
-        if (r->has_classes) {
-            cJSON_AddNumberToObject(m, "conditional_accuracy", r->second_conditional_accuracy);
-            cJSON_AddItemToObject(m, "granted", counts_json(r->second_granted, r->n_classes));
-        }
-        cJSON_AddNumberToObject(m, "agreement", r->agreement);
-        cJSON_AddNumberToObject(m, "disagreement_points", r->disagreement);
-        cJSON_AddBoolToObject(m, "disagree", r->disagree);
-    }
-    cJSON *d = cJSON_AddObjectToObject(root, "diversity");
-    cJSON_AddNumberToObject(d, "samples", r->diversity); /* cJSON writes NaN as null */
-    cJSON_AddNumberToObject(d, "real_training_images", r->diversity_real);
-    cJSON_AddNumberToObject(d, "images_per_class", (double)r->diversity_count);
-    cJSON_AddBoolToObject(d, "grouped_by_judge", r->diversity_by_judge);
-    cJSON_AddItemToObject(d, "per_class", cJSON_CreateDoubleArray(r->class_diversity,
-                                                                  (int)r->n_classes));
-    cJSON_AddItemToObject(d, "per_class_real", cJSON_CreateDoubleArray(r->class_diversity_real,
-                                                                       (int)r->n_classes));
-    cJSON_AddNumberToObject(root, "inverted_share", r->inverted_share);
-    cJSON_AddBoolToObject(root, "uninverted", r->uninverted);
-    cJSON_AddItemToObject(root, "judged_histogram", counts_json(r->predicted, r->n_classes));
-    cJSON_AddNumberToObject(root, "entropy_nats", r->entropy);
-    cJSON_AddNumberToObject(root, "entropy_share", r->entropy_share);
-    if (r->has_classes) {
-        cJSON *c = cJSON_AddObjectToObject(root, "conditional");
-        cJSON_AddNumberToObject(c, "mean_accuracy", r->conditional_accuracy);
-        cJSON_AddItemToObject(c, "requested", counts_json(r->requested, r->n_classes));
-        cJSON_AddItemToObject(c, "granted", counts_json(r->granted, r->n_classes));
-    }
-    cJSON *f = cJSON_AddObjectToObject(root, "frechet");
-    cJSON_AddNumberToObject(f, "distance", r->frechet);
-    cJSON_AddNumberToObject(f, "floor", r->frechet_floor);
-    cJSON_AddNumberToObject(f, "feature_dim", (double)r->feature_dim);
-    cJSON_AddNumberToObject(f, "test_images", (double)r->frechet_test_count);
-    cJSON *m = cJSON_AddObjectToObject(root, "nearest_training_image");
-    cJSON_AddNumberToObject(m, "samples_mean", r->nearest_mean);
-    cJSON_AddItemToObject(m, "samples_quantiles", quantiles_json(r->nearest_q));
-    cJSON_AddNumberToObject(m, "test_images_mean", r->reference_mean);
-    cJSON_AddItemToObject(m, "test_images_quantiles", quantiles_json(r->reference_q));
-    cJSON_AddNumberToObject(m, "test_images", (double)r->reference_count);
-    if (r->has_heat) cJSON_AddNumberToObject(root, "heat_per_sample_kT", r->heat_mean);
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    int rc = text ? tool_write_text(path, text) : -1;
-    free(text);
-    return rc;
-}
-
-static void print_row(const char *label, const size_t *v, size_t k)
-{
-    printf("          %-10s", label);
-    for (size_t c = 0; c < k; c++) printf("%6zu", v[c]);
-    printf("\n");
-}
-
-/* x with 3 decimals in width w, or "-" where it is NaN (a class with
- * fewer than two images has no diversity). */
-static void print_value(double x, int w)
-{
-    if (isnan(x)) printf("%*s", w, "-");
-    else printf("%*.3f", w, x);
-}
-
 /* The samples to judge: generated by --model on the hardware, or read from
  * --samples and read through the ADC (range 2: standardised pixels). 0, or
  * -1 after printing why not. */
@@ -208,66 +92,6 @@ static int get_samples(const eval_params *p, size_t n_pix, size_t n_classes, th_
     th_meta_clear(&meta);
     th_model_free(m);
     return bad ? -1 : 0;
-}
-
-static void print_report(const eval_params *p, const th_eval_report *r)
-{
-    const size_t k = r->n_classes;
-    printf("samples   %zu from %s\n", r->count, p->model ? p->model : p->samples);
-    tool_hw_print("hardware  ", &p->hwo.hw, 0);
-    printf("judge     %s: %.2f%% on the real test images\n", p->judge, 100 * r->judge_accuracy);
-    if (r->has_second)
-        printf("mlp judge %s: %.2f%% on the real test images\n", p->mlp_judge,
-               100 * r->second_accuracy);
-    else
-        printf("mlp judge none (--mlp-judge FILE; thermo classifier train --arch judge-mlp)\n");
-    printf("inverted  %.1f%% of the samples (border brighter than the image mean)%s\n",
-           100 * r->inverted_share, r->uninverted ? ", negated before judging" : "");
-    if (r->has_classes) {
-        printf("condition mean accuracy %.1f%% over the requested classes (judge, %.2f%% on real "
-               "images)", 100 * r->conditional_accuracy, 100 * r->judge_accuracy);
-        if (r->has_second)
-            printf("; %.1f%% by the mlp judge (%.2f%%)", 100 * r->second_conditional_accuracy,
-                   100 * r->second_accuracy);
-        printf("\n          class:    ");
-        for (size_t c = 0; c < k; c++) printf("%6zu", c);
-        printf("\n");
-        print_row("asked:", r->requested, k);
-        print_row("granted:", r->granted, k);
-        if (r->has_second) print_row("mlp:", r->second_granted, k);
-    }
-    printf("judged    ");
-    for (size_t c = 0; c < k; c++) printf("%s%zu: %zu", c ? ", " : "", c, r->predicted[c]);
-    printf("\n          entropy %.3f nats, %.1f%% of ln %zu (judge)", r->entropy,
-           100 * r->entropy_share, k);
-    if (r->has_second) printf("; %.1f%% by the mlp judge", 100 * r->second_entropy_share);
-    printf("\n");
-    if (r->has_second)
-        printf("verdicts  %s: the judges differ by %.1f points (%s); they put %.1f%% of the "
-               "samples in the same class\n", r->disagree ? "DISAGREE" : "agree",
-               r->disagreement, r->has_classes ? "conditional accuracy" :
-               "class histograms, total variation", 100 * r->agreement);
-    printf("diversity ");
-    print_value(r->diversity, 0);
-    printf(" within classes (%s, up to %zu a class); real training images ",
-           r->diversity_by_judge ? "by the judge's classes" : "by the class asked for",
-           r->diversity_count);
-    print_value(r->diversity_real, 0);
-    printf("\n          class:    ");
-    for (size_t c = 0; c < k; c++) printf("%6zu", c);
-    printf("\n          samples:  ");
-    for (size_t c = 0; c < k; c++) print_value(r->class_diversity[c], 6);
-    printf("\n          real:     ");
-    for (size_t c = 0; c < k; c++) print_value(r->class_diversity_real[c], 6);
-    printf("\n");
-    printf("frechet   %.2f (samples vs %zu test images; %zu judge features); floor %.2f "
-           "(real training images vs the same test images)\n", r->frechet,
-           r->frechet_test_count, r->feature_dim, r->frechet_floor);
-    printf("nearest   training image at distance %.2f on average (median %.2f); real test "
-           "images: %.2f (median %.2f)\n", r->nearest_mean, r->nearest_q[2], r->reference_mean,
-           r->reference_q[2]);
-    if (r->has_heat) printf("heat      %.4g kT per sample\n", r->heat_mean);
-    if (p->json) printf("json      %s\n", p->json);
 }
 
 int cmd_eval(int argc, char **argv)
@@ -331,7 +155,7 @@ int cmd_eval(int argc, char **argv)
     }
     const size_t n_pix = th_judge_inputs(&judge), n_classes = th_judge_classes(&judge);
     if (get_samples(&p, n_pix, n_classes, &s) != 0) goto done;
-    const char *folder = data_folder(p.data);
+    const char *folder = eval_data_folder(p.data);
     if ((rc = th_dataset_load_dir(folder, "train", &train)) != TH_OK ||
         (rc = th_dataset_load_dir(folder, "t10k", &test)) != TH_OK) {
         tool_fail_lib(CMD, rc);
@@ -362,11 +186,11 @@ int cmd_eval(int argc, char **argv)
     }
     /* Under mpirun every rank computes the same report (it takes seconds);
      * rank 0 alone writes it. */
-    if (p.json && th_dist_rank() == 0 && write_json(p.json, &p, &r) != 0) {
+    if (p.json && th_dist_rank() == 0 && eval_write_json(p.json, &p, &r) != 0) {
         fprintf(stderr, "thermo " CMD ": %s: cannot write\n", p.json);
         goto done;
     }
-    print_report(&p, &r);
+    eval_print_report(&p, &r);
     exit_code = TOOL_EXIT_OK;
 done:
     th_dataset_free(train);

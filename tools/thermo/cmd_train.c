@@ -12,11 +12,10 @@
  *     RUN/samples.safetensors every sample, its class and its heat (thermo eval)
  *     RUN/fields.png          16 hidden units' couplings to the pixels
  *
- * The presets, the training images, checkpoints, the exact fit and what is
- * shown of the model (sampled across MPI ranks) are the library's
- * (th_gen_recipe_*, th_gen_training_set_*, th_gen_train_checkpointed,
- * th_gen_stats_fit, th_gen_showcase_make); this file parses options, calls
- * them, and renders text (train_report.c), JSON and PNG. */
+ * Presets, training images, checkpoints, the exact fit and what is shown of
+ * the model are the library's (th_gen_recipe_*, th_gen_training_set_*,
+ * th_gen_train_checkpointed, th_gen_stats_fit, th_gen_showcase_make); this
+ * file parses options, calls them, renders text (train_report.c), JSON, PNG. */
 #include "thermo.h"
 #include "tool.h"
 #include "train_report.h"
@@ -341,17 +340,11 @@ int cmd_train(int argc, char **argv)
     set_preset(&p, p.preset);
     if (tool_parse(CMD, opts, n_opts, argc, argv) != TOOL_EXIT_OK || tool_hw_get(CMD, &p.aware))
         return TOOL_EXIT_USAGE;
-    if (!p.out) {
-        fprintf(stderr, "thermo " CMD ": --out RUN is required\n"
-                        "Run 'thermo " CMD " --help' for its options.\n");
-        return TOOL_EXIT_USAGE;
-    }
+    if (!p.out) return tool_usage_error(CMD, "--out RUN is required");
+    if (p.r.solver == TH_GEN_SOLVER_EXACT && (p.resume || !th_hw_is_ideal(&p.aware.hw)))
+        return tool_usage_error(CMD, "--resume and --aware-* apply to gradient descent; the "
+                                "exact solver has no updates");
     tool_set_threads(p.threads);
     if (tool_make_folder(CMD, p.out) != TOOL_EXIT_OK) return TOOL_EXIT_FAIL;
-    if (p.r.solver == TH_GEN_SOLVER_EXACT && (p.resume || !th_hw_is_ideal(&p.aware.hw))) {
-        fprintf(stderr, "thermo " CMD ": --resume and --aware-* apply to gradient descent; the "
-                        "exact solver has no updates\n");
-        return TOOL_EXIT_USAGE;
-    }
     return run_train(&p);
 }
