@@ -471,6 +471,8 @@ typedef struct th_eval_report {
     int has_classes;
     size_t requested[TH_EVAL_MAX_CLASSES]; /* samples asked for class c */
     size_t granted[TH_EVAL_MAX_CLASSES];   /* of those, judged to be c */
+    /* [a][j]: samples asked for class a that the judge put in class j */
+    size_t confusion[TH_EVAL_MAX_CLASSES][TH_EVAL_MAX_CLASSES];
     double conditional_accuracy;           /* mean over requested classes of granted/requested */
     size_t unconditional;                  /* samples with class -1 */
     /* Frechet distance in the judge's penultimate features */
