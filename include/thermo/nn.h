@@ -307,7 +307,8 @@ int th_cnn_train(th_cnn *net, const th_dataset *train, const th_cnn_train_params
  * "train.shift", "train.noise", "train.noise_share", "train.dropout". */
 int th_cnn_train_meta(const th_cnn_train_params *p, size_t images, th_meta *meta);
 
-/* Accuracy and confusion as th_mlp_evaluate, and the test report. */
+/* Accuracy, top-2 accuracy and confusion on images first .. first+n-1 of
+ * d, as th_mlp_evaluate (th_judge_report_compute gives the whole report). */
 int th_cnn_evaluate(const th_cnn *net, const th_dataset *d, size_t first, size_t n,
                     double *accuracy, double *top2, size_t *confusion);
 
