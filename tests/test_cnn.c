@@ -181,7 +181,8 @@ static void forward_check(int pool_first)
     CHECK(net != NULL);
     if (!net) return;
     float *X = random_images(n, pix, 5);
-    float *logits = malloc(n * s.classes * sizeof(float)), *feat = malloc(n * s.hidden * sizeof(float));
+    float *logits = malloc(n * s.classes * sizeof(float));
+    float *feat = malloc(n * s.hidden * sizeof(float));
     CHECK_EQ_INT(th_cnn_forward(net, X, n, logits, feat), TH_OK);
     ref_cnn r;
     ref_from(&r, net);
@@ -228,8 +229,10 @@ static void test_cnn_forward_reference_judge_shape(void)
     double worst = 0, z[10], hid[256];
     for (size_t k = 0; k < n; k++) {
         ref_forward(&r, X + k * pix, z, hid);
-        for (size_t j = 0; j < 10; j++) worst = fmax(worst, fabs(z[j] - (double)logits[k * 10 + j]));
-        for (size_t j = 0; j < 256; j++) worst = fmax(worst, fabs(hid[j] - (double)feat[k * 256 + j]));
+        for (size_t j = 0; j < 10; j++)
+            worst = fmax(worst, fabs(z[j] - (double)logits[k * 10 + j]));
+        for (size_t j = 0; j < 256; j++)
+            worst = fmax(worst, fabs(hid[j] - (double)feat[k * 256 + j]));
     }
     /* float32 sums of up to 3136 terms of size ~1 */
     CHECK_CLOSE(worst, 0.0, 2e-4);

@@ -307,7 +307,8 @@ int th_cnn_train(th_cnn *net, const th_dataset *train, const th_cnn_train_params
  * "train.shift", "train.noise", "train.noise_share", "train.dropout". */
 int th_cnn_train_meta(const th_cnn_train_params *p, size_t images, th_meta *meta);
 
-/* Accuracy and confusion as th_mlp_evaluate, and the test report. */
+/* Accuracy, top-2 accuracy and confusion on images first .. first+n-1 of
+ * d, as th_mlp_evaluate (th_judge_report_compute gives the whole report). */
 int th_cnn_evaluate(const th_cnn *net, const th_dataset *d, size_t first, size_t n,
                     double *accuracy, double *top2, size_t *confusion);
 
@@ -471,6 +472,8 @@ typedef struct th_eval_report {
     int has_classes;
     size_t requested[TH_EVAL_MAX_CLASSES]; /* samples asked for class c */
     size_t granted[TH_EVAL_MAX_CLASSES];   /* of those, judged to be c */
+    /* [a][j]: samples asked for class a that the judge put in class j */
+    size_t confusion[TH_EVAL_MAX_CLASSES][TH_EVAL_MAX_CLASSES];
     double conditional_accuracy;           /* mean over requested classes of granted/requested */
     size_t unconditional;                  /* samples with class -1 */
     /* Frechet distance in the judge's penultimate features */

@@ -67,7 +67,8 @@ static void summarise(const double *v, size_t n, double *mean, double *q)
 
 static int check_judge(const th_judge *judge, const char *which)
 {
-    if (!judge->cnn && !judge->mlp) return th__fail(TH_EINVAL, "the %s judge has no network", which);
+    if (!judge->cnn && !judge->mlp)
+        return th__fail(TH_EINVAL, "the %s judge has no network", which);
     if (judge->mlp && judge->mlp->n_layers < 2)
         return th__fail(TH_EINVAL, "the %s judge has %d layer; the Frechet distance needs a "
                         "hidden layer (at least 2 weight layers)", which, judge->mlp->n_layers);
@@ -288,6 +289,8 @@ int th_eval_samples(const th_judge *judge, const th_samples *s, const th_dataset
     verdict(pred, n, classes, s->classes, out->predicted, &out->entropy_share, out->requested,
             out->granted, &out->conditional_accuracy, &out->unconditional, &out->has_classes);
     out->entropy = th_entropy_counts(out->predicted, classes);
+    for (size_t i = 0; s->classes && i < n; i++)
+        if (s->classes[i] >= 0) out->confusion[s->classes[i]][pred[i]]++;
 
     /* real images through the same judge */
     th__standardise_images(test, 0, test->count, Xtest);

@@ -155,7 +155,8 @@ int th_cnn_train(th_cnn *net, const th_dataset *train, const th_cnn_train_params
                 th__cnn_augment(train, k, p, e, x);
                 memcpy(Xb + r * pix, x, pix * sizeof(float));
                 yb[r] = train->labels[k];
-                if (dropout) dropout_mask(o->seed, n, k, e, p->dropout, hidden, w.mask + r * hidden);
+                if (dropout)
+                    dropout_mask(o->seed, n, k, e, p->dropout, hidden, w.mask + r * hidden);
             }
             th__cnn_forward_rows(net, Xb, rows, &w, dropout);
             const double sum = th__cnn_backward_rows(net, yb, rows, 1.0 / (double)rows, &w, grad,

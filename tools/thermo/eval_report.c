@@ -1,6 +1,7 @@
 /* eval_report.c - thermo eval's two renderings of a report (eval_report.h):
  * the readable table on stdout and the JSON file. */
 #include "eval_report.h"
+#include "eval_verdicts.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -15,13 +16,6 @@ const char *eval_data_folder(const char *data)
     return data;
 }
 
-static cJSON *counts_json(const size_t *counts, size_t k)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (size_t c = 0; c < k; c++) cJSON_AddItemToArray(a, cJSON_CreateNumber((double)counts[c]));
-    return a;
-}
-
 static cJSON *quantiles_json(const double *q)
 {
     static const char *const names[TH_EVAL_QUANTILES] = {"min", "q10", "median", "q90", "max"};
@@ -34,47 +28,24 @@ int eval_write_json(const char *path, const eval_params *p, const th_eval_report
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "thermo_version", th_version());
-    cJSON_AddStringToObject(root, p->model ? "model" : "samples_file",
-                            p->model ? p->model : p->samples);
+    if (p->samples) cJSON_AddStringToObject(root, "samples_file", p->samples);
+    if (p->model) cJSON_AddStringToObject(root, "model", p->model);
     cJSON_AddStringToObject(root, "judge", p->judge);
     cJSON_AddStringToObject(root, "data", eval_data_folder(p->data));
     cJSON_AddNumberToObject(root, "samples", (double)r->count);
     cJSON_AddNumberToObject(root, "judge_test_accuracy", r->judge_accuracy);
-    if (r->has_second) {
-        cJSON *m = cJSON_AddObjectToObject(root, "mlp_judge");
-        cJSON_AddStringToObject(m, "file", p->mlp_judge);
-        cJSON_AddNumberToObject(m, "test_accuracy", r->second_accuracy);
-        cJSON_AddItemToObject(m, "judged_histogram", counts_json(r->second_predicted,
-                                                                 r->n_classes));
-        cJSON_AddNumberToObject(m, "entropy_share", r->second_entropy_share);
-        if (r->has_classes) {
-            cJSON_AddNumberToObject(m, "conditional_accuracy", r->second_conditional_accuracy);
-            cJSON_AddItemToObject(m, "granted", counts_json(r->second_granted, r->n_classes));
-        }
-        cJSON_AddNumberToObject(m, "agreement", r->agreement);
-        cJSON_AddNumberToObject(m, "disagreement_points", r->disagreement);
-        cJSON_AddBoolToObject(m, "disagree", r->disagree);
-    }
-    cJSON *d = cJSON_AddObjectToObject(root, "diversity");
-    cJSON_AddNumberToObject(d, "samples", r->diversity); /* cJSON writes NaN as null */
-    cJSON_AddNumberToObject(d, "real_training_images", r->diversity_real);
-    cJSON_AddNumberToObject(d, "images_per_class", (double)r->diversity_count);
-    cJSON_AddBoolToObject(d, "grouped_by_judge", r->diversity_by_judge);
-    cJSON_AddItemToObject(d, "per_class", cJSON_CreateDoubleArray(r->class_diversity,
-                                                                  (int)r->n_classes));
-    cJSON_AddItemToObject(d, "per_class_real", cJSON_CreateDoubleArray(r->class_diversity_real,
-                                                                       (int)r->n_classes));
     cJSON_AddNumberToObject(root, "inverted_share", r->inverted_share);
     cJSON_AddBoolToObject(root, "uninverted", r->uninverted);
-    cJSON_AddItemToObject(root, "judged_histogram", counts_json(r->predicted, r->n_classes));
+    cJSON_AddItemToObject(root, "judged_histogram", eval_counts_json(r->predicted, r->n_classes));
     cJSON_AddNumberToObject(root, "entropy_nats", r->entropy);
     cJSON_AddNumberToObject(root, "entropy_share", r->entropy_share);
     if (r->has_classes) {
         cJSON *c = cJSON_AddObjectToObject(root, "conditional");
         cJSON_AddNumberToObject(c, "mean_accuracy", r->conditional_accuracy);
-        cJSON_AddItemToObject(c, "requested", counts_json(r->requested, r->n_classes));
-        cJSON_AddItemToObject(c, "granted", counts_json(r->granted, r->n_classes));
+        cJSON_AddItemToObject(c, "requested", eval_counts_json(r->requested, r->n_classes));
+        cJSON_AddItemToObject(c, "granted", eval_counts_json(r->granted, r->n_classes));
     }
+    eval_json_verdicts(root, r, p->mlp_judge);
     cJSON *f = cJSON_AddObjectToObject(root, "frechet");
     cJSON_AddNumberToObject(f, "distance", r->frechet);
     cJSON_AddNumberToObject(f, "floor", r->frechet_floor);
@@ -94,32 +65,12 @@ int eval_write_json(const char *path, const eval_params *p, const th_eval_report
     return rc;
 }
 
-static void print_row(const char *label, const size_t *v, size_t k)
-{
-    printf("          %-10s", label);
-    for (size_t c = 0; c < k; c++) printf("%6zu", v[c]);
-    printf("\n");
-}
-
-/* x with 3 decimals in width w, or "-" where it is NaN (a class with
- * fewer than two images has no diversity). */
-static void print_value(double x, int w)
-{
-    if (isnan(x)) printf("%*s", w, "-");
-    else printf("%*.3f", w, x);
-}
-
 void eval_print_report(const eval_params *p, const th_eval_report *r)
 {
     const size_t k = r->n_classes;
     printf("samples   %zu from %s\n", r->count, p->model ? p->model : p->samples);
     tool_hw_print("hardware  ", &p->hwo.hw, 0);
-    printf("judge     %s: %.2f%% on the real test images\n", p->judge, 100 * r->judge_accuracy);
-    if (r->has_second)
-        printf("mlp judge %s: %.2f%% on the real test images\n", p->mlp_judge,
-               100 * r->second_accuracy);
-    else
-        printf("mlp judge none (--mlp-judge FILE; thermo classifier train --arch judge-mlp)\n");
+    eval_print_judges(r, p->judge, p->mlp_judge);
     printf("inverted  %.1f%% of the samples (border brighter than the image mean)%s\n",
            100 * r->inverted_share, r->uninverted ? ", negated before judging" : "");
     if (r->has_classes) {
@@ -131,9 +82,10 @@ void eval_print_report(const eval_params *p, const th_eval_report *r)
         printf("\n          class:    ");
         for (size_t c = 0; c < k; c++) printf("%6zu", c);
         printf("\n");
-        print_row("asked:", r->requested, k);
-        print_row("granted:", r->granted, k);
-        if (r->has_second) print_row("mlp:", r->second_granted, k);
+        eval_print_row("asked:", r->requested, k);
+        eval_print_row("granted:", r->granted, k);
+        if (r->has_second) eval_print_row("mlp:", r->second_granted, k);
+        eval_print_mistaken(r);
     }
     printf("judged    ");
     for (size_t c = 0; c < k; c++) printf("%s%zu: %zu", c ? ", " : "", c, r->predicted[c]);
@@ -141,24 +93,7 @@ void eval_print_report(const eval_params *p, const th_eval_report *r)
            100 * r->entropy_share, k);
     if (r->has_second) printf("; %.1f%% by the mlp judge", 100 * r->second_entropy_share);
     printf("\n");
-    if (r->has_second)
-        printf("verdicts  %s: the judges differ by %.1f points (%s); they put %.1f%% of the "
-               "samples in the same class\n", r->disagree ? "DISAGREE" : "agree",
-               r->disagreement, r->has_classes ? "conditional accuracy" :
-               "class histograms, total variation", 100 * r->agreement);
-    printf("diversity ");
-    print_value(r->diversity, 0);
-    printf(" within classes (%s, up to %zu a class); real training images ",
-           r->diversity_by_judge ? "by the judge's classes" : "by the class asked for",
-           r->diversity_count);
-    print_value(r->diversity_real, 0);
-    printf("\n          class:    ");
-    for (size_t c = 0; c < k; c++) printf("%6zu", c);
-    printf("\n          samples:  ");
-    for (size_t c = 0; c < k; c++) print_value(r->class_diversity[c], 6);
-    printf("\n          real:     ");
-    for (size_t c = 0; c < k; c++) print_value(r->class_diversity_real[c], 6);
-    printf("\n");
+    eval_print_verdicts(r);
     printf("frechet   %.2f (samples vs %zu test images; %zu judge features); floor %.2f "
            "(real training images vs the same test images)\n", r->frechet,
            r->frechet_test_count, r->feature_dim, r->frechet_floor);
