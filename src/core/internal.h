@@ -67,23 +67,6 @@ struct th_batch {
 
 /* Matrix products (and every other hot operation) go through the backend
  * seam, never through BLAS directly. */
-/* Elementwise hot loops are compiled for several instruction sets and the
- * best one for the running processor is picked when the library is loaded
- * (GNU ifunc; the build itself stays free of -march flags). Without fused
- * multiply-adds (-std=c11 implies -ffp-contract=off) and with no reduction
- * reordered, every version gives the same bits. gcc only: clang 14 emits the
- * dispatcher only in translation units that call the function. Define
- * TH_NO_TARGET_CLONES to build the plain version only. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(TH_NO_TARGET_CLONES) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define TH__CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-#endif
-#ifndef TH__CLONES
-#define TH__CLONES
-#endif
-
 #include "backend.h"
 
 /* The coupling forces F = X J of many batches of states under one model:
