@@ -315,9 +315,11 @@ int th_hw_sweep_write_png(const char *path, const th_hw_sweep *s, const char *ti
 /* The device callback of th_gen_train_opts for quantisation- and
  * mismatch-aware gradient descent: the loss and gradient of update u are
  * taken at the model quantised to ctx's bits and, with a mismatch, realised
- * on device ctx->device + u (a new device every update), and applied to the
- * full-precision parameters: the straight-through estimate. ctx: const
- * th_hw * (its bath and readout are not used). */
+ * on device TH_HW_TRAIN_DEVICES + ctx->device + u (a new device every
+ * update, never one a sweep measures), and applied to the full-precision
+ * parameters: the straight-through estimate. ctx: const th_hw * (its bath
+ * and readout are not used). */
+#define TH_HW_TRAIN_DEVICES ((uint64_t)1 << 48)
 int th_hw_train_device(const th_model *m, size_t update, th_model *out, void *ctx);
 
 /* "train.aware_bits", "train.aware_mismatch", "train.aware_device" for a
