@@ -559,6 +559,7 @@ static void test_hw_budget_rule(void)
     CHECK_CLOSE(b.value, 5, 0);
     CHECK_CLOSE(b.threshold, 0.89, 1e-12);
     CHECK_CLOSE(b.heat, 40, 1e-12);
+    CHECK(b.at_edge == 0);
     /* a temperature offset over -0.2 .. 0.2: passes up to |0.1| */
     double dkt[5] = {-0.2, -0.1, 0, 0.1, 0.2};
     const double qd[5] = {0.85, 0.895, 0.9, 0.9, 0.89};
@@ -576,6 +577,7 @@ static void test_hw_budget_rule(void)
     pts[0] = pts[1] = (th_hw_measure){0.86, 1, NAN};
     CHECK_EQ_INT(th_hw_sweep_budget(&s, 0, &b), TH_OK);
     CHECK_CLOSE(b.value, 0.2, 0);
+    CHECK(b.at_edge);
     CHECK_EQ_INT(th_hw_sweep_budget(&s, 1, &b), TH_EINVAL); /* no comparison */
 }
 

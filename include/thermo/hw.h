@@ -275,6 +275,11 @@ typedef struct th_hw_sweep {
     th_hw_measure *compare;  /* (n_values, devices) or NULL */
 } th_hw_sweep;
 
+/* The mean and the standard deviation (n - 1; 0 for one device) over the
+ * devices at value v of the target (which 0) or the comparison (1). */
+void th_hw_sweep_stats(const th_hw_sweep *s, int which, size_t v, th_hw_measure *mean,
+                       th_hw_measure *sd);
+
 int th_hw_sweep_run(th_hw_target *target, th_hw_target *const *compare, size_t n_compare,
                     const th_hw_sweep_opts *o, th_hw_sweep **out);
 void th_hw_sweep_free(th_hw_sweep *s);
@@ -286,6 +291,7 @@ void th_hw_sweep_free(th_hw_sweep *s);
  * imperfection) passing too. which: 0 the target, 1 the comparison. */
 typedef struct th_hw_budget {
     int found;
+    int at_edge;           /* the most departing value swept: the budget may lie beyond */
     double value;          /* the parameter's value at the budget */
     double threshold;      /* the quality it had to reach */
     double quality, heat;  /* means over the devices at the budget */
@@ -309,9 +315,11 @@ int th_hw_sweep_write_png(const char *path, const th_hw_sweep *s, const char *ti
 /* The device callback of th_gen_train_opts for quantisation- and
  * mismatch-aware gradient descent: the loss and gradient of update u are
  * taken at the model quantised to ctx's bits and, with a mismatch, realised
- * on device ctx->device + u (a new device every update), and applied to the
- * full-precision parameters: the straight-through estimate. ctx: const
- * th_hw * (its bath and readout are not used). */
+ * on device TH_HW_TRAIN_DEVICES + ctx->device + u (a new device every
+ * update, never one a sweep measures), and applied to the full-precision
+ * parameters: the straight-through estimate. ctx: const th_hw * (its bath
+ * and readout are not used). */
+#define TH_HW_TRAIN_DEVICES ((uint64_t)1 << 48)
 int th_hw_train_device(const th_model *m, size_t update, th_model *out, void *ctx);
 
 /* "train.aware_bits", "train.aware_mismatch", "train.aware_device" for a

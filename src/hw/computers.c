@@ -255,7 +255,8 @@ int th_hw_train_device(const th_model *m, size_t update, th_model *out, void *ct
     int rc = th_hw_quantise_model(out, hw->bits, hw->scaling);
     /* The path objective has one mu: the mobilities' mismatch is not drawn. */
     if (rc == TH_OK && hw->mismatch > 0)
-        rc = th_hw_mismatch_model(out, hw->mismatch, hw->device + update, NULL);
+        rc = th_hw_mismatch_model(out, hw->mismatch, TH_HW_TRAIN_DEVICES + hw->device + update,
+                                  NULL);
     return rc;
 }
 

@@ -330,7 +330,8 @@ int th_hw_sweep_budget(const th_hw_sweep *s, int which, th_hw_budget *b)
     memset(b, 0, sizeof *b);
     b->threshold = s->kind == TH_HW_CLASSIFIER ? s->ideal.quality - CLASSIFIER_LOSS
                                                : GENERATOR_KEEP * s->ideal.quality;
-    double best = -INFINITY;
+    double best = -INFINITY, edge = -INFINITY;
+    for (size_t v = 0; v < s->n_values; v++) edge = fmax(edge, departure(s->param, s->values[v]));
     for (size_t v = 0; v < s->n_values; v++) {
         const double d = departure(s->param, s->values[v]);
         int ok = 1; /* every value that departs no more than this one passes */
@@ -343,6 +344,7 @@ int th_hw_sweep_budget(const th_hw_sweep *s, int which, th_hw_budget *b)
         if (!ok || d <= best) continue;
         best = d;
         b->found = 1;
+        b->at_edge = d == edge;
         b->value = s->param == TH_HW_PARAM_DKT ? fabs(s->values[v]) : s->values[v];
         b->quality = b->heat = 0;
         for (size_t k = 0; k < D; k++) {

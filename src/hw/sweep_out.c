@@ -42,22 +42,38 @@ int th_hw_sweep_write_csv(const char *path, const th_hw_sweep *s)
     return th_atomic_commit(a);
 }
 
-/* Mean and standard deviation (n - 1; 0 for one device) over the devices of
- * every value, of the quality (heat = 0) or the heat (heat = 1). */
-static void summarise(const th_hw_sweep *s, const th_hw_measure *pts, int heat, double *mean,
-                      double *sd)
+void th_hw_sweep_stats(const th_hw_sweep *s, int which, size_t v, th_hw_measure *mean,
+                       th_hw_measure *sd)
 {
+    TH_ASSERT(s != NULL && v < s->n_values && mean != NULL && sd != NULL);
+    TH_ASSERT(!which || s->has_compare);
     const size_t D = s->devices;
+    const th_hw_measure *p = (which ? s->compare : s->points) + v * D;
+    memset(mean, 0, sizeof *mean);
+    memset(sd, 0, sizeof *sd);
+    for (size_t k = 0; k < D; k++) {
+        mean->quality += p[k].quality / (double)D;
+        mean->heat += p[k].heat / (double)D;
+        mean->frechet += p[k].frechet / (double)D;
+    }
+    for (size_t k = 0; D > 1 && k < D; k++) {
+        sd->quality += (p[k].quality - mean->quality) * (p[k].quality - mean->quality);
+        sd->heat += (p[k].heat - mean->heat) * (p[k].heat - mean->heat);
+        sd->frechet += (p[k].frechet - mean->frechet) * (p[k].frechet - mean->frechet);
+    }
+    sd->quality = sqrt(sd->quality / (double)(D > 1 ? D - 1 : 1));
+    sd->heat = sqrt(sd->heat / (double)(D > 1 ? D - 1 : 1));
+    sd->frechet = sqrt(sd->frechet / (double)(D > 1 ? D - 1 : 1));
+}
+
+/* The means and sds of every value, of the quality (heat = 0) or the heat. */
+static void summarise(const th_hw_sweep *s, int which, int heat, double *mean, double *sd)
+{
     for (size_t v = 0; v < s->n_values; v++) {
-        double m = 0, q = 0;
-        for (size_t k = 0; k < D; k++) m += heat ? pts[v * D + k].heat : pts[v * D + k].quality;
-        m /= (double)D;
-        for (size_t k = 0; k < D; k++) {
-            const double d = (heat ? pts[v * D + k].heat : pts[v * D + k].quality) - m;
-            q += d * d;
-        }
-        mean[v] = m;
-        sd[v] = D > 1 ? sqrt(q / (double)(D - 1)) : 0.0;
+        th_hw_measure m, d;
+        th_hw_sweep_stats(s, which, v, &m, &d);
+        mean[v] = heat ? m.heat : m.quality;
+        sd[v] = heat ? d.heat : d.quality;
     }
 }
 
@@ -77,8 +93,8 @@ static th_canvas *panel(const th_hw_sweep *s, int heat, const char *title, doubl
 {
     const size_t n = s->n_values;
     double *m = buf, *sd = buf + n, *cm = buf + 2 * n, *csd = buf + 3 * n;
-    summarise(s, s->points, heat, m, sd);
-    if (s->has_compare) summarise(s, s->compare, heat, cm, csd);
+    summarise(s, 0, heat, m, sd);
+    if (s->has_compare) summarise(s, 1, heat, cm, csd);
     const double ideal = heat ? s->ideal.heat : s->ideal.quality;
     int log_x = 1;
     for (size_t v = 0; v < n; v++) log_x &= s->values[v] > 0;

@@ -76,28 +76,14 @@ static int progress(size_t done, size_t total, void *ctx)
     return tool_progress_update(done, total, ctx);
 }
 
-static void mean_sd(const th_hw_measure *m, size_t D, int heat, double *mean, double *sd)
-{
-    double s = 0, q = 0;
-    for (size_t k = 0; k < D; k++) s += heat ? m[k].heat : m[k].quality;
-    *mean = s / (double)D;
-    for (size_t k = 0; k < D; k++) {
-        const double d = (heat ? m[k].heat : m[k].quality) - *mean;
-        q += d * d;
-    }
-    *sd = D > 1 ? sqrt(q / (double)(D - 1)) : 0.0;
-}
-
-static void print_rows(const char *label, const th_hw_sweep *s, const th_hw_measure *pts)
+static void print_rows(const char *label, const th_hw_sweep *s, int which)
 {
     for (size_t v = 0; v < s->n_values; v++) {
-        double q, qs, h, hs, f = 0;
-        mean_sd(pts + v * s->devices, s->devices, 0, &q, &qs);
-        mean_sd(pts + v * s->devices, s->devices, 1, &h, &hs);
-        for (size_t k = 0; k < s->devices; k++) f += pts[v * s->devices + k].frechet;
-        printf("%-9s %-10g %8.2f%% %7.2f %11.4g %9.3g", label, s->values[v], 100 * q, 100 * qs,
-               h, hs);
-        if (isfinite(f)) printf(" %9.1f", f / (double)s->devices);
+        th_hw_measure m, sd;
+        th_hw_sweep_stats(s, which, v, &m, &sd);
+        printf("%-9s %-10g %8.2f%% %7.2f %11.4g %9.3g", label, s->values[v], 100 * m.quality,
+               100 * sd.quality, m.heat, sd.heat);
+        if (isfinite(m.frechet)) printf(" %9.1f", m.frechet);
         printf("\n");
     }
 }
@@ -113,9 +99,9 @@ static void print_budget(const char *label, const th_hw_sweep *s, int which, con
                what[s->param], 100 * b.threshold);
         return;
     }
-    printf("%-9s %s %g: quality %.2f%% (ideal %.2f%%, needed %.2f%%), heat %.4g kT %s\n", label,
-           what[s->param], b.value, 100 * b.quality, 100 * s->ideal.quality, 100 * b.threshold,
-           b.heat, unit);
+    printf("%-9s %s %g%s: quality %.2f%% (ideal %.2f%%, needed %.2f%%), heat %.4g kT %s\n",
+           label, what[s->param], b.value, b.at_edge ? " (the edge of the sweep: maybe beyond)" : "",
+           100 * b.quality, 100 * s->ideal.quality, 100 * b.threshold, b.heat, unit);
 }
 
 static int run_sweep(const sweep_params *p, const double *values, size_t n_values,
@@ -173,8 +159,8 @@ static int run_sweep(const sweep_params *p, const double *values, size_t n_value
            s->ideal.heat, "");
     if (isfinite(s->ideal.frechet)) printf(" %9.1f", s->ideal.frechet);
     printf("\n");
-    print_rows("device", s, s->points);
-    if (s->has_compare) print_rows("aware", s, s->compare);
+    print_rows("device", s, 0);
+    if (s->has_compare) print_rows("aware", s, 1);
     print_budget("budget", s, 0, unit);
     if (s->has_compare) print_budget("aware", s, 1, unit);
     printf("files     %s/sweep.csv, %s/sweep.png\n", p->out, p->out);
