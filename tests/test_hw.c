@@ -560,6 +560,9 @@ static void test_hw_budget_rule(void)
     CHECK_CLOSE(b.threshold, 0.89, 1e-12);
     CHECK_CLOSE(b.heat, 40, 1e-12);
     CHECK(b.at_edge == 0);
+    for (int v = 0; v < 5; v++) pts[2 * v] = pts[2 * v + 1] = (th_hw_measure){0.9, 1, NAN};
+    CHECK_EQ_INT(th_hw_sweep_budget(&s, 0, &b), TH_OK);
+    CHECK(b.found && b.value == 1 && !b.at_edge); /* no fewer bits than 1 */
     /* a temperature offset over -0.2 .. 0.2: passes up to |0.1| */
     double dkt[5] = {-0.2, -0.1, 0, 0.1, 0.2};
     const double qd[5] = {0.85, 0.895, 0.9, 0.9, 0.89};

@@ -291,7 +291,7 @@ void th_hw_sweep_free(th_hw_sweep *s);
  * imperfection) passing too. which: 0 the target, 1 the comparison. */
 typedef struct th_hw_budget {
     int found;
-    int at_edge;           /* the most departing value swept: the budget may lie beyond */
+    int at_edge;           /* the most departing value swept (but 1 bit): it may lie beyond */
     double value;          /* the parameter's value at the budget */
     double threshold;      /* the quality it had to reach */
     double quality, heat;  /* means over the devices at the budget */

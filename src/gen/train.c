@@ -101,10 +101,11 @@ int th_gen_train(th_model *m, const th_gen_params *p, const float *images,
         memset(grad->J.v, 0, m->n * m->n * th_dtype_size(m->dtype));
         memset(grad->b.v, 0, m->n * th_dtype_size(m->dtype));
         loss[u] = 0;
-        if (dev && (rc = opts->device(m, u, dev, opts->device_ctx)) != TH_OK) goto done;
-        if (B)
-            rc = th_gen_path_loss(dev ? dev : m, p, batch_images, classes ? batch_classes : NULL, ids, B,
-                                  TH_KERNEL_FAST, &loss[u], grad);
+        /* hardware-aware: the gradient at the device's model, applied to m */
+        if (dev) rc = opts->device(m, u, dev, opts->device_ctx);
+        if (rc == TH_OK && B)
+            rc = th_gen_path_loss(dev ? dev : m, p, batch_images, classes ? batch_classes : NULL,
+                                  ids, B, TH_KERNEL_FAST, &loss[u], grad);
         rc = th_dist_any_error(rc); /* no process waits for one that failed */
         if (rc == TH_OK) rc = sum_over_processes(grad, &loss[u], buf);
         if (rc != TH_OK) goto done;

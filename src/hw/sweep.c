@@ -344,7 +344,8 @@ int th_hw_sweep_budget(const th_hw_sweep *s, int which, th_hw_budget *b)
         if (!ok || d <= best) continue;
         best = d;
         b->found = 1;
-        b->at_edge = d == edge;
+        /* 1 bit is the end of the road, not the edge of the sweep */
+        b->at_edge = d == edge && d != -1.0;
         b->value = s->param == TH_HW_PARAM_DKT ? fabs(s->values[v]) : s->values[v];
         b->quality = b->heat = 0;
         for (size_t k = 0; k < D; k++) {
