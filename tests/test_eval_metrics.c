@@ -243,6 +243,53 @@ static void test_eval_diversity_threads(void)
     free(lab);
 }
 
+/* The 3 x 3 blur by hand: a lone bright pixel inside spreads 1/9 over its
+ * neighbourhood; at a corner the repeated edge counts it 4 times (4/9); a
+ * constant image stays constant. And what the blurred diversity is for:
+ * one template with independent pixel noise looks diverse pixel by pixel,
+ * but not once blurred. */
+static void test_eval_blur_known_answers(void)
+{
+    float im[2 * 25], out[2 * 25];
+    memset(im, 0, sizeof im);
+    im[2 * 5 + 2] = 9;            /* image 0: centre of a 5 x 5 */
+    im[25 + 0] = 9;               /* image 1: top-left corner */
+    th_image_blur3(im, 2, 5, 5, out);
+    for (size_t r = 0; r < 5; r++)
+        for (size_t c = 0; c < 5; c++) {
+            const int near = r >= 1 && r <= 3 && c >= 1 && c <= 3;
+            CHECK_CLOSE(out[r * 5 + c], near ? 1.0 : 0.0, 1e-6);
+        }
+    CHECK_CLOSE(out[25 + 0], 4.0, 1e-6);        /* (0,0) seen 4 times */
+    CHECK_CLOSE(out[25 + 1], 2.0, 1e-6);        /* (0,1): rows 0,0,1 x cols 0,1,2 */
+    CHECK_CLOSE(out[25 + 5], 2.0, 1e-6);
+    CHECK_CLOSE(out[25 + 6], 1.0, 1e-6);
+    CHECK_CLOSE(out[25 + 12], 0.0, 1e-6);
+    for (size_t i = 0; i < 25; i++) im[i] = 2.5f;
+    th_image_blur3(im, 1, 5, 5, out);
+    for (size_t i = 0; i < 25; i++) CHECK_CLOSE(out[i], 2.5, 1e-6);
+
+    const size_t n = 50, side = 28, pix = side * side;
+    float *X = malloc(n * pix * sizeof(float)), *B = malloc(n * pix * sizeof(float));
+    int *lab = calloc(n, sizeof(int));
+    uint64_t st = 11;
+    for (size_t i = 0; i < n; i++)
+        for (size_t p = 0; p < pix; p++) {
+            const size_t r = p / side, c = p % side;
+            const double bar = (c >= 10 && c < 18 && r >= 4 && r < 24) ? 1.0 : 0.0;
+            X[i * pix + p] = (float)(bar + test_uniform(&st, -0.6, 0.6));
+        }
+    double plain, blurred;
+    CHECK_EQ_INT(th_class_diversity(X, n, pix, lab, 1, 100, &plain, NULL), TH_OK);
+    th_image_blur3(X, n, side, side, B);
+    CHECK_EQ_INT(th_class_diversity(B, n, pix, lab, 1, 100, &blurred, NULL), TH_OK);
+    CHECK(plain > 0.3);           /* the noise alone: about 0.4 */
+    CHECK(blurred < plain / 3);   /* blurred: about 0.1 */
+    free(X);
+    free(B);
+    free(lab);
+}
+
 static void test_eval_inversion(void)
 {
     float img[28 * 28];
@@ -292,5 +339,6 @@ void suite_eval_metrics(void)
     RUN_TEST(test_eval_small_statistics);
     RUN_TEST(test_eval_diversity_known_answers);
     RUN_TEST(test_eval_diversity_threads);
+    RUN_TEST(test_eval_blur_known_answers);
     RUN_TEST(test_eval_inversion);
 }

@@ -55,6 +55,7 @@ static void check_same_params(const th_gen_params *a, const th_gen_params *b)
     SAME_BITS(*a, *b, block_steps);
     SAME_BITS(*a, *b, n_classes);
     SAME_BITS(*a, *b, label_visible);
+    SAME_BITS(*a, *b, visible_bias);
 }
 
 static void test_gen_meta_round_trip(void)
@@ -92,6 +93,20 @@ static void test_gen_meta_round_trip(void)
     CHECK_EQ_INT(th_gen_params_to_meta(&d, &meta), TH_OK);
     CHECK_EQ_INT(th_gen_params_from_meta(&meta, &q), TH_OK);
     check_same_params(&d, &q);
+    CHECK(th_meta_get(&meta, "gen.visible_bias") == NULL); /* the paper's bytes */
+
+    /* Trained pixel biases: written only when set, read back; refused
+     * beside the per-class pixel biases that already hold them. */
+    d.visible_bias = 1;
+    th_meta_clear(&meta);
+    CHECK_EQ_INT(th_gen_params_to_meta(&d, &meta), TH_OK);
+    CHECK_STR_CONTAINS(th_meta_get(&meta, "gen.visible_bias"), "1");
+    CHECK_EQ_INT(th_gen_params_from_meta(&meta, &q), TH_OK);
+    check_same_params(&d, &q);
+    p = awkward_params();
+    p.visible_bias = 1;
+    CHECK_EQ_INT(th_gen_params_validate(&p), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "label_visible");
     th_meta_clear(&meta);
 }
 

@@ -51,6 +51,13 @@ typedef struct th_gen_params {
      * units (a learned per-class bias on every pixel, beyond the paper's
      * hidden-only biases); 0: hidden only. */
     size_t label_visible;
+    /* 1: the visible units' biases are trained too (the paper keeps them at
+     * 0). With every visible bias 0 the potential is even in the visible
+     * units up to the hidden biases, V(-x) = V(x), so a sample and its
+     * contrast-inverted copy are nearly equally likely; pixel biases break
+     * that symmetry. Not with label_visible, whose per-class pixel biases
+     * already include them. 0 (the paper). */
+    size_t visible_bias;
 } th_gen_params;
 
 /* The prl2026 preset above. */
@@ -302,6 +309,7 @@ typedef struct th_gen_recipe {
     size_t pool;             /* images averaged over pool x pool blocks: 1 */
     int classes;             /* class-conditional: label units and the dataset's labels */
     int class_visible;       /* with classes: the labels also bias the pixels */
+    int visible_bias;        /* the pixels' biases trained (th_gen_params.visible_bias) */
     int solver;              /* th_gen_solver */
     size_t updates;          /* gradient descent: updates, 100 */
     double learning_rate;    /* 4e-4 */
@@ -315,6 +323,10 @@ typedef struct th_gen_recipe {
     double t_f;              /* th_gen_params.t_f */
     size_t hidden;           /* th_gen_params.n_hidden */
     int hidden_drive;        /* th_hidden_drive */
+    /* The noise schedule (th_gen_params.drive, ramp_fraction): how hard the
+     * image holds the prepared state, and when the noising ramp ends. */
+    double drive;            /* 2 */
+    double ramp_fraction;    /* 0.75 */
 } th_gen_recipe;
 
 /* The presets' names, NULL-terminated, the paper's "prl2026" first:

@@ -416,6 +416,14 @@ int th_class_diversity(const float *X, size_t n, size_t n_pix, const int *labels
                        size_t n_classes, size_t per_class, double *diversity,
                        double *per_class_out);
 
+/* The 3 x 3 box blur of each of n images x (n, rows * cols): every pixel
+ * becomes the mean of its 3 x 3 neighbourhood, the border repeated beyond
+ * the edge, into out (n, rows * cols; not x). It removes pixel-scale
+ * noise and keeps strokes: the diversity of blurred images counts the
+ * differences of shape between images, not their independent pixel noise
+ * (thermal jitter alone gives blurred images that are nearly identical). */
+void th_image_blur3(const float *x, size_t n, size_t rows, size_t cols, float *out);
+
 /* A samples file, as thermo sample writes it: safetensors with "images" F32
  * (n, n_pix), the generated visible states; optionally "classes" (n), the
  * class each sample was asked for, -1 for none (stored as F32 or F64 holding
@@ -498,6 +506,9 @@ typedef struct th_eval_report {
     double diversity, diversity_real;
     double class_diversity[TH_EVAL_MAX_CLASSES];      /* NaN: fewer than 2 images */
     double class_diversity_real[TH_EVAL_MAX_CLASSES];
+    /* The same of the images after th_image_blur3 (square images only; NaN
+     * otherwise): the diversity of shapes, which pixel noise cannot raise. */
+    double diversity_blur, diversity_blur_real;
     /* the second judge (p->second) on the same samples */
     int has_second;
     double second_accuracy;    /* on the real test images */

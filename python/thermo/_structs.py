@@ -129,6 +129,7 @@ class th_gen_params(Structure):
         ("block_steps", c_size_t),
         ("n_classes", c_size_t),
         ("label_visible", c_size_t),
+        ("visible_bias", c_size_t),
     ]
 
 
@@ -185,6 +186,7 @@ class th_gen_recipe(Structure):
         ("pool", c_size_t),
         ("classes", c_int),
         ("class_visible", c_int),
+        ("visible_bias", c_int),
         ("solver", c_int),
         ("updates", c_size_t),
         ("learning_rate", c_double),
@@ -198,6 +200,8 @@ class th_gen_recipe(Structure):
         ("t_f", c_double),
         ("hidden", c_size_t),
         ("hidden_drive", c_int),
+        ("drive", c_double),
+        ("ramp_fraction", c_double),
     ]
 
 
@@ -592,6 +596,50 @@ class th_energy_ledger(Structure):
     ]
 
 
+# ----------------------------------------------------------------- io.h: charts
+
+class th_chart_axis(Structure):
+    _fields_ = [
+        ("scale", c_int),
+        ("title", c_char_p),
+        ("fixed", c_int),
+        ("lo", c_double),
+        ("hi", c_double),
+        ("pad", c_double),
+        ("ticks", c_size_t),
+        ("numbers", c_int),
+        ("grid", c_int),
+    ]
+
+
+class th_chart_series(Structure):
+    _fields_ = [
+        ("kind", c_int),
+        ("x", POINTER(c_double)),
+        ("y", POINTER(c_double)),
+        ("n", c_size_t),
+        ("rgb", c_uint8 * 3),
+        ("dashed", c_int),
+        ("markers", c_int),
+        ("err", POINTER(c_double)),
+        ("pen", c_size_t),
+        ("label", c_char_p),
+    ]
+
+
+class th_chart(Structure):
+    _fields_ = [
+        ("width", c_size_t),
+        ("height", c_size_t),
+        ("title", c_char_p),
+        ("x", th_chart_axis),
+        ("y", th_chart_axis),
+        ("series", POINTER(th_chart_series)),
+        ("n_series", c_size_t),
+        ("legend", c_int),
+    ]
+
+
 # Every mirrored structure, for the layout test.
 STRUCTS = [th_model, th_run, th_sim_spec, th_sim_stats, th_meta, th_dataset, th_gen_params,
            th_gen_train_opts, th_solve_opts, th_solve_result, th_gen_sample_opts,
@@ -601,7 +649,7 @@ STRUCTS = [th_model, th_run, th_sim_spec, th_sim_stats, th_meta, th_dataset, th_
            th_student_eval_opts, th_heat_stats, th_student_report, th_spu_params,
            th_tla_protocol, th_tla_result, th_tla_problem, th_tla_sweep_opts, th_tla_sweep,
            th_energy_sim_ops, th_energy_opts, th_energy_line, th_energy_paper,
-           th_energy_ledger]
+           th_energy_ledger, th_chart_axis, th_chart_series, th_chart]
 
 # ----------------------------------------------------------- prototypes
 
@@ -685,6 +733,9 @@ PROTOTYPES = {
     "th_gen_prepared_range": (_int, [_gp_p, _f32_p, _int_p, _size, _f32_p, _f32_p]),
     "th_gen_picture_from_meta": (_int, [_str, _meta_p, _size, POINTER(th_gen_picture)]),
     "th_heat_stats_compute": (_int, [_f64_p, _size, POINTER(th_heat_stats)]),
+    "th_chart_draw": (c_void_p, [POINTER(th_chart)]),
+    "th_png_write": (_int, [_str, c_void_p, _size]),
+    "th_canvas_free": (_void, [c_void_p]),
     # energy.h
     "th_energy_opts_default": (th_energy_opts, []),
     "th_energy_run_gen": (_int, [_model_p, _gp_p, _size, POINTER(th_energy_opts),

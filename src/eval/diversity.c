@@ -31,6 +31,29 @@ int th_image_inverted(const float *x, size_t rows, size_t cols)
     return border / (double)ring > all / (double)(rows * cols);
 }
 
+void th_image_blur3(const float *x, size_t n, size_t rows, size_t cols, float *out)
+{
+    TH_ASSERT((x != NULL && out != NULL && x != out) || n == 0);
+    for (size_t k = 0; k < n; k++) {
+        const float *im = x + k * rows * cols;
+        float *o = out + k * rows * cols;
+        for (size_t r = 0; r < rows; r++)
+            for (size_t c = 0; c < cols; c++) {
+                double sum = 0;
+                for (int dr = -1; dr <= 1; dr++)
+                    for (int dc = -1; dc <= 1; dc++) {
+                        /* the edge repeated: clamp the index */
+                        size_t rr = (size_t)((long)r + dr < 0 ? 0 : (long)r + dr);
+                        size_t cc = (size_t)((long)c + dc < 0 ? 0 : (long)c + dc);
+                        if (rr >= rows) rr = rows - 1;
+                        if (cc >= cols) cc = cols - 1;
+                        sum += (double)im[rr * cols + cc];
+                    }
+                o[r * cols + c] = (float)(sum / 9.0);
+            }
+    }
+}
+
 /* 1 - the mean correlation over pairs of the m standardised rows of Z
  * (m, n_pix), m >= 2. */
 static double one_class(const float *Z, size_t m, size_t n_pix)

@@ -197,8 +197,46 @@ static int second_opinion(const th_judge *second, const float *X, const th_sampl
     return test_accuracy(second, Xtest, test, NULL, tlogits, tpred, &out->second_accuracy);
 }
 
+/* The diversity of the first per_class images of each class of X after
+ * th_image_blur3 (only those are blurred: the training set is large). */
+static int blurred_diversity(const float *X, size_t n, const int *lab, size_t classes,
+                             size_t per_class, size_t rows, size_t cols, double *out)
+{
+    const size_t pix = rows * cols;
+    size_t *taken = th__alloc(classes * sizeof(size_t));
+    size_t *pick = th__alloc((n ? n : 1) * sizeof(size_t));
+    float *sel = NULL, *blur = NULL;
+    int *sel_lab = th__alloc((n ? n : 1) * sizeof(int));
+    size_t m = 0;
+    int rc = TH_ENOMEM;
+    if (!taken || !pick || !sel_lab) goto done;
+    memset(taken, 0, classes * sizeof(size_t));
+    for (size_t i = 0; i < n; i++)
+        if (lab[i] >= 0 && (size_t)lab[i] < classes && taken[lab[i]] < per_class) {
+            taken[lab[i]]++;
+            sel_lab[m] = lab[i];
+            pick[m++] = i;
+        }
+    sel = th__alloc((m ? m : 1) * pix * sizeof(float));
+    blur = th__alloc((m ? m : 1) * pix * sizeof(float));
+    if (!sel || !blur) goto done;
+    for (size_t j = 0; j < m; j++) memcpy(sel + j * pix, X + pick[j] * pix, pix * sizeof(float));
+    th_image_blur3(sel, m, rows, cols, blur);
+    rc = th_class_diversity(blur, m, pix, sel_lab, classes, per_class, out, NULL);
+done:
+    if (rc == TH_ENOMEM) th__fail(TH_ENOMEM, "out of memory for the blurred diversity");
+    if (rc == TH_EINVAL) *out = NAN;
+    th__free(taken);
+    th__free(pick);
+    th__free(sel_lab);
+    th__free(sel);
+    th__free(blur);
+    return rc == TH_ENOMEM ? rc : TH_OK;
+}
+
 /* Diversity of the samples (by the class asked for, else the judge's) and
- * of the real training images; NaN where no class has two images. */
+ * of the real training images, plain and blurred (square images); NaN where
+ * no class has two images. */
 static int diversities(const float *X, const th_samples *s, const int *pred,
                        const float *Xtrain, const th_dataset *train, size_t per_class,
                        th_eval_report *out)
@@ -216,6 +254,11 @@ static int diversities(const float *X, const th_samples *s, const int *pred,
     int rc = th_class_diversity(X, n, pix, lab, classes, per_class, &out->diversity,
                                 out->class_diversity);
     if (rc == TH_EINVAL) out->diversity = NAN; /* no class with two samples */
+    const size_t rows = train->rows, cols = train->cols;
+    const int blurs = rows * cols == pix && rows >= 3 && cols >= 3;
+    out->diversity_blur = out->diversity_blur_real = NAN;
+    if (rc != TH_ENOMEM && blurs)
+        rc = blurred_diversity(X, n, lab, classes, per_class, rows, cols, &out->diversity_blur);
     out->diversity_real = NAN;
     for (size_t c = 0; c < classes; c++) out->class_diversity_real[c] = NAN;
     if (rc != TH_ENOMEM && n_train) {
@@ -223,6 +266,9 @@ static int diversities(const float *X, const th_samples *s, const int *pred,
         rc = th_class_diversity(Xtrain, n_train, pix, lab, classes, per_class,
                                 &out->diversity_real, out->class_diversity_real);
         if (rc == TH_EINVAL) out->diversity_real = NAN;
+        if (rc != TH_ENOMEM && blurs)
+            rc = blurred_diversity(Xtrain, n_train, lab, classes, per_class, rows, cols,
+                                   &out->diversity_blur_real);
     }
     th__free(lab);
     return rc == TH_ENOMEM ? rc : TH_OK;

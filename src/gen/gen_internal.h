@@ -61,7 +61,8 @@ void th__gen_clamp_labels(const th_gen_params *p, th_dtype dtype, const int *cla
  * generator's label couplings play the hidden biases' part). */
 static inline int th__gen_bias_trained(const th_gen_params *p, size_t i)
 {
-    return p->n_classes == 0 && i >= p->n_visible && i < p->n_visible + p->n_hidden;
+    if (i < p->n_visible) return p->visible_bias != 0;
+    return p->n_classes == 0 && i < p->n_visible + p->n_hidden;
 }
 
 /* The reference twin of the blocked objective: for one block of states

@@ -32,6 +32,9 @@ static const th__field fields[] = {
     FIELD(block_steps, TH__FIELD_SIZE),
     FIELD_OPTIONAL(n_classes, TH__FIELD_SIZE),
     FIELD_OPTIONAL(label_visible, TH__FIELD_SIZE),
+    /* written only when set: the paper's files keep their bytes */
+    {"gen.visible_bias", TH__FIELD_SIZE, offsetof(th_gen_params, visible_bias),
+     TH__FIELD_OMIT_ZERO, NULL, 0},
 };
 
 #define N_FIELDS (sizeof fields / sizeof fields[0])

@@ -70,6 +70,11 @@ int th_gen_params_validate(const th_gen_params *p)
         return th__fail(TH_EINVAL, "label_visible = %zu: expected 0 or 1", p->label_visible);
     if (p->label_visible && !p->n_classes)
         return th__fail(TH_EINVAL, "label_visible = 1 needs a conditional generator (n_classes > 0)");
+    if (p->visible_bias > 1)
+        return th__fail(TH_EINVAL, "visible_bias = %zu: expected 0 or 1", p->visible_bias);
+    if (p->visible_bias && p->label_visible)
+        return th__fail(TH_EINVAL, "visible_bias = 1 with label_visible = 1: the per-class "
+                        "pixel biases already hold the pixel biases; expected one of them");
     if (p->n_classes > 1000)
         return th__fail(TH_EINVAL, "n_classes = %zu: at most 1000 supported", p->n_classes);
     if (p->n_visible + p->n_hidden + p->n_classes > 65536)

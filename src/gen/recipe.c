@@ -39,6 +39,8 @@ int th_gen_recipe_preset(const char *name, th_gen_recipe *r)
         .t_f = 2.5,
         .hidden = 512,
         .hidden_drive = TH_HIDDEN_COPY,
+        .drive = 2,
+        .ramp_fraction = 0.75,
     };
     if (strcmp(name, "tiny") == 0) { /* seconds, for tests */
         r->updates = 4;
@@ -194,8 +196,11 @@ int th_gen_recipe_params(const th_gen_recipe *r, const th_gen_training_set *ts,
     p->t_f = r->t_f;
     p->seed = r->seed;
     p->hidden_drive = (th_hidden_drive)r->hidden_drive;
+    p->drive = r->drive;
+    p->ramp_fraction = r->ramp_fraction;
     p->n_classes = ts->n_classes;
     p->label_visible = r->class_visible && ts->n_classes;
+    p->visible_bias = r->visible_bias != 0;
     return th_gen_params_validate(p);
 }
 

@@ -58,10 +58,15 @@ typedef struct th__field {
     const char *key;          /* "gen.dt" */
     th__field_kind kind;
     size_t offset;            /* in the struct */
-    int optional;             /* may be absent (files older than the field): keeps its value */
+    /* 1: may be absent (files older than the field): keeps its value;
+     * TH__FIELD_OMIT_ZERO: also not written when its value is 0 (a size),
+     * so that files of settings without the newer feature keep their bytes */
+    int optional;
     const char *const *names; /* TH__FIELD_NAME: the names of 0, 1, ... */
     size_t n_names;
 } th__field;
+
+#define TH__FIELD_OMIT_ZERO 2
 
 int th__fields_to_meta(const th__field *fields, size_t n, const void *obj, th_meta *meta);
 /* TH_EFORMAT naming the key: missing (and not optional), or malformed. obj

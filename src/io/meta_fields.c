@@ -21,6 +21,9 @@ int th__fields_to_meta(const th__field *fields, size_t n, const void *obj, th_me
     for (size_t k = 0; k < n && rc == TH_OK; k++) {
         const th__field *f = &fields[k];
         const char *at = (const char *)obj + f->offset;
+        if (f->optional == TH__FIELD_OMIT_ZERO && f->kind == TH__FIELD_SIZE &&
+            *(const size_t *)at == 0)
+            continue;
         switch (f->kind) {
         case TH__FIELD_SIZE: rc = th_meta_setf(meta, f->key, "%zu", *(const size_t *)at); break;
         case TH__FIELD_U64:

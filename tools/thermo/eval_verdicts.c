@@ -42,6 +42,8 @@ void eval_json_verdicts(cJSON *root, const th_eval_report *r, const char *mlp_ju
     cJSON_AddNumberToObject(d, "samples", r->diversity); /* cJSON writes NaN as null */
     cJSON_AddNumberToObject(d, "real_training_images", r->diversity_real);
     cJSON_AddNumberToObject(d, "images_per_class", (double)r->diversity_count);
+    cJSON_AddNumberToObject(d, "samples_blurred", r->diversity_blur);
+    cJSON_AddNumberToObject(d, "real_blurred", r->diversity_blur_real);
     cJSON_AddBoolToObject(d, "grouped_by_judge", r->diversity_by_judge);
     cJSON_AddItemToObject(d, "per_class", cJSON_CreateDoubleArray(r->class_diversity, (int)k));
     cJSON_AddItemToObject(d, "per_class_real",
@@ -108,5 +110,9 @@ void eval_print_verdicts(const th_eval_report *r)
     for (size_t c = 0; c < k; c++) print_value(r->class_diversity[c], 6);
     printf("\n          real:     ");
     for (size_t c = 0; c < k; c++) print_value(r->class_diversity_real[c], 6);
+    printf("\n          after a 3x3 blur (shapes, not pixel noise): ");
+    print_value(r->diversity_blur, 0);
+    printf("; real ");
+    print_value(r->diversity_blur_real, 0);
     printf("\n");
 }
