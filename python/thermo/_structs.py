@@ -129,6 +129,7 @@ class th_gen_params(Structure):
         ("block_steps", c_size_t),
         ("n_classes", c_size_t),
         ("label_visible", c_size_t),
+        ("segments", c_size_t),
     ]
 
 
@@ -174,6 +175,9 @@ class th_gen_sample_opts(Structure):
         ("progress_ctx", c_void_p),
         ("precision", c_int),
         ("bath", c_void_p),
+        ("readout_window", c_size_t),
+        ("work", POINTER(c_double)),
+        ("potential_change", POINTER(c_double)),
     ]
 
 
@@ -198,6 +202,9 @@ class th_gen_recipe(Structure):
         ("t_f", c_double),
         ("hidden", c_size_t),
         ("hidden_drive", c_int),
+        ("segments", c_size_t),
+        ("segment_penalty", c_double),
+        ("readout_window", c_size_t),
     ]
 
 
