@@ -596,6 +596,11 @@ int th_gen_protocol_sample_dist(const th_gen_protocol *pr, const th_gen_params *
 /* heat.csv: a header "sample,heat_kT" and one row per sample first + k of
  * heat (n). Atomic. */
 int th_gen_heat_csv_write(const char *path, const double *heat, size_t n, uint64_t first);
+/* The same with a third column "work_kT" of work (n) when work is non-NULL
+ * (a protocol's switching work, th_gen_sample_opts.work); NULL: the file
+ * above to the byte. */
+int th_gen_heat_work_csv_write(const char *path, const double *heat, const double *work,
+                               size_t n, uint64_t first);
 
 /* How a sample is drawn: its shape and the grey range mapped to black and
  * white. */

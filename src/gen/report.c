@@ -84,13 +84,22 @@ int th_gen_protocol_sample_dist(const th_gen_protocol *pr, const th_gen_params *
 
 int th_gen_heat_csv_write(const char *path, const double *heat, size_t n, uint64_t first)
 {
+    return th_gen_heat_work_csv_write(path, heat, NULL, n, first);
+}
+
+int th_gen_heat_work_csv_write(const char *path, const double *heat, const double *work,
+                               size_t n, uint64_t first)
+{
     TH_ASSERT(path != NULL && (heat != NULL || n == 0));
     th_atomic_file *a = th_atomic_open(path);
     if (!a) return TH_EIO;
     FILE *f = th_atomic_stream(a);
-    fprintf(f, "sample,heat_kT\n");
-    for (size_t k = 0; k < n; k++)
-        fprintf(f, "%llu,%.10g\n", (unsigned long long)(first + k), heat[k]);
+    fprintf(f, work ? "sample,heat_kT,work_kT\n" : "sample,heat_kT\n");
+    for (size_t k = 0; k < n; k++) {
+        fprintf(f, "%llu,%.10g", (unsigned long long)(first + k), heat[k]);
+        if (work) fprintf(f, ",%.10g", work[k]);
+        fputc('\n', f);
+    }
     return th_atomic_commit(a); /* a failed write shows as the stream's error */
 }
 
