@@ -322,6 +322,245 @@ static void test_gen_seg_first_law(void)
     CHECK(resid[0] < 1e-2 * work_size);
 }
 
+/* ------------------------------------------------- objective and solvers */
+
+/* The reference objective of a protocol: every noising step k of the paths
+ * evaluated alone by the per-step twin with the model of generation step
+ * K-1-k, written out here; only_seg < S keeps that segment's steps alone. */
+struct ref_ctx {
+    const th_gen_protocol *pr;
+    const th_gen_params *p;
+    size_t only_seg;
+    double loss;
+};
+
+static int ref_block(th_ptr states, size_t T, size_t B, size_t first_step, void *vctx)
+{
+    struct ref_ctx *c = vctx;
+    const size_t K = th_gen_steps(c->p), n = th_gen_units(c->p);
+    for (size_t o = 0; o < T; o++) {
+        const size_t g = K - 1 - (first_step + o), seg = g * c->p->segments / K;
+        /* g's segment from the definition: floor(s K / S) <= g < floor((s+1) K / S) */
+        size_t s = seg;
+        while (s > 0 && g < s * K / c->p->segments) s--;
+        while (s + 1 < c->p->segments && g >= (s + 1) * K / c->p->segments) s++;
+        if (c->only_seg < c->p->segments && s != c->only_seg) continue;
+        th_ptr at = {.v = (char *)states.v + o * B * n * sizeof(double)};
+        int rc = th__gen_block_loss_reference(th_gen_protocol_segment(c->pr, s), c->p, at, 1, B,
+                                              &c->loss, NULL);
+        if (rc != TH_OK) return rc;
+    }
+    return TH_OK;
+}
+
+static double reference_loss(const th_gen_protocol *pr, const th_gen_params *p,
+                             const float *images, const uint64_t *ids, size_t B, size_t only_seg)
+{
+    struct ref_ctx c = {pr, p, only_seg, 0};
+    CHECK_EQ_INT(th__gen_noising_paths(p, images, NULL, ids, B, TH_F64, ref_block, &c), TH_OK);
+    return c.loss;
+}
+
+static void test_gen_seg_path_loss(void)
+{
+    th_gen_params p = seg_params(3);
+    enum { B = 3 };
+    float *img = test_standard_images(B, 6, 61);
+    const uint64_t ids[B] = {0, 1, 2};
+    th_gen_protocol *pr = random_protocol(&p, TH_F64, 0.3, 71);
+    th_gen_protocol *grad = th_gen_protocol_alloc(&p, TH_F64);
+    double fast = 0, ref = 0;
+    CHECK_EQ_INT(th_gen_protocol_path_loss(pr, &p, img, NULL, ids, B, TH_KERNEL_FAST, &fast, grad),
+                 TH_OK);
+    CHECK_EQ_INT(th_gen_protocol_path_loss(pr, &p, img, NULL, ids, B, TH_KERNEL_REFERENCE, &ref,
+                                           NULL), TH_OK);
+    const double twin = reference_loss(pr, &p, img, ids, B, SIZE_MAX);
+    CHECK_REL(fast, twin, 1e-12);
+    CHECK_REL(ref, twin, 1e-12);
+    /* the gradient of each segment by central differences (L is quadratic:
+     * only rounding separates them) */
+    const size_t nv = p.n_visible, n = th_gen_units(&p);
+    const size_t pick[4][2] = {{0, nv}, {2, nv + 3}, {nv + 1, nv + 2}, {nv + 2, n}};
+    for (size_t seg = 0; seg < 3; seg++)
+        for (int q = 0; q < 4; q++) {
+            th_model *m = th_gen_protocol_segment(pr, seg);
+            const th_model *g = th_gen_protocol_segment(grad, seg);
+            const size_t i = pick[q][0], j = pick[q][1];
+            const double eps = 1e-3, v = j == n ? th_ptr_get(m->b, TH_F64, i)
+                                                : th_model_get_coupling(m, i, j);
+            double lp = 0, lm = 0;
+            if (j == n) th_ptr_set(m->b, TH_F64, i, v + eps);
+            else th_model_set_coupling(m, i, j, v + eps);
+            th_gen_protocol_path_loss(pr, &p, img, NULL, ids, B, TH_KERNEL_FAST, &lp, NULL);
+            if (j == n) th_ptr_set(m->b, TH_F64, i, v - eps);
+            else th_model_set_coupling(m, i, j, v - eps);
+            th_gen_protocol_path_loss(pr, &p, img, NULL, ids, B, TH_KERNEL_FAST, &lm, NULL);
+            if (j == n) th_ptr_set(m->b, TH_F64, i, v);
+            else th_model_set_coupling(m, i, j, v);
+            const double analytic = j == n ? th_ptr_get(g->b, TH_F64, i)
+                                           : th_ptr_get(g->J, TH_F64, i * n + j);
+            CHECK_CLOSE(analytic, (lp - lm) / (2 * eps), 1e-7);
+        }
+    th_gen_protocol_free(grad);
+    th_gen_protocol_free(pr);
+    free(img);
+}
+
+/* Gradient descent of a protocol resumed from its checkpoint equals the run
+ * never interrupted, to the bit. */
+static void test_gen_seg_resume(void)
+{
+    CHECK(scratch_begin());
+    th_gen_params p = seg_params(3);
+    float *img = test_standard_images(4, 6, 81);
+    th_meta settings = {0};
+    CHECK_EQ_INT(th_gen_params_to_meta(&p, &settings), TH_OK);
+    th_gen_train_opts o = th_gen_train_opts_default();
+    o.updates = 5;
+    o.learning_rate = 0.05;
+    o.batch = 2;
+    double la[5], lb[5];
+    th_gen_protocol *a = th_gen_protocol_alloc(&p, TH_F32), *b = NULL;
+    const char *path = scratch("ck.safetensors");
+    th_gen_checkpoint_opts ck = {.path = path, .every = 3, .settings = &settings};
+    CHECK_EQ_INT(th_gen_protocol_train_checkpointed(a, &p, img, NULL, 4, &o, &ck, 0, la), TH_OK);
+    size_t done = 0;
+    CHECK_EQ_INT(th_gen_protocol_checkpoint_load(path, &settings, 5, &b, &done, lb), TH_OK);
+    CHECK_EQ_INT(done, 3);
+    CHECK_EQ_INT(th_gen_protocol_train(b, &p, img, NULL, 4, &o, done, lb), TH_OK);
+    const size_t n = th_gen_units(&p);
+    int moved = 0;
+    for (size_t s = 0; b && s < 3; s++) {
+        const th_model *x = th_gen_protocol_segment(a, s), *y = th_gen_protocol_segment(b, s);
+        CHECK(memcmp(x->J.v, y->J.v, n * n * sizeof(float)) == 0);
+        CHECK(memcmp(x->b.v, y->b.v, n * sizeof(float)) == 0);
+        moved += x->J.f32[p.n_visible] != 0;
+    }
+    CHECK(memcmp(la, lb, sizeof la) == 0);
+    CHECK_EQ_INT(moved, 3); /* every segment learned */
+    th_meta_clear(&settings);
+    th_gen_protocol_free(a);
+    th_gen_protocol_free(b);
+    free(img);
+    scratch_end();
+}
+
+/* The penalised objective the stacked solve minimises (gen.h). */
+static double objective(const th_gen_stats *st, const th_gen_protocol *pr, const th_gen_params *p,
+                        double ridge, double penalty)
+{
+    const size_t S = p->segments, n = th_gen_units(p), nmov = p->n_visible + p->n_hidden;
+    double sum = 0;
+    for (size_t s = 0; s < S; s++) {
+        const th_model *m = th_gen_protocol_segment(pr, s);
+        double l = 0;
+        th_gen_stats_segment_loss(st, s, m, &l);
+        const double w = (double)th_gen_stats_segment_rows(st, s) / (double)th_gen_stats_rows(st);
+        double j2 = 0;
+        for (size_t i = 0; i < nmov; i++)
+            for (size_t j = i + 1; j < nmov; j++) j2 += pow(th_model_get_coupling(m, i, j), 2);
+        sum += l + w * ridge * j2 / 2;
+        if (s + 1 == S) continue;
+        const th_model *next = th_gen_protocol_segment(pr, s + 1);
+        double d2 = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (th__gen_bias_trained(p, i))
+                d2 += pow(th_ptr_get(next->b, TH_F32, i) - th_ptr_get(m->b, TH_F32, i), 2);
+            for (size_t j = i + 1; j < n; j++)
+                if (th_model_groups_couple(m, i, j))
+                    d2 += pow(th_model_get_coupling(next, i, j) - th_model_get_coupling(m, i, j), 2);
+        }
+        sum += penalty * d2 / 2;
+    }
+    return sum;
+}
+
+static void test_gen_seg_exact(void)
+{
+    th_gen_params p = seg_params(3), p1 = seg_params(1);
+    enum { P = 12 };
+    float *img = test_standard_images(P, 6, 91);
+    th_gen_stats *st = NULL, *st1 = NULL;
+    CHECK_EQ_INT(th_gen_stats_accumulate(&p, TH_F64, img, NULL, P, P, 4, 1, NULL, NULL, &st),
+                 TH_OK);
+    CHECK_EQ_INT(th_gen_stats_accumulate(&p1, TH_F64, img, NULL, P, P, 4, 1, NULL, NULL, &st1),
+                 TH_OK);
+    if (!st || !st1) return;
+    CHECK_EQ_INT(th_gen_stats_segments(st), 3);
+    CHECK_EQ_INT(th_gen_stats_rows(st), th_gen_stats_rows(st1));
+    /* the statistics' loss per segment is the reference's over that segment's steps */
+    uint64_t ids[P];
+    for (size_t k = 0; k < P; k++) ids[k] = k;
+    th_gen_protocol *pr = random_protocol(&p, TH_F64, 0.2, 95);
+    for (size_t s = 0; s < 3; s++) {
+        double l = 0;
+        CHECK_EQ_INT(th_gen_stats_segment_loss(st, s, th_gen_protocol_segment(pr, s), &l), TH_OK);
+        CHECK_REL(l, reference_loss(pr, &p, img, ids, P, s), 1e-9);
+    }
+    th_gen_protocol_free(pr);
+
+    /* solved: the objective's central differences vanish beside the
+     * gradient at zero (each pair parameter of each segment tried) */
+    const double ridge = 2.0, gammas[2] = {0.0, 30.0};
+    const size_t nv = p.n_visible, n = th_gen_units(&p);
+    const size_t pick[3][2] = {{0, nv}, {nv + 1, nv + 2}, {nv + 3, n}};
+    th_solve_opts so = th_solve_opts_default();
+    so.tolerance = 1e-10;
+    so.ridge = ridge;
+    for (int gi = 0; gi < 2; gi++) {
+        th_gen_protocol *x = th_gen_protocol_alloc(&p, TH_F32);
+        th_gen_protocol *zero = th_gen_protocol_alloc(&p, TH_F32);
+        th_solve_result res;
+        CHECK_EQ_INT(th_gen_stats_protocol_solve(st, x, gammas[gi], &so, &res), TH_OK);
+        CHECK(res.converged);
+        for (size_t s = 0; s < 3; s++)
+            for (int q = 0; q < 3; q++) {
+                const size_t i = pick[q][0], j = pick[q][1];
+                double d[2][2];
+                th_gen_protocol *at[2] = {x, zero};
+                for (int w = 0; w < 2; w++) {
+                    th_model *m = th_gen_protocol_segment(at[w], s);
+                    const double eps = 1e-2, v = j == n ? th_ptr_get(m->b, TH_F32, i)
+                                                        : th_model_get_coupling(m, i, j);
+                    for (int sg = 0; sg < 2; sg++) {
+                        const double u = v + (sg ? -eps : eps);
+                        if (j == n) th_ptr_set(m->b, TH_F32, i, u);
+                        else th_model_set_coupling(m, i, j, u);
+                        d[w][sg] = objective(st, at[w], &p, ridge, gammas[gi]);
+                    }
+                    if (j == n) th_ptr_set(m->b, TH_F32, i, v);
+                    else th_model_set_coupling(m, i, j, v);
+                }
+                const double g_solved = (d[0][0] - d[0][1]) / 2e-2;
+                const double g_zero = (d[1][0] - d[1][1]) / 2e-2;
+                CHECK(fabs(g_solved) < 1e-3 * fabs(g_zero) + 1e-3);
+            }
+        th_gen_protocol_free(x);
+        th_gen_protocol_free(zero);
+    }
+    /* a huge penalty: every segment at the one-segment solution */
+    th_model *one = th_gen_model_alloc(&p1, TH_F32);
+    th_gen_protocol *tied = th_gen_protocol_alloc(&p, TH_F32);
+    CHECK_EQ_INT(th_gen_stats_solve(st1, one, &so, NULL), TH_OK);
+    CHECK_EQ_INT(th_gen_stats_protocol_solve(st, tied, 1e9, &so, NULL), TH_OK);
+    double scale = 0, worst = 0;
+    for (size_t s = 0; s < 3; s++) {
+        const th_model *m = th_gen_protocol_segment(tied, s);
+        for (size_t i = 0; i < n * n; i++) {
+            scale = fmax(scale, fabs((double)one->J.f32[i]));
+            worst = fmax(worst, fabs((double)(m->J.f32[i] - one->J.f32[i])));
+        }
+        for (size_t i = 0; i < n; i++) worst = fmax(worst, fabs((double)(m->b.f32[i] - one->b.f32[i])));
+    }
+    CHECK(scale > 0.01);
+    CHECK(worst < 1e-3 * scale);
+    th_model_free(one);
+    th_gen_protocol_free(tied);
+    th_gen_stats_free(st);
+    th_gen_stats_free(st1);
+    free(img);
+}
+
 void suite_gen_seg(void)
 {
     RUN_TEST(test_gen_seg_steps);
@@ -329,4 +568,7 @@ void suite_gen_seg(void)
     RUN_TEST(test_gen_seg_sample_reconstructed);
     RUN_TEST(test_gen_seg_equal_segments);
     RUN_TEST(test_gen_seg_first_law);
+    RUN_TEST(test_gen_seg_path_loss);
+    RUN_TEST(test_gen_seg_resume);
+    RUN_TEST(test_gen_seg_exact);
 }
