@@ -252,7 +252,8 @@ int th__model_from_file(const char *path, th_tensor_file *f, th_model **out,
         (rc = parse_number(path, &f->meta, KEY_MU, &mu)))
         goto done;
     for (int k = 0; k < 4; k++)
-        if ((rc = th__model_find_tensor(path, f, names[k], k == 3 ? 2 : 1, n, groups, &t[k]))) goto done;
+        if ((rc = th__model_find_tensor(path, f, names[k], k == 3 ? 2 : 1, n, groups, &t[k])))
+            goto done;
     /* J3 is optional: files of even wells (all files before the cubic term)
      * have none. */
     const int has_j3 = th_tensor_file_find(f, names[4]) != NULL;
