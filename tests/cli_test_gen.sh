@@ -111,7 +111,36 @@ check_bad_train_options() {
     ok "train: exact with --resume, too many --images, --stride 0 rejected"
 }
 
+# Time-dependent protocols: gradient descent with segments resumes to the
+# same model; bad segment options are named; a readout window beyond the
+# steps of the model's computing phase is a failure naming the option.
+check_segments() {
+    run train --preset tiny --segments 3 --out "$TMP/seg" --quiet
+    if [ $status -ne 0 ] || ! grep -q '^work ' "$TMP/out" || ! grep -q '^protocol  3 segments' "$TMP/out"; then
+        fail "train --segments 3" "exit status $status, or no protocol and work lines"; return
+    fi
+    cp "$TMP/seg/model.safetensors" "$TMP/seg_whole.safetensors"
+    run train --preset tiny --segments 3 --out "$TMP/seg" --resume --quiet
+    if [ $status -ne 0 ] || ! cmp -s "$TMP/seg/model.safetensors" "$TMP/seg_whole.safetensors"; then
+        fail "train --segments 3 --resume" "the resumed protocol differs"; return
+    fi
+    run train --preset tiny --segments 0 --out "$TMP/s0" --quiet
+    if [ $status -ne 2 ] || ! grep -q -- '--segments' "$TMP/err"; then
+        fail "train --segments 0" "expected a usage error naming --segments"; return
+    fi
+    run train --preset tiny --segment-penalty 1 --out "$TMP/sp" --quiet
+    if [ $status -ne 2 ] || ! grep -q -- '--segment-penalty' "$TMP/err"; then
+        fail "train --segment-penalty (gd)" "expected a usage error naming it"; return
+    fi
+    run sample --model "$TMP/seg/model.safetensors" --n 2 --readout-window 101 --out "$TMP/x.png" --quiet
+    if [ $status -ne 1 ] || ! grep -q -- '--readout-window' "$TMP/err"; then
+        fail "sample --readout-window 101" "expected exit 1 naming the option"; return
+    fi
+    ok "train --segments 3: protocol and work reported, resume bit-identical; bad options named"
+}
+
 check_exact_conditional
+check_segments
 check_exact_beats_gd
 check_sample_class
 check_sample_phase1

@@ -26,6 +26,7 @@ void suite_gen(void);
 void suite_gen_meta(void);
 void suite_gen_solve(void);
 void suite_gen_run(void);
+void suite_gen_seg(void);
 void suite_energy(void);
 void suite_nn(void);
 void suite_cnn(void);
@@ -82,6 +83,7 @@ int main(int argc, char **argv)
     suite_gen_meta();
     suite_gen_solve();
     suite_gen_run();
+    suite_gen_seg();
     suite_energy();
     suite_nn();
     suite_cnn();

@@ -58,6 +58,14 @@ typedef struct th_gen_params {
      * that symmetry. Not with label_visible, whose per-class pixel biases
      * already include them. 0 (the paper). */
     size_t visible_bias;
+    /* Time-dependent protocols: the couplings and trained biases are
+     * piecewise constant over `segments` segments of the generation time
+     * (1 to 64, at most th_gen_steps). Segment s (0-based, in generation
+     * order) covers generation steps [floor(s K / S), floor((s+1) K / S)) of
+     * the K = th_gen_steps(p) steps; noising transition k (x_k -> x_{k+1})
+     * is the time reverse of generation step K-1-k, so it trains that
+     * step's segment. 1: the paper's time-independent computer (default). */
+    size_t segments;
 } th_gen_params;
 
 /* The prl2026 preset above. */
@@ -79,6 +87,55 @@ th_model *th_gen_model_alloc(const th_gen_params *p, th_dtype dtype);
 
 /* The number of steps of each phase: round(t_f / dt). */
 size_t th_gen_steps(const th_gen_params *p);
+
+/* ------------------------------------------- time-dependent protocols */
+
+/* The most segments a protocol may have. */
+#define TH_GEN_MAX_SEGMENTS 64
+
+/* The first generation step of segment s (0 <= s <= p->segments; s =
+ * segments gives th_gen_steps(p)): floor(s K / S). */
+size_t th_gen_segment_begin(const th_gen_params *p, size_t s);
+/* The segment that generation step g (0 <= g < K) belongs to. Noising
+ * transition k trains segment th_gen_segment_of_step(p, K - 1 - k). */
+size_t th_gen_segment_of_step(const th_gen_params *p, size_t g);
+
+/* A time-dependent protocol: S models of one generator architecture that
+ * share the on-site terms (J2, J3, J4, kT, mu) and differ in their couplings
+ * and biases; segment s's model acts during segment s of the generation
+ * time. A protocol of one segment is the paper's computer, and every
+ * th_model-based call of this header is the one-segment case of its
+ * th_gen_protocol_* twin. Opaque: reach the models through
+ * th_gen_protocol_segment. */
+typedef struct th_gen_protocol th_gen_protocol;
+
+/* p->segments models as th_gen_model_alloc makes them (all couplings and
+ * biases 0). NULL on failure (th_last_error says why). */
+th_gen_protocol *th_gen_protocol_alloc(const th_gen_params *p, th_dtype dtype);
+/* S copies of the models given (S >= 1; all of one architecture and
+ * dtype, with segment 0's on-site terms). NULL on failure. */
+th_gen_protocol *th_gen_protocol_from_models(const th_model *const *models, size_t S);
+void th_gen_protocol_free(th_gen_protocol *pr);
+size_t th_gen_protocol_segments(const th_gen_protocol *pr);
+/* Segment s's model (s < segments), owned by the protocol. Changing its
+ * couplings and biases changes the protocol; its on-site terms must stay
+ * those of segment 0. */
+th_model *th_gen_protocol_segment(const th_gen_protocol *pr, size_t s);
+
+/* A protocol as a model file: segment 0 is the model (th_model_save, under
+ * the usual tensor names), segment s >= 1 adds tensors "J.seg<s>" (n, n)
+ * and "b.seg<s>" (n). meta must hold the generator's settings
+ * (th_gen_params_to_meta: "gen.segments" is there when S > 1) and say
+ * as many segments as pr has. Atomic. A one-segment protocol writes the
+ * same bytes as th_model_save of its model. */
+int th_gen_protocol_save(const char *path, const th_gen_protocol *pr, const th_meta *meta);
+/* Reads a generator's model file: the settings into *p
+ * (th_gen_params_from_meta), the protocol of p->segments segments into
+ * *out, the metadata into meta (NULL: dropped). TH_EFORMAT naming the file
+ * and the tensor for a missing or misshapen segment tensor, or settings
+ * that do not describe the model. */
+int th_gen_protocol_load(const char *path, th_gen_protocol **out, th_gen_params *p,
+                         th_meta *meta);
 
 /* The drive field of the noising process for images s (B, n_visible) given
  * standardised (zero mean, unit variance): out (B, n) is -s on the visible
@@ -114,6 +171,14 @@ double th_gen_ramp(const th_gen_params *p, double t);
 int th_gen_path_loss(const th_model *m, const th_gen_params *p, const float *images,
                      const int *classes, const uint64_t *path_ids, size_t B, th_kernel kernel,
                      double *loss, th_model *grad);
+/* The same for a protocol of p->segments segments: each transition's
+ * residual is taken with the model of the segment it trains (noising step k:
+ * that of generation step K-1-k) and its gradient goes to that segment of
+ * grad (a protocol of the same shape, or NULL). */
+int th_gen_protocol_path_loss(const th_gen_protocol *pr, const th_gen_params *p,
+                              const float *images, const int *classes,
+                              const uint64_t *path_ids, size_t B, th_kernel kernel,
+                              double *loss, const th_gen_protocol *grad);
 
 /* Training by gradient descent, the published recipe: update u uses the
  * batch paths with ids u*batch .. u*batch+batch-1, path id q noising image
@@ -153,6 +218,12 @@ th_gen_train_opts th_gen_train_opts_default(void);
 int th_gen_train(th_model *m, const th_gen_params *p, const float *images,
                  const int *classes, size_t count, const th_gen_train_opts *opts,
                  size_t first_update, double *loss);
+/* The same for a protocol (th_gen_protocol_path_loss): every segment
+ * descends along its own gradient; opts->on_update sees segment 0, and
+ * opts->device makes each segment's device model in turn. */
+int th_gen_protocol_train(th_gen_protocol *pr, const th_gen_params *p, const float *images,
+                          const int *classes, size_t count, const th_gen_train_opts *opts,
+                          size_t first_update, double *loss);
 
 /* Exact training. The objective is a convex quadratic in the parameters
  * theta = {J on coupled pairs, trained biases} (science.md section 1): with
@@ -188,8 +259,21 @@ size_t th_gen_stats_paths(const th_gen_stats *s);
 size_t th_gen_stats_rows(const th_gen_stats *s);
 
 /* The objective of model m over the accumulated paths, from the statistics
- * alone (equal to th_gen_path_loss over the same paths up to rounding). */
+ * alone (equal to th_gen_path_loss over the same paths up to rounding).
+ * One segment only; see th_gen_stats_protocol_loss. */
 int th_gen_stats_loss(const th_gen_stats *s, const th_model *m, double *loss);
+
+/* Statistics of a protocol of p->segments segments (th_gen_params.segments)
+ * hold G, H, q per segment, each from the transitions that train it (noising
+ * step k goes to the segment of generation step K-1-k). */
+size_t th_gen_stats_segments(const th_gen_stats *s);
+size_t th_gen_stats_segment_rows(const th_gen_stats *s, size_t seg);
+/* The objective of model m over segment seg's transitions, and the
+ * protocol's objective over all (the sum over segments). */
+int th_gen_stats_segment_loss(const th_gen_stats *s, size_t seg, const th_model *m,
+                              double *loss);
+int th_gen_stats_protocol_loss(const th_gen_stats *s, const th_gen_protocol *pr,
+                               double *loss);
 
 /* The exact solve's settings (th_gen_stats_solve, th_student_stats_solve). */
 typedef struct th_solve_opts {
@@ -219,6 +303,21 @@ typedef struct th_solve_result {
  * m's values). m: the generator's architecture for the statistics' settings. */
 int th_gen_stats_solve(const th_gen_stats *s, th_model *m, const th_solve_opts *opts,
                        th_solve_result *result);
+
+/* Sets the protocol's couplings and trained biases to the minimiser of
+ *
+ *     sum_s [ loss_s(theta_s) + w_s ridge |J_s|^2 / 2 ]
+ *         + (penalty / 2) sum_s |theta_{s+1} - theta_s|^2,
+ *
+ * theta_s segment s's couplings (each pair once) and trained biases, w_s
+ * segment s's share of the rows (the ridges add up to the one-segment
+ * ridge, as the data terms add up to the one-segment objective). With
+ * penalty 0 the segments are independent and solved one by one (iterations:
+ * their sum, residual: the largest); with penalty > 0 by conjugate
+ * gradients over the stacked system (memory: 6 S (n^2 + n) doubles). As
+ * penalty grows, every segment tends to the one-segment solution. */
+int th_gen_stats_protocol_solve(const th_gen_stats *s, th_gen_protocol *pr, double penalty,
+                                const th_solve_opts *opts, th_solve_result *result);
 
 /* Generation (science.md section 2): from x = 0 the uncoupled units
  * equilibrate for t_f (pure noise; or their equilibrium is drawn exactly,
@@ -264,13 +363,38 @@ typedef struct th_gen_sample_opts {
     /* The device's bath in both phases (thermo/hw.h: th_hw_gen_sample);
      * NULL: the ideal one. */
     const th_device_bath *bath;
+    /* The readout, a physically realisable measurement: 0 (the default) takes
+     * the visible units' state at the end; W >= 1 (at most th_gen_steps)
+     * their average over the states after each of the last W steps of the
+     * computing phase (an integrating detector), summed in double in step
+     * order and rounded to float. W = 1 is the state at the end. */
+    size_t readout_window;
+    /* The energy ledger of the computing phase (science.md section 2),
+     * each (count) in kT, or NULL when not wanted: work, the work done on
+     * the computer by switching its couplings and biases, at switch-on
+     * (uncoupled wells -> segment 0: V_0(x) - V_wells(x)) and at every
+     * segment boundary (V_{s+1}(x) - V_s(x)); potential_change, V_end -
+     * V_start (V_start the wells' energy where the phase starts, V_end the
+     * last segment's where it ends). With heat Q the first law holds per
+     * trajectory: potential_change = work - heat, up to the integrator's
+     * O(dt). */
+    double *work;
+    double *potential_change;
 } th_gen_sample_opts;
 
 th_gen_sample_opts th_gen_sample_opts_default(void);
 
-/* out: (count, n_visible) visible states at the end; heat: (count) or NULL. */
+/* out: (count, n_visible) visible states at the end (or the readout);
+ * heat: (count) or NULL. p->segments must be 1: a protocol of several
+ * segments samples with th_gen_protocol_sample. */
 int th_gen_sample(const th_model *m, const th_gen_params *p, size_t count,
                   const th_gen_sample_opts *opts, float *out, double *heat);
+/* The same for a protocol of p->segments segments: the computing phase runs
+ * segment after segment (th_langevin_run on segment s's model for its
+ * steps, the noise streams continuing), so a protocol whose segments are
+ * all equal gives the samples of one segment to the bit. */
+int th_gen_protocol_sample(const th_gen_protocol *pr, const th_gen_params *p, size_t count,
+                           const th_gen_sample_opts *opts, float *out, double *heat);
 
 /* Snapshots of B noising paths (path ids as in th_gen_path_loss) at steps
  * snap_steps (ascending, 0 = the prepared state, at most th_gen_steps(p)) of
@@ -327,6 +451,11 @@ typedef struct th_gen_recipe {
      * image holds the prepared state, and when the noising ramp ends. */
     double drive;            /* 2 */
     double ramp_fraction;    /* 0.75 */
+    size_t segments;         /* th_gen_params.segments: 1 */
+    /* exact solver: neighbour penalty per path between segments'
+     * parameters (th_gen_stats_protocol_fit): 0, segments solved apart */
+    double segment_penalty;
+    size_t readout_window;   /* samples' th_gen_sample_opts.readout_window: 0 */
 } th_gen_recipe;
 
 /* The presets' names, NULL-terminated, the paper's "prl2026" first:
@@ -402,6 +531,13 @@ int th_gen_checkpoint_save(const char *path, const th_model *m, const th_meta *s
  * into *m, the updates done into *done and their losses into loss[0..done). */
 int th_gen_checkpoint_load(const char *path, const th_meta *settings, size_t updates,
                            th_model **m, size_t *done, double *loss);
+/* The same for a protocol (a protocol model file, th_gen_protocol_save;
+ * settings must hold the generator's "gen.*"). A one-segment protocol's
+ * checkpoint is th_gen_checkpoint_save's file to the byte. */
+int th_gen_protocol_checkpoint_save(const char *path, const th_gen_protocol *pr,
+                                    const th_meta *settings, size_t done, const double *loss);
+int th_gen_protocol_checkpoint_load(const char *path, const th_meta *settings, size_t updates,
+                                    th_gen_protocol **pr, size_t *done, double *loss);
 
 typedef struct th_gen_checkpoint_opts {
     const char *path;        /* the checkpoint file */
@@ -422,6 +558,11 @@ int th_gen_train_checkpointed(th_model *m, const th_gen_params *p, const float *
                               const th_gen_train_opts *opts,
                               const th_gen_checkpoint_opts *ck, size_t first_update,
                               double *loss);
+int th_gen_protocol_train_checkpointed(th_gen_protocol *pr, const th_gen_params *p,
+                                       const float *images, const int *classes, size_t count,
+                                       const th_gen_train_opts *opts,
+                                       const th_gen_checkpoint_opts *ck, size_t first_update,
+                                       double *loss);
 
 /* The exact solver's outcome; losses per step and moving unit over the
  * statistics' paths. */
@@ -441,6 +582,14 @@ typedef struct th_gen_exact_report {
 int th_gen_stats_fit(const th_gen_stats *s, const th_gen_params *p, double ridge_per_path,
                      const char *compare, const th_solve_opts *opts, th_model *m,
                      th_gen_exact_report *report);
+/* The same for a protocol: th_gen_stats_protocol_solve with the ridge and
+ * the neighbour penalty each per path times the paths. The compared model
+ * file may be a protocol of the same segments, or of one segment (then held
+ * constant over all). */
+int th_gen_stats_protocol_fit(const th_gen_stats *s, const th_gen_params *p,
+                              double ridge_per_path, double penalty_per_path,
+                              const char *compare, const th_solve_opts *opts,
+                              th_gen_protocol *pr, th_gen_exact_report *report);
 
 /* th_gen_sample spread over the processes of the data-parallel layer: each
  * draws its share of the count samples (sample k keeps its noise stream
@@ -450,10 +599,20 @@ int th_gen_stats_fit(const th_gen_stats *s, const th_gen_params *p, double ridge
  * samples. */
 int th_gen_sample_dist(const th_model *m, const th_gen_params *p, size_t count,
                        const th_gen_sample_opts *opts, float *out, double *heat);
+/* The same for a protocol (th_gen_protocol_sample); opts->work and
+ * opts->potential_change, when given, are gathered like the heat. */
+int th_gen_protocol_sample_dist(const th_gen_protocol *pr, const th_gen_params *p,
+                                size_t count, const th_gen_sample_opts *opts, float *out,
+                                double *heat);
 
 /* heat.csv: a header "sample,heat_kT" and one row per sample first + k of
  * heat (n). Atomic. */
 int th_gen_heat_csv_write(const char *path, const double *heat, size_t n, uint64_t first);
+/* The same with a third column "work_kT" of work (n) when work is non-NULL
+ * (a protocol's switching work, th_gen_sample_opts.work); NULL: the file
+ * above to the byte. */
+int th_gen_heat_work_csv_write(const char *path, const double *heat, const double *work,
+                               size_t n, uint64_t first);
 
 /* How a sample is drawn: its shape and the grey range mapped to black and
  * white. */
@@ -516,6 +675,7 @@ typedef struct th_gen_showcase_opts {
     th_progress_fn progress; /* samples done */
     void *progress_ctx;
     int precision;           /* the sampling's th_gen_sample_opts.precision */
+    size_t readout_window;   /* the sampling's th_gen_sample_opts.readout_window: 0 */
 } th_gen_showcase_opts;
 
 th_gen_showcase_opts th_gen_showcase_opts_default(void);
@@ -530,11 +690,21 @@ typedef struct th_gen_showcase {
     float *noising;          /* (n_snaps, n_paths, n_visible) */
     float *fields;           /* (n_fields, n_visible) */
     size_t recognised[3], inverted[3], unrecognised; /* with a threshold */
+    /* A protocol of several segments: the switching work of each sample
+     * (th_gen_sample_opts.work, kT) and its mean and sd; NULL and 0 for
+     * one segment. */
+    double *work;
+    double work_mean, work_sd;
 } th_gen_showcase;
 
 int th_gen_showcase_make(const th_model *m, const th_gen_params *p,
                          const th_gen_training_set *ts, const th_gen_showcase_opts *opts,
                          th_gen_showcase **out);
+/* The same for a protocol; the strongest fields are its last segment's (the
+ * couplings that finish the samples). */
+int th_gen_protocol_showcase_make(const th_gen_protocol *pr, const th_gen_params *p,
+                                  const th_gen_training_set *ts,
+                                  const th_gen_showcase_opts *opts, th_gen_showcase **out);
 void th_gen_showcase_free(th_gen_showcase *s);
 
 #ifdef __cplusplus

@@ -142,6 +142,17 @@ int th_hw_gen_sample(const th_hw *hw, const th_model *m, const th_gen_params *p,
 int th_hw_gen_samples(const th_hw *hw, const th_model *m, const th_gen_params *p, size_t count,
                       th_samples **out);
 
+/* The same for a time-dependent protocol (th_gen_protocol_sample): every
+ * segment's model realised by the same device (hw's quantiser and mismatch
+ * draw), the bath the device's. _samples reads the samples with the given
+ * readout window (th_gen_sample_opts.readout_window). */
+int th_hw_gen_protocol_sample(const th_hw *hw, const th_gen_protocol *pr,
+                              const th_gen_params *p, size_t count,
+                              const th_gen_sample_opts *opts, float *out, double *heat);
+int th_hw_gen_protocol_samples(const th_hw *hw, const th_gen_protocol *pr,
+                               const th_gen_params *p, size_t count, size_t readout_window,
+                               th_samples **out);
+
 /* The ADC range a classifier's outputs need when adc_range is 0: the
  * noise-free end state x* of an output unit under the largest target force
  * gain (2 J2 x + 4 J4 x^3 = gain), times 1.25. */

@@ -130,6 +130,7 @@ class th_gen_params(Structure):
         ("n_classes", c_size_t),
         ("label_visible", c_size_t),
         ("visible_bias", c_size_t),
+        ("segments", c_size_t),
     ]
 
 
@@ -175,6 +176,9 @@ class th_gen_sample_opts(Structure):
         ("progress_ctx", c_void_p),
         ("precision", c_int),
         ("bath", c_void_p),
+        ("readout_window", c_size_t),
+        ("work", POINTER(c_double)),
+        ("potential_change", POINTER(c_double)),
     ]
 
 
@@ -202,6 +206,9 @@ class th_gen_recipe(Structure):
         ("hidden_drive", c_int),
         ("drive", c_double),
         ("ramp_fraction", c_double),
+        ("segments", c_size_t),
+        ("segment_penalty", c_double),
+        ("readout_window", c_size_t),
     ]
 
 
@@ -717,6 +724,10 @@ PROTOTYPES = {
     "th_solve_opts_default": (th_solve_opts, []),
     "th_gen_stats_fit": (_int, [c_void_p, _gp_p, _dbl, _str, POINTER(th_solve_opts), _model_p,
                                 POINTER(th_gen_exact_report)]),
+    "th_gen_protocol_load": (_int, [_str, POINTER(c_void_p), _gp_p, _meta_p]),
+    "th_gen_protocol_free": (_void, [c_void_p]),
+    "th_gen_protocol_sample": (_int, [c_void_p, _gp_p, _size, POINTER(th_gen_sample_opts),
+                                      _f32_p, _f64_p]),
     "th_gen_sample_opts_default": (th_gen_sample_opts, []),
     "th_gen_sample": (_int, [_model_p, _gp_p, _size, POINTER(th_gen_sample_opts), _f32_p,
                              _f64_p]),

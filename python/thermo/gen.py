@@ -59,13 +59,27 @@ class Generator:
     training, .loss (gradient descent: one loss per update) or .report (the
     exact solver's numbers)."""
 
-    def __init__(self, model, gp, meta, shape):
+    def __init__(self, model, gp, meta, shape, protocol=None):
         self.model = model
         self._gp = gp
         self.meta = meta
         self.shape = shape
         self.loss = None
         self.report = None
+        # a time-dependent protocol (th_gen_protocol) of gp.segments > 1
+        # segments; .model is then its segment 0
+        self._protocol = protocol
+
+    def __del__(self):
+        if getattr(self, "_protocol", None):
+            lib.th_gen_protocol_free(self._protocol)
+            self._protocol = None
+
+    @property
+    def segments(self):
+        """Segments of the generation time over which the couplings and
+        biases are constant (th_gen_params.segments; 1: the paper's)."""
+        return self._gp.segments
 
     @property
     def params(self):
@@ -192,7 +206,13 @@ class Generator:
             pic = S.th_gen_picture()
             L.check(lib.th_gen_picture_from_meta(path, ctypes.byref(meta), gp.n_visible,
                                                  ctypes.byref(pic)))
-            return cls(model, gp, L.meta_to_dict(meta), (pic.rows, pic.cols))
+            protocol = None
+            if gp.segments > 1:  # every segment (th_gen_protocol_load)
+                protocol = ctypes.c_void_p()
+                q = S.th_gen_params()
+                L.check(lib.th_gen_protocol_load(path, ctypes.byref(protocol), ctypes.byref(q),
+                                                 None))
+            return cls(model, gp, L.meta_to_dict(meta), (pic.rows, pic.cols), protocol)
 
     def save(self, path):
         """The model file (atomic), with every setting in its metadata."""
@@ -207,7 +227,7 @@ class Generator:
         return gp
 
     def sample(self, n, *, first=0, seed=None, classes=None, batch=None, precision="f32",
-               progress=None):
+               readout_window=0, progress=None):
         """n samples (th_gen_sample): (images (n, rows, cols) float32, heat
         (n) float64 in kT, given to the bath while computing). Sample k uses
         noise stream first + k of seed (default the model's), so any sample
@@ -215,7 +235,10 @@ class Generator:
         class for all or one per sample (default: sample k of class k mod
         n_classes). precision: "f32", or "bf16" for coupling products with
         couplings and states rounded to bfloat16 and float32 sums (thermo
-        sample --precision)."""
+        sample --precision). readout_window W > 0: each sample is the visible
+        units averaged over the last W steps (thermo sample --readout-window).
+        A protocol of several segments (.segments) runs segment by segment
+        (th_gen_protocol_sample)."""
         n = L.count_arg(n, "n")
         names = ("f32", "bf16")  # th_precision_names(), in th_precision's order
         if precision not in names:
@@ -227,6 +250,7 @@ class Generator:
         so = lib.th_gen_sample_opts_default()
         so.first = first
         so.precision = names.index(precision)
+        so.readout_window = L.count_arg(readout_window, "readout_window", 0)
         if batch is not None:
             so.batch = L.count_arg(batch, "batch")
         cls_arr = self._classes(classes, n, gp)
@@ -237,8 +261,12 @@ class Generator:
         p = L.Progress(progress)
         so.progress = p.fn
         with p:
-            rc = lib.th_gen_sample(self.model._ptr, ctypes.byref(gp), n, ctypes.byref(so),
-                                   L.ptr(images), L.ptr(heat))
+            if self._protocol:
+                rc = lib.th_gen_protocol_sample(self._protocol, ctypes.byref(gp), n,
+                                                ctypes.byref(so), L.ptr(images), L.ptr(heat))
+            else:
+                rc = lib.th_gen_sample(self.model._ptr, ctypes.byref(gp), n, ctypes.byref(so),
+                                       L.ptr(images), L.ptr(heat))
         p.check(rc)
         return images, heat
 

@@ -114,4 +114,19 @@ int th__quad_loss(const th__quad_problem *pb, const th_model *m, double *loss);
 int th__quad_solve(const th__quad_problem *pb, th_model *m, const th_solve_opts *opts,
                    th_solve_result *result);
 
+/* S <= TH__MAX_STACK problems of one pattern (pbs[s] differ only in G, H,
+ * q), solved together for models[s] with the ridge opts->ridge times
+ * ridge_share[s] on segment s (NULL: 1 each) and the neighbour penalty
+ * (penalty/2) sum_s |theta_{s+1} - theta_s|^2 on the parameters (couplings
+ * and trained biases), by CG over the stacked system. S = 1 with
+ * ridge_share NULL: th__quad_solve. */
+#define TH__MAX_STACK 64
+int th__quad_solve_stacked(const th__quad_problem *pbs, size_t S, const double *ridge_share,
+                           double penalty, th_model *const *models, const th_solve_opts *opts,
+                           th_solve_result *result);
+
+/* A copy of m: groups, pattern, constants and every parameter. NULL:
+ * TH_ENOMEM (th_last_error). */
+th_model *th__model_copy(const th_model *m);
+
 #endif

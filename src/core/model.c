@@ -251,3 +251,21 @@ int th_model_validate(const th_model *m)
         }
     return TH_OK;
 }
+
+th_model *th__model_copy(const th_model *m)
+{
+    size_t sizes[TH_MAX_GROUPS];
+    for (size_t g = 0; g < m->n_groups; g++) sizes[g] = m->group_start[g + 1] - m->group_start[g];
+    th_model *c = th_model_alloc(m->n_groups, sizes, m->dtype);
+    if (!c) return NULL;
+    const size_t n = m->n, es = th_dtype_size(m->dtype);
+    memcpy(c->couples, m->couples, sizeof c->couples);
+    c->kT = m->kT;
+    c->mu = m->mu;
+    memcpy(c->J2.v, m->J2.v, n * es);
+    memcpy(c->J3.v, m->J3.v, n * es);
+    memcpy(c->J4.v, m->J4.v, n * es);
+    memcpy(c->b.v, m->b.v, n * es);
+    memcpy(c->J.v, m->J.v, n * n * es);
+    return c;
+}

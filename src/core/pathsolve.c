@@ -109,22 +109,29 @@ done:
     return rc;
 }
 
-/* The parameters as a full symmetric J (n, n) and a bias vector (n), and
- * which of their entries are parameters. */
+/* The parameters as a full symmetric J (n, n) and a bias vector (n) per
+ * segment, and which of their entries are parameters (the same in every
+ * segment). A stacked solve has S problems of one pattern, whose parameters
+ * theta_s are tied by the neighbour penalty (gamma/2) sum_s |theta_{s+1} -
+ * theta_s|^2: in the normal equations' scale 2 kT gamma (2 theta_s -
+ * theta_{s-1} - theta_{s+1}), one neighbour at either end. */
 struct space {
-    const th__quad_problem *pb;
-    size_t n;
+    const th__quad_problem *pb; /* (S) */
+    size_t n, S, len;    /* len = n*n + n, one segment's coordinates */
     unsigned char *pair; /* (n, n): 1 where i != j are coupled and some unit moves */
     unsigned char *bias; /* (n): 1 where b_i is trained */
-    double ridge2kT;     /* the ridge in the normal equations' scale */
+    double ridge2kT[TH__MAX_STACK]; /* each segment's ridge in the normal equations' scale */
+    double penalty2kT;   /* the neighbour penalty in that scale */
     double *F;           /* (moving, n+1) work: P K G */
 };
 
-/* out = A theta (see the file comment), J parts symmetric. */
-static void apply_A(const struct space *sp, const double *J, const double *b, double *outJ,
-                    double *outb)
+/* out = A theta (see the file comment) for one segment's problem, J parts
+ * symmetric. */
+static void apply_A_one(const struct space *sp, size_t s, const double *J, const double *b,
+                        double *outJ, double *outb)
 {
-    const th__quad_problem *pb = sp->pb;
+    const th__quad_problem *pb = &sp->pb[s];
+    const double ridge2kT = sp->ridge2kT[s];
     const size_t n = sp->n, na = n + 1, m0 = pb->move_begin;
     moving_rows_times_G(pb, J, b, sp->F);
 #pragma omp parallel for schedule(static) if (n >= 256)
@@ -135,7 +142,7 @@ static void apply_A(const struct space *sp, const double *J, const double *b, do
             if (sp->pair[i * n + j]) {
                 if (mi) v += sp->F[(i - m0) * na + j];
                 if (moving(pb, j)) v += sp->F[(j - m0) * na + i];
-                v = pb->a * v + pair_ridge(pb, i, j, sp->ridge2kT) * J[i * n + j];
+                v = pb->a * v + pair_ridge(pb, i, j, ridge2kT) * J[i * n + j];
             }
             outJ[i * n + j] = v;
         }
@@ -143,11 +150,32 @@ static void apply_A(const struct space *sp, const double *J, const double *b, do
     }
 }
 
-/* <u, v> over the parameters: each unordered pair once, then the biases. The
- * rows are summed in a fixed order, so the result does not depend on the
- * number of threads. */
-static double dot(const struct space *sp, const double *uJ, const double *ub, const double *vJ,
-                  const double *vb, double *row_sums)
+/* out = A x over the stacked coordinates (S segments of len). */
+static void apply_A(const struct space *sp, const double *x, double *out)
+{
+    const size_t nn = sp->n * sp->n, len = sp->len, S = sp->S;
+    for (size_t s = 0; s < S; s++)
+        apply_A_one(sp, s, x + s * len, x + s * len + nn, out + s * len,
+                    out + s * len + nn);
+    if (S == 1 || sp->penalty2kT == 0) return;
+    const double g = sp->penalty2kT;
+#pragma omp parallel for schedule(static) if (len >= 65536)
+    for (size_t i = 0; i < len; i++) {
+        if (i < nn ? !sp->pair[i] : !sp->bias[i - nn]) continue;
+        for (size_t s = 0; s < S; s++) {
+            double v = 0;
+            if (s > 0) v += x[s * len + i] - x[(s - 1) * len + i];
+            if (s + 1 < S) v += x[s * len + i] - x[(s + 1) * len + i];
+            out[s * len + i] += g * v;
+        }
+    }
+}
+
+/* <u, v> over one segment's parameters: each unordered pair once, then the
+ * biases. The rows are summed in a fixed order, so the result does not
+ * depend on the number of threads. */
+static double dot_one(const struct space *sp, const double *uJ, const double *ub,
+                      const double *vJ, const double *vb, double *row_sums)
 {
     const size_t n = sp->n;
 #pragma omp parallel for schedule(static) if (n >= 256)
@@ -162,13 +190,35 @@ static double dot(const struct space *sp, const double *uJ, const double *ub, co
     return sum;
 }
 
+/* <u, v> over the stacked parameters, segment after segment. */
+static double dot(const struct space *sp, const double *u, const double *v, double *row_sums)
+{
+    const size_t nn = sp->n * sp->n, len = sp->len;
+    double sum = dot_one(sp, u, u + nn, v, v + nn, row_sums);
+    for (size_t s = 1; s < sp->S; s++)
+        sum += dot_one(sp, u + s * len, u + s * len + nn, v + s * len, v + s * len + nn,
+                       row_sums);
+    return sum;
+}
+
 int th__quad_solve(const th__quad_problem *pb, th_model *m, const th_solve_opts *opts,
                    th_solve_result *result)
 {
-    TH_ASSERT(pb != NULL && m != NULL && opts != NULL && pb->move_end <= pb->n &&
-              pb->move_begin < pb->move_end);
+    return th__quad_solve_stacked(pb, 1, NULL, 0.0, &m, opts, result);
+}
+
+int th__quad_solve_stacked(const th__quad_problem *pbs, size_t S, const double *ridge_share,
+                           double penalty, th_model *const *models, const th_solve_opts *opts,
+                           th_solve_result *result)
+{
+    TH_ASSERT(pbs != NULL && models != NULL && opts != NULL && S >= 1 && S <= TH__MAX_STACK);
+    const th__quad_problem *pb = &pbs[0];
+    TH_ASSERT(pb->move_end <= pb->n && pb->move_begin < pb->move_end);
     if (!(opts->ridge >= 0) || !isfinite(opts->ridge))
         return th__fail(TH_EINVAL, "ridge = %g: expected a finite value >= 0", opts->ridge);
+    if (!(penalty >= 0) || !isfinite(penalty))
+        return th__fail(TH_EINVAL, "segment penalty = %g: expected a finite value >= 0",
+                        penalty);
     if (!(opts->tolerance > 0) || !(opts->tolerance < 1))
         return th__fail(TH_EINVAL, "tolerance = %g: expected a value in (0, 1)",
                         opts->tolerance);
@@ -176,21 +226,26 @@ int th__quad_solve(const th__quad_problem *pb, th_model *m, const th_solve_opts 
         return th__fail(TH_EINVAL, "max_iterations = 0: expected at least 1");
 
     int rc = TH_OK;
+    const th_model *m = models[0];
     const size_t n = pb->n, na = n + 1, nn = n * n, nm = pb->move_end - pb->move_begin;
-    struct space sp = {.pb = pb, .n = n, .ridge2kT = 2.0 * pb->kT * opts->ridge};
+    /* x, r, z, d (search direction), Ad, diag: (n*n + n) each per segment */
+    const size_t len = nn + n, total = S * len;
+    struct space sp = {.pb = pbs, .n = n, .S = S, .len = len,
+                       .penalty2kT = S > 1 ? 2.0 * pb->kT * penalty : 0.0};
+    for (size_t s = 0; s < S; s++)
+        sp.ridge2kT[s] = 2.0 * pb->kT * (ridge_share ? ridge_share[s] * opts->ridge : opts->ridge);
     sp.pair = th__calloc(nn, 1);
     sp.bias = th__calloc(n, 1);
     sp.F = th__alloc(nm * na * sizeof(double));
-    /* x, r, z, d (search direction), Ad, diag: (n*n + n) each */
-    const size_t len = nn + n;
-    double *vec = th__alloc(6 * len * sizeof(double));
+    double *vec = th__alloc(6 * total * sizeof(double));
     double *row_sums = th__alloc(n * sizeof(double));
     if (!sp.pair || !sp.bias || !sp.F || !vec || !row_sums) {
-        rc = th__fail(TH_ENOMEM, "out of memory for the solve of %zu units", n);
+        rc = th__fail(TH_ENOMEM, "out of memory for the solve of %zu units in %zu segments", n,
+                      S);
         goto done;
     }
-    double *x = vec, *r = vec + len, *z = vec + 2 * len, *d = vec + 3 * len;
-    double *Ad = vec + 4 * len, *diag = vec + 5 * len;
+    double *x = vec, *r = vec + total, *z = vec + 2 * total, *d = vec + 3 * total;
+    double *Ad = vec + 4 * total, *diag = vec + 5 * total;
     for (size_t g = 0; g < m->n_groups; g++)
         for (size_t h = 0; h < m->n_groups; h++) {
             if (!m->couples[g][h]) continue;
@@ -202,61 +257,85 @@ int th__quad_solve(const th__quad_problem *pb, th_model *m, const th_solve_opts 
         sp.bias[i] = moving(pb, i) && (!pb->bias_trained || pb->bias_trained(pb->bias_ctx, i));
 
     /* Jacobi preconditioner, the diagonal of A. A parameter whose diagonal
-     * is 0 (a unit no row ever moved away from 0) does not enter the
-     * objective: it keeps its value. */
-    const double *G = pb->G;
-    for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < n; j++) {
-            double v = 0;
-            if (sp.pair[i * n + j])
-                v = pb->a * ((moving(pb, i) ? G[j * na + j] : 0) +
-                             (moving(pb, j) ? G[i * na + i] : 0)) +
-                    pair_ridge(pb, i, j, sp.ridge2kT);
-            diag[i * n + j] = v;
-            if (sp.pair[i * n + j] && !(v > 0)) sp.pair[i * n + j] = 0;
-        }
-        diag[nn + i] = sp.bias[i] ? pb->a * G[n * na + n] : 0;
-        if (sp.bias[i] && !(diag[nn + i] > 0)) sp.bias[i] = 0;
+     * is 0 in every segment (a unit no row ever moved away from 0, and no
+     * penalty) does not enter the objective: it keeps its value. */
+    unsigned char *keep_pair = th__calloc(nn, 1), *keep_bias = th__calloc(n, 1);
+    if (!keep_pair || !keep_bias) {
+        th__free(keep_pair);
+        th__free(keep_bias);
+        rc = th__fail(TH_ENOMEM, "out of memory for the solve of %zu units", n);
+        goto done;
     }
-
-    /* Start from the model's parameters; rhs = -proj(P H). */
-    for (size_t i = 0; i < nn; i++) x[i] = sp.pair[i] ? th_ptr_get(m->J, m->dtype, i) : 0.0;
-    for (size_t i = 0; i < n; i++) x[nn + i] = sp.bias[i] ? th_ptr_get(m->b, m->dtype, i) : 0.0;
-    double *rhsJ = z, *rhsb = z + nn; /* z holds the rhs until the loop starts */
-    for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < n; j++) {
-            double v = 0;
-            if (sp.pair[i * n + j]) {
-                if (moving(pb, i)) v += pb->H[i * na + j];
-                if (moving(pb, j)) v += pb->H[j * na + i];
+    for (size_t s = 0; s < S; s++) {
+        const double *G = pbs[s].G;
+        const double pen = sp.penalty2kT * (double)((s > 0) + (s + 1 < S));
+        double *dg = diag + s * len;
+        for (size_t i = 0; i < n; i++) {
+            for (size_t j = 0; j < n; j++) {
+                double v = 0;
+                if (sp.pair[i * n + j]) {
+                    v = pb->a * ((moving(pb, i) ? G[j * na + j] : 0) +
+                                 (moving(pb, j) ? G[i * na + i] : 0)) +
+                        pair_ridge(pb, i, j, sp.ridge2kT[s]);
+                    if (pen > 0) v += pen;
+                }
+                dg[i * n + j] = v;
+                if (sp.pair[i * n + j] && v > 0) keep_pair[i * n + j] = 1;
             }
-            rhsJ[i * n + j] = -v;
+            double v = sp.bias[i] ? pb->a * G[n * na + n] : 0;
+            if (sp.bias[i] && pen > 0) v += pen;
+            dg[nn + i] = v;
+            if (sp.bias[i] && v > 0) keep_bias[i] = 1;
         }
-        rhsb[i] = sp.bias[i] ? -pb->H[i * na + n] : 0.0;
     }
-    const double rhs_norm = sqrt(dot(&sp, rhsJ, rhsb, rhsJ, rhsb, row_sums));
-    apply_A(&sp, x, x + nn, Ad, Ad + nn);
-    for (size_t i = 0; i < len; i++) r[i] = z[i] - Ad[i];
-    for (size_t i = 0; i < len; i++) z[i] = diag[i] > 0 ? r[i] / diag[i] : 0.0;
-    memcpy(d, z, len * sizeof(double));
-    double rz = dot(&sp, r, r + nn, z, z + nn, row_sums);
-    double rel = rhs_norm > 0 ? sqrt(dot(&sp, r, r + nn, r, r + nn, row_sums)) / rhs_norm : 0.0;
+    for (size_t i = 0; i < nn; i++) sp.pair[i] = sp.pair[i] && keep_pair[i];
+    for (size_t i = 0; i < n; i++) sp.bias[i] = sp.bias[i] && keep_bias[i];
+    th__free(keep_pair);
+    th__free(keep_bias);
+
+    /* Start from the models' parameters; rhs = -proj(P H). */
+    for (size_t s = 0; s < S; s++) {
+        const th_model *ms = models[s];
+        const double *H = pbs[s].H;
+        double *xs = x + s * len, *rhsJ = z + s * len, *rhsb = rhsJ + nn; /* z: the rhs for now */
+        for (size_t i = 0; i < nn; i++) xs[i] = sp.pair[i] ? th_ptr_get(ms->J, ms->dtype, i) : 0.0;
+        for (size_t i = 0; i < n; i++)
+            xs[nn + i] = sp.bias[i] ? th_ptr_get(ms->b, ms->dtype, i) : 0.0;
+        for (size_t i = 0; i < n; i++) {
+            for (size_t j = 0; j < n; j++) {
+                double v = 0;
+                if (sp.pair[i * n + j]) {
+                    if (moving(pb, i)) v += H[i * na + j];
+                    if (moving(pb, j)) v += H[j * na + i];
+                }
+                rhsJ[i * n + j] = -v;
+            }
+            rhsb[i] = sp.bias[i] ? -H[i * na + n] : 0.0;
+        }
+    }
+    const double rhs_norm = sqrt(dot(&sp, z, z, row_sums));
+    apply_A(&sp, x, Ad);
+    for (size_t i = 0; i < total; i++) r[i] = z[i] - Ad[i];
+    for (size_t i = 0; i < total; i++) z[i] = diag[i] > 0 ? r[i] / diag[i] : 0.0;
+    memcpy(d, z, total * sizeof(double));
+    double rz = dot(&sp, r, z, row_sums);
+    double rel = rhs_norm > 0 ? sqrt(dot(&sp, r, r, row_sums)) / rhs_norm : 0.0;
     size_t it = 0;
     while (rel > opts->tolerance && it < opts->max_iterations) {
-        apply_A(&sp, d, d + nn, Ad, Ad + nn);
-        const double dAd = dot(&sp, d, d + nn, Ad, Ad + nn, row_sums);
+        apply_A(&sp, d, Ad);
+        const double dAd = dot(&sp, d, Ad, row_sums);
         if (!(dAd > 0)) break; /* d in the null space: nothing left to gain */
         const double alpha = rz / dAd;
-        for (size_t i = 0; i < len; i++) {
+        for (size_t i = 0; i < total; i++) {
             x[i] += alpha * d[i];
             r[i] -= alpha * Ad[i];
             z[i] = diag[i] > 0 ? r[i] / diag[i] : 0.0;
         }
-        const double rz_next = dot(&sp, r, r + nn, z, z + nn, row_sums);
+        const double rz_next = dot(&sp, r, z, row_sums);
         const double beta = rz_next / rz;
         rz = rz_next;
-        for (size_t i = 0; i < len; i++) d[i] = z[i] + beta * d[i];
-        rel = sqrt(dot(&sp, r, r + nn, r, r + nn, row_sums)) / rhs_norm;
+        for (size_t i = 0; i < total; i++) d[i] = z[i] + beta * d[i];
+        rel = sqrt(dot(&sp, r, r, row_sums)) / rhs_norm;
         it++;
         if (!isfinite(rel)) {
             rc = th__fail(TH_EDIVERGED, "the conjugate-gradient solve diverged at iteration %zu",
@@ -269,13 +348,17 @@ int th__quad_solve(const th__quad_problem *pb, th_model *m, const th_solve_opts 
         }
     }
     /* Write the parameters back, both halves of each pair. */
-    for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < n; j++)
-            if (sp.pair[i * n + j]) {
-                const double v = i < j ? x[i * n + j] : x[j * n + i];
-                th_ptr_set(m->J, m->dtype, i * n + j, v);
-            }
-        if (sp.bias[i]) th_ptr_set(m->b, m->dtype, i, x[nn + i]);
+    for (size_t s = 0; s < S; s++) {
+        th_model *ms = models[s];
+        const double *xs = x + s * len;
+        for (size_t i = 0; i < n; i++) {
+            for (size_t j = 0; j < n; j++)
+                if (sp.pair[i * n + j]) {
+                    const double v = i < j ? xs[i * n + j] : xs[j * n + i];
+                    th_ptr_set(ms->J, ms->dtype, i * n + j, v);
+                }
+            if (sp.bias[i]) th_ptr_set(ms->b, ms->dtype, i, xs[nn + i]);
+        }
     }
     if (result) {
         result->iterations = it;

@@ -19,9 +19,12 @@ int th__gen_noising_paths(const th_gen_params *p, const float *images, const int
                           th__path_block_fn fn, void *ctx);
 
 /* Receives transitions of the B noising paths: rows x (rows, n) and the
- * states y (rows, n) one step later, step-major (all paths at one step, then
- * the next); a nonzero return stops the generation and is passed on. */
-typedef int (*th__path_rows_fn)(th_ptr x, th_ptr y, size_t rows, void *ctx);
+ * states y (rows, n) one step later, step-major (all B paths at one step,
+ * then the next): row r is the transition of noising step first_step +
+ * (r / B) * step_stride. A nonzero return stops the generation and is
+ * passed on. */
+typedef int (*th__path_rows_fn)(th_ptr x, th_ptr y, size_t rows, size_t B, size_t first_step,
+                                size_t step_stride, void *ctx);
 
 /* A noiser runs batch after batch of B noising paths with its memory
  * allocated once (the exact solver's many batches), the paths split among
@@ -71,5 +74,39 @@ static inline int th__gen_bias_trained(const th_gen_params *p, size_t i)
  * loops per step and per unit. */
 int th__gen_block_loss_reference(const th_model *m, const th_gen_params *p, th_ptr states,
                                  size_t T, size_t B, double *loss, th_model *grad);
+
+/* A protocol (protocol.c): S models; owned: whether freeing the protocol
+ * frees them (a view of a caller's single model does not). */
+struct th_gen_protocol {
+    size_t segments;
+    th_model **seg;
+    int owned;
+};
+
+/* A one-segment protocol that borrows m (slot holds the pointer): the
+ * th_model-based calls run as their protocol twins through it. */
+static inline th_gen_protocol th__gen_protocol_view(th_model **slot, const th_model *m)
+{
+    *slot = (th_model *)m;
+    return (th_gen_protocol){.segments = 1, .seg = slot, .owned = 0};
+}
+
+/* TH_EINVAL unless pr has p->segments segments, each of the generator's
+ * architecture for p, one dtype and segment 0's on-site terms. */
+int th__gen_protocol_check(const th_gen_protocol *pr, const th_gen_params *p, const char *what);
+
+/* TH_EINVAL unless p->segments is 1: the th_model-based call fn cannot run a
+ * protocol of several segments. */
+int th__gen_single_segment(const th_gen_params *p, const char *fn);
+
+/* Called after each update of th__gen_protocol_train with the protocol;
+ * nonzero stops training as on_update does. */
+typedef int (*th__gen_update_fn)(size_t update, double loss, const th_gen_protocol *pr,
+                                 void *ctx);
+/* th_gen_protocol_train with a hook after each update, after opts'. */
+int th__gen_protocol_train(th_gen_protocol *pr, const th_gen_params *p, const float *images,
+                           const int *classes, size_t count, const th_gen_train_opts *opts,
+                           size_t first_update, double *loss, th__gen_update_fn hook,
+                           void *hook_ctx);
 
 #endif

@@ -39,12 +39,20 @@ static const th__field fields[] = {
 
 #define N_FIELDS (sizeof fields / sizeof fields[0])
 
+/* Absent: one segment. */
+static const th__field segments_field = FIELD_OPTIONAL(segments, TH__FIELD_SIZE);
+
 int th_gen_params_to_meta(const th_gen_params *p, th_meta *meta)
 {
     TH_ASSERT(p != NULL && meta != NULL);
     /* Settings that could not be read back must not be written. */
     int rc = th_gen_params_validate(p);
-    return rc == TH_OK ? th__fields_to_meta(fields, N_FIELDS, p, meta) : rc;
+    if (rc == TH_OK) rc = th__fields_to_meta(fields, N_FIELDS, p, meta);
+    /* Written only for a time-dependent protocol, so that the paper's
+     * one-segment models keep their bytes. */
+    if (rc == TH_OK && p->segments > 1)
+        rc = th__fields_to_meta(&segments_field, 1, p, meta);
+    return rc;
 }
 
 /* Whether a message of th_gen_params_validate starts with a field's name
@@ -56,7 +64,7 @@ static int names_field(const char *why)
         size_t len = strlen(name);
         if (strncmp(why, name, len) == 0 && why[len] == ' ') return 1;
     }
-    return 0;
+    return strncmp(why, "segments ", 9) == 0;
 }
 
 int th_gen_params_from_meta(const th_meta *meta, th_gen_params *p)
@@ -65,7 +73,9 @@ int th_gen_params_from_meta(const th_meta *meta, th_gen_params *p)
     /* Filled in a copy, so that *p changes only on success. */
     th_gen_params q;
     memset(&q, 0, sizeof q);
+    q.segments = 1;
     int rc = th__fields_from_meta(fields, N_FIELDS, meta, &q);
+    if (rc == TH_OK) rc = th__fields_from_meta(&segments_field, 1, meta, &q);
     if (rc != TH_OK) return rc;
     /* Well-formed numbers can still describe no generator (dt = 0): the
      * file is wrong either way. */

@@ -31,6 +31,7 @@ th_gen_params th_gen_params_default(void)
     p.hidden_drive = TH_HIDDEN_COPY;
     p.seed = 1;
     p.block_steps = 250;
+    p.segments = 1;
     return p;
 }
 
@@ -77,6 +78,10 @@ int th_gen_params_validate(const th_gen_params *p)
                         "pixel biases already hold the pixel biases; expected one of them");
     if (p->n_classes > 1000)
         return th__fail(TH_EINVAL, "n_classes = %zu: at most 1000 supported", p->n_classes);
+    if (p->segments < 1 || p->segments > TH_GEN_MAX_SEGMENTS ||
+        p->segments > th_gen_steps(p))
+        return th__fail(TH_EINVAL, "segments = %zu: expected 1 to %d, and at most the %zu steps "
+                        "of generation", p->segments, TH_GEN_MAX_SEGMENTS, th_gen_steps(p));
     if (p->n_visible + p->n_hidden + p->n_classes > 65536)
         return th__fail(TH_EINVAL, "%zu units with the labels: at most 65536 supported",
                         p->n_visible + p->n_hidden + p->n_classes);
@@ -393,14 +398,15 @@ static int noiser_run(th__noiser *z, const float *images, const int *classes,
             for (size_t j = 0; j <= T; j++) gather_snapshot(z, j, j);
             rc = fn_block ? fn_block(z->states, T, B, k0, ctx)
                           : fn_rows(z->states, (th_ptr){.v = (char *)z->states.v + B * n * es},
-                                    T * B, ctx);
+                                    T * B, B, k0, 1, ctx);
         } else if (chosen) {
+            const size_t first_chosen = k0 + z->snap_steps[0];
             for (size_t j = 0; j < chosen; j++) {
                 gather_snapshot(z, 2 * j, j);
                 gather_snapshot(z, 2 * j + 1, chosen + j);
             }
             rc = fn_rows(z->states, (th_ptr){.v = (char *)z->states.v + chosen * B * n * es},
-                         chosen * B, ctx);
+                         chosen * B, B, first_chosen, z->stride, ctx);
         }
         if (rc != TH_OK) return rc;
     }

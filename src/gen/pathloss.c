@@ -42,24 +42,40 @@ struct loss_ws {
 #undef MEMBER
 
 struct loss_ctx {
-    const th_model *m;
+    const th_gen_protocol *pr;
     const th_gen_params *p;
     th_kernel kernel;
-    struct loss_ws ws;
+    struct loss_ws ws[TH_GEN_MAX_SEGMENTS]; /* per segment; resid and row_loss shared */
     double loss;
-    th_model *grad;
+    const th_gen_protocol *grad;
 };
 
+/* One block of T noising steps from first_step: each run of steps that
+ * trains one segment (noising step k is generation step K-1-k) is
+ * evaluated with that segment's model and adds to its gradient. */
 static int on_block(th_ptr states, size_t T, size_t B, size_t first_step, void *vctx)
 {
     struct loss_ctx *c = vctx;
-    (void)first_step;
-    if (c->kernel == TH_KERNEL_REFERENCE)
-        return th__gen_block_loss_reference(c->m, c->p, states, T, B, &c->loss, c->grad);
-    if (c->m->dtype == TH_F32)
-        block_loss_f32(c->m, c->p, &c->ws, states, T, B, &c->loss, c->grad != NULL);
-    else
-        block_loss_f64(c->m, c->p, &c->ws, states, T, B, &c->loss, c->grad != NULL);
+    const th_gen_params *p = c->p;
+    const size_t K = th_gen_steps(p), n = th_gen_units(p);
+    const size_t es = th_dtype_size(c->pr->seg[0]->dtype);
+    for (size_t o0 = 0; o0 < T;) {
+        const size_t seg = th_gen_segment_of_step(p, K - 1 - (first_step + o0));
+        size_t o1 = o0 + 1;
+        while (o1 < T && th_gen_segment_of_step(p, K - 1 - (first_step + o1)) == seg) o1++;
+        const th_model *m = c->pr->seg[seg];
+        th_model *grad = c->grad ? c->grad->seg[seg] : NULL;
+        th_ptr sub = {.v = (char *)states.v + o0 * B * n * es};
+        int rc = TH_OK;
+        if (c->kernel == TH_KERNEL_REFERENCE)
+            rc = th__gen_block_loss_reference(m, p, sub, o1 - o0, B, &c->loss, grad);
+        else if (m->dtype == TH_F32)
+            block_loss_f32(m, p, &c->ws[seg], sub, o1 - o0, B, &c->loss, grad != NULL);
+        else
+            block_loss_f64(m, p, &c->ws[seg], sub, o1 - o0, B, &c->loss, grad != NULL);
+        if (rc != TH_OK) return rc;
+        o0 = o1;
+    }
     return TH_OK;
 }
 
@@ -94,29 +110,64 @@ int th_gen_path_loss(const th_model *m, const th_gen_params *p, const float *ima
                      double *loss, th_model *grad)
 {
     TH_ASSERT(m != NULL && p != NULL && loss != NULL);
+    int rc = th__gen_single_segment(p, "th_gen_path_loss");
+    if (rc != TH_OK) return rc;
+    th_model *slot, *grad_slot;
+    const th_gen_protocol view = th__gen_protocol_view(&slot, m);
+    th_gen_protocol grad_view = th__gen_protocol_view(&grad_slot, grad);
+    return th_gen_protocol_path_loss(&view, p, images, classes, path_ids, B, kernel, loss,
+                                     grad ? &grad_view : NULL);
+}
+
+static void free_workspaces(struct loss_ctx *c, size_t S)
+{
+    th__free(c->ws[0].resid.v);
+    th__free(c->ws[0].row_loss);
+    for (size_t k = 0; k < S; k++) {
+        th__free(c->ws[k].A.v);
+        th__free(c->ws[k].grad_b);
+        th__force_plan_free(c->ws[k].forces);
+    }
+}
+
+int th_gen_protocol_path_loss(const th_gen_protocol *pr, const th_gen_params *p,
+                              const float *images, const int *classes,
+                              const uint64_t *path_ids, size_t B, th_kernel kernel,
+                              double *loss, const th_gen_protocol *grad)
+{
+    TH_ASSERT(pr != NULL && p != NULL && loss != NULL);
     int rc = th_gen_params_validate(p);
     if (rc != TH_OK) return rc;
-    if ((rc = th__gen_check_architecture(m, p, "the model")) != TH_OK) return rc;
-    if (grad && (rc = th__gen_check_architecture(grad, p, "the gradient")) != TH_OK) return rc;
-    if (grad && grad->dtype != m->dtype)
+    if ((rc = th__gen_protocol_check(pr, p, "the model")) != TH_OK) return rc;
+    if (grad && (rc = th__gen_protocol_check(grad, p, "the gradient")) != TH_OK) return rc;
+    const th_model *m = pr->seg[0];
+    if (grad && grad->seg[0]->dtype != m->dtype)
         return th__fail(TH_EINVAL, "the gradient's precision differs from the model's");
     if (kernel != TH_KERNEL_FAST && kernel != TH_KERNEL_REFERENCE)
         return th__fail(TH_EINVAL, "kernel %d: expected fast or reference", (int)kernel);
     if (B == 0) return th__fail(TH_EINVAL, "0 paths: expected at least 1");
-    if ((rc = th_model_validate(m)) != TH_OK) return rc;
+    const size_t S = pr->segments;
+    for (size_t k = 0; k < S; k++)
+        if ((rc = th_model_validate(pr->seg[k])) != TH_OK) return rc;
 
     const size_t n = m->n, es = th_dtype_size(m->dtype);
     const size_t steps = th_gen_steps(p);
     const size_t block = p->block_steps < steps ? p->block_steps : steps;
-    struct loss_ctx c = {.m = m, .p = p, .kernel = kernel, .grad = grad};
+    struct loss_ctx c = {.pr = pr, .p = p, .kernel = kernel, .grad = grad};
     if (kernel == TH_KERNEL_FAST) {
-        c.ws.resid.v = th__alloc(block * B * n * es);
-        c.ws.row_loss = th__alloc(block * B * sizeof(double));
-        c.ws.A.v = grad ? th__calloc(n * n, es) : NULL;
-        c.ws.grad_b = grad ? th__calloc(n, sizeof(double)) : NULL;
-        c.ws.forces = th__force_plan_alloc(m);
-        if (!c.ws.resid.v || !c.ws.row_loss || (grad && (!c.ws.A.v || !c.ws.grad_b)) ||
-            !c.ws.forces) {
+        /* the residuals and row losses of a block serve every segment */
+        th_ptr resid = {.v = th__alloc(block * B * n * es)};
+        double *row_loss = th__alloc(block * B * sizeof(double));
+        int ok = resid.v && row_loss;
+        for (size_t k = 0; k < S; k++) {
+            c.ws[k].resid = resid;
+            c.ws[k].row_loss = row_loss;
+            c.ws[k].A.v = grad ? th__calloc(n * n, es) : NULL;
+            c.ws[k].grad_b = grad ? th__calloc(n, sizeof(double)) : NULL;
+            c.ws[k].forces = th__force_plan_alloc(pr->seg[k]);
+            ok = ok && (!grad || (c.ws[k].A.v && c.ws[k].grad_b)) && c.ws[k].forces;
+        }
+        if (!ok) {
             rc = th__fail(TH_ENOMEM, "out of memory for the objective of %zu paths", B);
             goto done;
         }
@@ -124,18 +175,14 @@ int th_gen_path_loss(const th_model *m, const th_gen_params *p, const float *ima
     rc = th__gen_noising_paths(p, images, classes, path_ids, B, m->dtype, on_block, &c);
     if (rc == TH_OK) {
         *loss = c.loss;
-        if (grad && kernel == TH_KERNEL_FAST) {
+        for (size_t k = 0; grad && kernel == TH_KERNEL_FAST && k < S; k++) {
             if (m->dtype == TH_F32)
-                add_gradient_f32(m, p, &c.ws, grad);
+                add_gradient_f32(pr->seg[k], p, &c.ws[k], grad->seg[k]);
             else
-                add_gradient_f64(m, p, &c.ws, grad);
+                add_gradient_f64(pr->seg[k], p, &c.ws[k], grad->seg[k]);
         }
     }
 done:
-    th__free(c.ws.resid.v);
-    th__free(c.ws.row_loss);
-    th__free(c.ws.A.v);
-    th__free(c.ws.grad_b);
-    th__force_plan_free(c.ws.forces);
+    if (kernel == TH_KERNEL_FAST) free_workspaces(&c, S);
     return rc;
 }

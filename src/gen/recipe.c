@@ -41,6 +41,7 @@ int th_gen_recipe_preset(const char *name, th_gen_recipe *r)
         .hidden_drive = TH_HIDDEN_COPY,
         .drive = 2,
         .ramp_fraction = 0.75,
+        .segments = 1,
     };
     if (strcmp(name, "tiny") == 0) { /* seconds, for tests */
         r->updates = 4;
@@ -201,6 +202,7 @@ int th_gen_recipe_params(const th_gen_recipe *r, const th_gen_training_set *ts,
     p->n_classes = ts->n_classes;
     p->label_visible = r->class_visible && ts->n_classes;
     p->visible_bias = r->visible_bias != 0;
+    p->segments = r->segments;
     return th_gen_params_validate(p);
 }
 
@@ -222,7 +224,12 @@ int th_gen_recipe_to_meta(const th_gen_recipe *r, const th_gen_params *p,
             (rc = th_meta_setf(meta, "train.ridge", "%.17g", r->ridge)) == TH_OK &&
             (rc = th_meta_setf(meta, "train.stride", "%zu", r->stride)) == TH_OK)
             rc = th_meta_set(meta, "train.optimizer", "exact least squares");
+        /* only for a protocol, so that one-segment files keep their bytes */
+        if (rc == TH_OK && p->segments > 1)
+            rc = th_meta_setf(meta, "train.segment_penalty", "%.17g", r->segment_penalty);
     }
+    if (rc == TH_OK && r->readout_window)
+        rc = th_meta_setf(meta, "sample.readout_window", "%zu", r->readout_window);
     if (rc == TH_OK) rc = th_meta_set(meta, "data.source", r->data ? r->data : "");
     if (rc == TH_OK)
         rc = r->images ? th_meta_setf(meta, "data.images", "first %zu of the training split",

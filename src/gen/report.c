@@ -34,8 +34,20 @@ static int share_snapshots(const th_gen_sample_opts *o, size_t first, size_t tra
 int th_gen_sample_dist(const th_model *m, const th_gen_params *p, size_t count,
                        const th_gen_sample_opts *opts, float *out, double *heat)
 {
-    TH_ASSERT(m != NULL && p != NULL && opts != NULL && out != NULL);
-    if (th_dist_size() == 1) return th_gen_sample(m, p, count, opts, out, heat);
+    TH_ASSERT(m != NULL && p != NULL);
+    int rc = th__gen_single_segment(p, "th_gen_sample_dist");
+    if (rc != TH_OK) return rc;
+    th_model *slot;
+    const th_gen_protocol view = th__gen_protocol_view(&slot, m);
+    return th_gen_protocol_sample_dist(&view, p, count, opts, out, heat);
+}
+
+int th_gen_protocol_sample_dist(const th_gen_protocol *pr, const th_gen_params *p,
+                                size_t count, const th_gen_sample_opts *opts, float *out,
+                                double *heat)
+{
+    TH_ASSERT(pr != NULL && p != NULL && opts != NULL && out != NULL);
+    if (th_dist_size() == 1) return th_gen_protocol_sample(pr, p, count, opts, out, heat);
     if (opts->n_snaps && (opts->snap_traj > opts->batch || opts->snap_traj > count ||
                           !opts->snap_out))
         return th__fail(TH_EINVAL, "%zu snapshot trajectories: at most the batch (%zu) and the "
@@ -54,11 +66,17 @@ int th_gen_sample_dist(const th_model *m, const th_gen_params *p, size_t count,
     so.n_snaps = traj ? opts->n_snaps : 0;
     so.snap_traj = traj;
     so.snap_out = local;
+    so.work = opts->work ? opts->work + first : NULL;
+    so.potential_change = opts->potential_change ? opts->potential_change + first : NULL;
     int rc = traj && !local ? th__fail(TH_ENOMEM, "out of memory for snapshots") : TH_OK;
     if (rc == TH_OK && mine)
-        rc = th_gen_sample(m, p, mine, &so, out + first * nv, heat ? heat + first : NULL);
+        rc = th_gen_protocol_sample(pr, p, mine, &so, out + first * nv,
+                                    heat ? heat + first : NULL);
     if ((rc = th_dist_any_error(rc)) == TH_OK) rc = th_dist_gather_f32(out, count, nv);
     if (rc == TH_OK && heat) rc = th_dist_gather_f64(heat, count, 1);
+    if (rc == TH_OK && opts->work) rc = th_dist_gather_f64(opts->work, count, 1);
+    if (rc == TH_OK && opts->potential_change)
+        rc = th_dist_gather_f64(opts->potential_change, count, 1);
     if (rc == TH_OK && opts->n_snaps) rc = share_snapshots(opts, first, traj, local, nv);
     th__free(local);
     return rc;
@@ -66,13 +84,22 @@ int th_gen_sample_dist(const th_model *m, const th_gen_params *p, size_t count,
 
 int th_gen_heat_csv_write(const char *path, const double *heat, size_t n, uint64_t first)
 {
+    return th_gen_heat_work_csv_write(path, heat, NULL, n, first);
+}
+
+int th_gen_heat_work_csv_write(const char *path, const double *heat, const double *work,
+                               size_t n, uint64_t first)
+{
     TH_ASSERT(path != NULL && (heat != NULL || n == 0));
     th_atomic_file *a = th_atomic_open(path);
     if (!a) return TH_EIO;
     FILE *f = th_atomic_stream(a);
-    fprintf(f, "sample,heat_kT\n");
-    for (size_t k = 0; k < n; k++)
-        fprintf(f, "%llu,%.10g\n", (unsigned long long)(first + k), heat[k]);
+    fprintf(f, work ? "sample,heat_kT,work_kT\n" : "sample,heat_kT\n");
+    for (size_t k = 0; k < n; k++) {
+        fprintf(f, "%llu,%.10g", (unsigned long long)(first + k), heat[k]);
+        if (work) fprintf(f, ",%.10g", work[k]);
+        fputc('\n', f);
+    }
     return th_atomic_commit(a); /* a failed write shows as the stream's error */
 }
 
@@ -277,6 +304,7 @@ void th_gen_showcase_free(th_gen_showcase *s)
     free(s->generation);
     free(s->noising);
     free(s->fields);
+    free(s->work);
     free(s);
 }
 
@@ -284,7 +312,21 @@ int th_gen_showcase_make(const th_model *m, const th_gen_params *p,
                          const th_gen_training_set *ts, const th_gen_showcase_opts *o,
                          th_gen_showcase **out)
 {
-    TH_ASSERT(m != NULL && p != NULL && ts != NULL && o != NULL && out != NULL);
+    TH_ASSERT(m != NULL && p != NULL && out != NULL);
+    *out = NULL;
+    int rc = th__gen_single_segment(p, "th_gen_showcase_make");
+    if (rc != TH_OK) return rc;
+    th_model *slot;
+    const th_gen_protocol view = th__gen_protocol_view(&slot, m);
+    return th_gen_protocol_showcase_make(&view, p, ts, o, out);
+}
+
+int th_gen_protocol_showcase_make(const th_gen_protocol *pr, const th_gen_params *p,
+                                  const th_gen_training_set *ts,
+                                  const th_gen_showcase_opts *o, th_gen_showcase **out)
+{
+    TH_ASSERT(pr != NULL && p != NULL && ts != NULL && o != NULL && out != NULL);
+    const th_model *m = pr->seg[pr->segments - 1];
     *out = NULL;
     if (o->samples == 0 || o->n_snaps < 2)
         return th__fail(TH_EINVAL, "%zu samples, %zu snapshots: expected at least 1 and 2",
@@ -304,10 +346,11 @@ int th_gen_showcase_make(const th_model *m, const th_gen_params *p,
         s->generation = malloc((o->n_snaps * s->trajectories * nv + 1) * sizeof(float));
         s->noising = malloc(o->n_snaps * s->n_paths * nv * sizeof(float));
         s->fields = malloc((s->n_fields * nv + 1) * sizeof(float));
+        s->work = pr->segments > 1 ? malloc(N * sizeof(double)) : NULL;
     }
     int rc = TH_OK;
     if (!s || !snap_steps || !s->samples || !s->heat || !s->generation || !s->noising ||
-        !s->fields)
+        !s->fields || (pr->segments > 1 && !s->work))
         rc = th__fail(TH_ENOMEM, "out of memory for %zu samples", N);
     for (size_t j = 0; rc == TH_OK && j < o->n_snaps; j++)
         snap_steps[j] = j * steps / (o->n_snaps - 1);
@@ -320,11 +363,17 @@ int th_gen_showcase_make(const th_model *m, const th_gen_params *p,
     so.progress = o->progress;
     so.progress_ctx = o->progress_ctx;
     so.precision = o->precision;
-    if (rc == TH_OK) rc = th_gen_sample_dist(m, p, N, &so, s->samples, s->heat);
+    so.readout_window = o->readout_window;
+    so.work = s ? s->work : NULL;
+    if (rc == TH_OK) rc = th_gen_protocol_sample_dist(pr, p, N, &so, s->samples, s->heat);
     th_heat_stats hs;
     if (rc == TH_OK && (rc = th_heat_stats_compute(s->heat, N, &hs)) == TH_OK) {
         s->heat_mean = hs.mean;
         s->heat_sd = hs.sd;
+    }
+    if (rc == TH_OK && s->work && (rc = th_heat_stats_compute(s->work, N, &hs)) == TH_OK) {
+        s->work_mean = hs.mean;
+        s->work_sd = hs.sd;
     }
     if (rc == TH_OK && o->threshold > 0)
         rc = th_gen_recognise(s->samples, N, ts->images, 3, nv, o->threshold, s->recognised,

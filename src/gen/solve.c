@@ -19,25 +19,48 @@
 #include <math.h>
 #include <string.h>
 
-struct th_gen_stats {
-    th_gen_params p;
-    size_t n;       /* units */
+/* One segment's statistics, from the transitions that train it. */
+struct seg_stats {
     double *G;      /* (n+1, n+1), symmetric */
     double *H;      /* (n, n+1), rows of the moving units; label rows 0 */
     double q;
-    size_t paths, rows;
+    size_t rows;
+};
+
+struct th_gen_stats {
+    th_gen_params p;
+    size_t n;       /* units */
+    size_t paths;
+    struct seg_stats *seg; /* (p.segments) */
 };
 
 void th_gen_stats_free(th_gen_stats *s)
 {
     if (!s) return;
-    th__free(s->G);
-    th__free(s->H);
+    for (size_t k = 0; s->seg && k < s->p.segments; k++) {
+        th__free(s->seg[k].G);
+        th__free(s->seg[k].H);
+    }
+    free(s->seg);
     free(s);
 }
 
 size_t th_gen_stats_paths(const th_gen_stats *s) { return s->paths; }
-size_t th_gen_stats_rows(const th_gen_stats *s) { return s->rows; }
+
+size_t th_gen_stats_rows(const th_gen_stats *s)
+{
+    size_t rows = 0;
+    for (size_t k = 0; k < s->p.segments; k++) rows += s->seg[k].rows;
+    return rows;
+}
+
+size_t th_gen_stats_segments(const th_gen_stats *s) { return s->p.segments; }
+
+size_t th_gen_stats_segment_rows(const th_gen_stats *s, size_t seg)
+{
+    TH_ASSERT(s != NULL && seg < s->p.segments);
+    return s->seg[seg].rows;
+}
 
 /* ------------------------------------------------------- accumulation */
 
@@ -74,13 +97,30 @@ struct acc_ctx {
 #undef SYRK
 #undef GEMM
 
-static int on_rows(th_ptr x, th_ptr y, size_t rows, void *vctx)
+/* The rows of each segment go to its own statistics: noising step k is
+ * the time reverse of generation step K-1-k. The rows are step-major, and a
+ * segment's steps are contiguous, so they come in runs. */
+static int on_rows(th_ptr x, th_ptr y, size_t rows, size_t B, size_t first_step,
+                   size_t step_stride, void *vctx)
 {
     struct acc_ctx *c = vctx;
-    if (c->dtype == TH_F32)
-        accumulate_rows_f32(c, x, y, rows);
-    else
-        accumulate_rows_f64(c, x, y, rows);
+    const th_gen_params *p = &c->s->p;
+    const size_t K = th_gen_steps(p), n = c->s->n, es = th_dtype_size(c->dtype);
+    const size_t n_steps = rows / B;
+    for (size_t j0 = 0; j0 < n_steps;) {
+        const size_t seg = th_gen_segment_of_step(p, K - 1 - (first_step + j0 * step_stride));
+        size_t j1 = j0 + 1;
+        while (j1 < n_steps &&
+               th_gen_segment_of_step(p, K - 1 - (first_step + j1 * step_stride)) == seg)
+            j1++;
+        const size_t at = j0 * B * n * es, M = (j1 - j0) * B;
+        th_ptr xs = {.v = (char *)x.v + at}, ys = {.v = (char *)y.v + at};
+        if (c->dtype == TH_F32)
+            accumulate_rows_f32(c, &c->s->seg[seg], xs, ys, M);
+        else
+            accumulate_rows_f64(c, &c->s->seg[seg], xs, ys, M);
+        j0 = j1;
+    }
     return TH_OK;
 }
 
@@ -114,19 +154,27 @@ int th_gen_stats_accumulate(const th_gen_params *p, th_dtype dtype, const float 
     float *batch_images = th__alloc(batch * nv * sizeof(float));
     int *batch_classes = th__alloc(batch * sizeof(int));
     uint64_t *ids = th__alloc(batch * sizeof(uint64_t));
+    const size_t S = p->segments;
+    int ok = s != NULL;
     if (s) {
         s->p = *p;
         s->n = n;
-        s->G = th__calloc(na * na, sizeof(double));
-        s->H = th__calloc(n * na, sizeof(double));
+        s->seg = calloc(S, sizeof *s->seg);
+        ok = s->seg != NULL;
+        for (size_t k = 0; ok && k < S; k++) {
+            s->seg[k].G = th__calloc(na * na, sizeof(double));
+            s->seg[k].H = th__calloc(n * na, sizeof(double));
+            ok = s->seg[k].G && s->seg[k].H;
+        }
     }
     c.C.v = th__alloc(rows * n * es);
     c.Gb.v = th__alloc(n * n * es);
     c.Hb.v = th__alloc(n * n * es);
     c.row_q = th__alloc(rows * sizeof(double));
-    if (!s || !s->G || !s->H || !c.C.v || !c.Gb.v || !c.Hb.v || !c.row_q || !batch_images ||
-        !batch_classes || !ids) {
-        rc = th__fail(TH_ENOMEM, "out of memory for the statistics of %zu units", n);
+    if (!ok || !c.C.v || !c.Gb.v || !c.Hb.v || !c.row_q || !batch_images || !batch_classes ||
+        !ids) {
+        rc = th__fail(TH_ENOMEM, "out of memory for the statistics of %zu units in %zu "
+                      "segments", n, S);
     }
 
     /* This process's share of the paths; the sums are combined below. A
@@ -164,22 +212,33 @@ int th_gen_stats_accumulate(const th_gen_params *p, th_dtype dtype, const float 
     if ((rc = th_dist_any_error(rc)) != TH_OK) goto done;
     /* The blocks filled the upper triangle of G's (n, n) part (rank-k
      * updates); mirror it. */
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = i + 1; j < n; j++) s->G[j * na + i] = s->G[i * na + j];
-    for (size_t j = 0; j < n; j++) s->G[j * na + n] = s->G[n * na + j];
-    s->G[n * na + n] = (double)s->rows;
+    for (size_t k = 0; k < S; k++) {
+        double *G = s->seg[k].G;
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = i + 1; j < n; j++) G[j * na + i] = G[i * na + j];
+        for (size_t j = 0; j < n; j++) G[j * na + n] = G[n * na + j];
+        G[n * na + n] = (double)s->seg[k].rows;
+    }
 
     if (th_dist_size() > 1) {
         /* In rank order, so every process holds the same statistics to the
          * bit and solves to the same model. */
-        double tail[3] = {s->q, (double)s->paths, (double)s->rows};
-        if ((rc = th_dist_sum_f64_ordered(s->G, na * na)) != TH_OK ||
-            (rc = th_dist_sum_f64_ordered(s->H, n * na)) != TH_OK ||
-            (rc = th_dist_sum_f64_ordered(tail, 3)) != TH_OK)
-            goto done;
-        s->q = tail[0];
-        s->paths = (size_t)llround(tail[1]);
-        s->rows = (size_t)llround(tail[2]);
+        double tail[1 + 2 * TH_GEN_MAX_SEGMENTS];
+        tail[0] = (double)s->paths;
+        for (size_t k = 0; k < S; k++) {
+            tail[1 + 2 * k] = s->seg[k].q;
+            tail[2 + 2 * k] = (double)s->seg[k].rows;
+        }
+        for (size_t k = 0; k < S; k++)
+            if ((rc = th_dist_sum_f64_ordered(s->seg[k].G, na * na)) != TH_OK ||
+                (rc = th_dist_sum_f64_ordered(s->seg[k].H, n * na)) != TH_OK)
+                goto done;
+        if ((rc = th_dist_sum_f64_ordered(tail, 1 + 2 * S)) != TH_OK) goto done;
+        s->paths = (size_t)llround(tail[0]);
+        for (size_t k = 0; k < S; k++) {
+            s->seg[k].q = tail[1 + 2 * k];
+            s->seg[k].rows = (size_t)llround(tail[2 + 2 * k]);
+        }
     }
 done:
     th__free(batch_images);
@@ -204,33 +263,108 @@ static int gen_bias_trained(const void *ctx, size_t i)
     return th__gen_bias_trained(ctx, i);
 }
 
-/* The generator's statistics as the shared quadratic problem (pathsolve.c):
+/* Segment seg's statistics as the shared quadratic problem (pathsolve.c):
  * the visible and hidden units move, the labels are clamped. */
-static int as_problem(const th_gen_stats *s, const th_model *m, th__quad_problem *pb)
+static int as_problem(const th_gen_stats *s, size_t seg, const th_model *m,
+                      th__quad_problem *pb)
 {
     const th_gen_params *p = &s->p;
     int rc = th__gen_check_architecture(m, p, "the model");
     if (rc != TH_OK) return rc;
-    *pb = (th__quad_problem){.n = s->n, .G = s->G, .H = s->H, .q = s->q, .move_begin = 0,
+    const struct seg_stats *t = &s->seg[seg];
+    *pb = (th__quad_problem){.n = s->n, .G = t->G, .H = t->H, .q = t->q, .move_begin = 0,
                              .move_end = p->n_visible + p->n_hidden,
                              .bias_trained = gen_bias_trained, .bias_ctx = p,
                              .a = p->mu * p->dt, .kT = p->kT};
     return TH_OK;
 }
 
+/* TH_EINVAL unless the statistics have one segment (the th_model calls). */
+static int one_segment(const th_gen_stats *s, const char *fn)
+{
+    if (s->p.segments == 1) return TH_OK;
+    return th__fail(TH_EINVAL, "%s: the statistics have %zu segments: use its protocol twin",
+                    fn, s->p.segments);
+}
+
 int th_gen_stats_loss(const th_gen_stats *s, const th_model *m, double *loss)
 {
     TH_ASSERT(s != NULL && m != NULL && loss != NULL);
+    int rc = one_segment(s, "th_gen_stats_loss");
+    return rc == TH_OK ? th_gen_stats_segment_loss(s, 0, m, loss) : rc;
+}
+
+int th_gen_stats_segment_loss(const th_gen_stats *s, size_t seg, const th_model *m,
+                              double *loss)
+{
+    TH_ASSERT(s != NULL && m != NULL && loss != NULL);
+    if (seg >= s->p.segments)
+        return th__fail(TH_EINVAL, "segment %zu: the statistics have %zu", seg, s->p.segments);
     th__quad_problem pb;
-    int rc = as_problem(s, m, &pb);
+    int rc = as_problem(s, seg, m, &pb);
     return rc == TH_OK ? th__quad_loss(&pb, m, loss) : rc;
+}
+
+int th_gen_stats_protocol_loss(const th_gen_stats *s, const th_gen_protocol *pr, double *loss)
+{
+    TH_ASSERT(s != NULL && pr != NULL && loss != NULL);
+    int rc = th__gen_protocol_check(pr, &s->p, "the protocol");
+    double sum = 0;
+    for (size_t k = 0; rc == TH_OK && k < pr->segments; k++) {
+        double l = 0;
+        if ((rc = th_gen_stats_segment_loss(s, k, pr->seg[k], &l)) == TH_OK)
+            sum = k ? sum + l : l;
+    }
+    if (rc == TH_OK) *loss = sum;
+    return rc;
 }
 
 int th_gen_stats_solve(const th_gen_stats *s, th_model *m, const th_solve_opts *opts,
                        th_solve_result *result)
 {
     TH_ASSERT(s != NULL && m != NULL && opts != NULL);
+    int rc = one_segment(s, "th_gen_stats_solve");
     th__quad_problem pb;
-    int rc = as_problem(s, m, &pb);
+    if (rc == TH_OK) rc = as_problem(s, 0, m, &pb);
     return rc == TH_OK ? th__quad_solve(&pb, m, opts, result) : rc;
+}
+
+int th_gen_stats_protocol_solve(const th_gen_stats *s, th_gen_protocol *pr, double penalty,
+                                const th_solve_opts *opts, th_solve_result *result)
+{
+    TH_ASSERT(s != NULL && pr != NULL && opts != NULL);
+    int rc = th__gen_protocol_check(pr, &s->p, "the protocol");
+    if (rc != TH_OK) return rc;
+    if (!(penalty >= 0) || !isfinite(penalty))
+        return th__fail(TH_EINVAL, "segment penalty = %g: expected a finite value >= 0",
+                        penalty);
+    const size_t S = pr->segments;
+    th__quad_problem pbs[TH_GEN_MAX_SEGMENTS];
+    for (size_t k = 0; k < S; k++)
+        if ((rc = as_problem(s, k, pr->seg[k], &pbs[k])) != TH_OK) return rc;
+    /* The ridge is shared among the segments in proportion to their rows,
+     * as the data term is: the segments' ridges add up to the one-segment
+     * ridge, so that a protocol held constant meets the one-segment
+     * objective. */
+    double share[TH_GEN_MAX_SEGMENTS];
+    const size_t rows = th_gen_stats_rows(s);
+    for (size_t k = 0; k < S; k++)
+        share[k] = S == 1 ? 1.0 : rows ? (double)s->seg[k].rows / (double)rows : 1.0 / (double)S;
+    if (S == 1 || penalty > 0)
+        return th__quad_solve_stacked(pbs, S, S == 1 ? NULL : share, penalty, pr->seg, opts,
+                                      result);
+    /* Without a penalty the segments are independent problems: solved one
+     * by one, each to the tolerance. */
+    th_solve_result all = {.converged = 1};
+    for (size_t k = 0; k < S; k++) {
+        th_solve_result one = {0};
+        if ((rc = th__quad_solve_stacked(&pbs[k], 1, &share[k], 0.0, &pr->seg[k], opts, &one)) !=
+            TH_OK)
+            return rc;
+        all.iterations += one.iterations;
+        all.residual = fmax(all.residual, one.residual);
+        all.converged = all.converged && one.converged;
+    }
+    if (result) *result = all;
+    return TH_OK;
 }

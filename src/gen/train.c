@@ -42,18 +42,24 @@ static int descend(th_model *m, const th_model *grad, double lr, const th_gen_pa
 
 /* Sums the batch's gradient (and loss) over the processes, in double, in
  * rank order, so that every process takes the same step to the bit. */
-static int sum_over_processes(th_model *grad, double *loss, double *buf)
+static int sum_over_processes(const th_gen_protocol *grad, double *loss, double *buf)
 {
-    const size_t n = grad->n;
+    const size_t n = grad->seg[0]->n, S = grad->segments, len = n * n + n;
     if (th_dist_size() == 1) return TH_OK;
-    for (size_t i = 0; i < n * n; i++) buf[i] = th_ptr_get(grad->J, grad->dtype, i);
-    for (size_t i = 0; i < n; i++) buf[n * n + i] = th_ptr_get(grad->b, grad->dtype, i);
-    buf[n * n + n] = *loss;
-    int rc = th_dist_sum_f64_ordered(buf, n * n + n + 1);
+    for (size_t k = 0; k < S; k++) {
+        const th_model *g = grad->seg[k];
+        for (size_t i = 0; i < n * n; i++) buf[k * len + i] = th_ptr_get(g->J, g->dtype, i);
+        for (size_t i = 0; i < n; i++) buf[k * len + n * n + i] = th_ptr_get(g->b, g->dtype, i);
+    }
+    buf[S * len] = *loss;
+    int rc = th_dist_sum_f64_ordered(buf, S * len + 1);
     if (rc != TH_OK) return rc;
-    for (size_t i = 0; i < n * n; i++) th_ptr_set(grad->J, grad->dtype, i, buf[i]);
-    for (size_t i = 0; i < n; i++) th_ptr_set(grad->b, grad->dtype, i, buf[n * n + i]);
-    *loss = buf[n * n + n];
+    for (size_t k = 0; k < S; k++) {
+        th_model *g = grad->seg[k];
+        for (size_t i = 0; i < n * n; i++) th_ptr_set(g->J, g->dtype, i, buf[k * len + i]);
+        for (size_t i = 0; i < n; i++) th_ptr_set(g->b, g->dtype, i, buf[k * len + n * n + i]);
+    }
+    *loss = buf[S * len];
     return TH_OK;
 }
 
@@ -61,9 +67,32 @@ int th_gen_train(th_model *m, const th_gen_params *p, const float *images,
                  const int *classes, size_t count, const th_gen_train_opts *opts,
                  size_t first_update, double *loss)
 {
-    TH_ASSERT(m != NULL && p != NULL && images != NULL && opts != NULL && loss != NULL);
+    TH_ASSERT(m != NULL && p != NULL);
+    int rc = th__gen_single_segment(p, "th_gen_train");
+    if (rc != TH_OK) return rc;
+    th_model *slot;
+    th_gen_protocol view = th__gen_protocol_view(&slot, m);
+    return th__gen_protocol_train(&view, p, images, classes, count, opts, first_update, loss,
+                                  NULL, NULL);
+}
+
+int th_gen_protocol_train(th_gen_protocol *pr, const th_gen_params *p, const float *images,
+                          const int *classes, size_t count, const th_gen_train_opts *opts,
+                          size_t first_update, double *loss)
+{
+    return th__gen_protocol_train(pr, p, images, classes, count, opts, first_update, loss, NULL,
+                                  NULL);
+}
+
+int th__gen_protocol_train(th_gen_protocol *pr, const th_gen_params *p, const float *images,
+                           const int *classes, size_t count, const th_gen_train_opts *opts,
+                           size_t first_update, double *loss, th__gen_update_fn hook,
+                           void *hook_ctx)
+{
+    TH_ASSERT(pr != NULL && p != NULL && images != NULL && opts != NULL && loss != NULL);
     int rc = th_gen_params_validate(p);
     if (rc != TH_OK) return rc;
+    if ((rc = th__gen_protocol_check(pr, p, "the model")) != TH_OK) return rc;
     if (count == 0) return th__fail(TH_EINVAL, "no training images");
     if (opts->batch == 0) return th__fail(TH_EINVAL, "batch = 0: expected at least 1 path");
     if (!(opts->learning_rate > 0) || !isfinite(opts->learning_rate))
@@ -75,17 +104,18 @@ int th_gen_train(th_model *m, const th_gen_params *p, const float *images,
 
     if ((rc = th__gen_check_classes(p, classes, count)) != TH_OK) return rc;
 
-    const size_t nv = p->n_visible;
+    const size_t nv = p->n_visible, S = pr->segments;
+    const th_model *m0 = pr->seg[0];
+    const size_t n = m0->n, es = th_dtype_size(m0->dtype);
     /* This process's share of each update's paths. */
     size_t first = 0, B = 0;
     th_dist_share(opts->batch, &first, &B);
-    th_model *grad = th_gen_model_alloc(p, m->dtype);
-    th_model *dev = opts->device ? th_gen_model_alloc(p, m->dtype) : NULL;
+    th_gen_protocol *grad = th_gen_protocol_alloc(p, m0->dtype);
+    th_gen_protocol *dev = opts->device ? th_gen_protocol_alloc(p, m0->dtype) : NULL;
     float *batch_images = th__alloc((B ? B : 1) * nv * sizeof(float));
     int *batch_classes = th__alloc((B ? B : 1) * sizeof(int));
     uint64_t *ids = th__alloc((B ? B : 1) * sizeof(uint64_t));
-    double *buf = th_dist_size() > 1 ? th__alloc((m->n * m->n + m->n + 1) * sizeof(double))
-                                     : NULL;
+    double *buf = th_dist_size() > 1 ? th__alloc((S * (n * n + n) + 1) * sizeof(double)) : NULL;
     if (!grad || !batch_images || !batch_classes || !ids || (th_dist_size() > 1 && !buf) ||
         (opts->device && !dev)) {
         rc = grad ? th__fail(TH_ENOMEM, "out of memory for training") : TH_ENOMEM;
@@ -98,33 +128,42 @@ int th_gen_train(th_model *m, const th_gen_params *p, const float *images,
             memcpy(batch_images + k * nv, images + image * nv, nv * sizeof(float));
             batch_classes[k] = classes ? classes[image] : 0;
         }
-        memset(grad->J.v, 0, m->n * m->n * th_dtype_size(m->dtype));
-        memset(grad->b.v, 0, m->n * th_dtype_size(m->dtype));
+        for (size_t k = 0; k < S; k++) {
+            memset(grad->seg[k]->J.v, 0, n * n * es);
+            memset(grad->seg[k]->b.v, 0, n * es);
+        }
         loss[u] = 0;
-        /* hardware-aware: the gradient at the device's model, applied to m */
-        if (dev) rc = opts->device(m, u, dev, opts->device_ctx);
+        /* hardware-aware: the gradient at the device's model, applied to
+         * the trained one; every segment on the same device */
+        for (size_t k = 0; dev && rc == TH_OK && k < S; k++)
+            rc = opts->device(pr->seg[k], u, dev->seg[k], opts->device_ctx);
         if (rc == TH_OK && B)
-            rc = th_gen_path_loss(dev ? dev : m, p, batch_images, classes ? batch_classes : NULL,
-                                  ids, B, TH_KERNEL_FAST, &loss[u], grad);
+            rc = th_gen_protocol_path_loss(dev ? dev : pr, p, batch_images,
+                                           classes ? batch_classes : NULL, ids, B,
+                                           TH_KERNEL_FAST, &loss[u], grad);
         rc = th_dist_any_error(rc); /* no process waits for one that failed */
         if (rc == TH_OK) rc = sum_over_processes(grad, &loss[u], buf);
         if (rc != TH_OK) goto done;
         loss[u] /= (double)opts->batch;
-        if (!isfinite(loss[u]) ||
-            !descend(m, grad, opts->learning_rate / (double)opts->batch, p)) {
+        int finite = isfinite(loss[u]);
+        for (size_t k = 0; finite && k < S; k++)
+            finite = descend(pr->seg[k], grad->seg[k], opts->learning_rate / (double)opts->batch,
+                             p);
+        if (!finite) {
             rc = th__fail(TH_EDIVERGED, "training diverged at update %zu (loss %g): lower the "
                           "learning rate (now %g)", u, loss[u], opts->learning_rate);
             goto done;
         }
         if ((opts->progress && opts->progress(u + 1, opts->updates, opts->progress_ctx)) ||
-            (opts->on_update && opts->on_update(u, loss[u], m, opts->ctx))) {
+            (opts->on_update && opts->on_update(u, loss[u], pr->seg[0], opts->ctx)) ||
+            (hook && hook(u, loss[u], pr, hook_ctx))) {
             rc = th__fail(TH_ECANCELED, "training stopped after update %zu", u);
             goto done;
         }
     }
 done:
-    th_model_free(grad);
-    th_model_free(dev);
+    th_gen_protocol_free(grad);
+    th_gen_protocol_free(dev);
     th__free(batch_images);
     th__free(batch_classes);
     th__free(ids);

@@ -18,18 +18,45 @@ int th_hw_gen_sample(const th_hw *hw, const th_model *m, const th_gen_params *p,
                      const th_gen_sample_opts *opts, float *out, double *heat)
 {
     TH_ASSERT(hw != NULL && m != NULL && p != NULL && opts != NULL && out != NULL);
+    if (p->segments != 1)
+        return th__fail(TH_EINVAL, "th_hw_gen_sample takes one model, but the settings have %zu "
+                        "segments: use th_hw_gen_protocol_sample", p->segments);
+    th_gen_protocol *pr = th_gen_protocol_from_models(&m, 1);
+    if (!pr) return TH_ENOMEM;
+    int rc = th_hw_gen_protocol_sample(hw, pr, p, count, opts, out, heat);
+    th_gen_protocol_free(pr);
+    return rc;
+}
+
+int th_hw_gen_protocol_sample(const th_hw *hw, const th_gen_protocol *pr,
+                              const th_gen_params *p, size_t count,
+                              const th_gen_sample_opts *opts, float *out, double *heat)
+{
+    TH_ASSERT(hw != NULL && pr != NULL && p != NULL && opts != NULL && out != NULL);
     if (opts->bath)
         return th__fail(TH_EINVAL, "sampling on a device: the options already carry a bath");
-    th_hw_device *d = NULL;
-    int rc = th_hw_device_make(hw, m, &d);
-    if (rc != TH_OK) return rc;
+    /* Every segment's couplings on the one chip: the same quantiser and
+     * mismatch draw (hw's device seed) for each, the bath segment 0's. */
+    const size_t S = th_gen_protocol_segments(pr);
+    th_hw_device *d[TH_GEN_MAX_SEGMENTS] = {0};
+    const th_model *models[TH_GEN_MAX_SEGMENTS];
+    int rc = TH_OK;
+    for (size_t k = 0; rc == TH_OK && k < S; k++) {
+        rc = th_hw_device_make(hw, th_gen_protocol_segment(pr, k), &d[k]);
+        if (rc == TH_OK) models[k] = d[k]->model;
+    }
+    th_gen_protocol *dev = rc == TH_OK ? th_gen_protocol_from_models(models, S) : NULL;
+    if (rc == TH_OK && !dev) rc = TH_ENOMEM;
     th_gen_sample_opts o = *opts;
-    o.bath = &d->bath;
-    rc = th_gen_sample_dist(d->model, p, count, &o, out, heat);
+    if (rc == TH_OK) {
+        o.bath = &d[0]->bath;
+        rc = th_gen_protocol_sample_dist(dev, p, count, &o, out, heat);
+    }
     if (rc == TH_OK)
         th_hw_adc_apply(hw->adc_bits, hw->adc_range > 0 ? hw->adc_range : GEN_ADC_RANGE, out,
                         count * p->n_visible);
-    th_hw_device_free(d);
+    th_gen_protocol_free(dev);
+    for (size_t k = 0; k < S; k++) th_hw_device_free(d[k]);
     return rc;
 }
 
@@ -37,6 +64,22 @@ int th_hw_gen_samples(const th_hw *hw, const th_model *m, const th_gen_params *p
                       th_samples **out)
 {
     TH_ASSERT(hw != NULL && m != NULL && p != NULL && out != NULL);
+    *out = NULL;
+    if (p->segments != 1)
+        return th__fail(TH_EINVAL, "th_hw_gen_samples takes one model, but the settings have "
+                        "%zu segments: use th_hw_gen_protocol_samples", p->segments);
+    th_gen_protocol *pr = th_gen_protocol_from_models(&m, 1);
+    if (!pr) return TH_ENOMEM;
+    int rc = th_hw_gen_protocol_samples(hw, pr, p, count, 0, out);
+    th_gen_protocol_free(pr);
+    return rc;
+}
+
+int th_hw_gen_protocol_samples(const th_hw *hw, const th_gen_protocol *pr,
+                               const th_gen_params *p, size_t count, size_t readout_window,
+                               th_samples **out)
+{
+    TH_ASSERT(hw != NULL && pr != NULL && p != NULL && out != NULL);
     *out = NULL;
     if (count == 0) return th__fail(TH_EINVAL, "0 samples: expected at least 1");
     th_samples *s = calloc(1, sizeof *s);
@@ -51,8 +94,9 @@ int th_hw_gen_samples(const th_hw *hw, const th_model *m, const th_gen_params *p
                  : th__fail(TH_ENOMEM, "out of memory for %zu samples", count);
     for (size_t k = 0; rc == TH_OK && s->classes && k < count; k++)
         s->classes[k] = (int)(k % p->n_classes);
-    const th_gen_sample_opts so = th_gen_sample_opts_default();
-    if (rc == TH_OK) rc = th_hw_gen_sample(hw, m, p, count, &so, s->images, s->heat);
+    th_gen_sample_opts so = th_gen_sample_opts_default();
+    so.readout_window = readout_window;
+    if (rc == TH_OK) rc = th_hw_gen_protocol_sample(hw, pr, p, count, &so, s->images, s->heat);
     if (rc != TH_OK) {
         th_samples_free(s);
         return rc;

@@ -280,24 +280,6 @@ void th_hw_device_free(th_hw_device *d)
     th__free(d);
 }
 
-th_model *th__hw_model_copy(const th_model *m)
-{
-    size_t sizes[TH_MAX_GROUPS];
-    for (size_t g = 0; g < m->n_groups; g++) sizes[g] = m->group_start[g + 1] - m->group_start[g];
-    th_model *c = th_model_alloc(m->n_groups, sizes, m->dtype);
-    if (!c) return NULL;
-    const size_t n = m->n, es = th_dtype_size(m->dtype);
-    memcpy(c->couples, m->couples, sizeof c->couples);
-    c->kT = m->kT;
-    c->mu = m->mu;
-    memcpy(c->J2.v, m->J2.v, n * es);
-    memcpy(c->J3.v, m->J3.v, n * es);
-    memcpy(c->J4.v, m->J4.v, n * es);
-    memcpy(c->b.v, m->b.v, n * es);
-    memcpy(c->J.v, m->J.v, n * n * es);
-    return c;
-}
-
 int th_hw_device_make(const th_hw *hw, const th_model *m, th_hw_device **out)
 {
     TH_ASSERT(hw != NULL && m != NULL && out != NULL);
@@ -307,7 +289,7 @@ int th_hw_device_make(const th_hw *hw, const th_model *m, th_hw_device **out)
     th_hw_device *d = th__calloc(1, sizeof *d);
     if (!d) return th__fail(TH_ENOMEM, "out of memory for a device");
     d->hw = *hw;
-    d->model = th__hw_model_copy(m);
+    d->model = th__model_copy(m);
     d->mu_scale = th__alloc(m->n * sizeof *d->mu_scale);
     if (!d->model || !d->mu_scale) {
         th_hw_device_free(d);

@@ -9,8 +9,4 @@
  * that must stay positive. */
 double th__hw_factor(double sd, double eps, int positive);
 
-/* A copy of m: groups, pattern, constants and every parameter. NULL:
- * TH_ENOMEM (th_last_error). */
-th_model *th__hw_model_copy(const th_model *m);
-
 #endif

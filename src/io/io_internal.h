@@ -73,4 +73,18 @@ int th__fields_to_meta(const th__field *fields, size_t n, const void *obj, th_me
  * keeps the values of absent optional fields. */
 int th__fields_from_meta(const th__field *fields, size_t n, const th_meta *meta, void *obj);
 
+/* th_model_save with n_more further tensors after the model's own (a
+ * generator protocol's segments). */
+int th__model_save_more(const char *path, const th_model *m, const th_meta *extra,
+                        const th_tensor *more, size_t n_more);
+/* th_model_load's work on a file already read (f keeps its tensors; its
+ * metadata moves into extra_out when that is non-NULL). */
+int th__model_from_file(const char *path, th_tensor_file *f, th_model **out,
+                        th_meta *extra_out);
+/* The tensor name of f with n_dims dimensions of n each, or TH_EFORMAT
+ * naming path, the tensor and the shape found (groups: the metadata's
+ * model.groups, quoted in the message). */
+int th__model_find_tensor(const char *path, const th_tensor_file *f, const char *name,
+                          size_t n_dims, size_t n, const char *groups, const th_tensor **out);
+
 #endif

@@ -68,6 +68,12 @@ static int build_meta(const th_model *m, const th_meta *extra, th_meta *meta)
 
 int th_model_save(const char *path, const th_model *m, const th_meta *extra)
 {
+    return th__model_save_more(path, m, extra, NULL, 0);
+}
+
+int th__model_save_more(const char *path, const th_model *m, const th_meta *extra,
+                        const th_tensor *more, size_t n_more)
+{
     TH_ASSERT(path != NULL && m != NULL);
     int rc = th_model_validate(m);
     if (rc) {
@@ -80,11 +86,14 @@ int th_model_save(const char *path, const th_model *m, const th_meta *extra)
         th_meta_clear(&meta);
         return rc;
     }
-    th_tensor t[5];
-    memset(t, 0, sizeof t);
+    const int count = th_model_has_cubic(m) ? 5 : 4;
+    th_tensor *t = calloc((size_t)count + n_more, sizeof *t);
+    if (!t) {
+        th_meta_clear(&meta);
+        return th__fail(TH_ENOMEM, "%s: out of memory", path);
+    }
     const char *names[5] = {"J2", "J4", "b", "J", "J3"};
     th_ptr data[5] = {m->J2, m->J4, m->b, m->J, m->J3};
-    const int count = th_model_has_cubic(m) ? 5 : 4;
     for (int k = 0; k < count; k++) {
         snprintf(t[k].name, sizeof t[k].name, "%s", names[k]);
         t[k].dtype = m->dtype;
@@ -92,7 +101,9 @@ int th_model_save(const char *path, const th_model *m, const th_meta *extra)
         t[k].shape[0] = t[k].shape[1] = m->n;
         t[k].data = data[k];
     }
-    rc = th_safetensors_write(path, t, (size_t)count, &meta);
+    for (size_t k = 0; k < n_more; k++) t[(size_t)count + k] = more[k];
+    rc = th_safetensors_write(path, t, (size_t)count + n_more, &meta);
+    free(t);
     th_meta_clear(&meta);
     return rc;
 }
@@ -187,7 +198,7 @@ static int parse_number(const char *path, const th_meta *meta, const char *key, 
 }
 
 /* Tensor name with the given dtype and shape (1 or 2 dimensions of n). */
-static int find_tensor(const char *path, const th_tensor_file *f, const char *name,
+int th__model_find_tensor(const char *path, const th_tensor_file *f, const char *name,
                        size_t n_dims, size_t n, const char *groups, const th_tensor **out)
 {
     const th_tensor *t = th_tensor_file_find(f, name);
@@ -216,7 +227,17 @@ int th_model_load(const char *path, th_model **out, th_meta *extra_out)
     th_tensor_file *f = NULL;
     int rc = th_safetensors_read(path, &f);
     if (rc) return rc;
+    rc = th__model_from_file(path, f, out, extra_out);
+    th_tensor_file_free(f);
+    return rc;
+}
 
+int th__model_from_file(const char *path, th_tensor_file *f, th_model **out,
+                        th_meta *extra_out)
+{
+    TH_ASSERT(path != NULL && f != NULL && out != NULL);
+    *out = NULL;
+    int rc = TH_OK;
     th_model *m = NULL;
     const char *version, *groups, *couples;
     size_t sizes[TH_MAX_GROUPS], n_groups, n;
@@ -231,11 +252,12 @@ int th_model_load(const char *path, th_model **out, th_meta *extra_out)
         (rc = parse_number(path, &f->meta, KEY_MU, &mu)))
         goto done;
     for (int k = 0; k < 4; k++)
-        if ((rc = find_tensor(path, f, names[k], k == 3 ? 2 : 1, n, groups, &t[k]))) goto done;
+        if ((rc = th__model_find_tensor(path, f, names[k], k == 3 ? 2 : 1, n, groups, &t[k])))
+            goto done;
     /* J3 is optional: files of even wells (all files before the cubic term)
      * have none. */
     const int has_j3 = th_tensor_file_find(f, names[4]) != NULL;
-    if (has_j3 && (rc = find_tensor(path, f, names[4], 1, n, groups, &t[4]))) goto done;
+    if (has_j3 && (rc = th__model_find_tensor(path, f, names[4], 1, n, groups, &t[4]))) goto done;
     for (int k = 1; k < 4 + has_j3; k++)
         if (t[k]->dtype != t[0]->dtype) {
             rc = th__fail(TH_EFORMAT, "%s: tensor \"%s\" is %s but \"J2\" is %s: a model has "
@@ -277,6 +299,5 @@ int th_model_load(const char *path, th_model **out, th_meta *extra_out)
     m = NULL;
 done:
     th_model_free(m);
-    th_tensor_file_free(f);
     return rc;
 }

@@ -100,8 +100,31 @@ check_exact_two_ranks() {
     ok "mpirun -np 2 train --solver exact --classes"
 }
 
+# A time-dependent protocol under mpirun: the exact solver's per-segment
+# statistics shared, and its samples, heat and switching work identical to
+# one process's.
+check_protocol_two_ranks() {
+    run_np 2 train --preset tiny --solver exact --ridge 1 --segments 3 --segment-penalty 0.5 \
+        --out "$TMP/seg" --quiet
+    if [ $status -ne 0 ]; then fail "mpirun -np 2 train --segments 3" "exit status $status"; return; fi
+    if ! grep -q '^work ' "$TMP/out" || ! no_nan; then
+        fail "mpirun -np 2 train --segments 3" "no work line, or nan"; return
+    fi
+    local model=$TMP/seg/model.safetensors
+    run sample --model "$model" --n 9 --out "$TMP/s1.png" --heat "$TMP/h1.csv" --quiet
+    if [ $status -ne 0 ]; then fail "sample a protocol (one process)" "exit status $status"; return; fi
+    run_np 2 sample --model "$model" --n 9 --out "$TMP/s2.png" --heat "$TMP/h2.csv" --quiet
+    if [ $status -ne 0 ]; then fail "mpirun -np 2 sample a protocol" "exit status $status"; return; fi
+    if ! cmp -s "$TMP/h1.csv" "$TMP/h2.csv" || ! cmp -s "$TMP/s1.png" "$TMP/s2.png"; then
+        fail "mpirun -np 2 sample a protocol" "samples, heat or work differ from one process's"
+        return
+    fi
+    ok "mpirun -np 2 train --segments 3 (exact) and sample: as one process"
+}
+
 check_version_alone
 check_version_two_ranks
+check_protocol_two_ranks
 check_train_two_ranks
 check_sample_two_ranks
 check_exact_two_ranks

@@ -463,6 +463,67 @@ static void test_gen_mpi_exact_matches_one_process(void)
     free(img);
 }
 
+/* A time-dependent protocol (3 segments) under MPI: each segment's
+ * statistics combined across the ranks equal the loss of that segment's
+ * steps over all the paths (the per-path objective of a protocol that is
+ * zero outside the segment, summed here alone); the stacked solve with the
+ * neighbour penalty ends with the same bits on every rank; the protocol's
+ * samples, heat and switching work spread over the ranks equal one
+ * process's to the bit. */
+static void test_gen_mpi_protocol(void)
+{
+    th_gen_params p = test_gen_tiny_params(0);
+    p.t_f = 0.06;
+    p.segments = 3;
+    const size_t count = 4, paths = 7, n = th_gen_units(&p);
+    float *img = mpi_images(count, p.n_visible);
+    th_gen_stats *s = NULL;
+    CHECK_EQ_INT(th_gen_stats_accumulate(&p, TH_F64, img, NULL, count, paths, 2, 1, NULL, NULL,
+                                         &s), TH_OK);
+    if (!s) return;
+    th_gen_protocol *pr = th_gen_protocol_alloc(&p, TH_F64);
+    uint64_t seed = 9;
+    for (size_t seg = 0; seg < 3; seg++) {
+        th_model *m = th_gen_protocol_segment(pr, seg);
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = i + 1; j < n; j++)
+                if (th_model_groups_couple(m, i, j))
+                    th_model_set_coupling(m, i, j, test_uniform(&seed, -0.5, 0.5));
+    }
+    double from_stats = 0, direct = 0;
+    CHECK_EQ_INT(th_gen_stats_protocol_loss(s, pr, &from_stats), TH_OK);
+    for (size_t q = 0; q < paths; q++) {
+        uint64_t id = q;
+        double lq = 0;
+        CHECK_EQ_INT(th_gen_protocol_path_loss(pr, &p, img + (q % count) * p.n_visible, NULL, &id,
+                                               1, TH_KERNEL_REFERENCE, &lq, NULL), TH_OK);
+        direct += lq;
+    }
+    CHECK_REL(from_stats, direct, 1e-10);
+    th_solve_opts o = th_solve_opts_default();
+    o.tolerance = 1e-10;
+    o.ridge = 1;
+    CHECK_EQ_INT(th_gen_stats_protocol_solve(s, pr, 5.0, &o, NULL), TH_OK);
+    for (size_t seg = 0; seg < 3; seg++)
+        CHECK(same_bits_on_all_ranks(th_gen_protocol_segment(pr, seg)->J.f64,
+                                     n * n * sizeof(double)));
+    enum { N = 7 };
+    float x1[N * 5], xk[N * 5];
+    double q1[N], qk[N], w1[N], wk[N];
+    th_gen_sample_opts so = th_gen_sample_opts_default();
+    so.readout_window = 4;
+    so.work = w1;
+    CHECK_EQ_INT(th_gen_protocol_sample(pr, &p, N, &so, x1, q1), TH_OK);
+    so.work = wk;
+    CHECK_EQ_INT(th_gen_protocol_sample_dist(pr, &p, N, &so, xk, qk), TH_OK);
+    CHECK(memcmp(x1, xk, sizeof x1) == 0);
+    CHECK(memcmp(q1, qk, sizeof q1) == 0);
+    CHECK(memcmp(w1, wk, sizeof w1) == 0);
+    th_gen_protocol_free(pr);
+    th_gen_stats_free(s);
+    free(img);
+}
+
 int main(int argc, char **argv)
 {
     if (th_dist_init(&argc, &argv) != TH_OK) {
@@ -489,6 +550,7 @@ int main(int argc, char **argv)
     RUN_TEST(test_dist_mpi_any_error);
     RUN_TEST(test_gen_mpi_train_matches_one_process);
     RUN_TEST(test_gen_mpi_exact_matches_one_process);
+    RUN_TEST(test_gen_mpi_protocol);
     th_dist_finalize();
     if (world_rank == 0) printf("%d passed, %d failed\n", n_passed, n_failed);
     return n_failed ? 1 : 0;

@@ -79,18 +79,21 @@ static int get_samples(const eval_params *p, size_t n_pix, size_t n_classes, th_
                         (*s)->count * n_pix);
         return 0;
     }
-    th_model *m = NULL;
+    th_gen_protocol *pr = NULL;
     th_meta meta = {0};
     th_gen_params gp;
-    int rc = th_model_load(p->model, &m, &meta), bad = rc != TH_OK;
+    size_t window = 0;
+    int rc = th_gen_protocol_load(p->model, &pr, &gp, &meta), bad = rc != TH_OK;
     if (bad) tool_fail_lib(CMD, rc);
-    else if ((bad = th_gen_params_from_meta(&meta, &gp) != TH_OK || gp.n_visible != n_pix))
+    else if ((bad = gp.n_visible != n_pix))
         fprintf(stderr, "thermo " CMD ": %s: expected a generator (thermo train) of %zu visible "
                         "units, the judge's inputs\n", p->model, n_pix);
-    else if ((bad = (rc = th_hw_gen_samples(hw, m, &gp, p->n, s)) != TH_OK))
+    else if (!(bad = tool_readout_window(CMD, p->model, &meta, p->readout_text,
+                                         th_gen_steps(&gp), &window) != 0) &&
+             (bad = (rc = th_hw_gen_protocol_samples(hw, pr, &gp, p->n, window, s)) != TH_OK))
         tool_fail_lib(CMD, rc);
     th_meta_clear(&meta);
-    th_model_free(m);
+    th_gen_protocol_free(pr);
     return bad ? -1 : 0;
 }
 
@@ -120,6 +123,9 @@ int cmd_eval(int argc, char **argv)
          "instead of --samples: generate them with this computer (on the hardware below)",
          "none"},
         {"n", "N", TOOL_OPT_COUNT, &p.n, NULL, "with --model: samples generated", NULL},
+        {"readout-window", "W", TOOL_OPT_STRING, &p.readout_text, NULL,
+         "with --model: the visible units averaged over the last W steps; 0 = the end state",
+         "the model's, else 0"},
         TOOL_OPTS_HW(&p.hwo),
     };
     const size_t n_opts = sizeof opts / sizeof opts[0];
@@ -128,6 +134,9 @@ int cmd_eval(int argc, char **argv)
     if ((rc = tool_hw_get(CMD, &p.hwo)) != TOOL_EXIT_OK) return rc;
     if (!p.samples == !p.model)
         return tool_usage_error(CMD, "one of --samples FILE and --model FILE is required");
+    if (p.samples && p.readout_text)
+        return tool_usage_error(CMD, "--readout-window acts while generating: give --model FILE "
+                                "instead of --samples");
     const th_hw *hw = &p.hwo.hw;
     if (p.samples && (hw->bits || hw->mismatch || hw->kT_offset || hw->kT_drift || hw->tau_c))
         return tool_usage_error(CMD, "--bits, --mismatch, --dkT, --kT-drift, --tau-c act while "

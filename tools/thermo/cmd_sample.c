@@ -13,10 +13,9 @@
  * hardware options run it on a device (th_hw_gen_sample, thermo/hw.h). */
 #include "thermo.h"
 #include "tool.h"
+#include "sample_report.h"
 
-#include <cblas.h>
 #include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,105 +30,17 @@ static const char *const phase1_names[] = {"euler", "exact", NULL}; /* th_gen_ph
  * wash out the rest. */
 #define LO_PERCENTILE 0.01
 #define HI_PERCENTILE 0.99
-/* The PRL's 784 + 512 unit computer gives about this much heat per sample
- * (science.md section 2), a reference point for the report. */
-#define PRL_HEAT_KT 2.9e3
-
-typedef struct sample_params {
-    const char *model;     /* the model file */
-    size_t n;              /* samples; 0 = not given */
-    const char *out;       /* the PNG */
-    const char *seed_text; /* NULL = the model's gen.seed */
-    uint64_t first;        /* index of the first sample */
-    size_t columns;        /* pictures across the grid */
-    size_t magnify;        /* PNG pixels per picture pixel, each way */
-    const char *heat;      /* CSV of the heat per sample; NULL = none */
-    size_t threads;        /* 0 = leave OpenMP and OpenBLAS as they are */
-    int quiet;
-    int preview;
-    const char *class_text; /* --class: NULL = the even mixture of the classes */
-    const char *save;       /* samples file for thermo eval; NULL = none */
-    int precision;          /* th_precision of the coupling products */
-    int phase1;             /* th_gen_phase1 */
-    tool_hw hwo;            /* the hardware options; hwo.hw what they say */
-} sample_params;
-
-typedef struct sample_result {
-    double wall;                /* seconds spent in th_gen_sample_dist */
-    th_heat_stats heat;         /* per sample, in kT */
-} sample_result;
-
-static void print_help(const tool_opt *opts, size_t n_opts)
-{
-    printf("usage: thermo sample --model FILE --n N --out FILE.png [options]\n"
-           "\n"
-           "Generates N samples with a trained generative computer (thermo train): each\n"
-           "starts at x = 0, equilibrates in the uncoupled wells for t_f (pure thermal\n"
-           "noise), then runs for t_f under the trained couplings and biases; its visible\n"
-           "units are the picture. Draws the samples as a grid in a PNG and reports the\n"
-           "speed and the heat each sample gave to the bath while computing. Sample K\n"
-           "always gets the same noise for a given seed, so --first K --n 1 regenerates\n"
-           "it alone.\n"
-           "\n"
-           "options:\n");
-    tool_print_options(opts, n_opts);
-    printf("\n"
-           "The picture's shape comes from the model's metadata data.rows and data.cols\n"
-           "(28 x 28 when absent and there are 784 visible units), its grey range from\n"
-           "picture.lo and picture.hi (when absent: the 1st and 99th percentiles of the\n"
-           "samples' pixels).\n"
-           "\n"
-           "Exit status: 0 on success, 1 when the run fails (a model file that cannot be\n"
-           "used is named), 2 for a command line that cannot be used.\n");
-}
-
-
-static void print_report(const sample_params *p, const th_gen_params *gp, const th_model *m,
-                         const th_gen_picture *pl, const sample_result *res)
-{
-    const size_t n = p->n;
-    printf("model     %s: %zu visible + %zu hidden units, kT %g, dt %g, t_f %g\n", p->model,
-           gp->n_visible, gp->n_hidden, m->kT, gp->dt, gp->t_f);
-    if (p->phase1 == TH_GEN_PHASE1_EXACT)
-        printf("          noise drawn exactly from the wells' equilibrium, then %zu steps of "
-               "computing\n", th_gen_steps(gp));
-    else
-        printf("          %zu steps of noise from x = 0, then %zu of computing\n",
-               th_gen_steps(gp), th_gen_steps(gp));
-    printf("samples   %zu (indices %llu to %llu), seed %llu%s\n", n,
-           (unsigned long long)p->first, (unsigned long long)(p->first + n - 1),
-           (unsigned long long)gp->seed, p->seed_text ? "" : " (the model's)");
-    printf("          threads %d (OpenMP), %d (OpenBLAS)\n", omp_get_max_threads(),
-           openblas_get_num_threads());
-    printf("speed     %.3f s wall, %.3g s per sample\n", res->wall, res->wall / (double)n);
-    if (p->precision == TH_PRECISION_BF16)
-        printf("precision bfloat16 couplings and states in the products, float32 sums "
-               "(kernel %s)\n", th_matmul_bf16_kernel());
-    printf("heat      mean %.4g kT, sd %.3g kT per sample, given to the bath while computing\n",
-           res->heat.mean, res->heat.sd);
-    if (gp->n_visible == 784 && gp->n_hidden == 512)
-        printf("          (the PRL paper reports about %.2g kT for this computer)\n", PRL_HEAT_KT);
-    size_t across = n < p->columns ? n : p->columns;
-    size_t down = (n + across - 1) / across;
-    printf("picture   %s: %zu x %zu pixels a sample, %zu across x %zu down, magnified %zux\n",
-           p->out, pl->rows, pl->cols, across, down, p->magnify);
-    printf("          grey range %.4g (black) to %.4g (white), %s\n", (double)pl->lo,
-           (double)pl->hi, pl->range_from_file ? "from the model file"
-                                                : "1st to 99th percentile of the samples");
-    if (p->heat) printf("heat file %s\n", p->heat);
-    tool_hw_print("hardware  ", &p->hwo.hw, 0);
-}
 
 /* ---------------------------------------------------------------- run */
 
 
 /* Everything after the command line: load, sample, draw, report. */
-static int run_sample(const sample_params *p, uint64_t seed)
+static int run_sample(sample_params *p, uint64_t seed)
 {
-    th_model *m = NULL;
+    th_gen_protocol *pr = NULL;
     th_meta meta = {0};
     float *pixels = NULL;
-    double *heat = NULL;
+    double *heat = NULL, *work = NULL;
     th_canvas *canvas = NULL;
     int *classes = NULL; /* (n) with --class */
     int exit_code = TOOL_EXIT_FAIL;
@@ -139,20 +50,20 @@ static int run_sample(const sample_params *p, uint64_t seed)
         (p->heat && tool_folder_writable(CMD, p->heat) != 0) ||
         (p->save && tool_folder_writable(CMD, p->save) != 0))
         goto done;
-    rc = th_model_load(p->model, &m, &meta);
-    if (rc != TH_OK) {
-        tool_fail_lib(CMD, rc);
-        goto done;
-    }
+    /* The model, its settings and every segment of its protocol. */
     th_gen_params gp;
-    if ((rc = th_gen_params_from_meta(&meta, &gp)) != TH_OK) {
-        fprintf(stderr, "thermo " CMD ": %s: %s%s\n", p->model, th_last_error(),
+    if ((rc = th_gen_protocol_load(p->model, &pr, &gp, &meta)) != TH_OK) {
+        fprintf(stderr, "thermo " CMD ": %s%s\n", th_last_error(),
                 strstr(th_last_error(), ": missing")
                     ? " (models written by thermo train carry the generator's settings)"
                     : "");
         goto done;
     }
+    const th_model *m = th_gen_protocol_segment(pr, 0);
     if (p->seed_text) gp.seed = seed;
+    if (tool_readout_window(CMD, p->model, &meta, p->readout_text, th_gen_steps(&gp),
+                            &p->readout_window) != 0)
+        goto done;
     if (p->class_text) {
         uint64_t c = 0;
         if (!gp.n_classes) {
@@ -185,7 +96,8 @@ static int run_sample(const sample_params *p, uint64_t seed)
     }
     pixels = malloc(p->n * gp.n_visible * sizeof *pixels); /* (n, n_visible) */
     heat = malloc(p->n * sizeof *heat);                    /* (n) */
-    if (!pixels || !heat) {
+    work = gp.segments > 1 ? malloc(p->n * sizeof *work) : NULL;
+    if (!pixels || !heat || (gp.segments > 1 && !work)) {
         fprintf(stderr, "thermo " CMD ": out of memory for %zu samples of %zu pixels\n", p->n,
                 gp.n_visible);
         goto done;
@@ -200,10 +112,12 @@ static int run_sample(const sample_params *p, uint64_t seed)
     so.phase1 = p->phase1;
     so.progress = tool_progress_update;
     so.progress_ctx = &bar;
+    so.readout_window = p->readout_window;
+    so.work = work;
     sample_result res = {0};
     double t0 = tool_now();
     /* Under mpirun each rank draws its share; all get every sample. */
-    rc = th_hw_gen_sample(&p->hwo.hw, m, &gp, p->n, &so, pixels, heat);
+    rc = th_hw_gen_protocol_sample(&p->hwo.hw, pr, &gp, p->n, &so, pixels, heat);
     res.wall = tool_now() - t0;
     tool_progress_end(&bar);
     if (rc != TH_OK) {
@@ -224,7 +138,8 @@ static int run_sample(const sample_params *p, uint64_t seed)
             goto done;
         }
     if (th_heat_stats_compute(heat, p->n, &res.heat) != TH_OK || !isfinite(res.wall) ||
-        !isfinite(res.heat.mean) || !isfinite(res.heat.sd)) {
+        !isfinite(res.heat.mean) || !isfinite(res.heat.sd) ||
+        (work && th_heat_stats_compute(work, p->n, &res.work) != TH_OK)) {
         fprintf(stderr, "thermo " CMD ": the run produced a non-finite heat\n");
         goto done;
     }
@@ -249,7 +164,8 @@ static int run_sample(const sample_params *p, uint64_t seed)
         tool_fail_lib(CMD, rc);
         goto done;
     }
-    if (p->heat && (rc = th_gen_heat_csv_write(p->heat, heat, p->n, p->first)) != TH_OK) {
+    if (p->heat && (rc = th_gen_heat_work_csv_write(p->heat, heat, work, p->n, p->first)) !=
+                       TH_OK) {
         tool_fail_lib(CMD, rc);
         goto done;
     }
@@ -258,7 +174,7 @@ static int run_sample(const sample_params *p, uint64_t seed)
         tool_fail_lib(CMD, TH_ENOMEM);
         goto done;
     }
-    print_report(p, &gp, m, &pl, &res);
+    sample_print_report(p, &gp, m, &pl, &res);
     if (preview) {
         printf("preview   sample %llu\n%s", (unsigned long long)p->first, preview);
         free(preview);
@@ -268,9 +184,10 @@ done:
     free(classes);
     th_canvas_free(canvas);
     free(heat);
+    free(work);
     free(pixels);
     th_meta_clear(&meta);
-    th_model_free(m);
+    th_gen_protocol_free(pr);
     return exit_code;
 }
 
@@ -306,7 +223,8 @@ int cmd_sample(int argc, char **argv)
         {"magnify", "M", TOOL_OPT_COUNT, &p.magnify, NULL,
          "PNG pixels per picture pixel, each way", NULL},
         {"heat", "FILE.csv", TOOL_OPT_STRING, &p.heat, NULL,
-         "also write the heat of each sample in kT (columns sample, heat_kT)", "none"},
+         "also write the heat of each sample in kT (columns sample, heat_kT; a protocol of "
+         "2+ segments adds work_kT, its switching work)", "none"},
         {"class", "C", TOOL_OPT_STRING, &p.class_text, NULL,
          "class-conditional computers: every sample of class C", "sample K of class K mod classes"},
         {"save", "FILE.safetensors", TOOL_OPT_STRING, &p.save, NULL,
@@ -317,6 +235,9 @@ int cmd_sample(int argc, char **argv)
         {"phase1", "euler|exact", TOOL_OPT_CHOICE, &p.phase1, phase1_names,
          "noise phase: t_f of Euler-Maruyama from x = 0 (the paper), or the wells' "
          "equilibrium drawn exactly", NULL},
+        {"readout-window", "W", TOOL_OPT_STRING, &p.readout_text, NULL,
+         "each sample is the visible units averaged over the last W steps (an integrating "
+         "detector); 0 = the state at the end", "the model's sample.readout_window, else 0"},
         TOOL_OPT_THREADS(&p.threads),
         TOOL_OPT_QUIET(&p.quiet),
         {"preview", NULL, TOOL_OPT_FLAG, &p.preview, NULL,
@@ -326,7 +247,7 @@ int cmd_sample(int argc, char **argv)
     const size_t n_opts = sizeof opts / sizeof opts[0];
 
     int rc;
-    if (!tool_parse_or_help(CMD, opts, n_opts, argc, argv, print_help, &rc)) return rc;
+    if (!tool_parse_or_help(CMD, opts, n_opts, argc, argv, sample_print_help, &rc)) return rc;
     if (!p.model) return tool_usage_error(CMD, "--model FILE is required");
     if (!p.n) return tool_usage_error(CMD, "--n N is required");
     if (!p.out) return tool_usage_error(CMD, "--out FILE.png is required");

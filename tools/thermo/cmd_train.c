@@ -47,12 +47,6 @@ static int fail(const char *what)
     return TOOL_EXIT_FAIL;
 }
 
-static int join(char *buf, size_t size, const char *dir, const char *name)
-{
-    int n = snprintf(buf, size, "%s/%s", dir, name);
-    return n > 0 && (size_t)n < size ? 0 : -1;
-}
-
 /* For the kill-and-resume test: die like a killed process right after the
  * checkpoint of this update, with no chance to clean up. */
 static int after_checkpoint(size_t done, void *ctx)
@@ -61,98 +55,6 @@ static int after_checkpoint(size_t done, void *ctx)
     const char *crash = getenv("THERMO_TEST_KILL_AFTER");
     if (crash && strtoull(crash, NULL, 10) == done) raise(SIGKILL);
     return 0;
-}
-
-/* The solve's bar counts decades of the residual from 1 down to 1e-6. */
-static int solve_progress(size_t iteration, double residual, void *ctx)
-{
-    (void)iteration;
-    double decades = residual > 0 ? -log10(residual) : 6;
-    return tool_progress_update((size_t)fmax(0, fmin(6, decades)), 6, ctx);
-}
-
-static int train_exact(const train_params *p, const th_gen_params *gp,
-                       const th_gen_training_set *ts, th_model *m, run_report *g)
-{
-    th_gen_stats *s = NULL;
-    tool_progress bar;
-    tool_progress_begin(&bar, "paths", p->quiet);
-    double t0 = tool_now();
-    int rc = th_gen_stats_accumulate(gp, TH_F32, ts->images, ts->labels, ts->count,
-                                     p->r.paths ? p->r.paths : ts->count,
-                                     p->r.batch > 1 ? p->r.batch : 8, p->r.stride,
-                                     tool_progress_update, &bar, &s);
-    tool_progress_end(&bar);
-    g->stats_s = tool_now() - t0;
-    if (rc != TH_OK) return rc;
-    th_solve_opts so = th_solve_opts_default();
-    so.progress = solve_progress;
-    so.progress_ctx = &bar;
-    tool_progress_begin(&bar, "solve (decades of residual)", p->quiet);
-    t0 = tool_now();
-    rc = th_gen_stats_fit(s, gp, p->r.ridge, p->compare, &so, m, &g->exact);
-    g->solve_s = tool_now() - t0;
-    tool_progress_end(&bar);
-    th_gen_stats_free(s);
-    return rc;
-}
-
-static int save_png(const char *dir, const char *name, th_canvas *c)
-{
-    char path[4200];
-    int rc = !c || join(path, sizeof path, dir, name) ? TH_EINVAL : th_png_write(path, c, 3);
-    th_canvas_free(c);
-    return rc;
-}
-
-/* Generation, heat, recognisability (th_gen_showcase_make), then on rank 0
- * the samples file and four pictures. */
-static int generate(const train_params *p, const th_gen_params *gp,
-                    const th_gen_training_set *ts, const th_model *m, float lo, float hi,
-                    run_report *g)
-{
-    const size_t rows = ts->rows, cols = ts->cols, N = p->r.samples;
-    th_gen_showcase_opts so = th_gen_showcase_opts_default();
-    so.samples = N;
-    /* Larger training sets are judged by thermo eval's classifier instead. */
-    so.threshold = p->r.images ? 0 : RECOGNISED_CORR;
-    so.precision = p->precision;
-    so.phase1 = p->phase1;
-    tool_progress bar;
-    so.progress = tool_progress_update;
-    so.progress_ctx = &bar;
-    th_gen_showcase *s = NULL;
-    tool_progress_begin(&bar, "samples", p->quiet);
-    double t0 = tool_now();
-    int rc = th_gen_showcase_make(m, gp, ts, &so, &s);
-    g->sample_s = tool_now() - t0;
-    tool_progress_end(&bar);
-    if (rc != TH_OK || th_dist_rank() != 0) goto done; /* only rank 0 writes */
-    g->heat_mean = s->heat_mean;
-    g->heat_sd = s->heat_sd;
-    memcpy(g->recognised, s->recognised, sizeof g->recognised);
-    memcpy(g->inverted, s->inverted, sizeof g->inverted);
-    g->unrecognised = s->unrecognised;
-    char path[4200];
-    if (join(path, sizeof path, p->out, "samples.safetensors") ||
-        (rc = tool_save_samples(path, gp, s->samples, N, 0, NULL, s->heat)) != TH_OK)
-        goto done;
-    /* strips want (n_snaps, n_traj, rows, cols), the snapshots' layout */
-    rc = save_png(p->out, "noising.png", th_picture_strips(s->noising, s->n_snaps, s->n_paths,
-                                                           rows, cols, 2, lo, hi));
-    if (rc == TH_OK)
-        rc = save_png(p->out, "denoising.png",
-                      th_picture_strips(s->generation, s->n_snaps, s->trajectories, rows, cols,
-                                        2, lo, hi));
-    if (rc == TH_OK)
-        rc = save_png(p->out, "samples.png",
-                      th_picture_grid(s->samples, N < 100 ? N : 100, rows, cols, 10, 2, lo, hi));
-    if (rc == TH_OK)
-        rc = save_png(p->out, "fields.png",
-                      th_picture_fields(s->fields, s->n_fields, rows, cols, 4, 2));
-done:
-    th_gen_showcase_free(s);
-    return rc;
 }
 
 /* Trains, saves, generates and reports; p is parsed. Under mpirun every rank
@@ -180,11 +82,11 @@ static int run_train(const train_params *p)
     th_gen_params gp;
     const int bad_settings = th_gen_recipe_params(&p->r, ts, &gp) != TH_OK;
     double *loss = calloc(p->r.updates, sizeof(double));
-    th_model *m = NULL;
+    th_gen_protocol *pr = NULL;
     th_meta settings = {0}, meta = {0};
     int exit_code = TOOL_EXIT_FAIL;
     char checkpoint[4096], path[4200];
-    if (!loss || join(checkpoint, sizeof checkpoint, p->out, "checkpoint.safetensors")) {
+    if (!loss || train_join(checkpoint, sizeof checkpoint, p->out, "checkpoint.safetensors")) {
         fprintf(stderr, "thermo " CMD ": out of memory or path too long\n");
         goto done;
     }
@@ -199,14 +101,14 @@ static int run_train(const train_params *p)
     }
     size_t done_updates = 0;
     if (p->resume) {
-        if (th_gen_checkpoint_load(checkpoint, &settings, p->r.updates, &m, &done_updates,
-                                   loss) != TH_OK) {
+        if (th_gen_protocol_checkpoint_load(checkpoint, &settings, p->r.updates, &pr,
+                                            &done_updates, loss) != TH_OK) {
             fail("cannot resume");
             goto done;
         }
         if (!p->quiet)
             fprintf(stderr, "resuming from %s after %zu updates\n", checkpoint, done_updates);
-    } else if (!(m = th_gen_model_alloc(&gp, TH_F32))) {
+    } else if (!(pr = th_gen_protocol_alloc(&gp, TH_F32))) {
         fail(NULL);
         goto done;
     }
@@ -226,11 +128,11 @@ static int run_train(const train_params *p)
         const th_gen_checkpoint_opts ck = {.path = checkpoint, .every = p->r.checkpoint_every,
                                            .settings = &settings, .written = after_checkpoint};
         tool_progress_begin(&bar, "updates", p->quiet);
-        rc = th_gen_train_checkpointed(m, &gp, ts->images, ts->labels, ts->count, &to, &ck,
-                                       done_updates, loss);
+        rc = th_gen_protocol_train_checkpointed(pr, &gp, ts->images, ts->labels, ts->count, &to,
+                                                &ck, done_updates, loss);
         tool_progress_end(&bar);
     } else {
-        rc = train_exact(p, &gp, ts, m, &g);
+        rc = train_exact(p, &gp, ts, pr, &g);
     }
     g.train_s = tool_now() - t0;
     float lo, hi;
@@ -242,20 +144,20 @@ static int run_train(const train_params *p)
         fail(NULL);
         goto done;
     }
-    join(path, sizeof path, p->out, "model.safetensors");
-    if (th_dist_any_error(lead ? th_model_save(path, m, &meta) : TH_OK) != TH_OK) {
+    train_join(path, sizeof path, p->out, "model.safetensors");
+    if (th_dist_any_error(lead ? th_gen_protocol_save(path, pr, &meta) : TH_OK) != TH_OK) {
         fail(NULL);
         goto done;
     }
-    join(path, sizeof path, p->out, "loss.csv");
+    train_join(path, sizeof path, p->out, "loss.csv");
     if ((lead && gd && th_gen_loss_csv_write(path, &gp, loss, p->r.updates) != TH_OK) ||
-        generate(p, &gp, ts, m, lo, hi, &g) != TH_OK) {
+        train_generate(p, &gp, ts, pr, lo, hi, &g) != TH_OK) {
         fail(NULL);
         goto done;
     }
     exit_code = TOOL_EXIT_OK;
     if (!lead) goto done;
-    join(path, sizeof path, p->out, "summary.json");
+    train_join(path, sizeof path, p->out, "summary.json");
     if (train_write_summary(path, p, &gp, &settings, loss, &g) != 0) {
         fprintf(stderr, "thermo " CMD ": %s: cannot write: %s\n", path, strerror(errno));
         exit_code = TOOL_EXIT_FAIL;
@@ -265,7 +167,7 @@ static int run_train(const train_params *p)
 done:
     th_meta_clear(&settings);
     th_meta_clear(&meta);
-    th_model_free(m);
+    th_gen_protocol_free(pr);
     free(loss);
     th_gen_training_set_free(ts);
     return exit_code;
@@ -298,6 +200,15 @@ int cmd_train(int argc, char **argv)
         {"ridge", "LAMBDA", TOOL_OPT_NONNEG, &p.r.ridge, NULL,
          "exact solver: add LAMBDA x paths x |J|^2 / 2 to the objective (couplings between "
          "moving units)", NULL},
+        {"segments", "S", TOOL_OPT_COUNT, &p.r.segments, NULL,
+         "time-dependent protocol: couplings and biases constant over each of S equal "
+         "segments of the generation time (1 = the paper's computer)", NULL},
+        {"segment-penalty", "G", TOOL_OPT_NONNEG, &p.r.segment_penalty, NULL,
+         "exact solver: add G x paths x |theta_s+1 - theta_s|^2 / 2 between neighbouring "
+         "segments (0: each segment solved alone)", NULL},
+        {"readout-window", "W", TOOL_OPT_SIZE, &p.r.readout_window, NULL,
+         "samples: the visible units averaged over the last W steps (an integrating "
+         "detector); 0 = the state at the end", NULL},
         {"compare", "MODEL", TOOL_OPT_STRING, &p.compare, NULL,
          "exact solver: also report this model's loss on the same paths", "none"},
         {"updates", "N", TOOL_OPT_COUNT, &p.r.updates, NULL, "gradient-descent updates", NULL},
@@ -351,6 +262,8 @@ int cmd_train(int argc, char **argv)
     if (p.r.solver == TH_GEN_SOLVER_EXACT && (p.resume || !th_hw_is_ideal(&p.aware.hw)))
         return tool_usage_error(CMD, "--resume and --aware-* apply to gradient descent; the "
                                 "exact solver has no updates");
+    if (p.r.solver == TH_GEN_SOLVER_GD && p.r.segment_penalty > 0)
+        return tool_usage_error(CMD, "--segment-penalty applies to the exact solver");
     tool_set_threads(p.threads);
     if (tool_make_folder(CMD, p.out) != TOOL_EXIT_OK) return TOOL_EXIT_FAIL;
     return run_train(&p);

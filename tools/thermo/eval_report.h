@@ -19,6 +19,7 @@ typedef struct eval_params {
     const char *model;  /* generate instead of reading --samples */
     size_t n;
     tool_hw hwo;        /* the hardware options; hwo.hw what they say */
+    const char *readout_text; /* with --model: --readout-window, NULL = the model's */
 } eval_params;
 
 /* The folder of --data: data/mnist, data/fashion, or the folder given. */

@@ -18,3 +18,23 @@ int tool_make_folder(const char *cmd, const char *dir)
     fprintf(stderr, "thermo %s: %s\n", cmd, th_last_error());
     return TOOL_EXIT_FAIL;
 }
+
+int tool_readout_window(const char *cmd, const char *model, const th_meta *meta,
+                        const char *text, size_t steps, size_t *out)
+{
+    const char *from = text ? "--readout-window" : "sample.readout_window";
+    const char *value = text ? text : th_meta_get(meta, "sample.readout_window");
+    uint64_t w = 0;
+    if (value && tool_to_u64(value, &w) != 0) {
+        fprintf(stderr, "thermo %s: %s%s%s = '%s': expected a whole number >= 0\n", cmd,
+                text ? "" : model, text ? "" : ": ", from, value);
+        return -1;
+    }
+    if (w > steps) {
+        fprintf(stderr, "thermo %s: %s %llu: at most the %zu steps of %s's computing phase\n",
+                cmd, from, (unsigned long long)w, steps, model);
+        return -1;
+    }
+    *out = (size_t)w;
+    return 0;
+}

@@ -53,6 +53,13 @@ int tool_make_folder(const char *cmd, const char *dir);
  * and the reason. */
 int tool_write_text(const char *path, const char *text);
 
+/* The readout window of a generator's samples (files.c): text (an option's
+ * value) when given, else the model file's "sample.readout_window" (0 when
+ * absent); at most the steps of the computing phase. 0, or -1 after
+ * printing why not, naming the option or the file. */
+int tool_readout_window(const char *cmd, const char *model, const th_meta *meta,
+                        const char *text, size_t steps, size_t *out);
+
 /* ------------------------------------------------------- samples file */
 
 /* Writes the samples file that thermo eval reads (samples_file.c): images

@@ -39,7 +39,15 @@ void train_print_help(const tool_opt *opts, size_t n_opts)
            "  fashion10-cond  the same on Fashion-MNIST (thermo data fetch fashion).\n\n"
            "Writes RUN/model.safetensors, loss.csv, summary.json, noising.png,\n"
            "denoising.png, samples.png and fields.png, and a checkpoint that --resume\n"
-           "continues from (bit-identical to an uninterrupted run).\n");
+           "continues from (bit-identical to an uninterrupted run).\n\n"
+           "Time-dependent protocols (--segments S): the couplings and biases are\n"
+           "constant over each of S equal segments of the generation time and switch\n"
+           "between them; each noising step trains the segment of the generation step it\n"
+           "is the time reverse of. Both solvers; the exact one solves the segments\n"
+           "apart, or together with --segment-penalty G tying neighbours. The model file\n"
+           "holds segment 0 under the usual names and segment s as J.seg<s>, b.seg<s>;\n"
+           "thermo sample reads S from it. The report adds the work the switches do on\n"
+           "the computer beside the heat.\n");
 }
 
 void train_describe(const train_params *p, const th_gen_params *gp, const double *loss,
@@ -51,6 +59,11 @@ void train_describe(const train_params *p, const th_gen_params *gp, const double
            drive_names[gp->hidden_drive]);
     if (gp->n_classes) printf("; %zu label units (class-conditional)", gp->n_classes);
     printf("\n");
+    if (gp->segments > 1)
+        printf("protocol  %zu segments of about %zu steps each, couplings and biases switched "
+               "between them%s\n", gp->segments, steps / gp->segments,
+               p->r.solver == TH_GEN_SOLVER_EXACT && p->r.segment_penalty > 0
+                   ? "; neighbours tied by the segment penalty" : "");
     if (p->r.solver == TH_GEN_SOLVER_EXACT) {
         const th_gen_exact_report *e = &g->exact;
         printf("training  exact least squares on %zu noising paths of %zu steps: statistics "
@@ -75,8 +88,15 @@ void train_describe(const train_params *p, const th_gen_params *gp, const double
            p->phase1 == TH_GEN_PHASE1_EXACT ? " (noise phase drawn exactly)" : "", g->sample_s,
            1e3 * g->sample_s / (double)p->r.samples,
            p->precision == TH_PRECISION_BF16 ? ", bfloat16 coupling products" : "");
+    if (p->r.readout_window)
+        printf("readout   the visible units averaged over the last %zu steps (an integrating "
+               "detector)\n", p->r.readout_window);
     printf("heat      %.4g kT per sample (sd %.3g) given to the bath; the paper reports about "
            "%.1e kT\n", g->heat_mean, g->heat_sd, PAPER_HEAT_KT);
+    if (gp->segments > 1)
+        printf("work      %.4g kT per sample (sd %.3g) done on the computer by switching its "
+               "couplings (switch-on and %zu boundaries)\n", g->work_mean, g->work_sd,
+               gp->segments - 1);
     if (!p->r.images)
         printf("digits    nearest training digit by correlation >= %.1f: 0: %zu, 1: %zu, 2: %zu; "
                "contrast-inverted: %zu, %zu, %zu; neither: %zu (of %zu)\n", RECOGNISED_CORR,
@@ -131,6 +151,12 @@ int train_write_summary(const char *path, const train_params *p, const th_gen_pa
     static const char *const heat_names[] = {"mean", "sd", "samples", "paper_approx"};
     const double heat[] = {g->heat_mean, g->heat_sd, (double)N, PAPER_HEAT_KT};
     add_numbers(cJSON_AddObjectToObject(root, "heat_per_sample_kT"), heat_names, heat, 4);
+    if (gp->segments > 1) {
+        static const char *const work_names[] = {"mean", "sd", "samples"};
+        const double work[] = {g->work_mean, g->work_sd, (double)N};
+        add_numbers(cJSON_AddObjectToObject(root, "switching_work_per_sample_kT"), work_names,
+                    work, 3);
+    }
     if (!p->r.images) {
         cJSON *r = cJSON_AddObjectToObject(root, "recognisable");
         cJSON_AddStringToObject(r, "criterion", "largest |Pearson correlation| with one of the "

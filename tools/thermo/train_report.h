@@ -31,8 +31,19 @@ typedef struct run_report {
     th_gen_exact_report exact;
     double stats_s, solve_s, train_s, sample_s;
     double heat_mean, heat_sd;
+    double work_mean, work_sd; /* switching work per sample, protocols of 2+ segments */
     size_t recognised[3], inverted[3], unrecognised;
 } run_report;
+
+/* train_run.c: "dir/name" into buf (-1 when it does not fit); the exact
+ * solver's statistics and solve into pr; the samples, their heat and work,
+ * the samples file and the pictures (rank 0 writes). */
+int train_join(char *buf, size_t size, const char *dir, const char *name);
+int train_exact(const train_params *p, const th_gen_params *gp, const th_gen_training_set *ts,
+                th_gen_protocol *pr, run_report *g);
+int train_generate(const train_params *p, const th_gen_params *gp,
+                   const th_gen_training_set *ts, const th_gen_protocol *pr, float lo, float hi,
+                   run_report *g);
 
 /* The help: usage, the options, the presets. */
 void train_print_help(const tool_opt *opts, size_t n_opts);
