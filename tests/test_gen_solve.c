@@ -104,10 +104,15 @@ static int design_block(th_ptr states, size_t T, size_t B, size_t first_step, vo
     return TH_OK;
 }
 
-static void check_against_dense(size_t C, size_t stride, double ridge, size_t label_visible)
+/* With class_ridge > 0 the label couplings (a moving unit and a clamped
+ * label) get their own penalty rows; with visible_bias the pixels' biases
+ * are parameters too. */
+static void check_against_dense_with(size_t C, size_t stride, double ridge, size_t label_visible,
+                                     double class_ridge, size_t visible_bias)
 {
     th_gen_params p = test_gen_tiny_params(C);
     p.label_visible = label_visible;
+    p.visible_bias = visible_bias;
     const size_t count = 2, paths = 3, n = th_gen_units(&p);
     const size_t n_moving = p.n_visible + p.n_hidden;
     float *img = test_standard_images(count, p.n_visible, 8);
@@ -132,7 +137,9 @@ static void check_against_dense(size_t C, size_t stride, double ridge, size_t la
     /* the ridge as extra rows sqrt(2 a kT lambda) theta_q = 0 on the
      * penalised couplings (those between moving units) */
     size_t n_pen = 0;
-    for (size_t q = 0; q < d.n_params; q++) n_pen += ridge > 0 && d.pj[q] < n_moving;
+    for (size_t q = 0; q < d.n_params; q++)
+        n_pen += (ridge > 0 && d.pj[q] < n_moving) ||
+                 (class_ridge > 0 && d.pj[q] >= n_moving && d.pj[q] < n);
     d.n_rows = n_data_rows + n_pen;
     d.D = calloc(d.n_rows * d.n_params, sizeof(double));
     d.c = calloc(d.n_rows, sizeof(double));
@@ -147,6 +154,8 @@ static void check_against_dense(size_t C, size_t stride, double ridge, size_t la
     for (size_t q = 0; q < d.n_params; q++)
         if (ridge > 0 && d.pj[q] < n_moving)
             d.D[q * d.n_rows + d.row++] = sqrt(2 * p.mu * p.dt * p.kT * ridge);
+        else if (class_ridge > 0 && d.pj[q] >= n_moving && d.pj[q] < n)
+            d.D[q * d.n_rows + d.row++] = sqrt(2 * p.mu * p.dt * p.kT * class_ridge);
     /* minimise |D theta + c|: solve D theta = -c in the least-squares sense */
     double *rhs = malloc(d.n_rows * sizeof(double));
     for (size_t r = 0; r < d.n_rows; r++) rhs[r] = -d.c[r];
@@ -160,6 +169,7 @@ static void check_against_dense(size_t C, size_t stride, double ridge, size_t la
     th_solve_opts o = th_solve_opts_default();
     o.tolerance = 1e-13;
     o.ridge = ridge;
+    o.clamped_ridge = class_ridge;
     th_solve_result res;
     CHECK_EQ_INT(th_gen_stats_solve(s, m, &o, &res), TH_OK);
     CHECK(res.converged);
@@ -181,9 +191,9 @@ static void check_against_dense(size_t C, size_t stride, double ridge, size_t la
     for (size_t r = d.n_params; r < d.n_rows; r++) rss += rhs[r] * rhs[r];
     double at_min = NAN;
     CHECK_EQ_INT(th_gen_stats_loss(s, m, &at_min), TH_OK);
-    if (ridge == 0) CHECK_REL(at_min, rss / (4 * p.mu * p.kT * p.dt), 1e-8);
-    /* Visible biases are never trained; nor are hidden ones when the labels
-     * are there. */
+    if (ridge == 0 && class_ridge == 0) CHECK_REL(at_min, rss / (4 * p.mu * p.kT * p.dt), 1e-8);
+    /* Untrained biases stay 0 (the pixels' unless visible_bias; the hidden
+     * ones when the labels are there). */
     for (size_t i = 0; i < n; i++)
         if (!th__gen_bias_trained(&p, i)) CHECK(th_ptr_get(m->b, TH_F64, i) == 0.0);
 
@@ -197,6 +207,11 @@ static void check_against_dense(size_t C, size_t stride, double ridge, size_t la
     free(img);
 }
 
+static void check_against_dense(size_t C, size_t stride, double ridge, size_t label_visible)
+{
+    check_against_dense_with(C, stride, ridge, label_visible, 0.0, 0);
+}
+
 static void test_solve_matches_dense_unconditional(void) { check_against_dense(0, 1, 0.0, 0); }
 /* the ridge penalises the couplings between moving units only */
 static void test_solve_matches_dense_ridge(void) { check_against_dense(2, 1, 0.7, 0); }
@@ -205,6 +220,16 @@ static void test_solve_matches_dense_ridge(void) { check_against_dense(2, 1, 0.7
 static void test_solve_matches_dense_conditional(void) { check_against_dense(2, 3, 0.0, 0); }
 /* labels coupled to the pixels as well */
 static void test_solve_matches_dense_label_visible(void) { check_against_dense(2, 2, 0.3, 1); }
+/* a ridge of their own on the class biases (label-hidden and label-pixel) */
+static void test_solve_matches_dense_class_ridge(void)
+{
+    check_against_dense_with(2, 2, 0.3, 1, 2.5, 0);
+}
+/* the pixels' biases trained (unconditional) */
+static void test_solve_matches_dense_visible_bias(void)
+{
+    check_against_dense_with(0, 1, 0.2, 0, 0.0, 1);
+}
 
 /* The statistics are the same bits for 1, 2 and 3 threads (the noiser
  * splits a batch's paths into one group per thread: 3 threads cut a batch
@@ -497,6 +522,8 @@ void suite_gen_solve(void)
     RUN_TEST(test_solve_matches_dense_unconditional);
     RUN_TEST(test_solve_matches_dense_conditional);
     RUN_TEST(test_solve_matches_dense_ridge);
+    RUN_TEST(test_solve_matches_dense_class_ridge);
+    RUN_TEST(test_solve_matches_dense_visible_bias);
     RUN_TEST(test_solve_matches_dense_label_visible);
     RUN_TEST(test_stats_same_bits_for_any_threads);
     RUN_TEST(test_solve_beats_gradient_descent);

@@ -289,6 +289,13 @@ typedef struct th_solve_opts {
      * known total, and the residual is what tells how far it has come. */
     int (*progress)(size_t iteration, double residual, void *ctx);
     void *progress_ctx;
+    /* >= 0: the ridge on the couplings between moving and clamped units
+     * where the ridge above does not cover them: the generator's label
+     * couplings, its class biases (per class and unit). A small one lets
+     * the class pick the shape's family without pinning every pixel to the
+     * class mean. th_gen_stats_fit and th_gen_stats_protocol_fit read it per
+     * path and scale it with the paths, as they do the ridge: 0 */
+    double clamped_ridge;
 } th_solve_opts;
 
 th_solve_opts th_solve_opts_default(void);
@@ -442,6 +449,8 @@ typedef struct th_gen_recipe {
     size_t paths;            /* exact solver: noising paths; 0 = one per image */
     size_t stride;           /* exact solver: every stride-th step of a path enters */
     double ridge;            /* exact solver: ridge lambda per path */
+    double class_ridge;      /* exact solver: ridge per path on the class biases
+                                (th_solve_opts.clamped_ridge): 0 */
     size_t samples;          /* generated after training: 1000 */
     uint64_t seed;           /* th_gen_params.seed */
     double t_f;              /* th_gen_params.t_f */

@@ -155,6 +155,7 @@ class th_solve_opts(Structure):
         ("max_iterations", c_size_t),
         ("progress", th_solve_progress_fn),
         ("progress_ctx", c_void_p),
+        ("clamped_ridge", c_double),
     ]
 
 
@@ -199,6 +200,7 @@ class th_gen_recipe(Structure):
         ("paths", c_size_t),
         ("stride", c_size_t),
         ("ridge", c_double),
+        ("class_ridge", c_double),
         ("samples", c_size_t),
         ("seed", c_uint64),
         ("t_f", c_double),

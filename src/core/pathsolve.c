@@ -52,12 +52,16 @@ static int moving(const th__quad_problem *pb, size_t i)
     return i >= pb->move_begin && i < pb->move_end;
 }
 
-/* The ridge weight of pair (i, j), in the normal equations' scale. */
-static double pair_ridge(const th__quad_problem *pb, size_t i, size_t j, double ridge2kT)
+/* The ridge weight of pair (i, j), in the normal equations' scale: the
+ * ridge between moving units; between a moving and a clamped unit the
+ * ridge where the problem says so, else the clamped pairs' own ridge. */
+static double pair_ridge(const th__quad_problem *pb, size_t i, size_t j, double ridge2kT,
+                         double clamped2kT)
 {
     const int mi = moving(pb, i), mj = moving(pb, j);
     if (mi && mj) return ridge2kT;
-    return (mi || mj) && pb->ridge_clamped ? ridge2kT : 0.0;
+    if (!(mi || mj)) return 0.0;
+    return pb->ridge_clamped ? ridge2kT : clamped2kT;
 }
 
 /* F = P K G for the moving rows: F (moving, n+1), rounded the same way for
@@ -121,6 +125,7 @@ struct space {
     unsigned char *pair; /* (n, n): 1 where i != j are coupled and some unit moves */
     unsigned char *bias; /* (n): 1 where b_i is trained */
     double ridge2kT[TH__MAX_STACK]; /* each segment's ridge in the normal equations' scale */
+    double clamped2kT[TH__MAX_STACK]; /* and its ridge on moving-clamped pairs */
     double penalty2kT;   /* the neighbour penalty in that scale */
     double *F;           /* (moving, n+1) work: P K G */
 };
@@ -131,7 +136,7 @@ static void apply_A_one(const struct space *sp, size_t s, const double *J, const
                         double *outJ, double *outb)
 {
     const th__quad_problem *pb = &sp->pb[s];
-    const double ridge2kT = sp->ridge2kT[s];
+    const double ridge2kT = sp->ridge2kT[s], clamped2kT = sp->clamped2kT[s];
     const size_t n = sp->n, na = n + 1, m0 = pb->move_begin;
     moving_rows_times_G(pb, J, b, sp->F);
 #pragma omp parallel for schedule(static) if (n >= 256)
@@ -142,7 +147,7 @@ static void apply_A_one(const struct space *sp, size_t s, const double *J, const
             if (sp->pair[i * n + j]) {
                 if (mi) v += sp->F[(i - m0) * na + j];
                 if (moving(pb, j)) v += sp->F[(j - m0) * na + i];
-                v = pb->a * v + pair_ridge(pb, i, j, ridge2kT) * J[i * n + j];
+                v = pb->a * v + pair_ridge(pb, i, j, ridge2kT, clamped2kT) * J[i * n + j];
             }
             outJ[i * n + j] = v;
         }
@@ -216,6 +221,9 @@ int th__quad_solve_stacked(const th__quad_problem *pbs, size_t S, const double *
     TH_ASSERT(pb->move_end <= pb->n && pb->move_begin < pb->move_end);
     if (!(opts->ridge >= 0) || !isfinite(opts->ridge))
         return th__fail(TH_EINVAL, "ridge = %g: expected a finite value >= 0", opts->ridge);
+    if (!(opts->clamped_ridge >= 0) || !isfinite(opts->clamped_ridge))
+        return th__fail(TH_EINVAL, "clamped_ridge = %g: expected a finite value >= 0",
+                        opts->clamped_ridge);
     if (!(penalty >= 0) || !isfinite(penalty))
         return th__fail(TH_EINVAL, "segment penalty = %g: expected a finite value >= 0",
                         penalty);
@@ -232,8 +240,11 @@ int th__quad_solve_stacked(const th__quad_problem *pbs, size_t S, const double *
     const size_t len = nn + n, total = S * len;
     struct space sp = {.pb = pbs, .n = n, .S = S, .len = len,
                        .penalty2kT = S > 1 ? 2.0 * pb->kT * penalty : 0.0};
-    for (size_t s = 0; s < S; s++)
-        sp.ridge2kT[s] = 2.0 * pb->kT * (ridge_share ? ridge_share[s] * opts->ridge : opts->ridge);
+    for (size_t s = 0; s < S; s++) {
+        const double share = ridge_share ? ridge_share[s] : 1.0;
+        sp.ridge2kT[s] = 2.0 * pb->kT * share * opts->ridge;
+        sp.clamped2kT[s] = 2.0 * pb->kT * share * opts->clamped_ridge;
+    }
     sp.pair = th__calloc(nn, 1);
     sp.bias = th__calloc(n, 1);
     sp.F = th__alloc(nm * na * sizeof(double));
@@ -276,7 +287,7 @@ int th__quad_solve_stacked(const th__quad_problem *pbs, size_t S, const double *
                 if (sp.pair[i * n + j]) {
                     v = pb->a * ((moving(pb, i) ? G[j * na + j] : 0) +
                                  (moving(pb, j) ? G[i * na + i] : 0)) +
-                        pair_ridge(pb, i, j, sp.ridge2kT[s]);
+                        pair_ridge(pb, i, j, sp.ridge2kT[s], sp.clamped2kT[s]);
                     if (pen > 0) v += pen;
                 }
                 dg[i * n + j] = v;

@@ -256,6 +256,7 @@ int th_gen_stats_protocol_fit(const th_gen_stats *s, const th_gen_params *p,
     int rc = per_unit_loss(s, p, pr, NULL, &r->loss_zero);
     th_solve_opts so = *opts;
     so.ridge = ridge_per_path * (double)r->paths;
+    so.clamped_ridge = opts->clamped_ridge * (double)r->paths;
     th_solve_result res = {0};
     if (rc == TH_OK)
         rc = th_gen_stats_protocol_solve(s, pr, penalty_per_path * (double)r->paths, &so, &res);

@@ -209,6 +209,8 @@ int cmd_train(int argc, char **argv)
         {"readout-window", "W", TOOL_OPT_SIZE, &p.r.readout_window, NULL,
          "samples: the visible units averaged over the last W steps (an integrating "
          "detector); 0 = the state at the end", NULL},
+        {"class-ridge", "L", TOOL_OPT_NONNEG, &p.r.class_ridge, NULL,
+         "exact solver: ridge L x paths on the class biases (label couplings)", NULL},
         {"compare", "MODEL", TOOL_OPT_STRING, &p.compare, NULL,
          "exact solver: also report this model's loss on the same paths", "none"},
         {"updates", "N", TOOL_OPT_COUNT, &p.r.updates, NULL, "gradient-descent updates", NULL},

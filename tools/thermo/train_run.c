@@ -42,6 +42,7 @@ int train_exact(const train_params *p, const th_gen_params *gp, const th_gen_tra
     th_solve_opts so = th_solve_opts_default();
     so.progress = solve_progress;
     so.progress_ctx = &bar;
+    so.clamped_ridge = p->r.class_ridge;
     tool_progress_begin(&bar, "solve (decades of residual)", p->quiet);
     t0 = tool_now();
     rc = th_gen_stats_protocol_fit(s, gp, p->r.ridge, p->r.segment_penalty, p->compare, &so, pr,
