@@ -600,6 +600,12 @@ class th_energy_ledger(Structure):
         ("wall_s", c_double),
         ("top1", c_double),
         ("overflow", c_int),
+        ("segments", c_size_t),
+        ("work", th_heat_stats),
+        ("potential_change", th_heat_stats),
+        ("work_J", c_double),
+        ("first_law_mean_abs", c_double),
+        ("first_law_max_abs", c_double),
     ]
 
 
