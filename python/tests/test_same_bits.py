@@ -46,6 +46,33 @@ def test_train_tiny(tool, digits, tmp_path, solver):
         assert [row.split(",")[1] for row in rows] == ["%.9g" % v for v in gen.loss]
 
 
+@pytest.mark.parametrize("solver", ["gd", "exact"])
+def test_train_tiny_protocol(tool, digits, tmp_path, solver):
+    """thermo train --segments 3 with every recipe option Generator.train
+    takes beside (readout window, visible biases, noise schedule; the
+    neighbour penalty for the exact solver): the model file, every segment,
+    and the samples read through the recorded readout window."""
+    cli = ["--segments", "3", "--readout-window", "5", "--visible-bias", "--drive", "1.5",
+           "--ramp", "0.5"]
+    kw = dict(segments=3, readout_window=5, visible_bias=True, drive=1.5, ramp_fraction=0.5)
+    if solver == "exact":
+        cli += ["--solver", "exact", "--paths", "6", "--ridge", "0.1", "--segment-penalty", "0.5"]
+        kw.update(solver="exact", paths=6, ridge=0.1, segment_penalty=0.5)
+    run_tool(tool, "train", "--preset", "tiny", "--data", digits, "--out", tmp_path / "run",
+             "--quiet", *cli)
+    gen = thermo.Generator.train("tiny", data=digits, **kw)
+    assert gen.segments == 3
+    gen.save(tmp_path / "py.safetensors")
+    assert _same_file(tmp_path / "run" / "model.safetensors", tmp_path / "py.safetensors")
+    tensors, _ = read_safetensors(str(tmp_path / "run" / "samples.safetensors"))
+    images, heat = gen.sample(len(tensors["heat"]))
+    assert np.array_equal(tensors["images"], images.reshape(len(images), -1))
+    assert np.array_equal(tensors["heat"], heat)
+    # without the readout window the samples are the end states: others
+    ends, _ = gen.sample(len(tensors["heat"]), readout_window=0)
+    assert not np.array_equal(ends, images)
+
+
 @pytest.mark.parametrize("precision", ["f32", "bf16"])
 def test_sample_with_seed_and_first(tool, tiny, tmp_path, precision):
     tiny.save(tmp_path / "m.safetensors")
