@@ -27,16 +27,16 @@ int main(int argc, char **argv)
         return 2;
     }
     const size_t n = argc > 2 ? strtoul(argv[2], NULL, 10) : 100;
-    th_model *m = NULL;
-    th_meta meta = {0};
+    /* The model with its settings; every segment of a time-dependent
+     * protocol (thermo train --segments S), one for the paper's computer. */
+    th_gen_protocol *pr = NULL;
     th_gen_params p;
-    if (th_model_load(argv[1], &m, &meta) != TH_OK) return fail(argv[1]);
-    if (th_gen_params_from_meta(&meta, &p) != TH_OK) return fail(argv[1]);
+    if (th_gen_protocol_load(argv[1], &pr, &p, NULL) != TH_OK) return fail(argv[1]);
 
     /* 300 K, 1 pJ per multiply-accumulate, 1/mu = 1 us: the papers' units. */
     const th_energy_opts o = th_energy_opts_default();
     th_energy_ledger L;
-    if (th_energy_run_gen(m, &p, n, &o, &L) != TH_OK) return fail("the ledger");
+    if (th_energy_run_gen_protocol(pr, &p, n, &o, &L) != TH_OK) return fail("the ledger");
     char *text = th_energy_ledger_text(&L, NULL);
     if (!text) return fail("the report");
     fputs(text, stdout);
@@ -47,7 +47,6 @@ int main(int argc, char **argv)
                L.hs.mean, L.heat_J, a->joules, a->ratio);
 
     free(text);
-    th_meta_clear(&meta);
-    th_model_free(m);
+    th_gen_protocol_free(pr);
     return 0;
 }

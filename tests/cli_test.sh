@@ -316,6 +316,35 @@ open(sys.argv[2],"wb").write(struct.pack("<Q",len(t))+t+raw[8+n:])' "$model" "$T
     ok "energy: ratio table, paper's ratio, JSON, PNG, RAPL line, bad inputs rejected"
 }
 
+# thermo energy on a tiny protocol of 2 segments: the switching work and the
+# first-law line in the report and the JSON, whose numbers agree with each
+# other; a one-segment model has neither.
+check_energy_protocol() {
+    run train --preset tiny --segments 2 --samples 4 --out "$TMP/eseg" --quiet
+    if [ $status -ne 0 ]; then fail "energy (train --segments 2)" "exit status $status"; return; fi
+    run energy --model "$TMP/eseg/model.safetensors" --samples 16 --json "$TMP/eseg.json" --quiet
+    if [ $status -ne 0 ] || ! no_nan || [ -s "$TMP/err" ]; then
+        fail "energy (protocol)" "exit status $status, nan, or a message"; return
+    fi
+    local word
+    for word in 'switch between 2 segments' '^  work      mean ' 'boundary of its 2 segments' \
+        '^  first law dV = W - Q per sample: ' '+ 1 for the heat in each of 2 segments'; do
+        if ! grep -q -- "$word" "$TMP/out"; then fail "energy (protocol)" "no line matching '$word'"; return; fi
+    done
+    if command -v python3 >/dev/null && ! python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+w=d["work_per_sample"]; f=d["first_law_per_sample"]
+assert w["segments"] == 2 and w["sd_kT"] > 0
+assert abs(f["work_minus_heat_mean_kT"] - (w["kT"] - d["heat_per_sample"]["mean_kT"])) < 1e-9
+assert f["residual_max_abs_kT"] < 0.1' "$TMP/eseg.json" 2>"$TMP/err"; then
+        fail "energy --json (protocol)" "work or first law missing or inconsistent: $(cat "$TMP/err")"; return
+    fi
+    run energy --model "$TMP/erun/model.safetensors" --samples 4 --quiet
+    if [ $status -ne 0 ] || grep -q 'first law' "$TMP/out" || ! grep -q '^  work      0: ' "$TMP/out"; then
+        fail "energy (one segment)" "expected the fixed computer's work line and no first law"; return
+    fi
+    ok "energy: a protocol's switching work and first law per sample; one segment unchanged"
+}
+
 # Output folders: missing ones are made with their parents (a fresh clone has
 # no runs/); a folder that cannot be made is exit 1 naming it.
 check_output_folders() {
@@ -352,5 +381,6 @@ check_data
 check_train_resume
 check_sample
 check_energy
+check_energy_protocol
 
 cli_summary

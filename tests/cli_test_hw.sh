@@ -6,7 +6,8 @@
 # every imperfection at zero sample gives the ideal run's bytes; thermo train
 # --aware-bits records itself; thermo hardware sweep writes its CSV (one row
 # per value and device, the ideal first) and PNG, prints the budget, and
-# gives the same files for 1 and 2 threads.
+# gives the same files for 1 and 2 threads, for a time-dependent protocol too
+# (its heat that of thermo sample on the same device).
 #
 # usage: tests/cli_test_hw.sh path/to/thermo
 set -u
@@ -111,6 +112,37 @@ check_sweep() {
     ok "hardware sweep: sweep.csv (ideal first, a row per value and device, compare rows), sweep.png, budget; same for 1 and 2 threads"
 }
 
+# A time-dependent protocol (tiny, 2 segments) swept on devices: every
+# segment runs on the device; the ideal row and device 0 at 2 bits carry the
+# mean heat of thermo sample's own runs of the same samples (noise 0, device
+# seed 1); the same files for 1 and 2 threads.
+check_sweep_protocol() {
+    run train --preset tiny --segments 2 --samples 4 --out "$TMP/gs" --quiet
+    if [ $status -ne 0 ]; then fail "tiny train --segments 2" "exit status $status"; return; fi
+    local m="$TMP/gs/model.safetensors" t
+    for t in 1 2; do
+        run hardware sweep --model "$m" --param bits --values 2,4 --devices 2 --samples 8 \
+            --mismatch 0.02 --out "$TMP/sp$t" --threads $t --quiet
+        if [ $status -ne 0 ] || ! no_nan; then fail "hardware sweep (protocol)" "exit status $status or nan"; return; fi
+    done
+    if [ "$(wc -l < "$TMP/sp1/sweep.csv")" -ne 7 ] || ! cmp -s "$TMP/sp1/sweep.csv" "$TMP/sp2/sweep.csv"; then
+        fail "hardware sweep (protocol)" "expected 1 + 2 + 4 lines, the same for 1 and 2 threads"; return
+    fi
+    run sample --model "$m" --n 8 --out "$TMP/si.png" --heat "$TMP/si.csv"
+    run sample --model "$m" --n 8 --out "$TMP/sd.png" --heat "$TMP/sd.csv" --bits 2 --mismatch 0.02 --device 1
+    local mean_i mean_d row_i row_d
+    mean_i=$(awk -F, 'NR > 1 { s += $2; n++ } END { printf "%.9g", s / n }' "$TMP/si.csv")
+    mean_d=$(awk -F, 'NR > 1 { s += $2; n++ } END { printf "%.9g", s / n }' "$TMP/sd.csv")
+    row_i=$(awk -F, '$1 == "ideal" && $3 == 0 { print $5 }' "$TMP/sp1/sweep.csv")
+    row_d=$(awk -F, '$1 == "bits" && $2 == 2 && $3 == 0 { print $5 }' "$TMP/sp1/sweep.csv")
+    if ! awk -v a="$mean_i" -v b="$row_i" -v c="$mean_d" -v d="$row_d" \
+        'BEGIN { e = 1e-7 * (a < 0 ? -a : a) + 1e-9; x = a - b; y = c - d
+                 exit !((x < 0 ? -x : x) <= e && (y < 0 ? -y : y) <= e && a != c) }'; then
+        fail "hardware sweep (protocol)" "heat ideal $row_i, device $row_d; thermo sample gives $mean_i, $mean_d"; return
+    fi
+    ok "hardware sweep: a protocol's every segment on the device (heat = thermo sample's), same for 1 and 2 threads"
+}
+
 check_neuron_curve() {
     run neuron train --tf 0.2 --layers 2 --width 3 --nz 4 --replicas 4 --eval-replicas 8 \
         --population 6 --elite 2 --generations 2 --quiet --out "$TMP/nt"
@@ -133,5 +165,6 @@ check_bad_options
 check_zero_imperfection
 check_aware_training
 check_sweep
+check_sweep_protocol
 check_neuron_curve
 cli_summary

@@ -2,7 +2,8 @@
 # cli_test_spice.sh - checks of thermo spice without ngspice (make spice-check
 # runs ngspice): help, a netlist of each kind with the elements it must hold,
 # exit status 1 naming the reason for models that cannot be exported (too
-# large, unknown kind, couplings the board cannot realise), 2 for bad command
+# large, unknown kind, couplings the board cannot realise, a time-dependent
+# protocol of several segments), 2 for bad command
 # lines, and compare's refusals (no data yet, other options than the export's).
 #
 # usage: tests/cli_test_spice.sh path/to/thermo
@@ -90,6 +91,12 @@ check_refusals() {
     if [ $status -ne 0 ]; then fail "train --hidden 300" "exit status $status"; return; fi
     expect_failure "spice export: too large" "too large for ngspice" \
         spice export --model "$TMP/big/model.safetensors" --out "$TMP/x.cir" || return
+    run train --preset tiny --segments 2 --updates 1 --samples 2 --out "$TMP/seg" --quiet
+    if [ $status -ne 0 ]; then fail "train --segments 2" "exit status $status"; return; fi
+    expect_failure "spice export: a protocol" "time-dependent protocol of 2 segments" \
+        spice export --model "$TMP/seg/model.safetensors" --out "$TMP/x.cir" || return
+    expect_failure "spice compare: a protocol" "2 segments" \
+        spice compare --model "$TMP/seg/model.safetensors" --out "$TMP/gen/net.cir" || return
     if [ -e "$TMP/x.cir" ]; then fail "spice export: refusals" "a refused export wrote a netlist"; return; fi
     expect_usage_error "spice: no sub-command" "export or compare" spice || return
     expect_usage_error "spice export: no --out" "--out" spice export --model "$TMP/bad.mtx" || return
@@ -97,7 +104,7 @@ check_refusals() {
         spice export --model "$TMP/neu/network.safetensors" --out "$TMP/x.cir" --inputs 0,zero || return
     expect_usage_error "spice export: bad --capacitance" "--capacitance" \
         spice export --model "$TMP/bad.mtx" --out "$TMP/x.cir" --capacitance -1 || return
-    ok "spice export: exit 1 naming the reason (unknown kind, not realisable, too large), 2 for bad options"
+    ok "spice export: exit 1 naming the reason (unknown kind, not realisable, too large, segments), 2 for bad options"
 }
 
 check_compare_refusals() {

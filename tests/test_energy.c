@@ -4,7 +4,9 @@
  * properties of the heat that the ledger's joules rest on (science.md
  * section 1): Q = V(x_0) - V(x_end) when V does not depend on time, and
  * W = Delta V + Q with a drive. tests/test_physics.c checks those in depth;
- * here they are short, on the fast kernel that th_gen_sample runs. */
+ * here they are short, on the fast kernel that th_gen_sample runs. A
+ * time-dependent protocol's books are checked against th_gen_protocol_sample's
+ * own heat, switching work and potential change for the same samples. */
 #include "harness.h"
 #include "thermo.h"
 
@@ -79,6 +81,12 @@ static void test_energy_gen_ops(void)
     CHECK_EQ_INT(ops.coupling_macs, 2662184448ULL);
     CHECK_EQ_INT(ops.onsite_macs, 129600000);
     CHECK_EQ_INT(ops.normals, 6480000);
+    /* a protocol of 4 segments: 4 runs, each closing its heat with one more
+     * force evaluation: 1,064,448 x 2504 */
+    p.segments = 4;
+    CHECK_EQ_INT(th_energy_gen_ops(m, &p, &ops), TH_OK);
+    CHECK_EQ_INT(ops.coupling_macs, 1064448ULL * 2504);
+    CHECK_EQ_INT(ops.onsite_macs, 129600000);
     p.n_hidden = 500; /* the model no longer matches */
     CHECK_EQ_INT(th_energy_gen_ops(m, &p, &ops), TH_EINVAL);
     th_model_free(m);
@@ -676,6 +684,104 @@ static void test_energy_run_gen(void)
     th_model_free(m);
 }
 
+/* The books of a time-dependent protocol are th_gen_protocol_sample's own
+ * numbers for the same samples (the same streams): the statistics of its
+ * heat, switching work and potential change to the bit, in one chunk or
+ * many, and the first law's residual dV - (W - Q) computed here from them;
+ * with one segment, th_energy_run_gen's books and report. */
+static void test_energy_run_protocol(void)
+{
+    th_gen_params p = tiny_gen(), p1 = tiny_gen();
+    p.segments = 3; /* 10 steps: 3, 3 and 4 */
+    th_model *m[3];
+    for (size_t s = 0; s < 3; s++) m[s] = test_gen_random_model(&p, TH_F64, 0.8, 300 + s);
+    th_gen_protocol *pr = th_gen_protocol_from_models((const th_model *const *)m, 3);
+    th_gen_protocol *one = th_gen_protocol_from_models((const th_model *const *)m, 1);
+    enum { N = 1100 }; /* more than one chunk of 1024 */
+    double *heat = malloc(3 * N * sizeof *heat), *work = heat + N, *dv = heat + 2 * N;
+    float *x = malloc(N * p.n_visible * sizeof *x);
+    CHECK(pr && one && heat && x);
+    if (!pr || !one || !heat || !x) goto done;
+    th_gen_sample_opts so = th_gen_sample_opts_default();
+    so.work = work;
+    so.potential_change = dv;
+    CHECK_EQ_INT(th_gen_protocol_sample(pr, &p, N, &so, x, heat), TH_OK);
+    th_energy_opts o = th_energy_opts_default();
+    o.rapl_root = "/nonexistent/powercap";
+    th_energy_ledger run, books;
+    CHECK_EQ_INT(th_energy_run_gen_protocol(pr, &p, N, &o, &run), TH_OK);
+    CHECK_EQ_INT(th_energy_ledger_gen_protocol(pr, &p, &o, heat, work, dv, N, NULL, &books),
+                 TH_OK);
+    th_heat_stats hs, ws, vs;
+    CHECK_EQ_INT(th_heat_stats_compute(heat, N, &hs), TH_OK);
+    CHECK_EQ_INT(th_heat_stats_compute(work, N, &ws), TH_OK);
+    CHECK_EQ_INT(th_heat_stats_compute(dv, N, &vs), TH_OK);
+    double mean_r = 0, max_r = 0, mean_w = 0;
+    for (size_t k = 0; k < N; k++) {
+        const double r = fabs(dv[k] - (work[k] - heat[k]));
+        mean_r += r / N;
+        max_r = fmax(max_r, r);
+        mean_w += fabs(work[k]) / N;
+    }
+    const th_energy_ledger *both[2] = {&run, &books};
+    for (int b = 0; b < 2; b++) {
+        const th_energy_ledger *L = both[b];
+        CHECK(memcmp(&L->hs, &hs, sizeof hs) == 0);
+        CHECK(memcmp(&L->work, &ws, sizeof ws) == 0);
+        CHECK(memcmp(&L->potential_change, &vs, sizeof vs) == 0);
+        CHECK_EQ_INT(L->segments, 3);
+        CHECK_REL(L->first_law_mean_abs, mean_r, 1e-12);
+        CHECK(L->first_law_max_abs == max_r);
+        CHECK(L->work_J == ws.mean * L->kT_J);
+    }
+    /* the switches do work, and the first law holds to the integrator's O(dt) */
+    CHECK(ws.sd > 0.01);
+    CHECK(max_r < 0.01 * mean_w);
+    if (getenv("THERMO_TEST_VERBOSE") || !(max_r < 0.01 * mean_w))
+        fprintf(stderr, "  protocol ledger: |dV - (W - Q)| mean %.3g, max %.3g kT; mean |W| "
+                "%.3g kT\n", mean_r, max_r, mean_w);
+    /* 3 runs, each closing its heat: (10 + 3) force evaluations */
+    CHECK_EQ_INT(run.ops.coupling_macs, run.ops.coupling_pairs * 13);
+    char *text = th_energy_ledger_text(&run, NULL);
+    char *json = th_energy_ledger_json(&run, "p.safetensors", NULL);
+    CHECK_STR_CONTAINS(text, "  first law dV = W - Q per sample: ");
+    CHECK_STR_CONTAINS(text, "at switch-on and at the 2 boundaries of its 3 segments");
+    CHECK_STR_CONTAINS(text, "(10 steps + 1 for the heat in each of 3 segments)");
+    CHECK_STR_CONTAINS(json, "\"first_law_per_sample\"");
+    CHECK_STR_CONTAINS(json, "\"residual_max_abs_kT\"");
+    free(text);
+    free(json);
+    /* books without the work, a protocol the settings do not describe, a
+     * single-model call with a protocol's settings */
+    CHECK_EQ_INT(th_energy_ledger_gen_protocol(pr, &p, &o, heat, NULL, dv, N, NULL, &books),
+                 TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "work");
+    CHECK_EQ_INT(th_energy_run_gen_protocol(one, &p, 4, &o, &books), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "segment");
+    CHECK_EQ_INT(th_energy_run_gen(m[0], &p, 4, &o, &books), TH_EINVAL);
+    CHECK_STR_CONTAINS(th_last_error(), "th_gen_protocol_");
+    CHECK_EQ_INT(th_energy_ledger_gen(m[0], &p, &o, heat, 4, NULL, &books), TH_EINVAL);
+
+    /* one segment: the fixed computer's books and report, to the byte */
+    CHECK_EQ_INT(th_energy_run_gen_protocol(one, &p1, 50, &o, &run), TH_OK);
+    CHECK_EQ_INT(th_energy_run_gen(m[0], &p1, 50, &o, &books), TH_OK);
+    CHECK(memcmp(&run.hs, &books.hs, sizeof run.hs) == 0);
+    CHECK_EQ_INT(run.segments, 1);
+    CHECK(run.work.count == 0 && run.first_law_max_abs == 0);
+    char *t1 = th_energy_ledger_text(&run, NULL), *t2 = th_energy_ledger_text(&books, NULL);
+    CHECK(t1 && t2 && strcmp(t1, t2) == 0);
+    CHECK_STR_CONTAINS(t1, "  work      0: couplings and biases stay fixed while it computes");
+    CHECK(t1 && strstr(t1, "first law") == NULL);
+    free(t1);
+    free(t2);
+done:
+    free(heat);
+    free(x);
+    th_gen_protocol_free(pr);
+    th_gen_protocol_free(one);
+    for (size_t s = 0; s < 3; s++) th_model_free(m[s]);
+}
+
 static void test_energy_run_student(void)
 {
     /* A classification costs the heat of all its trajectories: the run's
@@ -755,6 +861,7 @@ void suite_energy(void)
     RUN_TEST(test_energy_ledger_student);
     RUN_TEST(test_energy_meter);
     RUN_TEST(test_energy_run_gen);
+    RUN_TEST(test_energy_run_protocol);
     RUN_TEST(test_energy_run_student);
     RUN_TEST(test_energy_ledger_text_json);
     RUN_TEST(test_energy_heat_is_potential_drop);

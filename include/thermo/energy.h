@@ -59,7 +59,9 @@ typedef struct th_energy_sim_ops {
 } th_energy_sim_ops;
 
 /* TH_EINVAL when m does not have p's n_visible + n_hidden units or a count
- * overflows. */
+ * overflows. A protocol of p->segments > 1 segments runs th_langevin_run
+ * once per segment, each with its closing force evaluation for the heat:
+ * coupling_macs = coupling_pairs * (steps + segments). */
 int th_energy_gen_ops(const th_model *m, const th_gen_params *p, th_energy_sim_ops *out);
 
 /* ratio = digital_J / heat_J. The ratio of an energy to a heat that is zero
@@ -263,6 +265,21 @@ typedef struct th_energy_ledger {
     double top1;             /* th_energy_run_student: accuracy of the classifications */
     int overflow;            /* set, with TH_EINVAL, when temperature, time unit or MAC
                                 energy make an energy, time or power overflow or vanish */
+    /* A generator's segments (th_gen_params.segments; 0 for a classifier).
+     * With more than one the couplings switch while it computes, and the
+     * books also hold, per sample in kT (th_gen_sample_opts.work and
+     * potential_change): the work the switches do on the computer, at
+     * switch-on and at every boundary between segments; the potential change
+     * V_end - V_start of the computing phase; and the first law's residual
+     * dV - (W - Q), whose mean and largest magnitude are the integrator's
+     * O(dt) (science.md section 1). One segment: all of them 0, and the
+     * books are those of fixed couplings. */
+    size_t segments;
+    th_heat_stats work;
+    th_heat_stats potential_change;
+    double work_J;                 /* mean work per sample, J */
+    double first_law_mean_abs;     /* mean |dV - (W - Q)|, kT */
+    double first_law_max_abs;      /* largest |dV - (W - Q)|, kT */
 } th_energy_ledger;
 
 /* The ledger of generator m (p its settings) from heat (n) per sample in kT,
@@ -273,6 +290,20 @@ typedef struct th_energy_ledger {
 int th_energy_ledger_gen(const th_model *m, const th_gen_params *p, const th_energy_opts *o,
                          const double *heat, size_t n, const th_energy_meter *meter,
                          th_energy_ledger *L);
+
+/* The ledger of a time-dependent protocol pr (p->segments segments) from
+ * heat, work and potential_change (n) per sample in kT, as
+ * th_gen_protocol_sample gives them (its heat, opts.work,
+ * opts.potential_change): the heat's books as above, and the work, the
+ * potential change and the first law check. One segment: work and
+ * potential_change are not used (may be NULL), and the books are
+ * th_energy_ledger_gen's of its model to the bit. TH_EINVAL, besides the
+ * failures above, for a protocol that does not match p, or work or
+ * potential_change NULL or not finite with several segments. */
+int th_energy_ledger_gen_protocol(const th_gen_protocol *pr, const th_gen_params *p,
+                                  const th_energy_opts *o, const double *heat,
+                                  const double *work, const double *potential_change,
+                                  size_t n, const th_energy_meter *meter, th_energy_ledger *L);
 
 /* The ledger of classifier m (p its settings; teacher: the digital teacher's
  * n_teacher layer widths, line a) from heat (n) per classification in kT:
@@ -289,6 +320,12 @@ int th_energy_ledger_student(const th_model *m, const struct th_student_params *
  * th_energy_ledger_gen. Failures of th_gen_sample and TH_ENOMEM besides. */
 int th_energy_run_gen(const th_model *m, const th_gen_params *p, size_t n,
                       const th_energy_opts *o, th_energy_ledger *L);
+
+/* The same for a protocol (th_gen_protocol_sample, with the work and the
+ * potential change when it has several segments), then
+ * th_energy_ledger_gen_protocol. One segment: th_energy_run_gen's books. */
+int th_energy_run_gen_protocol(const th_gen_protocol *pr, const th_gen_params *p, size_t n,
+                               const th_energy_opts *o, th_energy_ledger *L);
 
 /* The same for classifier m: images X (n, n_input), preprocessed as the
  * student was trained, classified by o->trajectories trajectories each

@@ -195,7 +195,10 @@ int th_hw_neuron_evaluate(const th_hw *hw, const th_neuron_params *p, const th_n
 
 /* ===================================================== the hardware sweep */
 
-/* A trained computer with what measuring it needs: a generator (quality:
+/* A trained computer with what measuring it needs: a generator (every
+ * segment of a time-dependent protocol on the one device,
+ * th_hw_gen_protocol_samples, its samples read with the model file's
+ * sample.readout_window when it records one; quality:
  * the judge's conditional accuracy for a conditional one; for an
  * unconditional one the share of samples whose |correlation| with a
  * training image is at least 0.5, the training set rebuilt from the model's

@@ -128,6 +128,48 @@ def test_training_errors(digits, tmp_path):
         thermo.Generator.train("tiny", data=digits, t_f=-1.0)
 
 
+def test_protocol_training_errors(digits):
+    """The time-dependent protocol's and the noise schedule's arguments:
+    each bad value raises naming the argument."""
+    bad = [({"segments": 0}, ValueError, "segments: expected at least 1"),
+           ({"segments": 65}, ValueError, "segments: expected 1 to 64"),
+           ({"segments": 2.5}, TypeError, "segments"),
+           ({"segment_penalty": -1.0, "solver": "exact"}, ValueError, "segment_penalty"),
+           ({"segment_penalty": 0.5}, ValueError, "segment_penalty: applies to the exact"),
+           ({"segment_penalty": "x"}, TypeError, "segment_penalty"),
+           ({"readout_window": -1}, ValueError, "readout_window"),
+           ({"readout_window": 101}, ValueError, "readout_window: at most the 100 steps"),
+           ({"drive": 0.0}, ValueError, "drive: expected a value > 0"),
+           ({"drive": float("nan")}, ValueError, "drive"),
+           ({"ramp_fraction": 1.5}, ValueError, r"ramp_fraction: expected a value in \(0, 1\]"),
+           ({"ramp_fraction": 0.0}, ValueError, "ramp_fraction")]
+    for kw, kind, message in bad:
+        with pytest.raises(kind, match=message):
+            thermo.Generator.train("tiny", data=digits, **kw)
+    # more segments than steps: the library's check, naming segments
+    with pytest.raises(thermo.Error, match="segments"):
+        thermo.Generator.train("tiny", data=digits, segments=64, t_f=0.05)
+
+
+def test_protocol_train_save_load(digits, tmp_path):
+    """A protocol trained in Python saves every segment, loads back to the
+    same samples, and its model is segment 0 (kept alive by the protocol)."""
+    gen = thermo.Generator.train("tiny", data=digits, segments=2, updates=2)
+    model = gen.model
+    images, heat = gen.sample(6)
+    path = tmp_path / "p.safetensors"
+    gen.save(path)
+    del gen
+    assert model.J.shape == (65, 65)
+    back = thermo.Generator.load(path)
+    assert back.segments == 2 and back.meta["gen.segments"] == "2"
+    again, heat_again = back.sample(6)
+    assert np.array_equal(again, images) and np.array_equal(heat_again, heat)
+    book = back.energy_ledger(8, rapl_root="/nonexistent")
+    assert book["work_per_sample"]["segments"] == 2
+    assert book["first_law_per_sample"]["residual_max_abs_kT"] < 0.1
+
+
 def test_training_progress_and_cancel(digits):
     seen = []
     thermo.Generator.train("tiny", data=digits, progress=lambda d, t: seen.append((d, t)))

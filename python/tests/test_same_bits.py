@@ -27,6 +27,18 @@ def _same_file(a, b):
         return fa.read() == fb.read()
 
 
+def _same_run(gen, tmp_path):
+    """gen saved is thermo train's tmp_path/run/model.safetensors to the byte,
+    and samples the images and heat of its samples.safetensors; the images."""
+    gen.save(tmp_path / "py.safetensors")
+    assert _same_file(tmp_path / "run" / "model.safetensors", tmp_path / "py.safetensors")
+    tensors, _ = read_safetensors(str(tmp_path / "run" / "samples.safetensors"))
+    images, heat = gen.sample(len(tensors["heat"]))
+    assert np.array_equal(tensors["images"], images.reshape(len(images), -1))
+    assert np.array_equal(tensors["heat"], heat)
+    return images
+
+
 @pytest.mark.parametrize("solver", ["gd", "exact"])
 def test_train_tiny(tool, digits, tmp_path, solver):
     """thermo train --preset tiny: the model file and every sample."""
@@ -35,15 +47,32 @@ def test_train_tiny(tool, digits, tmp_path, solver):
              "--quiet", *extra)
     gen = thermo.Generator.train("tiny", data=digits, solver=solver,
                                  **({"paths": 6, "ridge": 0.1} if solver == "exact" else {}))
-    gen.save(tmp_path / "py.safetensors")
-    assert _same_file(tmp_path / "run" / "model.safetensors", tmp_path / "py.safetensors")
-    tensors, _ = read_safetensors(str(tmp_path / "run" / "samples.safetensors"))
-    images, heat = gen.sample(len(tensors["heat"]))
-    assert np.array_equal(tensors["images"], images.reshape(len(images), -1))
-    assert np.array_equal(tensors["heat"], heat)
+    _same_run(gen, tmp_path)
     if solver == "gd":
         rows = open(tmp_path / "run" / "loss.csv").read().splitlines()[1:]
         assert [row.split(",")[1] for row in rows] == ["%.9g" % v for v in gen.loss]
+
+
+@pytest.mark.parametrize("solver", ["gd", "exact"])
+def test_train_tiny_protocol(tool, digits, tmp_path, solver):
+    """thermo train --segments 3 with every recipe option Generator.train
+    takes beside (readout window, visible biases, noise schedule; the
+    neighbour penalty for the exact solver): the model file, every segment,
+    and the samples read through the recorded readout window."""
+    cli = ["--segments", "3", "--readout-window", "5", "--visible-bias", "--drive", "1.5",
+           "--ramp", "0.5"]
+    kw = dict(segments=3, readout_window=5, visible_bias=True, drive=1.5, ramp_fraction=0.5)
+    if solver == "exact":
+        cli += ["--solver", "exact", "--paths", "6", "--ridge", "0.1", "--segment-penalty", "0.5"]
+        kw.update(solver="exact", paths=6, ridge=0.1, segment_penalty=0.5)
+    run_tool(tool, "train", "--preset", "tiny", "--data", digits, "--out", tmp_path / "run",
+             "--quiet", *cli)
+    gen = thermo.Generator.train("tiny", data=digits, **kw)
+    assert gen.segments == 3
+    images = _same_run(gen, tmp_path)
+    # without the readout window the samples are the end states: others
+    ends, _ = gen.sample(len(images), readout_window=0)
+    assert not np.array_equal(ends, images)
 
 
 @pytest.mark.parametrize("precision", ["f32", "bf16"])

@@ -16,12 +16,14 @@ ENERGY_MAX_LAYERS = 64  # TH_ENERGY_MAX_LAYERS
 ENERGY_MAX_BINS = 40    # TH_ENERGY_MAX_BINS
 ENERGY_N_LINES = 4      # TH_ENERGY_N_LINES
 GEN_SAMPLE_STREAM = 1 << 33
+GEN_MAX_SEGMENTS = 64   # TH_GEN_MAX_SEGMENTS
 
 # The header's constants above, by their C names, for the layout test.
 CONSTANTS = {"TH_MAX_GROUPS": MAX_GROUPS, "TH_MLP_MAX_LAYERS": MLP_MAX_LAYERS,
              "TH_TLA_SWEEP_MAX_POINTS": SWEEP_MAX_POINTS,
              "TH_ENERGY_MAX_LAYERS": ENERGY_MAX_LAYERS, "TH_ENERGY_MAX_BINS": ENERGY_MAX_BINS,
-             "TH_ENERGY_N_LINES": ENERGY_N_LINES, "TH_GEN_SAMPLE_STREAM": GEN_SAMPLE_STREAM}
+             "TH_ENERGY_N_LINES": ENERGY_N_LINES, "TH_GEN_SAMPLE_STREAM": GEN_SAMPLE_STREAM,
+             "TH_GEN_MAX_SEGMENTS": GEN_MAX_SEGMENTS}
 
 c_size_p = POINTER(c_size_t)
 
@@ -602,6 +604,12 @@ class th_energy_ledger(Structure):
         ("wall_s", c_double),
         ("top1", c_double),
         ("overflow", c_int),
+        ("segments", c_size_t),
+        ("work", th_heat_stats),
+        ("potential_change", th_heat_stats),
+        ("work_J", c_double),
+        ("first_law_mean_abs", c_double),
+        ("first_law_max_abs", c_double),
     ]
 
 
@@ -726,6 +734,14 @@ PROTOTYPES = {
     "th_solve_opts_default": (th_solve_opts, []),
     "th_gen_stats_fit": (_int, [c_void_p, _gp_p, _dbl, _str, POINTER(th_solve_opts), _model_p,
                                 POINTER(th_gen_exact_report)]),
+    "th_gen_protocol_alloc": (c_void_p, [_gp_p, _int]),
+    "th_gen_protocol_segment": (_model_p, [c_void_p, _size]),
+    "th_gen_protocol_save": (_int, [_str, c_void_p, _meta_p]),
+    "th_gen_protocol_train": (_int, [c_void_p, _gp_p, _f32_p, _int_p, _size,
+                                     POINTER(th_gen_train_opts), _size, _f64_p]),
+    "th_gen_stats_protocol_fit": (_int, [c_void_p, _gp_p, _dbl, _dbl, _str,
+                                         POINTER(th_solve_opts), c_void_p,
+                                         POINTER(th_gen_exact_report)]),
     "th_gen_protocol_load": (_int, [_str, POINTER(c_void_p), _gp_p, _meta_p]),
     "th_gen_protocol_free": (_void, [c_void_p]),
     "th_gen_protocol_sample": (_int, [c_void_p, _gp_p, _size, POINTER(th_gen_sample_opts),
@@ -753,6 +769,8 @@ PROTOTYPES = {
     "th_energy_opts_default": (th_energy_opts, []),
     "th_energy_run_gen": (_int, [_model_p, _gp_p, _size, POINTER(th_energy_opts),
                                  POINTER(th_energy_ledger)]),
+    "th_energy_run_gen_protocol": (_int, [c_void_p, _gp_p, _size, POINTER(th_energy_opts),
+                                          POINTER(th_energy_ledger)]),
     "th_energy_run_student": (_int, [_model_p, _sp_p, c_size_p, _size, _f32_p,
                                      POINTER(c_uint8), _size, POINTER(th_energy_opts),
                                      POINTER(th_energy_ledger)]),

@@ -52,6 +52,27 @@ def _params_dict(gp):
     return d
 
 
+class _Protocol:
+    """Owns a th_gen_protocol (several segments' models); passes as its
+    pointer to the library (ctypes' _as_parameter_)."""
+
+    def __init__(self, ptr):
+        self._as_parameter_ = ctypes.c_void_p(ptr)
+
+    def __bool__(self):
+        return bool(self._as_parameter_.value)
+
+    def segment(self, s):
+        """Segment s's model, owned by the protocol (a Model that keeps it
+        alive)."""
+        return Model._wrap(lib.th_gen_protocol_segment(self, s), owner=self)
+
+    def __del__(self):
+        if getattr(self, "_as_parameter_", None) and self._as_parameter_.value:
+            lib.th_gen_protocol_free(self._as_parameter_)
+            self._as_parameter_ = ctypes.c_void_p()
+
+
 class Generator:
     """A trained generative computer: its model (a thermo.Model), its
     settings (.params, th_gen_params as a dict), the metadata it is saved
@@ -66,14 +87,9 @@ class Generator:
         self.shape = shape
         self.loss = None
         self.report = None
-        # a time-dependent protocol (th_gen_protocol) of gp.segments > 1
+        # a time-dependent protocol (a _Protocol) of gp.segments > 1
         # segments; .model is then its segment 0
         self._protocol = protocol
-
-    def __del__(self):
-        if getattr(self, "_protocol", None):
-            lib.th_gen_protocol_free(self._protocol)
-            self._protocol = None
 
     @property
     def segments(self):
@@ -94,32 +110,58 @@ class Generator:
 
     @classmethod
     def train(cls, preset="prl2026", *, data=None, images=None, pool=None, classes=None,
-              class_visible=None, solver=None, updates=None, lr=None, batch=None, paths=None,
-              stride=None, ridge=None, t_f=None, hidden=None, hidden_drive=None, seed=None,
-              progress=None):
+              class_visible=None, visible_bias=None, solver=None, updates=None, lr=None,
+              batch=None, paths=None, stride=None, ridge=None, t_f=None, hidden=None,
+              hidden_drive=None, drive=None, ramp_fraction=None, segments=None,
+              segment_penalty=None, readout_window=None, seed=None, progress=None):
         """Trains a generator as thermo train --preset PRESET does, each
         keyword overriding the preset as the option of the same name does
-        (lr is --lr, t_f --t-f). solver "gd" (gradient descent, the paper's
-        recipe) or "exact" (the least-squares minimiser). progress(done,
-        total) counts updates (gd), or paths then conjugate-gradient
-        iterations (exact; total 0)."""
+        (lr is --lr, t_f --t-f, ramp_fraction --ramp). solver "gd" (gradient
+        descent, the paper's recipe) or "exact" (the least-squares
+        minimiser). segments S > 1 trains a time-dependent protocol (thermo
+        train --segments: couplings and biases constant over each of S
+        segments of the generation time), segment_penalty ties neighbouring
+        segments in the exact solver, readout_window W is recorded as the
+        samples' readout (sample() then averages the last W steps);
+        visible_bias trains the pixels' biases, drive and ramp_fraction set the
+        noise schedule. progress(done, total) counts updates (gd), or paths
+        then conjugate-gradient iterations (exact; total 0). A bad value
+        raises ValueError or TypeError naming the argument."""
         r = S.th_gen_recipe()
         L.choice_arg(preset, "preset", list(PRESETS))
         L.check(lib.th_gen_recipe_preset(preset.encode(), ctypes.byref(r)))
         counts = {"images": (images, 0), "pool": (pool, 1), "updates": (updates, 1),
                   "batch": (batch, 1), "paths": (paths, 0), "stride": (stride, 1),
-                  "hidden": (hidden, 1), "seed": (seed, 0)}
+                  "hidden": (hidden, 1), "seed": (seed, 0), "segments": (segments, 1),
+                  "readout_window": (readout_window, 0)}
         for field, (value, minimum) in counts.items():
             if value is not None:
                 setattr(r, field, L.count_arg(value, field, minimum))
-        for field, value in (("learning_rate", lr), ("ridge", ridge), ("t_f", t_f)):
+        if r.segments > S.GEN_MAX_SEGMENTS:
+            raise ValueError("segments: expected 1 to %d, got %d" % (S.GEN_MAX_SEGMENTS,
+                                                                   r.segments))
+        names = {"learning_rate": "lr"}
+        for field, value in (("learning_rate", lr), ("ridge", ridge), ("t_f", t_f),
+                             ("drive", drive), ("ramp_fraction", ramp_fraction),
+                             ("segment_penalty", segment_penalty)):
             if value is not None:
-                setattr(r, field, L.real_arg(value, {"learning_rate": "lr"}.get(field, field)))
-        for field, value in (("classes", classes), ("class_visible", class_visible)):
+                setattr(r, field, L.real_arg(value, names.get(field, field)))
+        # thermo train's option kinds: --drive and --ramp positive (the ramp
+        # ends within t_f), --segment-penalty at least 0
+        if drive is not None and not r.drive > 0:
+            raise ValueError("drive: expected a value > 0, got %r" % drive)
+        if ramp_fraction is not None and not 0 < r.ramp_fraction <= 1:
+            raise ValueError("ramp_fraction: expected a value in (0, 1], got %r" % ramp_fraction)
+        if segment_penalty is not None and r.segment_penalty < 0:
+            raise ValueError("segment_penalty: expected a value >= 0, got %r" % segment_penalty)
+        for field, value in (("classes", classes), ("class_visible", class_visible),
+                             ("visible_bias", visible_bias)):
             if value is not None:
                 setattr(r, field, int(bool(value)))
         if solver is not None:
             r.solver = L.choice_arg(solver, "solver", list(SOLVERS))
+        if r.solver == 0 and r.segment_penalty > 0:
+            raise ValueError("segment_penalty: applies to the exact solver (solver='exact')")
         if hidden_drive is not None:
             r.hidden_drive = L.choice_arg(hidden_drive, "hidden_drive", list(HIDDEN_DRIVES))
         folder = os.fsencode(data_dir(L.path_arg(data, "data") if data is not None else r.data))
@@ -141,7 +183,18 @@ class Generator:
     def _train(cls, r, ts, progress):
         gp = S.th_gen_params()
         L.check(lib.th_gen_recipe_params(ctypes.byref(r), ts, ctypes.byref(gp)))
-        model = Model._wrap(L.check_ptr(lib.th_gen_model_alloc(ctypes.byref(gp), 0)))
+        steps = lib.th_gen_steps(ctypes.byref(gp))
+        if r.readout_window > steps:
+            raise ValueError("readout_window: at most the %d steps of the computing phase, got "
+                             "%d" % (steps, r.readout_window))
+        # thermo train trains a protocol of gp.segments segments; one
+        # segment is the paper's computer, whose model file is th_model_save's
+        protocol = None
+        if gp.segments > 1:
+            protocol = _Protocol(L.check_ptr(lib.th_gen_protocol_alloc(ctypes.byref(gp), 0)))
+            model = protocol.segment(0)
+        else:
+            model = Model._wrap(L.check_ptr(lib.th_gen_model_alloc(ctypes.byref(gp), 0)))
         t = ts.contents
         p = L.Progress(progress)
         loss, report = None, None
@@ -151,11 +204,16 @@ class Generator:
                 to.updates, to.learning_rate, to.batch = r.updates, r.learning_rate, r.batch
                 to.progress = p.fn
                 loss = np.zeros(r.updates)
-                rc = lib.th_gen_train(model._ptr, ctypes.byref(gp), t.images, t.labels, t.count,
-                                      ctypes.byref(to), 0, L.ptr(loss))
+                if protocol:
+                    rc = lib.th_gen_protocol_train(protocol, ctypes.byref(gp), t.images,
+                                                   t.labels, t.count, ctypes.byref(to), 0,
+                                                   L.ptr(loss))
+                else:
+                    rc = lib.th_gen_train(model._ptr, ctypes.byref(gp), t.images, t.labels,
+                                          t.count, ctypes.byref(to), 0, L.ptr(loss))
             else:
                 report = S.th_gen_exact_report()
-                rc = cls._train_exact(r, gp, t, model, p, report)
+                rc = cls._train_exact(r, gp, t, model, protocol, p, report)
         p.check(rc)
         lo, hi = ctypes.c_float(), ctypes.c_float()
         L.check(lib.th_gen_prepared_range(ctypes.byref(gp), t.images, t.labels, 3,
@@ -167,14 +225,14 @@ class Generator:
         # The grey range the pictures use, as thermo train records it.
         settings["picture.lo"] = "%.9g" % lo.value
         settings["picture.hi"] = "%.9g" % hi.value
-        gen = cls(model, gp, settings, (t.rows, t.cols))
+        gen = cls(model, gp, settings, (t.rows, t.cols), protocol)
         gen.loss = loss
         if report is not None:
             gen.report = L.struct_to_dict(report)
         return gen
 
     @staticmethod
-    def _train_exact(r, gp, t, model, p, report):
+    def _train_exact(r, gp, t, model, protocol, p, report):
         stats = ctypes.c_void_p()
         rc = lib.th_gen_stats_accumulate(ctypes.byref(gp), 0, t.images, t.labels, t.count,
                                          r.paths if r.paths else t.count,
@@ -185,6 +243,10 @@ class Generator:
         try:
             so = lib.th_solve_opts_default()
             so.progress = p.solve_fn
+            if protocol:
+                return lib.th_gen_stats_protocol_fit(stats, ctypes.byref(gp), r.ridge,
+                                                     r.segment_penalty, None, ctypes.byref(so),
+                                                     protocol, ctypes.byref(report))
             return lib.th_gen_stats_fit(stats, ctypes.byref(gp), r.ridge, None, ctypes.byref(so),
                                         model._ptr, ctypes.byref(report))
         finally:
@@ -208,15 +270,21 @@ class Generator:
                                                  ctypes.byref(pic)))
             protocol = None
             if gp.segments > 1:  # every segment (th_gen_protocol_load)
-                protocol = ctypes.c_void_p()
+                ptr = ctypes.c_void_p()
                 q = S.th_gen_params()
-                L.check(lib.th_gen_protocol_load(path, ctypes.byref(protocol), ctypes.byref(q),
-                                                 None))
+                L.check(lib.th_gen_protocol_load(path, ctypes.byref(ptr), ctypes.byref(q), None))
+                protocol = _Protocol(ptr.value)
             return cls(model, gp, L.meta_to_dict(meta), (pic.rows, pic.cols), protocol)
 
     def save(self, path):
-        """The model file (atomic), with every setting in its metadata."""
-        self.model.save(path, self.meta)
+        """The model file (atomic), with every setting in its metadata; a
+        protocol's with every segment (th_gen_protocol_save)."""
+        if not self._protocol:
+            self.model.save(path, self.meta)
+            return
+        with L.c_meta(self.meta) as m:
+            L.check(lib.th_gen_protocol_save(L.path_arg(path, "path"), self._protocol,
+                                             ctypes.byref(m)))
 
     # --------------------------------------------------------- sampling
 
@@ -227,7 +295,7 @@ class Generator:
         return gp
 
     def sample(self, n, *, first=0, seed=None, classes=None, batch=None, precision="f32",
-               readout_window=0, progress=None):
+               readout_window=None, progress=None):
         """n samples (th_gen_sample): (images (n, rows, cols) float32, heat
         (n) float64 in kT, given to the bath while computing). Sample k uses
         noise stream first + k of seed (default the model's), so any sample
@@ -236,7 +304,9 @@ class Generator:
         n_classes). precision: "f32", or "bf16" for coupling products with
         couplings and states rounded to bfloat16 and float32 sums (thermo
         sample --precision). readout_window W > 0: each sample is the visible
-        units averaged over the last W steps (thermo sample --readout-window).
+        units averaged over the last W steps (thermo sample --readout-window);
+        None: the model's (its sample.readout_window, as thermo sample reads
+        it), else 0, the state at the end.
         A protocol of several segments (.segments) runs segment by segment
         (th_gen_protocol_sample)."""
         n = L.count_arg(n, "n")
@@ -250,6 +320,8 @@ class Generator:
         so = lib.th_gen_sample_opts_default()
         so.first = first
         so.precision = names.index(precision)
+        if readout_window is None:
+            readout_window = int(self.meta.get("sample.readout_window", "0"))
         so.readout_window = L.count_arg(readout_window, "readout_window", 0)
         if batch is not None:
             so.batch = L.count_arg(batch, "batch")
@@ -288,7 +360,9 @@ class Generator:
                       progress=None):
         """thermo energy's ledger of n samples (th_energy_run_gen) as a dict:
         the heat per sample against the digital lines (a)-(d), each with its
-        assumptions; the keys are those of thermo energy --json."""
+        assumptions; the keys are those of thermo energy --json. A protocol of
+        several segments runs them all (th_energy_run_gen_protocol): the
+        ledger adds the switching work and the first law per sample."""
         n = L.count_arg(n, "n")
         gp = self._settings(seed)
         o, keep = E.options(temperature, time_unit, mac_energy, network, steps,
@@ -298,8 +372,12 @@ class Generator:
 
         def run(book):
             with p:
-                rc = lib.th_energy_run_gen(self.model._ptr, ctypes.byref(gp), n,
-                                           ctypes.byref(o), book)
+                if self._protocol:
+                    rc = lib.th_energy_run_gen_protocol(self._protocol, ctypes.byref(gp), n,
+                                                        ctypes.byref(o), book)
+                else:
+                    rc = lib.th_energy_run_gen(self.model._ptr, ctypes.byref(gp), n,
+                                               ctypes.byref(o), book)
             p.check(rc)
             return rc
         out = E.ledger(run, name)

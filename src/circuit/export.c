@@ -4,7 +4,8 @@
  * - generator (thermo train): every unit from 0, the uncoupled wells for t_f
  *   (the noise phase), then the trained couplings and biases for t_f (the
  *   computing phase), as th_gen_sample runs it; label units of a
- *   conditional generator are clamped at the one-hot code of one class;
+ *   conditional generator are clamped at the one-hot code of one class; a
+ *   time-dependent protocol of several segments is refused;
  * - neuron (thermo neuron train): the network from 0 for t_f with its
  *   input z clamped (th_neuron_as_model), one group of copies per input;
  * - SPU (a Matrix Market matrix, as thermo linalg reads it): the board
@@ -89,6 +90,14 @@ static int load_generator(th__circuit_source *src)
     if (rc == TH_OK) rc = th_gen_params_from_meta(&meta, &src->gp);
     th_meta_clear(&meta);
     if (rc != TH_OK) return rc;
+    /* A netlist of segment 0 alone would run another computer than the one
+     * trained: refused until the switches are in the circuit (docs/spice.md). */
+    if (src->gp.segments > 1)
+        return th__fail(TH_EINVAL, "%s is a time-dependent protocol of %zu segments "
+                        "(gen.segments): its couplings and biases switch between segments, and "
+                        "thermo spice exports a generator of fixed couplings (one segment) "
+                        "only; train it without --segments to export it", src->path,
+                        src->gp.segments);
     if (src->model->n != th_gen_units(&src->gp))
         return th__fail(TH_EFORMAT, "%s: %zu units, its gen.* settings say %zu", src->path,
                         src->model->n, th_gen_units(&src->gp));

@@ -9,6 +9,7 @@
  * side is priced: MAC counts (th_energy_mlp_macs, th_energy_*_ops) at an
  * energy per MAC, and the CPU packages' own counters (RAPL). */
 #include "core/internal.h"
+#include "gen/gen_internal.h"
 
 #include <math.h>
 #include <omp.h>
@@ -20,26 +21,35 @@ const size_t th_energy_prl_network[TH_ENERGY_PRL_LAYERS] = {784, 128, 128, 784};
  * pictures stays bounded for any count (the heat is kept for all). */
 #define CHUNK 1024
 
-/* What a generator's ledger leaves out, as a paragraph and item by item. */
+/* What a generator's ledger leaves out, as a paragraph and item by item;
+ * programming: what of programming the couplings is left out, which a
+ * protocol's books count in part (the work of its switches). */
+#define GEN_LEFT_OUT_TEXT(programming)                                                      \
+    "The heat is that of an ideal computer's units while they compute. Not counted: the "   \
+    "control electronics and clocks, reading out the visible units, programming the "       \
+    "couplings (" programming "), training, cooling or holding the bath at its "            \
+    "temperature, the noise phase, and the simulation's own overheads (a CPU simulating "   \
+    "the computer is lines (b) and (c), not the computer). The MAC lines count arithmetic " \
+    "only: no memory traffic, data movement or idle power."
+#define GEN_LEFT_OUT_LIST(programming)                                                      \
+    {"control electronics and clocks", "reading out the visible units", programming,        \
+     "training", "cooling or holding the bath at its temperature",                          \
+     "the noise phase before computing",                                                    \
+     "the simulation's own overheads: a CPU simulating the computer is lines b and c, not " \
+     "the computer",                                                                        \
+     "for the MAC lines: memory traffic, data movement, activations and idle power"}
 static const char GEN_LEFT_OUT[] =
-    "The heat is that of an ideal computer's units while they compute. Not counted: the "
-    "control electronics and clocks, reading out the visible units, programming the "
-    "couplings (writing them, switching them on and off for each sample), training, cooling "
-    "or holding the bath at its temperature, the noise phase, and the simulation's own "
-    "overheads (a CPU simulating the computer is lines (b) and (c), not the computer). The "
-    "MAC lines count arithmetic only: no memory traffic, data movement or idle power.";
-static const char *const GEN_LEFT_OUT_ITEMS[] = {
-    "control electronics and clocks",
-    "reading out the visible units",
+    GEN_LEFT_OUT_TEXT("writing them, switching them on and off for each sample");
+static const char *const GEN_LEFT_OUT_ITEMS[] = GEN_LEFT_OUT_LIST(
     "programming the couplings: writing them, switching them on and off for each sample "
-    "(work at fixed x, not measured)",
-    "training",
-    "cooling or holding the bath at its temperature",
-    "the noise phase before computing",
-    "the simulation's own overheads: a CPU simulating the computer is lines b and c, not the "
-    "computer",
-    "for the MAC lines: memory traffic, data movement, activations and idle power",
-};
+    "(work at fixed x, not measured)");
+static const char PROTOCOL_LEFT_OUT[] =
+    GEN_LEFT_OUT_TEXT("writing them, and switching them off after each sample; the work of "
+                      "switching them on and between segments is counted above");
+static const char *const PROTOCOL_LEFT_OUT_ITEMS[] = GEN_LEFT_OUT_LIST(
+    "programming the couplings: writing them, and switching them off after each sample (the "
+    "work of switching them on and between segments is counted)");
+#define N_GEN_LEFT_OUT (sizeof GEN_LEFT_OUT_ITEMS / sizeof GEN_LEFT_OUT_ITEMS[0])
 static const char STUDENT_LEFT_OUT[] =
     "The heat is that of an ideal computer's free units while they compute. Not counted: the "
     "control electronics and clocks, clamping the input units to the image, reading out the "
@@ -274,14 +284,21 @@ static int begin_gen(const th_model *m, const th_gen_params *p, const th_energy_
     L->seed = p->seed;
     L->dt = p->dt;
     L->n_units = p->n_visible + p->n_hidden;
-    L->left_out = GEN_LEFT_OUT;
-    L->left_out_items = GEN_LEFT_OUT_ITEMS;
-    L->n_left_out = sizeof GEN_LEFT_OUT_ITEMS / sizeof GEN_LEFT_OUT_ITEMS[0];
+    L->segments = p->segments;
+    L->left_out = p->segments > 1 ? PROTOCOL_LEFT_OUT : GEN_LEFT_OUT;
+    L->left_out_items = p->segments > 1 ? PROTOCOL_LEFT_OUT_ITEMS : GEN_LEFT_OUT_ITEMS;
+    L->n_left_out = N_GEN_LEFT_OUT;
 
     const th_energy_sim_ops *ops = &L->ops;
     const double mac_J = L->mac_energy_J;
-    char net[TH_ENERGY_MAX_LAYERS * 21], pairs[32], normals[32];
+    char net[TH_ENERGY_MAX_LAYERS * 21], pairs[32], normals[32], evals[96];
     network_text(k.net_a, k.n_a, net, sizeof net);
+    if (p->segments > 1)
+        snprintf(evals, sizeof evals, "%llu computing steps + 1 for the heat in each of its %zu "
+                 "segments", (unsigned long long)ops->steps, p->segments);
+    else
+        snprintf(evals, sizeof evals, "%llu computing steps + 1 for the heat",
+                 (unsigned long long)ops->steps);
     th_energy_line *a = &L->line[TH_ENERGY_LINE_PAPER], *b = &L->line[TH_ENERGY_LINE_SIM];
     snprintf(a->label, sizeof a->label, "paper's baseline %s MLP x %zu steps, %g J/MAC", net,
              k.steps_a, mac_J);
@@ -291,10 +308,10 @@ static int begin_gen(const th_model *m, const th_gen_params *p, const th_energy_
              k.steps_a, mac_J);
     snprintf(b->assumes, sizeof b->assumes,
              "simulating the computer digitally: %s coupled pairs x %llu force evaluations "
-             "(%llu computing steps + 1 for the heat) plus %d MACs per unit per step for the "
+             "(%s) plus %d MACs per unit per step for the "
              "on-site update in both phases, at %g J per MAC; the %s Gaussian numbers and "
              "memory traffic not counted", th_energy_grouped(ops->coupling_pairs, pairs, 32),
-             (unsigned long long)(ops->steps + 1), (unsigned long long)ops->steps,
+             (unsigned long long)(ops->steps + (p->segments > 1 ? p->segments : 1)), evals,
              TH_ENERGY_ONSITE_MACS, mac_J, th_energy_grouped(ops->normals, normals, 32));
     return TH_OK;
 }
@@ -341,8 +358,60 @@ int th_energy_ledger_gen(const th_model *m, const th_gen_params *p, const th_ene
                          const double *heat, size_t n, const th_energy_meter *meter,
                          th_energy_ledger *L)
 {
-    int rc = begin_gen(m, p, o, L);
+    TH_ASSERT(p != NULL);
+    int rc = th__gen_single_segment(p, "th_energy_ledger_gen");
+    if (rc == TH_OK) rc = begin_gen(m, p, o, L);
     return rc != TH_OK ? rc : finish(L, heat, n, meter);
+}
+
+/* TH_EINVAL unless pr has the settings' segments. */
+static int protocol_matches(const th_gen_protocol *pr, const th_gen_params *p)
+{
+    const size_t S = th_gen_protocol_segments(pr);
+    if (S == p->segments) return TH_OK;
+    return th__fail(TH_EINVAL, "the model has %zu segment%s but the settings say %zu", S,
+                    S == 1 ? "" : "s", p->segments);
+}
+
+/* A protocol's switching work, potential change and first-law residual
+ * dV - (W - Q) per sample (science.md section 1: with the work done by the
+ * switches, the first law of each trajectory). */
+static int finish_protocol(th_energy_ledger *L, const double *heat, const double *work,
+                           const double *dV, size_t n)
+{
+    if (!work || !dV)
+        return th__fail(TH_EINVAL, "a protocol of %zu segments: its books need the work and "
+                        "the potential change of every sample", L->segments);
+    double sum = 0, worst = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (!isfinite(work[k]) || !isfinite(dV[k]))
+            return th__fail(TH_EINVAL, "sample %zu: work %g kT, potential change %g kT: "
+                            "expected finite values", k, work[k], dV[k]);
+        const double r = fabs(dV[k] - (work[k] - heat[k]));
+        sum += r;
+        worst = fmax(worst, r);
+    }
+    int rc = th_heat_stats_compute(work, n, &L->work);
+    if (rc == TH_OK) rc = th_heat_stats_compute(dV, n, &L->potential_change);
+    if (rc != TH_OK) return rc;
+    L->work_J = L->work.mean * L->kT_J;
+    L->first_law_mean_abs = sum / (double)n;
+    L->first_law_max_abs = worst;
+    return TH_OK;
+}
+
+int th_energy_ledger_gen_protocol(const th_gen_protocol *pr, const th_gen_params *p,
+                                  const th_energy_opts *o, const double *heat,
+                                  const double *work, const double *potential_change,
+                                  size_t n, const th_energy_meter *meter, th_energy_ledger *L)
+{
+    TH_ASSERT(pr != NULL && p != NULL);
+    int rc = protocol_matches(pr, p);
+    if (rc == TH_OK) rc = begin_gen(th_gen_protocol_segment(pr, 0), p, o, L);
+    if (rc == TH_OK) rc = finish(L, heat, n, meter);
+    if (rc == TH_OK && p->segments > 1)
+        rc = finish_protocol(L, heat, work, potential_change, n);
+    return rc;
 }
 
 int th_energy_ledger_student(const th_model *m, const th_student_params *p,
@@ -370,15 +439,21 @@ static int chunk_progress_update(size_t done, size_t total, void *ctx)
     return cp->o->progress(cp->offset + done, cp->total, cp->o->progress_ctx);
 }
 
-int th_energy_run_gen(const th_model *m, const th_gen_params *p, size_t n,
-                      const th_energy_opts *o, th_energy_ledger *L)
+int th_energy_run_gen_protocol(const th_gen_protocol *pr, const th_gen_params *p, size_t n,
+                               const th_energy_opts *o, th_energy_ledger *L)
 {
+    TH_ASSERT(pr != NULL && p != NULL);
     /* The books but for the heat first: a bad setting fails before the run. */
-    int rc = begin_gen(m, p, o, L);
+    int rc = protocol_matches(pr, p);
+    if (rc == TH_OK) rc = begin_gen(th_gen_protocol_segment(pr, 0), p, o, L);
     if (rc != TH_OK) return rc;
     if (n == 0) return th__fail(TH_EINVAL, "0 samples: expected at least 1");
-    double *heat = malloc(n * sizeof *heat); /* (n) in kT */
+    /* Switches do work only when there are segments to switch between; the
+     * fixed computer's books stay those of its heat alone. */
+    const int switching = p->segments > 1;
+    double *heat = malloc(n * (switching ? 3 : 1) * sizeof *heat); /* (n) in kT, each */
     if (!heat) return th__fail(TH_ENOMEM, "out of memory for %zu samples", n);
+    double *work = switching ? heat + n : NULL, *dV = switching ? heat + 2 * n : NULL;
     const size_t chunk = n < CHUNK ? n : CHUNK;
     float *pixels = malloc(chunk * p->n_visible * sizeof *pixels); /* (chunk, n_visible) */
     if (!pixels) {
@@ -395,8 +470,11 @@ int th_energy_run_gen(const th_model *m, const th_gen_params *p, size_t n,
     const double t0 = omp_get_wtime();
     for (size_t k0 = 0; k0 < n && rc == TH_OK; k0 += chunk) {
         so.first = k0;
+        so.work = switching ? work + k0 : NULL;
+        so.potential_change = switching ? dV + k0 : NULL;
         cp.offset = k0;
-        rc = th_gen_sample(m, p, n - k0 < chunk ? n - k0 : chunk, &so, pixels, heat + k0);
+        rc = th_gen_protocol_sample(pr, p, n - k0 < chunk ? n - k0 : chunk, &so, pixels,
+                                    heat + k0);
     }
     const double wall = omp_get_wtime() - t0;
     free(pixels);
@@ -404,9 +482,21 @@ int th_energy_run_gen(const th_model *m, const th_gen_params *p, size_t n,
         th_energy_meter_stop(&mt);
         rc = finish(L, heat, n, &mt);
     }
+    if (rc == TH_OK && switching) rc = finish_protocol(L, heat, work, dV, n);
     L->wall_s = wall;
     free(heat);
     return rc;
+}
+
+int th_energy_run_gen(const th_model *m, const th_gen_params *p, size_t n,
+                      const th_energy_opts *o, th_energy_ledger *L)
+{
+    TH_ASSERT(m != NULL && p != NULL);
+    int rc = th__gen_single_segment(p, "th_energy_run_gen");
+    if (rc != TH_OK) return rc;
+    th_model *slot;
+    const th_gen_protocol view = th__gen_protocol_view(&slot, m);
+    return th_energy_run_gen_protocol(&view, p, n, o, L);
 }
 
 int th_energy_run_student(const th_model *m, const th_student_params *p,

@@ -69,8 +69,10 @@ int th_energy_gen_ops(const th_model *m, const th_gen_params *p, th_energy_sim_o
     /* The fast kernel evaluates the coupling force once before the first
      * step (it serves that step) and once after every step: steps + 1 in
      * all, the last only for the coupling part of the heat, which telescopes
-     * to x.Jx/2 at the ends (langevin_kernel.inc, run_fast). */
-    if (!mul_u64(pairs, steps + 1, &out->coupling_macs) ||
+     * to x.Jx/2 at the ends (langevin_kernel.inc, run_fast). A protocol runs
+     * once per segment, each run closing its own heat: steps + segments. */
+    const uint64_t runs = p->segments > 1 ? p->segments : 1;
+    if (!mul_u64(pairs, steps + runs, &out->coupling_macs) ||
         !mul_u64(m->n, 2 * steps, &unit_steps) ||
         !mul_u64(unit_steps, TH_ENERGY_ONSITE_MACS, &out->onsite_macs))
         return th__fail(TH_EINVAL, "the simulation's operation count overflows 64 bits");

@@ -34,6 +34,23 @@ static void print_wrapped(FILE *f, const char *head, size_t indent, const char *
     }
 }
 
+/* A protocol's work and first law per sample: its switches do work on the
+ * computer while it computes (science.md section 1). */
+static void print_switching(FILE *f, const th_energy_ledger *L)
+{
+    const th_heat_stats *w = &L->work, *v = &L->potential_change;
+    fprintf(f, "  work      mean %.4g kT, sd %.3g kT, range %.4g to %.4g kT\n"
+            "            done on the computer by switching its couplings and biases, V_new(x) -\n"
+            "            V_old(x) at switch-on and at the %zu boundar%s of its %zu segments\n"
+            "            = %.4g J mean at %g K (switching them off after is programming, not "
+            "counted)\n", w->mean, w->sd, w->min, w->max, L->segments - 1,
+            L->segments > 2 ? "ies" : "y", L->segments,
+            L->work_J, L->temperature_K);
+    fprintf(f, "  first law dV = W - Q per sample: dV mean %.4g kT, W - Q mean %.4g kT;\n"
+            "            |dV - (W - Q)| mean %.3g kT, at most %.3g kT (the integrator's O(dt))\n",
+            v->mean, w->mean - L->hs.mean, L->first_law_mean_abs, L->first_law_max_abs);
+}
+
 /* The heat, work, entropy, time and power of one sample. */
 static void print_thermo(FILE *f, const th_energy_ledger *L, const char *png)
 {
@@ -57,6 +74,8 @@ static void print_thermo(FILE *f, const th_energy_ledger *L, const char *png)
         fputs("  work      0: couplings, biases and clamped inputs stay fixed while it computes\n"
               "            (clamping the image and switching the couplings on is programming, "
               "not counted)\n", f);
+    else if (L->segments > 1)
+        print_switching(f, L);
     else
         fputs("  work      0: couplings and biases stay fixed while it computes; V does not "
               "change in time\n            (switching them on before and off after is "
@@ -100,19 +119,25 @@ static void print_digital(FILE *f, const th_energy_ledger *L)
     print_wrapped(f, "", 6, a->assumes);
     fprintf(f, "  (b) %s MACs = %.4g J: this simulation's own arithmetic\n",
             th_energy_grouped((uint64_t)b->macs, n1, NUM), b->joules);
-    if (cls)
+    if (cls) {
         fprintf(f, "        coupling forces and input field %s MACs, on-site update %s MACs\n",
                 th_energy_grouped(o->coupling_macs, n1, NUM),
                 th_energy_grouped(o->onsite_macs, n2, NUM));
-    else
-        fprintf(f, "        coupling forces %s MACs x %llu (%llu steps + 1 for the heat) = %s\n"
+    } else {
+        /* one closing force evaluation for the heat per run, a run per segment */
+        char runs[64] = "1 for the heat";
+        if (L->segments > 1)
+            snprintf(runs, sizeof runs, "1 for the heat in each of %zu segments", L->segments);
+        fprintf(f, "        coupling forces %s MACs x %llu (%llu steps + %s) = %s\n"
                 "        on-site update  %d MACs x %zu units x %llu steps (both phases) = %s\n"
                 "        not counted: %s Gaussian numbers (Philox and Box-Muller), memory "
                 "traffic\n", th_energy_grouped(o->coupling_pairs, n1, NUM),
-                (unsigned long long)(o->steps + 1), (unsigned long long)o->steps,
+                (unsigned long long)(o->steps + (L->segments > 1 ? L->segments : 1)),
+                (unsigned long long)o->steps, runs,
                 th_energy_grouped(o->coupling_macs, n2, NUM), TH_ENERGY_ONSITE_MACS, L->n_units,
                 (unsigned long long)(2 * o->steps), th_energy_grouped(o->onsite_macs, n3, NUM),
                 th_energy_grouped(o->normals, n4, NUM));
+    }
     if (c->available) {
         fprintf(f, "  (c) %.4g J measured (%.4g J over %zu %ss, %zu package zone%s)\n", c->joules,
                 L->rapl_J, L->hs.count, unit, L->rapl_zones, L->rapl_zones == 1 ? "" : "s");
@@ -215,9 +240,24 @@ static void gen_json(cJSON *root, const th_energy_ledger *L, const char *png)
     for (size_t k = 0; k < L->n_bins; k++)
         cJSON_AddItemToArray(counts, cJSON_CreateNumber((double)L->bins[k]));
     if (png) cJSON_AddStringToObject(hist, "png", png);
-    cJSON *w = NUMBERS(cJSON_AddObjectToObject(root, "work_per_sample"), {"kT", 0});
-    cJSON_AddStringToObject(w, "why", "the couplings and biases stay fixed while it computes, "
-                                      "so V does not depend on time");
+    if (L->segments > 1) {
+        const th_heat_stats *ws = &L->work;
+        cJSON *w = NUMBERS(cJSON_AddObjectToObject(root, "work_per_sample"), {"kT", ws->mean},
+                           {"sd_kT", ws->sd}, {"min_kT", ws->min}, {"max_kT", ws->max},
+                           {"mean_J", L->work_J}, {"segments", L->segments});
+        cJSON_AddStringToObject(w, "why", "switching the couplings and biases, V_new(x) - "
+                                          "V_old(x), at switch-on and at every boundary "
+                                          "between segments");
+        NUMBERS(cJSON_AddObjectToObject(root, "first_law_per_sample"),
+                {"potential_change_mean_kT", L->potential_change.mean},
+                {"work_minus_heat_mean_kT", ws->mean - hs->mean},
+                {"residual_mean_abs_kT", L->first_law_mean_abs},
+                {"residual_max_abs_kT", L->first_law_max_abs});
+    } else {
+        cJSON *w = NUMBERS(cJSON_AddObjectToObject(root, "work_per_sample"), {"kT", 0});
+        cJSON_AddStringToObject(w, "why", "the couplings and biases stay fixed while it "
+                                          "computes, so V does not depend on time");
+    }
     cJSON *e = NUMBERS(cJSON_AddObjectToObject(root, "entropy_production_per_sample"),
                        {"bath_kB", hs->mean}, {"bath_J_per_K", hs->mean * TH_BOLTZMANN_J_PER_K});
     cJSON_AddStringToObject(e, "note", "Q/T for an isothermal bath; the units' own entropy "

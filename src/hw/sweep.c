@@ -22,8 +22,11 @@
 struct th_hw_target {
     int kind;
     th_hw_target_opts o;
-    /* generators */
-    th_model *model;
+    th_model *model;           /* while loading: the file's first model */
+    /* generators: the protocol of gp.segments segments (one: the paper's
+     * computer) and the readout its model file records */
+    th_gen_protocol *protocol;
+    size_t readout_window;
     th_gen_params gp;
     th_gen_training_set *refs; /* unconditional: the training images */
     th_judge judge;            /* judge.cnn or judge.mlp set: with a judge */
@@ -82,6 +85,7 @@ void th_hw_target_free(th_hw_target *t)
 {
     if (!t) return;
     th_model_free(t->model);
+    th_gen_protocol_free(t->protocol);
     th_gen_training_set_free(t->refs);
     th_judge_free(&t->judge);
     th_dataset_free(t->train);
@@ -108,7 +112,29 @@ static int load_refs(const char *path, const th_meta *meta, th_gen_training_set 
                         "data.images, data.pool): the quality of an unconditional generator "
                         "is the share of samples that resemble a training image", path);
     int rc = th_gen_training_set_load(src, images, pooling, 0, out);
-    return rc == TH_OK ? TH_OK : th__fail(rc, "%s: its training set: %s", path, th_last_error());
+    if (rc == TH_OK) return TH_OK;
+    char why[512]; /* th__fail writes the buffer th_last_error() reads */
+    snprintf(why, sizeof why, "%s", th_last_error());
+    return th__fail(rc, "%s: its training set: %s", path, why);
+}
+
+/* A generator's every segment (th_gen_protocol_load) and the readout window
+ * its samples are read with ("sample.readout_window", thermo train
+ * --readout-window; absent: the state at the end), as thermo sample and
+ * thermo eval --model read them. */
+static int load_protocol(const char *path, const th_meta *meta, th_hw_target *t)
+{
+    th_model_free(t->model); /* segment 0 alone, read to tell the kind */
+    t->model = NULL;
+    int rc = th_gen_protocol_load(path, &t->protocol, &t->gp, NULL);
+    if (rc != TH_OK) return rc;
+    const char *w = th_meta_get(meta, "sample.readout_window");
+    char extra;
+    if (w && (sscanf(w, "%zu%c", &t->readout_window, &extra) != 1 || w[0] == '-' ||
+              t->readout_window > th_gen_steps(&t->gp)))
+        return th__fail(TH_EFORMAT, "%s: sample.readout_window = '%.40s': expected a whole "
+                        "number of steps from 0 to %zu", path, w, th_gen_steps(&t->gp));
+    return TH_OK;
 }
 
 static int load_judge(th_hw_target *t)
@@ -148,6 +174,7 @@ int th_hw_target_load(const char *path, const th_hw_target_opts *o, th_hw_target
         if (rc == TH_OK && t->kind == TH_HW_CONDITIONAL && !o->judge)
             rc = th__fail(TH_EINVAL, "%s is a conditional generator: its quality is the judge's "
                           "conditional accuracy, and no judge was given", path);
+        if (rc == TH_OK) rc = load_protocol(path, &meta, t);
         if (rc == TH_OK && t->kind == TH_HW_GENERATOR) rc = load_refs(path, &meta, &t->refs);
         if (rc == TH_OK && o->judge) rc = load_judge(t);
     }
@@ -170,8 +197,9 @@ static int measure_generator(const th_hw_target *t, const th_hw *hw, uint64_t no
     gp.seed += noise;
     th_samples *s = NULL;
     size_t *as_ref = t->refs ? th__calloc(2 * t->refs->count, sizeof *as_ref) : NULL;
-    int rc = !t->refs || as_ref ? th_hw_gen_samples(hw, t->model, &gp, S, &s)
-                                : th__fail(TH_ENOMEM, "out of memory");
+    int rc = !t->refs || as_ref
+                 ? th_hw_gen_protocol_samples(hw, t->protocol, &gp, S, t->readout_window, &s)
+                 : th__fail(TH_ENOMEM, "out of memory");
     if (rc == TH_OK) {
         double h = 0;
         for (size_t k = 0; k < S; k++) h += s->heat[k];

@@ -49,7 +49,9 @@ static void print_help(const tool_opt *opts, size_t n_opts)
            "of this simulation, (c) the energy the CPU packages used for the run, where\n"
            "Linux exposes RAPL counters to this user, (d) the network given by --network\n"
            "and --steps. Every line is printed with its assumptions, then one table of\n"
-           "ratios (digital energy / heat) and what the estimate leaves out.\n"
+           "ratios (digital energy / heat) and what the estimate leaves out. A time-\n"
+           "dependent protocol (thermo train --segments S) runs all its segments; the\n"
+           "ledger adds the work its switches do and checks dV = W - Q per sample.\n"
            "\n"
            "For a thermodynamic classifier (thermo classify train) a sample is one\n"
            "classification: --trajectories runs on one of the first N MNIST test images,\n"
@@ -104,6 +106,9 @@ static void print_head(const energy_params *p, const th_energy_ledger *L, const 
                p->model, gp->n_visible, gp->n_hidden,
                th_energy_grouped(L->ops.coupling_pairs, n1, sizeof n1), m->kT, gp->dt, gp->t_f,
                (unsigned long long)L->ops.steps);
+        if (gp->segments > 1)
+            printf("          a time-dependent protocol: couplings and biases switch between "
+                   "%zu segments\n", gp->segments);
         printf("samples   %zu, seed %llu%s, %.3g s wall (%.3g s a sample)\n"
                "          threads %d (OpenMP), %d (OpenBLAS)\n", L->hs.count,
                (unsigned long long)gp->seed, p->seed_text ? "" : " (the model's)", L->wall_s,
@@ -211,6 +216,7 @@ static int run_energy(const energy_params *p, uint64_t seed)
     o.progress = tool_progress_update;
 
     th_model *m = NULL;
+    th_gen_protocol *pr = NULL;
     th_meta meta = {0};
     th_gen_params gp;
     th_energy_ledger L;
@@ -227,17 +233,20 @@ static int run_energy(const energy_params *p, uint64_t seed)
                         "thermo train or thermo classify train\n", p->model);
     } else if (th_gen_params_from_meta(&meta, &gp) != TH_OK) {
         fprintf(stderr, "thermo " CMD ": %s: %s\n", p->model, th_last_error());
+    } else if ((rc = th_gen_protocol_load(p->model, &pr, &gp, NULL)) != TH_OK) {
+        tool_fail_lib(CMD, rc); /* every segment of a time-dependent protocol */
     } else {
         if (p->seed_text) gp.seed = seed;
         tool_progress bar;
         tool_progress_begin(&bar, "samples", p->quiet);
         o.progress_ctx = &bar;
-        rc = th_energy_run_gen(m, &gp, p->samples, &o, &L);
+        rc = th_energy_run_gen_protocol(pr, &gp, p->samples, &o, &L);
         tool_progress_end(&bar);
         exit_code = render(p, rc, &L, m, &gp, NULL);
     }
     th_meta_clear(&meta);
     th_model_free(m);
+    th_gen_protocol_free(pr);
     return exit_code;
 }
 
