@@ -108,7 +108,7 @@ static int design_block(th_ptr states, size_t T, size_t B, size_t first_step, vo
  * label) get their own penalty rows; with visible_bias the pixels' biases
  * are parameters too. */
 static void check_against_dense_with(size_t C, size_t stride, double ridge, size_t label_visible,
-                                     double class_ridge, size_t visible_bias)
+                                     double class_ridge, size_t visible_bias, double bias_ridge)
 {
     th_gen_params p = test_gen_tiny_params(C);
     p.label_visible = label_visible;
@@ -139,7 +139,8 @@ static void check_against_dense_with(size_t C, size_t stride, double ridge, size
     size_t n_pen = 0;
     for (size_t q = 0; q < d.n_params; q++)
         n_pen += (ridge > 0 && d.pj[q] < n_moving) ||
-                 (class_ridge > 0 && d.pj[q] >= n_moving && d.pj[q] < n);
+                 (class_ridge > 0 && d.pj[q] >= n_moving && d.pj[q] < n) ||
+                 (bias_ridge > 0 && d.pj[q] == n);
     d.n_rows = n_data_rows + n_pen;
     d.D = calloc(d.n_rows * d.n_params, sizeof(double));
     d.c = calloc(d.n_rows, sizeof(double));
@@ -156,6 +157,8 @@ static void check_against_dense_with(size_t C, size_t stride, double ridge, size
             d.D[q * d.n_rows + d.row++] = sqrt(2 * p.mu * p.dt * p.kT * ridge);
         else if (class_ridge > 0 && d.pj[q] >= n_moving && d.pj[q] < n)
             d.D[q * d.n_rows + d.row++] = sqrt(2 * p.mu * p.dt * p.kT * class_ridge);
+        else if (bias_ridge > 0 && d.pj[q] == n)
+            d.D[q * d.n_rows + d.row++] = sqrt(2 * p.mu * p.dt * p.kT * bias_ridge);
     /* minimise |D theta + c|: solve D theta = -c in the least-squares sense */
     double *rhs = malloc(d.n_rows * sizeof(double));
     for (size_t r = 0; r < d.n_rows; r++) rhs[r] = -d.c[r];
@@ -170,6 +173,7 @@ static void check_against_dense_with(size_t C, size_t stride, double ridge, size
     o.tolerance = 1e-13;
     o.ridge = ridge;
     o.clamped_ridge = class_ridge;
+    o.bias_ridge = bias_ridge;
     th_solve_result res;
     CHECK_EQ_INT(th_gen_stats_solve(s, m, &o, &res), TH_OK);
     CHECK(res.converged);
@@ -191,7 +195,7 @@ static void check_against_dense_with(size_t C, size_t stride, double ridge, size
     for (size_t r = d.n_params; r < d.n_rows; r++) rss += rhs[r] * rhs[r];
     double at_min = NAN;
     CHECK_EQ_INT(th_gen_stats_loss(s, m, &at_min), TH_OK);
-    if (ridge == 0 && class_ridge == 0) CHECK_REL(at_min, rss / (4 * p.mu * p.kT * p.dt), 1e-8);
+    if (ridge == 0 && class_ridge == 0 && bias_ridge == 0) CHECK_REL(at_min, rss / (4 * p.mu * p.kT * p.dt), 1e-8);
     /* Untrained biases stay 0 (the pixels' unless visible_bias; the hidden
      * ones when the labels are there). */
     for (size_t i = 0; i < n; i++)
@@ -209,7 +213,7 @@ static void check_against_dense_with(size_t C, size_t stride, double ridge, size
 
 static void check_against_dense(size_t C, size_t stride, double ridge, size_t label_visible)
 {
-    check_against_dense_with(C, stride, ridge, label_visible, 0.0, 0);
+    check_against_dense_with(C, stride, ridge, label_visible, 0.0, 0, 0.0);
 }
 
 static void test_solve_matches_dense_unconditional(void) { check_against_dense(0, 1, 0.0, 0); }
@@ -223,12 +227,14 @@ static void test_solve_matches_dense_label_visible(void) { check_against_dense(2
 /* a ridge of their own on the class biases (label-hidden and label-pixel) */
 static void test_solve_matches_dense_class_ridge(void)
 {
-    check_against_dense_with(2, 2, 0.3, 1, 2.5, 0);
+    check_against_dense_with(2, 2, 0.3, 1, 2.5, 0, 0.0);
 }
-/* the pixels' biases trained (unconditional) */
+/* the pixels' biases trained (unconditional), then with a ridge on every
+ * trained bias */
 static void test_solve_matches_dense_visible_bias(void)
 {
-    check_against_dense_with(0, 1, 0.2, 0, 0.0, 1);
+    check_against_dense_with(0, 1, 0.2, 0, 0.0, 1, 0.0);
+    check_against_dense_with(0, 1, 0.2, 0, 0.0, 1, 40.0);
 }
 
 /* The statistics are the same bits for 1, 2 and 3 threads (the noiser

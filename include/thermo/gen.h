@@ -296,6 +296,10 @@ typedef struct th_solve_opts {
      * class mean. th_gen_stats_fit and th_gen_stats_protocol_fit read it per
      * path and scale it with the paths, as they do the ridge: 0 */
     double clamped_ridge;
+    /* >= 0: the ridge on the trained biases, read per path and scaled the
+     * same way. A small one on trained pixel biases (visible_bias) breaks
+     * the x -> -x symmetry without pinning the samples to the mean image: 0 */
+    double bias_ridge;
 } th_solve_opts;
 
 th_solve_opts th_solve_opts_default(void);
@@ -451,6 +455,8 @@ typedef struct th_gen_recipe {
     double ridge;            /* exact solver: ridge lambda per path */
     double class_ridge;      /* exact solver: ridge per path on the class biases
                                 (th_solve_opts.clamped_ridge): 0 */
+    double bias_ridge;       /* exact solver: ridge per path on the trained biases
+                                (th_solve_opts.bias_ridge): 0 */
     size_t samples;          /* generated after training: 1000 */
     uint64_t seed;           /* th_gen_params.seed */
     double t_f;              /* th_gen_params.t_f */

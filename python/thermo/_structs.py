@@ -158,6 +158,7 @@ class th_solve_opts(Structure):
         ("progress", th_solve_progress_fn),
         ("progress_ctx", c_void_p),
         ("clamped_ridge", c_double),
+        ("bias_ridge", c_double),
     ]
 
 
@@ -203,6 +204,7 @@ class th_gen_recipe(Structure):
         ("stride", c_size_t),
         ("ridge", c_double),
         ("class_ridge", c_double),
+        ("bias_ridge", c_double),
         ("samples", c_size_t),
         ("seed", c_uint64),
         ("t_f", c_double),

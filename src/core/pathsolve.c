@@ -126,6 +126,7 @@ struct space {
     unsigned char *bias; /* (n): 1 where b_i is trained */
     double ridge2kT[TH__MAX_STACK]; /* each segment's ridge in the normal equations' scale */
     double clamped2kT[TH__MAX_STACK]; /* and its ridge on moving-clamped pairs */
+    double bias2kT[TH__MAX_STACK];    /* and on the trained biases */
     double penalty2kT;   /* the neighbour penalty in that scale */
     double *F;           /* (moving, n+1) work: P K G */
 };
@@ -151,7 +152,7 @@ static void apply_A_one(const struct space *sp, size_t s, const double *J, const
             }
             outJ[i * n + j] = v;
         }
-        outb[i] = sp->bias[i] ? pb->a * sp->F[(i - m0) * na + n] : 0.0;
+        outb[i] = sp->bias[i] ? pb->a * sp->F[(i - m0) * na + n] + sp->bias2kT[s] * b[i] : 0.0;
     }
 }
 
@@ -221,6 +222,9 @@ int th__quad_solve_stacked(const th__quad_problem *pbs, size_t S, const double *
     TH_ASSERT(pb->move_end <= pb->n && pb->move_begin < pb->move_end);
     if (!(opts->ridge >= 0) || !isfinite(opts->ridge))
         return th__fail(TH_EINVAL, "ridge = %g: expected a finite value >= 0", opts->ridge);
+    if (!(opts->bias_ridge >= 0) || !isfinite(opts->bias_ridge))
+        return th__fail(TH_EINVAL, "bias_ridge = %g: expected a finite value >= 0",
+                        opts->bias_ridge);
     if (!(opts->clamped_ridge >= 0) || !isfinite(opts->clamped_ridge))
         return th__fail(TH_EINVAL, "clamped_ridge = %g: expected a finite value >= 0",
                         opts->clamped_ridge);
@@ -244,6 +248,7 @@ int th__quad_solve_stacked(const th__quad_problem *pbs, size_t S, const double *
         const double share = ridge_share ? ridge_share[s] : 1.0;
         sp.ridge2kT[s] = 2.0 * pb->kT * share * opts->ridge;
         sp.clamped2kT[s] = 2.0 * pb->kT * share * opts->clamped_ridge;
+        sp.bias2kT[s] = 2.0 * pb->kT * share * opts->bias_ridge;
     }
     sp.pair = th__calloc(nn, 1);
     sp.bias = th__calloc(n, 1);
@@ -293,7 +298,7 @@ int th__quad_solve_stacked(const th__quad_problem *pbs, size_t S, const double *
                 dg[i * n + j] = v;
                 if (sp.pair[i * n + j] && v > 0) keep_pair[i * n + j] = 1;
             }
-            double v = sp.bias[i] ? pb->a * G[n * na + n] : 0;
+            double v = sp.bias[i] ? pb->a * G[n * na + n] + sp.bias2kT[s] : 0;
             if (sp.bias[i] && pen > 0) v += pen;
             dg[nn + i] = v;
             if (sp.bias[i] && v > 0) keep_bias[i] = 1;

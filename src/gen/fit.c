@@ -257,6 +257,7 @@ int th_gen_stats_protocol_fit(const th_gen_stats *s, const th_gen_params *p,
     th_solve_opts so = *opts;
     so.ridge = ridge_per_path * (double)r->paths;
     so.clamped_ridge = opts->clamped_ridge * (double)r->paths;
+    so.bias_ridge = opts->bias_ridge * (double)r->paths;
     th_solve_result res = {0};
     if (rc == TH_OK)
         rc = th_gen_stats_protocol_solve(s, pr, penalty_per_path * (double)r->paths, &so, &res);

@@ -229,6 +229,8 @@ int th_gen_recipe_to_meta(const th_gen_recipe *r, const th_gen_params *p,
             rc = th_meta_setf(meta, "train.segment_penalty", "%.17g", r->segment_penalty);
         if (rc == TH_OK && r->class_ridge > 0)
             rc = th_meta_setf(meta, "train.class_ridge", "%.17g", r->class_ridge);
+        if (rc == TH_OK && r->bias_ridge > 0)
+            rc = th_meta_setf(meta, "train.bias_ridge", "%.17g", r->bias_ridge);
     }
     if (rc == TH_OK && r->readout_window)
         rc = th_meta_setf(meta, "sample.readout_window", "%zu", r->readout_window);

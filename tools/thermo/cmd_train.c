@@ -211,6 +211,8 @@ int cmd_train(int argc, char **argv)
          "detector); 0 = the state at the end", NULL},
         {"class-ridge", "L", TOOL_OPT_NONNEG, &p.r.class_ridge, NULL,
          "exact solver: ridge L x paths on the class biases (label couplings)", NULL},
+        {"bias-ridge", "L", TOOL_OPT_NONNEG, &p.r.bias_ridge, NULL,
+         "exact solver: ridge L x paths on the trained biases", NULL},
         {"compare", "MODEL", TOOL_OPT_STRING, &p.compare, NULL,
          "exact solver: also report this model's loss on the same paths", "none"},
         {"updates", "N", TOOL_OPT_COUNT, &p.r.updates, NULL, "gradient-descent updates", NULL},

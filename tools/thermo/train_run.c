@@ -43,6 +43,7 @@ int train_exact(const train_params *p, const th_gen_params *gp, const th_gen_tra
     so.progress = solve_progress;
     so.progress_ctx = &bar;
     so.clamped_ridge = p->r.class_ridge;
+    so.bias_ridge = p->r.bias_ridge;
     tool_progress_begin(&bar, "solve (decades of residual)", p->quiet);
     t0 = tool_now();
     rc = th_gen_stats_protocol_fit(s, gp, p->r.ridge, p->r.segment_penalty, p->compare, &so, pr,
