@@ -30,6 +30,41 @@ check_exact_conditional() {
     ok "train --classes --solver exact: converges, lowers the loss, writes every output"
 }
 
+# --latent-classes: the class is the computer's own code, not a request, so
+# train's and sample's samples files record every sample as unconditional
+# (-1: the classes tensor sums to minus the count, read by the independent
+# reader), unless sample asks for a class; the model file says so.
+check_latent_classes() {
+    run train --preset tiny --classes --class-visible --latent-classes --solver exact \
+        --ridge 1 --samples 12 --out "$TMP/lat" --quiet
+    if [ $status -ne 0 ]; then fail "train --latent-classes" "exit status $status"; return; fi
+    local reader py=/usr/bin/python3
+    reader="$(dirname "$0")/st_independent_reader.py"
+    if [ ! -x "$py" ] || ! "$py" -c 'import numpy' 2>/dev/null; then
+        ok "train --latent-classes: trained (no numpy to read the samples file)"; return
+    fi
+    if ! "$py" "$reader" "$TMP/lat/samples.safetensors" | grep -q '^tensor classes .* 12 -12\.0 '; then
+        fail "train --latent-classes" "the samples file does not record 12 unconditional samples"
+        return
+    fi
+    if ! "$py" "$reader" "$TMP/lat/model.safetensors" | grep -q '^meta sample.latent_classes 1'; then
+        fail "train --latent-classes" "the model file does not record sample.latent_classes"; return
+    fi
+    run sample --model "$TMP/lat/model.safetensors" --n 4 --out "$TMP/l.png" \
+        --save "$TMP/l.safetensors" --quiet
+    if [ $status -ne 0 ] ||
+       ! "$py" "$reader" "$TMP/l.safetensors" | grep -q '^tensor classes .* 4 -4\.0 '; then
+        fail "sample (latent classes)" "expected 4 samples recorded as unconditional"; return
+    fi
+    run sample --model "$TMP/lat/model.safetensors" --n 4 --class 1 --out "$TMP/l1.png" \
+        --save "$TMP/l1.safetensors" --quiet
+    if [ $status -ne 0 ] ||
+       ! "$py" "$reader" "$TMP/l1.safetensors" | grep -q '^tensor classes .* 4 4\.0 '; then
+        fail "sample --class 1 (latent classes)" "expected 4 samples of class 1"; return
+    fi
+    ok "train --latent-classes: samples recorded as unconditional; sample --class still asks"
+}
+
 # The exact solution on the same paths is at least as good as gradient
 # descent's model (--compare evaluates it on the solver's own paths).
 check_exact_beats_gd() {
@@ -140,6 +175,7 @@ check_segments() {
 }
 
 check_exact_conditional
+check_latent_classes
 check_segments
 check_exact_beats_gd
 check_sample_class

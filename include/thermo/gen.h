@@ -445,6 +445,11 @@ typedef struct th_gen_recipe {
     int classes;             /* class-conditional: label units and the dataset's labels */
     int class_visible;       /* with classes: the labels also bias the pixels */
     int visible_bias;        /* the pixels' biases trained (th_gen_params.visible_bias) */
+    /* with classes: the class is a latent code of the computer, not a
+     * request: sample k's label units take class k mod C (an even mixture)
+     * and the samples are recorded as unconditional (class -1), recorded in
+     * the model file as sample.latent_classes */
+    int latent_classes;
     int solver;              /* th_gen_solver */
     size_t updates;          /* gradient descent: updates, 100 */
     double learning_rate;    /* 4e-4 */

@@ -195,6 +195,7 @@ class th_gen_recipe(Structure):
         ("classes", c_int),
         ("class_visible", c_int),
         ("visible_bias", c_int),
+        ("latent_classes", c_int),
         ("solver", c_int),
         ("updates", c_size_t),
         ("learning_rate", c_double),

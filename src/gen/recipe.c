@@ -232,6 +232,8 @@ int th_gen_recipe_to_meta(const th_gen_recipe *r, const th_gen_params *p,
         if (rc == TH_OK && r->bias_ridge > 0)
             rc = th_meta_setf(meta, "train.bias_ridge", "%.17g", r->bias_ridge);
     }
+    if (rc == TH_OK && r->latent_classes && ts->n_classes)
+        rc = th_meta_set(meta, "sample.latent_classes", "1");
     if (rc == TH_OK && r->readout_window)
         rc = th_meta_setf(meta, "sample.readout_window", "%zu", r->readout_window);
     if (rc == TH_OK) rc = th_meta_set(meta, "data.source", r->data ? r->data : "");

@@ -64,6 +64,9 @@ static int run_sample(sample_params *p, uint64_t seed)
     if (tool_readout_window(CMD, p->model, &meta, p->readout_text, th_gen_steps(&gp),
                             &p->readout_window) != 0)
         goto done;
+    /* a class that is the computer's own latent code: unconditional samples */
+    const char *latent_text = th_meta_get(&meta, "sample.latent_classes");
+    const int latent = latent_text && strcmp(latent_text, "1") == 0;
     if (p->class_text) {
         uint64_t c = 0;
         if (!gp.n_classes) {
@@ -160,7 +163,7 @@ static int run_sample(sample_params *p, uint64_t seed)
         goto done;
     }
     if (p->save && (rc = tool_save_samples(p->save, &gp, pixels, p->n, p->first, classes,
-                                           heat)) != TH_OK) {
+                                           heat, !classes && latent)) != TH_OK) {
         tool_fail_lib(CMD, rc);
         goto done;
     }

@@ -230,6 +230,9 @@ int cmd_train(int argc, char **argv)
         {"hidden", "N", TOOL_OPT_COUNT, &p.r.hidden, NULL, "number of hidden units", NULL},
         {"hidden-drive", "copy|projection", TOOL_OPT_CHOICE, &p.r.hidden_drive, drive_names,
          "how noising drives hidden units: pixel copies or a fixed random projection", NULL},
+        {"latent-classes", NULL, TOOL_OPT_FLAG, &p.r.latent_classes, NULL,
+         "with --classes: the class is a latent code drawn per sample (an even mixture); "
+         "samples recorded as unconditional", NULL},
         {"visible-bias", NULL, TOOL_OPT_FLAG, &p.r.visible_bias, NULL,
          "also train the pixels' biases (breaks the x -> -x symmetry: no inverted samples)",
          NULL},

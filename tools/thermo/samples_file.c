@@ -10,12 +10,12 @@
 #include <stdlib.h>
 
 int tool_save_samples(const char *path, const th_gen_params *gp, const float *images, size_t n,
-                      uint64_t first, const int *classes, const double *heat)
+                      uint64_t first, const int *classes, const double *heat, int latent)
 {
     int *cls = malloc((n ? n : 1) * sizeof *cls);
     if (!cls) return TH_ENOMEM;
     for (size_t k = 0; k < n; k++)
-        cls[k] = !gp->n_classes ? -1
+        cls[k] = !gp->n_classes || latent ? -1
                  : classes      ? classes[k]
                                 : (int)((first + k) % gp->n_classes);
     int rc = th_samples_write(path, images, n, gp->n_visible, cls, heat);

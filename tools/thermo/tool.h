@@ -66,8 +66,11 @@ int tool_readout_window(const char *cmd, const char *model, const th_meta *meta,
  * (n, n_visible), the class each was asked for (classes[k]; NULL: the
  * default mixture (first + k) mod n_classes; -1 when unconditional) and
  * heat (n, or NULL). Returns a library status. */
+/* classes NULL: sample k of class (first + k) mod the classes; latent:
+ * every sample recorded as unconditional (-1), its class a latent code. */
 int tool_save_samples(const char *path, const th_gen_params *gp, const float *images,
-                      size_t n, uint64_t first, const int *classes, const double *heat);
+                      size_t n, uint64_t first, const int *classes, const double *heat,
+                      int latent);
 
 /* ------------------------------------------------------------- options */
 

@@ -94,7 +94,8 @@ int train_generate(const train_params *p, const th_gen_params *gp,
     g->unrecognised = s->unrecognised;
     char path[4200];
     if (train_join(path, sizeof path, p->out, "samples.safetensors") ||
-        (rc = tool_save_samples(path, gp, s->samples, N, 0, NULL, s->heat)) != TH_OK)
+        (rc = tool_save_samples(path, gp, s->samples, N, 0, NULL, s->heat,
+                                   p->r.latent_classes)) != TH_OK)
         goto done;
     /* strips want (n_snaps, n_traj, rows, cols), the snapshots' layout */
     rc = save_png(p->out, "noising.png", th_picture_strips(s->noising, s->n_snaps, s->n_paths,
