@@ -12,7 +12,8 @@ has one more, its bin edges), and optionally "kind" ("line", "bars",
 "vline", "hline"), "err" (error bars of a line), "label" (legend entry),
 "rgb" (three 0..255 values), "dashed", "markers", "pen" (line width in
 pixels). An axis is linear unless x_log or y_log; fixed ranges come as
-x_range / y_range = (lo, hi).
+x_range / y_range = (lo, hi), and x_ticks / y_ticks evenly spaced ticks of a
+linear axis, its ends included (6).
 """
 import ctypes
 
@@ -28,12 +29,12 @@ PALETTE = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 
            (23, 190, 207), (140, 86, 75), (127, 127, 127)]
 
 
-def _axis(title, log, fixed, name):
+def _axis(title, log, fixed, ticks, name):
     a = S.th_chart_axis()
     a.scale = 1 if log else 0
     a.title = title.encode() if title else None
     a.pad = 0.05
-    a.ticks = 6
+    a.ticks = count_arg(ticks, name.replace("range", "ticks"), 0)
     a.numbers = 1
     a.grid = 1
     if fixed is not None:
@@ -45,7 +46,8 @@ def _axis(title, log, fixed, name):
 
 
 def draw(path, series, title=None, x_title=None, y_title=None, x_log=False, y_log=False,
-         x_range=None, y_range=None, width=720, height=480, legend="top right", magnify=1):
+         x_range=None, y_range=None, x_ticks=6, y_ticks=6, width=720, height=480,
+         legend="top right", magnify=1):
     """Draws the series and writes the chart to path as a PNG (atomic).
     thermo.Error when there is nothing to show (th_chart_layout's reasons);
     TypeError / ValueError naming a bad argument."""
@@ -55,8 +57,8 @@ def draw(path, series, title=None, x_title=None, y_title=None, x_log=False, y_lo
     chart.width = count_arg(width, "width", 64)
     chart.height = count_arg(height, "height", 64)
     chart.title = title.encode() if title else None
-    chart.x = _axis(x_title, x_log, x_range, "x_range")
-    chart.y = _axis(y_title, y_log, y_range, "y_range")
+    chart.x = _axis(x_title, x_log, x_range, x_ticks, "x_range")
+    chart.y = _axis(y_title, y_log, y_range, y_ticks, "y_range")
     chart.legend = choice_arg(legend, "legend", LEGENDS)
     arr = (S.th_chart_series * len(series))()
     keep = []  # the arrays the C structures point into, alive until drawn
