@@ -75,6 +75,23 @@ def test_train_tiny_protocol(tool, digits, tmp_path, solver):
     assert not np.array_equal(ends, images)
 
 
+def test_train_tiny_ridges(tool, digits, tmp_path):
+    """The exact solver's ridges of issue 18 beside thermo train's options:
+    the class biases' ridge with a latent class code (a conditional
+    computer), then the trained biases' ridge with the pixels' biases."""
+    for k, (cli, kw) in enumerate([
+            (["--classes", "--class-visible", "--latent-classes", "--class-ridge", "0.05"],
+             dict(classes=True, class_visible=True, latent_classes=True, class_ridge=0.05)),
+            (["--visible-bias", "--bias-ridge", "2"], dict(visible_bias=True, bias_ridge=2))]):
+        run = tmp_path / str(k)
+        run_tool(tool, "train", "--preset", "tiny", "--data", digits, "--out", run / "run",
+                 "--quiet", "--solver", "exact", "--ridge", "0.5", *cli)
+        gen = thermo.Generator.train("tiny", data=digits, solver="exact", ridge=0.5, **kw)
+        _same_run(gen, run)
+    with pytest.raises(ValueError, match="class_ridge"):
+        thermo.Generator.train("tiny", data=digits, solver="exact", class_ridge=-1)
+
+
 @pytest.mark.parametrize("precision", ["f32", "bf16"])
 def test_sample_with_seed_and_first(tool, tiny, tmp_path, precision):
     tiny.save(tmp_path / "m.safetensors")

@@ -113,7 +113,8 @@ class Generator:
               class_visible=None, visible_bias=None, solver=None, updates=None, lr=None,
               batch=None, paths=None, stride=None, ridge=None, t_f=None, hidden=None,
               hidden_drive=None, drive=None, ramp_fraction=None, segments=None,
-              segment_penalty=None, readout_window=None, seed=None, progress=None):
+              segment_penalty=None, readout_window=None, class_ridge=None, bias_ridge=None,
+              latent_classes=None, seed=None, progress=None):
         """Trains a generator as thermo train --preset PRESET does, each
         keyword overriding the preset as the option of the same name does
         (lr is --lr, t_f --t-f, ramp_fraction --ramp). solver "gd" (gradient
@@ -124,7 +125,9 @@ class Generator:
         segments in the exact solver, readout_window W is recorded as the
         samples' readout (sample() then averages the last W steps);
         visible_bias trains the pixels' biases, drive and ramp_fraction set the
-        noise schedule. progress(done, total) counts updates (gd), or paths
+        noise schedule; class_ridge and bias_ridge (exact solver, per path)
+        penalise the class biases and the trained biases; latent_classes
+        records a conditional computer's samples as unconditional. progress(done, total) counts updates (gd), or paths
         then conjugate-gradient iterations (exact; total 0). A bad value
         raises ValueError or TypeError naming the argument."""
         r = S.th_gen_recipe()
@@ -143,9 +146,12 @@ class Generator:
         names = {"learning_rate": "lr"}
         for field, value in (("learning_rate", lr), ("ridge", ridge), ("t_f", t_f),
                              ("drive", drive), ("ramp_fraction", ramp_fraction),
-                             ("segment_penalty", segment_penalty)):
+                             ("segment_penalty", segment_penalty),
+                             ("class_ridge", class_ridge), ("bias_ridge", bias_ridge)):
             if value is not None:
                 setattr(r, field, L.real_arg(value, names.get(field, field)))
+                if field.endswith("ridge") and getattr(r, field) < 0:
+                    raise ValueError("%s: expected a value >= 0, got %r" % (field, value))
         # thermo train's option kinds: --drive and --ramp positive (the ramp
         # ends within t_f), --segment-penalty at least 0
         if drive is not None and not r.drive > 0:
@@ -155,7 +161,8 @@ class Generator:
         if segment_penalty is not None and r.segment_penalty < 0:
             raise ValueError("segment_penalty: expected a value >= 0, got %r" % segment_penalty)
         for field, value in (("classes", classes), ("class_visible", class_visible),
-                             ("visible_bias", visible_bias)):
+                             ("visible_bias", visible_bias),
+                             ("latent_classes", latent_classes)):
             if value is not None:
                 setattr(r, field, int(bool(value)))
         if solver is not None:
@@ -243,6 +250,7 @@ class Generator:
         try:
             so = lib.th_solve_opts_default()
             so.progress = p.solve_fn
+            so.clamped_ridge, so.bias_ridge = r.class_ridge, r.bias_ridge
             if protocol:
                 return lib.th_gen_stats_protocol_fit(stats, ctypes.byref(gp), r.ridge,
                                                      r.segment_penalty, None, ctypes.byref(so),

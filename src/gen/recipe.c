@@ -73,7 +73,8 @@ int th_gen_recipe_preset(const char *name, th_gen_recipe *r)
      * its class as a latent code: without labels the potential is even in
      * the pixels, V(-x) = V(x) up to the hidden biases, and 55% of the
      * samples came out contrast-inverted; the label units break that
-     * symmetry. */
+     * symmetry. Fashion-MNIST runs for t_f = 0.5: at 0.625 its pullovers
+     * were judged pullovers 58% of the time (coats 24%), at 0.5 68%. */
     if (k >= 2) {
         r->data = strcmp(name, "fashion10-cond") == 0 ? "data/fashion" : "data/mnist";
         r->images = 2000;
@@ -84,7 +85,7 @@ int th_gen_recipe_preset(const char *name, th_gen_recipe *r)
         r->stride = 10;
         r->ridge = 1;
         r->class_ridge = 0.01;
-        r->t_f = 0.625;
+        r->t_f = strcmp(name, "fashion10-cond") == 0 ? 0.5 : 0.625;
     }
     return TH_OK;
 }
