@@ -56,6 +56,7 @@ static void check_same_params(const th_gen_params *a, const th_gen_params *b)
     SAME_BITS(*a, *b, n_classes);
     SAME_BITS(*a, *b, label_visible);
     SAME_BITS(*a, *b, visible_bias);
+    SAME_BITS(*a, *b, hidden_double_well);
 }
 
 static void test_gen_meta_round_trip(void)
@@ -94,13 +95,16 @@ static void test_gen_meta_round_trip(void)
     CHECK_EQ_INT(th_gen_params_from_meta(&meta, &q), TH_OK);
     check_same_params(&d, &q);
     CHECK(th_meta_get(&meta, "gen.visible_bias") == NULL); /* the paper's bytes */
+    CHECK(th_meta_get(&meta, "gen.hidden_double_well") == NULL);
 
     /* Trained pixel biases: written only when set, read back; refused
      * beside the per-class pixel biases that already hold them. */
     d.visible_bias = 1;
+    d.hidden_double_well = 1;
     th_meta_clear(&meta);
     CHECK_EQ_INT(th_gen_params_to_meta(&d, &meta), TH_OK);
     CHECK_STR_CONTAINS(th_meta_get(&meta, "gen.visible_bias"), "1");
+    CHECK_STR_CONTAINS(th_meta_get(&meta, "gen.hidden_double_well"), "1");
     CHECK_EQ_INT(th_gen_params_from_meta(&meta, &q), TH_OK);
     check_same_params(&d, &q);
     p = awkward_params();

@@ -88,7 +88,10 @@ static int design_block(th_ptr states, size_t T, size_t B, size_t first_step, vo
             const double *x = states.f64 + (k * B + b) * n, *y = states.f64 + ((k + 1) * B + b) * n;
             for (size_t i = 0; i < n_moving; i++) {
                 const size_t row = d->row++;
-                d->c[row] = -(y[i] - x[i]) + a * (2 * p->J2 * y[i] + 4 * p->J4 * pow(y[i], 3));
+                /* the well of unit i as the model holds it (double wells on
+                 * hidden units when the settings say so) */
+                const double J2 = th_ptr_get(d->pattern->J2, d->pattern->dtype, i);
+                d->c[row] = -(y[i] - x[i]) + a * (2 * J2 * y[i] + 4 * p->J4 * pow(y[i], 3));
                 for (size_t q = 0; q < d->n_params; q++) {
                     double v = 0;
                     if (d->pj[q] == n)
@@ -108,11 +111,13 @@ static int design_block(th_ptr states, size_t T, size_t B, size_t first_step, vo
  * label) get their own penalty rows; with visible_bias the pixels' biases
  * are parameters too. */
 static void check_against_dense_with(size_t C, size_t stride, double ridge, size_t label_visible,
-                                     double class_ridge, size_t visible_bias, double bias_ridge)
+                                     double class_ridge, size_t visible_bias, double bias_ridge,
+                                     size_t double_well)
 {
     th_gen_params p = test_gen_tiny_params(C);
     p.label_visible = label_visible;
     p.visible_bias = visible_bias;
+    p.hidden_double_well = double_well;
     const size_t count = 2, paths = 3, n = th_gen_units(&p);
     const size_t n_moving = p.n_visible + p.n_hidden;
     float *img = test_standard_images(count, p.n_visible, 8);
@@ -213,7 +218,7 @@ static void check_against_dense_with(size_t C, size_t stride, double ridge, size
 
 static void check_against_dense(size_t C, size_t stride, double ridge, size_t label_visible)
 {
-    check_against_dense_with(C, stride, ridge, label_visible, 0.0, 0, 0.0);
+    check_against_dense_with(C, stride, ridge, label_visible, 0.0, 0, 0.0, 0);
 }
 
 static void test_solve_matches_dense_unconditional(void) { check_against_dense(0, 1, 0.0, 0); }
@@ -227,14 +232,21 @@ static void test_solve_matches_dense_label_visible(void) { check_against_dense(2
 /* a ridge of their own on the class biases (label-hidden and label-pixel) */
 static void test_solve_matches_dense_class_ridge(void)
 {
-    check_against_dense_with(2, 2, 0.3, 1, 2.5, 0, 0.0);
+    check_against_dense_with(2, 2, 0.3, 1, 2.5, 0, 0.0, 0);
 }
 /* the pixels' biases trained (unconditional), then with a ridge on every
  * trained bias */
 static void test_solve_matches_dense_visible_bias(void)
 {
-    check_against_dense_with(0, 1, 0.2, 0, 0.0, 1, 0.0);
-    check_against_dense_with(0, 1, 0.2, 0, 0.0, 1, 40.0);
+    check_against_dense_with(0, 1, 0.2, 0, 0.0, 1, 0.0, 0);
+    check_against_dense_with(0, 1, 0.2, 0, 0.0, 1, 40.0, 0);
+}
+/* hidden units in double wells: the model's wells -J2 x^2 + J4 x^4 in the
+ * dense rows, conditional and not */
+static void test_solve_matches_dense_double_well(void)
+{
+    check_against_dense_with(0, 1, 0.2, 0, 0.0, 0, 0.0, 1);
+    check_against_dense_with(2, 2, 0.3, 1, 0.5, 0, 0.0, 1);
 }
 
 /* The statistics are the same bits for 1, 2 and 3 threads (the noiser
@@ -530,6 +542,7 @@ void suite_gen_solve(void)
     RUN_TEST(test_solve_matches_dense_ridge);
     RUN_TEST(test_solve_matches_dense_class_ridge);
     RUN_TEST(test_solve_matches_dense_visible_bias);
+    RUN_TEST(test_solve_matches_dense_double_well);
     RUN_TEST(test_solve_matches_dense_label_visible);
     RUN_TEST(test_stats_same_bits_for_any_threads);
     RUN_TEST(test_solve_beats_gradient_descent);

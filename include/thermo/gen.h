@@ -66,6 +66,12 @@ typedef struct th_gen_params {
      * is the time reverse of generation step K-1-k, so it trains that
      * step's segment. 1: the paper's time-independent computer (default). */
     size_t segments;
+    /* 1: the hidden units sit in double wells, on-site -J2 x^2 + J4 x^4
+     * (minima at +-sqrt(J2 / (2 J4)), a barrier of J2^2 / (4 J4)): each
+     * hidden unit then holds one of two states, a binary latent code that
+     * the noise phase draws at random. 0: every unit in the even single
+     * well J2 x^2 + J4 x^4 (the paper). */
+    size_t hidden_double_well;
 } th_gen_params;
 
 /* The prl2026 preset above. */
@@ -450,6 +456,7 @@ typedef struct th_gen_recipe {
      * and the samples are recorded as unconditional (class -1), recorded in
      * the model file as sample.latent_classes */
     int latent_classes;
+    int hidden_double_well;  /* th_gen_params.hidden_double_well */
     int solver;              /* th_gen_solver */
     size_t updates;          /* gradient descent: updates, 100 */
     double learning_rate;    /* 4e-4 */

@@ -133,6 +133,7 @@ class th_gen_params(Structure):
         ("label_visible", c_size_t),
         ("visible_bias", c_size_t),
         ("segments", c_size_t),
+        ("hidden_double_well", c_size_t),
     ]
 
 
@@ -196,6 +197,7 @@ class th_gen_recipe(Structure):
         ("class_visible", c_int),
         ("visible_bias", c_int),
         ("latent_classes", c_int),
+        ("hidden_double_well", c_int),
         ("solver", c_int),
         ("updates", c_size_t),
         ("learning_rate", c_double),

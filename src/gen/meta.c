@@ -35,6 +35,8 @@ static const th__field fields[] = {
     /* written only when set: the paper's files keep their bytes */
     {"gen.visible_bias", TH__FIELD_SIZE, offsetof(th_gen_params, visible_bias),
      TH__FIELD_OMIT_ZERO, NULL, 0},
+    {"gen.hidden_double_well", TH__FIELD_SIZE, offsetof(th_gen_params, hidden_double_well),
+     TH__FIELD_OMIT_ZERO, NULL, 0},
 };
 
 #define N_FIELDS (sizeof fields / sizeof fields[0])

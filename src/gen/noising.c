@@ -71,6 +71,12 @@ int th_gen_params_validate(const th_gen_params *p)
         return th__fail(TH_EINVAL, "label_visible = %zu: expected 0 or 1", p->label_visible);
     if (p->label_visible && !p->n_classes)
         return th__fail(TH_EINVAL, "label_visible = 1 needs a conditional generator (n_classes > 0)");
+    if (p->hidden_double_well > 1)
+        return th__fail(TH_EINVAL, "hidden_double_well = %zu: expected 0 or 1",
+                        p->hidden_double_well);
+    if (p->hidden_double_well && !(p->J4 > 0))
+        return th__fail(TH_EINVAL, "hidden_double_well = 1 needs J4 > 0 to confine the "
+                        "double well (J4 = %g)", p->J4);
     if (p->visible_bias > 1)
         return th__fail(TH_EINVAL, "visible_bias = %zu: expected 0 or 1", p->visible_bias);
     if (p->visible_bias && p->label_visible)
@@ -108,6 +114,9 @@ th_model *th__gen_uncoupled(const th_gen_params *p, th_dtype dtype)
     m->kT = p->kT;
     m->mu = p->mu;
     th_model_set_onsite(m, p->J2, p->J4);
+    if (p->hidden_double_well)
+        for (size_t a = p->n_visible; a < p->n_visible + p->n_hidden; a++)
+            th_ptr_set(m->J2, dtype, a, -p->J2);
     return m;
 }
 

@@ -216,6 +216,7 @@ int th_gen_recipe_params(const th_gen_recipe *r, const th_gen_training_set *ts,
     p->n_classes = ts->n_classes;
     p->label_visible = r->class_visible && ts->n_classes;
     p->visible_bias = r->visible_bias != 0;
+    p->hidden_double_well = r->hidden_double_well != 0;
     p->segments = r->segments;
     return th_gen_params_validate(p);
 }

@@ -7,7 +7,8 @@
  * solves them). Here the force is taken at the step's end point, y = x_{k+1},
  * and the moving units' parameter-free part of the residual is
  *
- *     c_i = -Dx_i + a (2 J2 y_i + 4 J4 y_i^3),   a = mu dt.
+ *     c_i = -Dx_i + a (2 J2 y_i + 4 J4 y_i^3),   a = mu dt
+ * (-J2 on hidden units in double wells, th_gen_params.hidden_double_well).
  *
  * Accumulation streams over blocks of steps exactly like the objective's
  * evaluation (pathloss.c): per block, G gets X1^T X1 (a rank-k update) and H

@@ -233,6 +233,8 @@ int cmd_train(int argc, char **argv)
         {"latent-classes", NULL, TOOL_OPT_FLAG, &p.r.latent_classes, NULL,
          "with --classes: the class is a latent code drawn per sample (an even mixture); "
          "samples recorded as unconditional", NULL},
+        {"hidden-double-well", NULL, TOOL_OPT_FLAG, &p.r.hidden_double_well, NULL,
+         "hidden units in double wells -J2 x^2 + J4 x^4: a binary latent code", NULL},
         {"visible-bias", NULL, TOOL_OPT_FLAG, &p.r.visible_bias, NULL,
          "also train the pixels' biases (breaks the x -> -x symmetry: no inverted samples)",
          NULL},
