@@ -70,6 +70,12 @@ ROWS = [
      "class-bias ridge 0.01, 8 segments"),
     ("cr001_r03", "class ridge 0.01 + ridge", 0.3, ["--class-ridge", "0.01", "--ridge", "0.3"],
      "class-bias ridge 0.01, ridge 0.3"),
+    ("dw_cr0", "hidden double wells", 0, ["--hidden-double-well"],
+     "hidden units in double wells"),
+    ("dw_cr003", "hidden double wells", 0.003, ["--hidden-double-well", "--class-ridge", "0.003"],
+     "hidden double wells, class-bias ridge 0.003"),
+    ("dw", "hidden double wells", 0.01, ["--hidden-double-well", "--class-ridge", "0.01"],
+     "hidden double wells, class-bias ridge 0.01"),
 ]
 
 FIELDS = ["name", "knob", "value", "setting", "accuracy", "worst_class", "diversity",

@@ -82,7 +82,8 @@ def test_train_tiny_ridges(tool, digits, tmp_path):
     for k, (cli, kw) in enumerate([
             (["--classes", "--class-visible", "--latent-classes", "--class-ridge", "0.05"],
              dict(classes=True, class_visible=True, latent_classes=True, class_ridge=0.05)),
-            (["--visible-bias", "--bias-ridge", "2"], dict(visible_bias=True, bias_ridge=2))]):
+            (["--visible-bias", "--bias-ridge", "2", "--hidden-double-well"],
+             dict(visible_bias=True, bias_ridge=2, hidden_double_well=True))]):
         run = tmp_path / str(k)
         run_tool(tool, "train", "--preset", "tiny", "--data", digits, "--out", run / "run",
                  "--quiet", "--solver", "exact", "--ridge", "0.5", *cli)

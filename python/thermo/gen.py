@@ -114,7 +114,7 @@ class Generator:
               batch=None, paths=None, stride=None, ridge=None, t_f=None, hidden=None,
               hidden_drive=None, drive=None, ramp_fraction=None, segments=None,
               segment_penalty=None, readout_window=None, class_ridge=None, bias_ridge=None,
-              latent_classes=None, seed=None, progress=None):
+              latent_classes=None, hidden_double_well=None, seed=None, progress=None):
         """Trains a generator as thermo train --preset PRESET does, each
         keyword overriding the preset as the option of the same name does
         (lr is --lr, t_f --t-f, ramp_fraction --ramp). solver "gd" (gradient
@@ -127,7 +127,8 @@ class Generator:
         visible_bias trains the pixels' biases, drive and ramp_fraction set the
         noise schedule; class_ridge and bias_ridge (exact solver, per path)
         penalise the class biases and the trained biases; latent_classes
-        records a conditional computer's samples as unconditional. progress(done, total) counts updates (gd), or paths
+        records a conditional computer's samples as unconditional;
+        hidden_double_well puts the hidden units in double wells. progress(done, total) counts updates (gd), or paths
         then conjugate-gradient iterations (exact; total 0). A bad value
         raises ValueError or TypeError naming the argument."""
         r = S.th_gen_recipe()
@@ -162,7 +163,8 @@ class Generator:
             raise ValueError("segment_penalty: expected a value >= 0, got %r" % segment_penalty)
         for field, value in (("classes", classes), ("class_visible", class_visible),
                              ("visible_bias", visible_bias),
-                             ("latent_classes", latent_classes)):
+                             ("latent_classes", latent_classes),
+                             ("hidden_double_well", hidden_double_well)):
             if value is not None:
                 setattr(r, field, int(bool(value)))
         if solver is not None:
