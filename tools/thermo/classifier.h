@@ -5,6 +5,7 @@
 #define THERMO_TOOL_CLASSIFIER_H
 
 #include "thermo.h"
+#include "tool.h"
 
 #define CLASSIFIER_CMD "classifier"
 
@@ -34,5 +35,19 @@ int classifier_write_json(const char *path, const th_mlp_report *r, const char *
                           const char *data, double train_seconds);
 /* thermo classifier train --arch judge: an exit status. */
 int classifier_train_cnn(const classifier_params *p);
+
+/* What the epoch callbacks of both trainers share: the test images, the
+ * bar, the start time. */
+typedef struct classifier_epoch {
+    const classifier_params *p;
+    const th_dataset *test;
+    tool_progress bar;
+    double t0;
+} classifier_epoch;
+
+/* The line after an epoch (not with --quiet): its loss and, when evaluated
+ * (the evaluation's status TH_OK), the test accuracy acc. Returns 0. */
+int classifier_epoch_line(classifier_epoch *e, size_t epoch, double loss, int status,
+                          double acc);
 
 #endif

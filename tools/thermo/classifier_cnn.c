@@ -100,23 +100,13 @@ int classifier_write_json(const char *path, const th_mlp_report *r, const char *
 
 /* --------------------------------------------------------------- train */
 
-typedef struct epoch_ctx {
-    const classifier_params *p;
-    const th_dataset *test;
-    tool_progress bar;
-    double t0;
-} epoch_ctx;
-
 static int on_epoch(size_t epoch, double loss, const th_cnn *net, void *ctx)
 {
-    epoch_ctx *e = ctx;
+    classifier_epoch *e = ctx;
     double acc = 0;
-    if (e->p->quiet || th_cnn_evaluate(net, e->test, 0, e->test->count, &acc, NULL, NULL) != TH_OK)
-        return 0;
-    tool_progress_end(&e->bar);
-    fprintf(stderr, "epoch %3zu  loss %.4f  test accuracy %.2f%%  %.1f s\n", epoch + 1, loss,
-            100 * acc, tool_now() - e->t0);
-    return 0;
+    if (e->p->quiet) return 0;
+    return classifier_epoch_line(
+        e, epoch, loss, th_cnn_evaluate(net, e->test, 0, e->test->count, &acc, NULL, NULL), acc);
 }
 
 int classifier_train_cnn(const classifier_params *p)
@@ -145,7 +135,7 @@ int classifier_train_cnn(const classifier_params *p)
     if (p->dropout >= 0) tp.dropout = p->dropout;
     if (p->shift != SIZE_MAX) tp.shift = p->shift;
     tp.opt.seed = p->seed;
-    epoch_ctx ec = {.p = p, .test = test, .t0 = tool_now()};
+    classifier_epoch ec = {.p = p, .test = test, .t0 = tool_now()};
     tool_progress_begin(&ec.bar, "updates", p->quiet);
     tp.opt.progress = tool_progress_update;
     tp.opt.progress_ctx = &ec.bar;

@@ -74,23 +74,23 @@ static int print_help(void)
 
 /* --------------------------------------------------------------- train */
 
-typedef struct epoch_ctx {
-    const classifier_params *p;
-    const th_dataset *test;
-    tool_progress bar;
-    double t0;
-} epoch_ctx;
-
-static int on_epoch(size_t epoch, double loss, const th_mlp *net, void *ctx)
+int classifier_epoch_line(classifier_epoch *e, size_t epoch, double loss, int status,
+                          double acc)
 {
-    epoch_ctx *e = ctx;
-    double acc = 0;
-    if (e->p->quiet || th_mlp_evaluate(net, e->test, 0, e->test->count, &acc, NULL, NULL) != TH_OK)
-        return 0;
+    if (e->p->quiet || status != TH_OK) return 0;
     tool_progress_end(&e->bar);
     fprintf(stderr, "epoch %3zu  loss %.4f  test accuracy %.2f%%  %.1f s\n", epoch + 1, loss,
             100 * acc, tool_now() - e->t0);
     return 0;
+}
+
+static int on_epoch(size_t epoch, double loss, const th_mlp *net, void *ctx)
+{
+    classifier_epoch *e = ctx;
+    double acc = 0;
+    if (e->p->quiet) return 0;
+    return classifier_epoch_line(
+        e, epoch, loss, th_mlp_evaluate(net, e->test, 0, e->test->count, &acc, NULL, NULL), acc);
 }
 
 static int classifier_train(const classifier_params *p)
@@ -116,7 +116,7 @@ static int classifier_train(const classifier_params *p)
     tp.learning_rate = p->lr > 0 ? p->lr : a.learning_rate;
     tp.weight_decay = p->weight_decay >= 0 ? p->weight_decay : a.weight_decay;
     tp.seed = p->seed;
-    epoch_ctx ec = {.p = p, .test = test, .t0 = tool_now()};
+    classifier_epoch ec = {.p = p, .test = test, .t0 = tool_now()};
     tool_progress_begin(&ec.bar, "updates", p->quiet);
     tp.progress = tool_progress_update;
     tp.progress_ctx = &ec.bar;
