@@ -113,6 +113,26 @@ static void check_same_tensor(const th_tensor *a, const th_tensor *b)
 
 /* ------------------------------------------------------------ round trip */
 
+/* th_meta_merge: src's entries in its order, an existing key replaced,
+ * a NULL destination ignored. */
+static void test_st_meta_merge(void)
+{
+    th_meta a = {0}, b = {0};
+    th_meta_set(&a, "x", "1");
+    th_meta_set(&a, "y", "2");
+    th_meta_set(&b, "y", "20");
+    th_meta_set(&b, "z", "30");
+    CHECK_EQ_INT(th_meta_merge(&a, &b), TH_OK);
+    CHECK_EQ_INT(a.count, 3);
+    CHECK_STR_CONTAINS(a.keys[2], "z");
+    CHECK(strcmp(th_meta_get(&a, "x"), "1") == 0);
+    CHECK(strcmp(th_meta_get(&a, "y"), "20") == 0);
+    CHECK(strcmp(th_meta_get(&a, "z"), "30") == 0);
+    CHECK_EQ_INT(th_meta_merge(NULL, &b), TH_OK);
+    th_meta_clear(&a);
+    th_meta_clear(&b);
+}
+
 static void test_st_roundtrip_bit_identical(void)
 {
     if (!scratch_begin()) {
@@ -983,6 +1003,7 @@ static void test_st_meta(void)
 void suite_safetensors(void);
 void suite_safetensors(void)
 {
+    RUN_TEST(test_st_meta_merge);
     RUN_TEST(test_st_roundtrip_bit_identical);
     RUN_TEST(test_st_independent_readers);
     RUN_TEST(test_st_model_roundtrip);

@@ -143,6 +143,9 @@ typedef struct th_meta {
 int th_meta_set(th_meta *meta, const char *key, const char *value);
 int th_meta_setf(th_meta *meta, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Sets every entry of src in dst, in src's order (th_meta_set each: an
+ * existing key is replaced). dst may be NULL: nothing to do. */
+int th_meta_merge(th_meta *dst, const th_meta *src);
 /* NULL when absent. */
 const char *th_meta_get(const th_meta *meta, const char *key);
 void th_meta_clear(th_meta *meta); /* frees the strings; the struct is reusable */

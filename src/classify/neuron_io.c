@@ -134,10 +134,7 @@ int th_neuron_load(const char *path, th_neuron_net **net_out, th_neuron_params *
         if (rc == TH_OK && L > 1) rc = take_tensor(path, tf, "w", 3, s_w, net->w);
         if (rc == TH_OK) rc = take_tensor(path, tf, "f", 1, s_W, net->f);
     }
-    if (rc == TH_OK && extra_out) {
-        for (size_t i = 0; i < tf->meta.count && rc == TH_OK; i++)
-            rc = th_meta_set(extra_out, tf->meta.keys[i], tf->meta.values[i]);
-    }
+    if (rc == TH_OK) rc = th_meta_merge(extra_out, &tf->meta);
     th_tensor_file_free(tf);
     if (rc != TH_OK) {
         th_neuron_net_free(net);

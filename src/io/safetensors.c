@@ -95,6 +95,15 @@ int th_meta_set(th_meta *meta, const char *key, const char *value)
     return TH_OK;
 }
 
+int th_meta_merge(th_meta *dst, const th_meta *src)
+{
+    TH_ASSERT(src != NULL);
+    int rc = TH_OK;
+    for (size_t i = 0; dst && i < src->count && rc == TH_OK; i++)
+        rc = th_meta_set(dst, src->keys[i], src->values[i]);
+    return rc;
+}
+
 int th_meta_setf(th_meta *meta, const char *key, const char *fmt, ...)
 {
     TH_ASSERT(fmt != NULL);

@@ -173,9 +173,7 @@ int th_cnn_load_meta(const char *path, th_cnn **out, th_meta *extra_out)
     th__cnn_tensors(net, t);
     for (size_t i = 0; i < n; i++)
         memcpy(t[i].data, found[i]->data.f32, t[i].rows * t[i].cols * sizeof(float));
-    if (rc == TH_OK && extra_out)
-        for (size_t i = 0; i < m->count && rc == TH_OK; i++)
-            rc = th_meta_set(extra_out, m->keys[i], m->values[i]);
+    if (rc == TH_OK) rc = th_meta_merge(extra_out, m);
 done:
     th_tensor_file_free(f);
     if (rc != TH_OK) {

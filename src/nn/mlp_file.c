@@ -226,9 +226,7 @@ int th_mlp_load_meta(const char *path, th_mlp **out, th_meta *extra_out)
             memcpy(net->b[l], tb->data.f32, width[l + 1] * sizeof(float));
         }
     }
-    if (rc == TH_OK && extra_out)
-        for (size_t i = 0; i < m->count && rc == TH_OK; i++)
-            rc = th_meta_set(extra_out, m->keys[i], m->values[i]);
+    if (rc == TH_OK) rc = th_meta_merge(extra_out, m);
 done:
     th_tensor_file_free(f);
     if (rc != TH_OK) {
