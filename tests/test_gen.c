@@ -712,7 +712,8 @@ static int check_rows(th_ptr x, th_ptr y, size_t rows, size_t B, size_t first_st
  * single path keeps both cores busy): its states must be the integrator's
  * to the bit for 1, 2 and 3 threads and 1 to 3 paths, with units that do
  * not fill the last Philox block (n = 67 and 70, cut after 64), clamped
- * label units, whole paths by blocks and a strided noiser's rows. */
+ * label units, hidden double wells, whole paths by blocks and a strided
+ * noiser's rows. */
 static void test_gen_noiser_units_match_integrator(void)
 {
     const int saved = omp_get_max_threads();
@@ -721,6 +722,7 @@ static void test_gen_noiser_units_match_integrator(void)
         p.n_visible = 37;
         p.n_hidden = 30;
         p.n_classes = conditional ? 3 : 0;
+        p.hidden_double_well = (size_t)conditional;
         p.t_f = 0.03;
         const size_t n = th_gen_units(&p), steps = th_gen_steps(&p), Bmax = 3;
         float *img = test_standard_images(Bmax, p.n_visible, 4242);

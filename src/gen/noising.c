@@ -258,6 +258,7 @@ struct th__noiser {
     size_t n_tasks;             /* B * ceil(n / unit_chunk) */
     struct unit_task *tasks;
     float *x, *mudt, *sigma;    /* (B, n) states; (n) mu dt, sqrt(2 mu kT dt), 0 if clamped */
+    float *J2, *J4, *bias;      /* (n) the wells of th__gen_uncoupled, without its n^2 J */
     float *amp;                 /* (steps) a(t) of each step of a run, rounded to float */
     size_t *row_of_step;        /* (block + 1) the states row a step's state goes to */
     float *noise;               /* (threads, n) each thread's normals of a step */
@@ -275,6 +276,9 @@ void th__gen_noiser_free(th__noiser *z)
     free(z->groups);
     free(z->tasks);
     th__free(z->x);
+    th__free(z->J2);
+    th__free(z->J4);
+    th__free(z->bias);
     th__free(z->mudt);
     th__free(z->sigma);
     th__free(z->amp);
@@ -317,15 +321,15 @@ th__noiser *th__gen_noiser_alloc(const th_gen_params *p, size_t B, size_t stride
     const size_t snaps = stride == 1 ? z->block + 1 : 2 * z->rows_max;
     const size_t n = z->n, es = th_dtype_size(dtype);
     /* The reference process has no couplings at all, so the integrator's
-     * plan has no matrix product to do. */
-    z->ref = th__gen_uncoupled(p, dtype);
+     * plan has no matrix product to do (float32 needs only its wells). */
+    z->ref = z->by_units ? NULL : th__gen_uncoupled(p, dtype);
     z->groups = calloc(z->n_groups, sizeof *z->groups);
     z->field.v = th__alloc(B * n * es);
     z->states.v = th__alloc(snaps * B * n * es);
     z->snap_steps = th__alloc((z->block + 1) * sizeof(size_t));
     z->clamped = th__alloc(n);
-    int ok = z->ref && (z->groups || !z->n_groups) && z->field.v && z->states.v &&
-             z->snap_steps && z->clamped;
+    int ok = (z->ref || z->by_units) && (z->groups || !z->n_groups) && z->field.v &&
+             z->states.v && z->snap_steps && z->clamped;
     if (ok && z->by_units) {
         /* Whole paths when there are enough for the threads; else each
          * path's units in about 2 threads / B pieces (two per thread, so that
@@ -343,7 +347,17 @@ th__noiser *th__gen_noiser_alloc(const th_gen_params *p, size_t B, size_t stride
         z->amp = th__alloc(z->steps * sizeof(float));
         z->row_of_step = th__alloc((z->block + 1) * sizeof(size_t));
         z->noise = th__alloc(threads * n * sizeof(float));
-        ok = z->tasks && z->x && z->mudt && z->sigma && z->amp && z->row_of_step && z->noise;
+        z->J2 = th__alloc(n * sizeof(float));
+        z->J4 = th__alloc(n * sizeof(float));
+        z->bias = th__calloc(n, sizeof(float));
+        ok = z->tasks && z->x && z->mudt && z->sigma && z->amp && z->row_of_step && z->noise &&
+             z->J2 && z->J4 && z->bias;
+        for (size_t i = 0; ok && i < n; i++) {
+            const int double_well = p->hidden_double_well && i >= p->n_visible &&
+                                    i < p->n_visible + p->n_hidden;
+            z->J2[i] = (float)(double_well ? -p->J2 : p->J2);
+            z->J4[i] = (float)p->J4;
+        }
     }
     for (size_t j = 0, k0 = 0; ok && j < z->n_groups; j++) {
         struct path_group *g = &z->groups[j];
@@ -445,7 +459,6 @@ static void unit_task_run(th__noiser *z, size_t q, const uint64_t *path_ids, siz
     const size_t n = z->n, per_path = (n + z->unit_chunk - 1) / z->unit_chunk;
     const size_t k = q / per_path, u0 = (q % per_path) * z->unit_chunk;
     const size_t u1 = u0 + z->unit_chunk < n ? u0 + z->unit_chunk : n;
-    const th_model *m = z->ref;
     const uint64_t stream = TH_GEN_PATH_STREAM + path_ids[k], blocks_per_step = (n + 3) / 4;
     const float blowup = (float)th_run_default().blowup;
     struct unit_task *tk = &z->tasks[q];
@@ -455,7 +468,7 @@ static void unit_task_run(th__noiser *z, size_t q, const uint64_t *path_ids, siz
     for (size_t o = 0; o < T; o++) {
         const uint64_t step = z->step + o;
         th_normal_fill_f32(z->p.seed, stream, step * blocks_per_step + u0 / 4, xi, u1 - u0);
-        if (!unit_steps(u1 - u0, x, xi, m->J2.f32 + u0, m->J4.f32 + u0, m->b.f32 + u0,
+        if (!unit_steps(u1 - u0, x, xi, z->J2 + u0, z->J4 + u0, z->bias + u0,
                         z->field.f32 + k * n + u0, z->amp[o], z->mudt + u0, z->sigma + u0,
                         blowup)) {
             size_t i = 0;
