@@ -768,6 +768,32 @@ static void test_gen_noiser_units_match_integrator(void)
     omp_set_num_threads(saved);
 }
 
+/* A noising path that leaves the wells' bound (dt far too large for the
+ * quartic) fails with TH_EDIVERGED and says so, in float32 (the unit split,
+ * whichever thread's units blow up first) and float64 (the integrator),
+ * for one path and several. */
+static void test_gen_noising_divergence_reported(void)
+{
+    th_gen_params p = small_params();
+    p.dt = 0.5;
+    p.t_f = 10;
+    float *img = test_standard_images(3, p.n_visible, 77);
+    const uint64_t ids[3] = {0, 1, 2};
+    struct collect c = {.out = calloc((th_gen_steps(&p) + 1) * 3 * th_gen_units(&p),
+                                      sizeof(double)),
+                        .n = th_gen_units(&p)};
+    for (int f64 = 0; f64 < 2; f64++)
+        for (size_t B = 1; B <= 3; B += 2) {
+            CHECK_EQ_INT(th__gen_noising_paths(&p, img, NULL, ids, B, f64 ? TH_F64 : TH_F32,
+                                               collect_block, &c),
+                         TH_EDIVERGED);
+            CHECK_STR_CONTAINS(th_last_error(), "diverged");
+            CHECK_STR_CONTAINS(th_last_error(), "unit");
+        }
+    free(c.out);
+    free(img);
+}
+
 void suite_gen(void)
 {
     RUN_TEST(test_gen_gradient_finite_differences);
@@ -780,5 +806,6 @@ void suite_gen(void)
     RUN_TEST(test_gen_drive_field_projection);
     RUN_TEST(test_gen_preparation_equilibrium);
     RUN_TEST(test_gen_noiser_units_match_integrator);
+    RUN_TEST(test_gen_noising_divergence_reported);
     RUN_TEST(test_gen_rejects_bad_parameters);
 }
