@@ -13,7 +13,8 @@
  * Measured:
  *   - the update with TH_KERNEL_FAST at the full t_f, and the noising paths
  *     alone (th_gen_noising_snapshots keeping only the last state), so the
- *     objective's share is the difference;
+ *     objective's share is the difference; the path alone also on one
+ *     thread, as the one path's units are shared among the threads;
  *   - the update with TH_KERNEL_REFERENCE, which at about 2 ms per step
  *     would take seconds per measurement at the full t_f: it is timed at
  *     t_f = 0.05 and 0.1 (50 and 100 steps, each one block) and its cost per
@@ -248,10 +249,15 @@ int main(int argc, char **argv)
     time_sgemm(m, &p);
     double t_fast = INFINITY, t_paths = INFINITY, t_sgemm = INFINITY;
     double t_ref_short = INFINITY, t_ref_long = INFINITY;
-    double t_paths_short = INFINITY, t_paths_long = INFINITY;
+    double t_paths_short = INFINITY, t_paths_long = INFINITY, t_paths_one = INFINITY;
     for (int rep = 0; rep < reps; rep++) {
         t_fast = min_d(t_fast, time_update(m, &p, image, TH_KERNEL_FAST, grad));
         t_paths = min_d(t_paths, time_paths(&p, image));
+        /* the one path on one thread: what the unit split (noising.c) saves */
+        const int threads = omp_get_max_threads();
+        omp_set_num_threads(1);
+        t_paths_one = min_d(t_paths_one, time_paths(&p, image));
+        omp_set_num_threads(threads);
         t_sgemm = min_d(t_sgemm, time_sgemm(m, &p));
         if (rep < ref_reps) {
             t_ref_short = min_d(t_ref_short,
@@ -277,6 +283,8 @@ int main(int argc, char **argv)
     const double flops = (double)steps * (2.0 * (double)pairs + 2.0 * gradient_block_entries(m));
     printf("fast update:      %8.3f s  (noising paths %.3f s, objective + gradient %.3f s)\n",
            t_fast, t_paths, t_fast_obj);
+    printf("noising path alone: %.3f s on 1 thread, %.3f s on %d (%.2fx)\n", t_paths_one,
+           t_paths, omp_get_max_threads(), t_paths_one / t_paths);
     printf("reference update: %8.3f s  ESTIMATED: timed at t_f = %g and %g (%.3f s and %.3f s),"
            " %.2f ms per step from the slope, scaled to %zu steps\n",
            t_ref, REF_SHORT_T_F, REF_LONG_T_F, t_ref_short, t_ref_long, 1e3 * ref_per_step,

@@ -16,6 +16,7 @@
 #include "gen/gen_internal.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -625,6 +626,174 @@ static void test_gen_rejects_bad_parameters(void)
     th_model_free(m);
 }
 
+/* ------------------------------------------------------------ noiser twin */
+
+/* The noising paths of the integrator itself, one path at a time: the
+ * uncoupled wells under th_langevin_run for t_f at the constant drive, then
+ * t_f of the ramp from the preparation's end, every state kept:
+ * out (steps + 1, n) per path, in double. The twin of the noiser's own
+ * float32 loop over units (noising.c). */
+struct twin_amp {
+    const th_gen_params *p;
+    double t0;
+    int ramp;
+};
+
+static double twin_amplitude(double t, void *ctx)
+{
+    const struct twin_amp *a = ctx;
+    return a->ramp ? th_gen_ramp(a->p, t - a->t0) : a->p->drive;
+}
+
+static void twin_path(const th_gen_params *p, const float *image, const int *cls, uint64_t id,
+                      double *out)
+{
+    const size_t n = th_gen_units(p), steps = th_gen_steps(p);
+    th_model *ref = th__gen_uncoupled(p, TH_F32);
+    th_batch *s = th_batch_alloc(ref, 1, p->seed);
+    float *field = malloc(n * sizeof *field), *snaps = malloc((steps + 1) * n * sizeof *snaps);
+    size_t *at = malloc((steps + 1) * sizeof *at);
+    unsigned char *clamped = malloc(n);
+    for (size_t j = 0; j <= steps; j++) at[j] = j;
+    th_batch_set_stream(s, 0, TH_GEN_PATH_STREAM + id);
+    CHECK_EQ_INT(th_gen_drive_field(p, image, 1, (th_ptr){.f32 = field}, TH_F32), TH_OK);
+    th__gen_clamp_labels(p, TH_F32, cls, 1, th_batch_states(s), clamped);
+    struct twin_amp amp = {p, 0, 0};
+    th_drive drive = {.amplitude = twin_amplitude, .ctx = &amp, .field = {.f32 = field},
+                      .per_trajectory = 1};
+    th_run r = th_run_default();
+    r.dt = p->dt;
+    r.n_steps = steps;
+    r.drive = &drive;
+    r.clamped = p->n_classes ? clamped : NULL;
+    CHECK_EQ_INT(th_langevin_run(ref, s, &r), TH_OK);
+    amp.ramp = 1;
+    amp.t0 = th_batch_time(s);
+    r.snap_steps = at;
+    r.n_snaps = steps + 1;
+    r.snap_out = (th_ptr){.f32 = snaps};
+    CHECK_EQ_INT(th_langevin_run(ref, s, &r), TH_OK);
+    for (size_t q = 0; q < (steps + 1) * n; q++) out[q] = snaps[q];
+    free(clamped);
+    free(at);
+    free(snaps);
+    free(field);
+    th_batch_free(s);
+    th_model_free(ref);
+}
+
+/* Rows from th__gen_noiser_rows, checked on arrival against the twin's
+ * paths: row r of a call is path r % B at noising step
+ * first_step + (r / B) * stride, y one step after x. */
+struct rows_check {
+    const double *twin; /* (B, steps + 1, n) */
+    size_t n, steps, rows_seen, stride;
+    int same, bad_step;
+};
+
+static int check_rows(th_ptr x, th_ptr y, size_t rows, size_t B, size_t first_step,
+                      size_t step_stride, void *vctx)
+{
+    struct rows_check *c = vctx;
+    const size_t n = c->n;
+    if (step_stride != c->stride || first_step % c->stride) c->bad_step = 1;
+    for (size_t r = 0; r < rows; r++) {
+        const size_t k = r % B, step = first_step + (r / B) * step_stride;
+        const double *path = c->twin + k * (c->steps + 1) * n;
+        for (size_t i = 0; i < n; i++)
+            c->same &= (double)x.f32[r * n + i] == path[step * n + i] &&
+                       (double)y.f32[r * n + i] == path[(step + 1) * n + i];
+    }
+    c->rows_seen += rows;
+    return TH_OK;
+}
+
+/* The float32 noiser cuts the units of its paths among the threads (a
+ * single path keeps both cores busy): its states must be the integrator's
+ * to the bit for 1, 2 and 3 threads and 1 to 3 paths, with units that do
+ * not fill the last Philox block (n = 67 and 70, cut after 64), clamped
+ * label units, hidden double wells, whole paths by blocks and a strided
+ * noiser's rows. */
+static void test_gen_noiser_units_match_integrator(void)
+{
+    const int saved = omp_get_max_threads();
+    for (int conditional = 0; conditional < 2; conditional++) {
+        th_gen_params p = small_params();
+        p.n_visible = 37;
+        p.n_hidden = 30;
+        p.n_classes = conditional ? 3 : 0;
+        p.hidden_double_well = (size_t)conditional;
+        p.t_f = 0.03;
+        const size_t n = th_gen_units(&p), steps = th_gen_steps(&p), Bmax = 3;
+        float *img = test_standard_images(Bmax, p.n_visible, 4242);
+        const uint64_t ids[3] = {7, 3, 12};
+        const int cls[3] = {2, 0, 1};
+        double *twin = malloc(Bmax * (steps + 1) * n * sizeof *twin);
+        for (size_t k = 0; k < Bmax; k++)
+            twin_path(&p, img + k * p.n_visible, conditional ? cls + k : NULL, ids[k],
+                      twin + k * (steps + 1) * n);
+        int same = 1, same_rows = 1;
+        for (int threads = 1; threads <= 3; threads++) {
+            omp_set_num_threads(threads);
+            for (size_t B = 1; B <= Bmax; B++) {
+                struct collect c = {.out = calloc((steps + 1) * B * n, sizeof(double)), .n = n};
+                CHECK_EQ_INT(th__gen_noising_paths(&p, img, conditional ? cls : NULL, ids, B,
+                                                   TH_F32, collect_block, &c),
+                             TH_OK);
+                CHECK_EQ_INT(c.bad_order, 0);
+                for (size_t j = 0; j <= steps; j++)
+                    for (size_t k = 0; k < B; k++)
+                        for (size_t i = 0; i < n; i++)
+                            same &= c.out[(j * B + k) * n + i] ==
+                                    twin[(k * (steps + 1) + j) * n + i];
+                free(c.out);
+            }
+            th__noiser *z = th__gen_noiser_alloc(&p, 2, 3, TH_F32);
+            CHECK(z != NULL);
+            struct rows_check rc = {.twin = twin, .n = n, .steps = steps, .stride = 3,
+                                    .same = 1};
+            CHECK_EQ_INT(th__gen_noiser_rows(z, img, conditional ? cls : NULL, ids, check_rows,
+                                             &rc),
+                         TH_OK);
+            CHECK_EQ_INT(rc.bad_step, 0);
+            CHECK_EQ_INT((long long)rc.rows_seen, (long long)(2 * ((steps + 2) / 3)));
+            same_rows &= rc.same;
+            th__gen_noiser_free(z);
+        }
+        CHECK(same);
+        CHECK(same_rows);
+        free(twin);
+        free(img);
+    }
+    omp_set_num_threads(saved);
+}
+
+/* A noising path that leaves the wells' bound (dt far too large for the
+ * quartic) fails with TH_EDIVERGED and says so, in float32 (the unit split,
+ * whichever thread's units blow up first) and float64 (the integrator),
+ * for one path and several. */
+static void test_gen_noising_divergence_reported(void)
+{
+    th_gen_params p = small_params();
+    p.dt = 0.5;
+    p.t_f = 10;
+    float *img = test_standard_images(3, p.n_visible, 77);
+    const uint64_t ids[3] = {0, 1, 2};
+    struct collect c = {.out = calloc((th_gen_steps(&p) + 1) * 3 * th_gen_units(&p),
+                                      sizeof(double)),
+                        .n = th_gen_units(&p)};
+    for (int f64 = 0; f64 < 2; f64++)
+        for (size_t B = 1; B <= 3; B += 2) {
+            CHECK_EQ_INT(th__gen_noising_paths(&p, img, NULL, ids, B, f64 ? TH_F64 : TH_F32,
+                                               collect_block, &c),
+                         TH_EDIVERGED);
+            CHECK_STR_CONTAINS(th_last_error(), "diverged");
+            CHECK_STR_CONTAINS(th_last_error(), "unit");
+        }
+    free(c.out);
+    free(img);
+}
+
 void suite_gen(void)
 {
     RUN_TEST(test_gen_gradient_finite_differences);
@@ -636,5 +805,7 @@ void suite_gen(void)
     RUN_TEST(test_gen_drive_field_copy);
     RUN_TEST(test_gen_drive_field_projection);
     RUN_TEST(test_gen_preparation_equilibrium);
+    RUN_TEST(test_gen_noiser_units_match_integrator);
+    RUN_TEST(test_gen_noising_divergence_reported);
     RUN_TEST(test_gen_rejects_bad_parameters);
 }

@@ -41,6 +41,14 @@ void th__gen_noiser_free(th__noiser *z);
 int th__gen_noiser_rows(th__noiser *z, const float *images, const int *classes,
                         const uint64_t *path_ids, th__path_rows_fn fn, void *ctx);
 
+/* th_gen_protocol_path_loss, with the models' th_model_validate only when
+ * check_models is nonzero: training validates its model once and then
+ * changes it only by finite steps along a symmetric gradient (train.c). */
+int th__gen_protocol_path_loss(const th_gen_protocol *pr, const th_gen_params *p,
+                               const float *images, const int *classes,
+                               const uint64_t *path_ids, size_t B, th_kernel kernel,
+                               double *loss, const th_gen_protocol *grad, int check_models);
+
 /* The generator's units with their on-site terms and no couplings: the
  * reference process of the noising paths and the wells of the noise phase. */
 th_model *th__gen_uncoupled(const th_gen_params *p, th_dtype dtype);

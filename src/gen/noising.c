@@ -233,18 +233,37 @@ struct path_group {
     char why[512];      /* th_last_error of a failure in the group's thread */
 };
 
+/* One task of the unit split: units u0 .. u1 - 1 of one path, and where
+ * it stopped if they left the bound (bad_step: 1 + the step of the run). */
+struct unit_task {
+    size_t bad_step, bad_unit;
+    float bad_x;
+};
+
 struct th__noiser {
     th_gen_params p;
     th_dtype dtype;
     size_t B, n, steps, block, stride;
     size_t rows_max;            /* stride > 1: chosen steps of a block, at most */
     th_model *ref;              /* the uncoupled wells */
-    size_t n_groups;
+    size_t n_groups, threads;
     struct path_group *groups;
     th_ptr field;               /* (B, n) drive fields */
     th_ptr states;              /* stride 1: (block+1, B, n); else (2, rows_max, B, n) */
     size_t *snap_steps;         /* (block + 1) */
     unsigned char *clamped;     /* (n) the label units */
+    /* float32: the unit split (see units_run), in place of the groups */
+    int by_units;
+    size_t unit_chunk;          /* units per task, a multiple of 4 */
+    size_t n_tasks;             /* B * ceil(n / unit_chunk) */
+    struct unit_task *tasks;
+    float *x, *mudt, *sigma;    /* (B, n) states; (n) mu dt, sqrt(2 mu kT dt), 0 if clamped */
+    float *J2, *J4, *bias;      /* (n) the wells of th__gen_uncoupled, without its n^2 J */
+    float *amp;                 /* (steps) a(t) of each step of a run, rounded to float */
+    size_t *row_of_step;        /* (block + 1) the states row a step's state goes to */
+    float *noise;               /* (threads, n) each thread's normals of a step */
+    uint64_t step;              /* steps run since the paths started */
+    double t;                   /* their time, summed step by step as th_batch's */
 };
 
 void th__gen_noiser_free(th__noiser *z)
@@ -255,6 +274,16 @@ void th__gen_noiser_free(th__noiser *z)
         th__free(z->groups[j].snaps.v);
     }
     free(z->groups);
+    free(z->tasks);
+    th__free(z->x);
+    th__free(z->J2);
+    th__free(z->J4);
+    th__free(z->bias);
+    th__free(z->mudt);
+    th__free(z->sigma);
+    th__free(z->amp);
+    th__free(z->row_of_step);
+    th__free(z->noise);
     th__free(z->clamped);
     th__free(z->snap_steps);
     th__free(z->states.v);
@@ -285,19 +314,51 @@ th__noiser *th__gen_noiser_alloc(const th_gen_params *p, size_t B, size_t stride
     z->stride = stride;
     z->rows_max = (z->block + stride - 1) / stride;
     const size_t threads = (size_t)omp_get_max_threads();
-    z->n_groups = B < threads ? B : threads;
+    z->threads = threads;
+    z->by_units = dtype == TH_F32;
+    z->n_groups = z->by_units ? 0 : B < threads ? B : threads;
     /* The snapshots of a block: every state, or a chosen step and the next */
     const size_t snaps = stride == 1 ? z->block + 1 : 2 * z->rows_max;
     const size_t n = z->n, es = th_dtype_size(dtype);
     /* The reference process has no couplings at all, so the integrator's
-     * plan has no matrix product to do. */
-    z->ref = th__gen_uncoupled(p, dtype);
+     * plan has no matrix product to do (float32 needs only its wells). */
+    z->ref = z->by_units ? NULL : th__gen_uncoupled(p, dtype);
     z->groups = calloc(z->n_groups, sizeof *z->groups);
     z->field.v = th__alloc(B * n * es);
     z->states.v = th__alloc(snaps * B * n * es);
     z->snap_steps = th__alloc((z->block + 1) * sizeof(size_t));
     z->clamped = th__alloc(n);
-    int ok = z->ref && z->groups && z->field.v && z->states.v && z->snap_steps && z->clamped;
+    int ok = (z->ref || z->by_units) && (z->groups || !z->n_groups) && z->field.v &&
+             z->states.v && z->snap_steps && z->clamped;
+    if (ok && z->by_units) {
+        /* Whole paths when there are enough for the threads; else each
+         * path's units in about 2 threads / B pieces (two per thread, so that
+         * a core that another program holds slows only its share), at
+         * least 64 units each, cut at Philox blocks of 4 units. */
+        const size_t pieces = B >= threads ? 1 : (2 * threads + B - 1) / B;
+        size_t chunk = ((n + pieces - 1) / pieces + 3) & ~(size_t)3;
+        if (chunk < 64) chunk = 64;
+        z->unit_chunk = chunk;
+        z->n_tasks = B * ((n + chunk - 1) / chunk);
+        z->tasks = calloc(z->n_tasks, sizeof *z->tasks);
+        z->x = th__alloc(B * n * sizeof(float));
+        z->mudt = th__alloc(n * sizeof(float));
+        z->sigma = th__alloc(n * sizeof(float));
+        z->amp = th__alloc(z->steps * sizeof(float));
+        z->row_of_step = th__alloc((z->block + 1) * sizeof(size_t));
+        z->noise = th__alloc(threads * n * sizeof(float));
+        z->J2 = th__alloc(n * sizeof(float));
+        z->J4 = th__alloc(n * sizeof(float));
+        z->bias = th__calloc(n, sizeof(float));
+        ok = z->tasks && z->x && z->mudt && z->sigma && z->amp && z->row_of_step && z->noise &&
+             z->J2 && z->J4 && z->bias;
+        for (size_t i = 0; ok && i < n; i++) {
+            const int double_well = p->hidden_double_well && i >= p->n_visible &&
+                                    i < p->n_visible + p->n_hidden;
+            z->J2[i] = (float)(double_well ? -p->J2 : p->J2);
+            z->J4[i] = (float)p->J4;
+        }
+    }
     for (size_t j = 0, k0 = 0; ok && j < z->n_groups; j++) {
         struct path_group *g = &z->groups[j];
         g->k0 = k0;
@@ -352,12 +413,166 @@ static void gather_snapshot(th__noiser *z, size_t j, size_t to)
     }
 }
 
+/* The float32 noiser splits the units, not only the paths. The reference
+ * process has no couplings, so every unit of every path moves on its own:
+ * a task (units u0 .. u1 - 1 of path k) runs a whole block of steps with no
+ * meeting of the threads, and writes each chosen state straight into its
+ * row of the block's states. A single path (the published recipe's one path
+ * per update) then keeps both cores busy. Each unit's arithmetic is
+ * th__langevin_run_states' fused row with no coupling force (F = +0, as
+ * the integrator's zeroed force buffer holds), term for term, and its noise
+ * is normal i of the step's Philox blocks (rng.c: block b gives normals
+ * 4b .. 4b + 3), drawn from block step * ceil(n/4) + u0 / 4 since u0 is a
+ * multiple of 4: the states are those of the integrator to the bit, however
+ * the units are cut. */
+TH__CLONES
+static int unit_steps(size_t len, float *restrict x, const float *restrict xi,
+                      const float *restrict J2, const float *restrict J4,
+                      const float *restrict bias, const float *restrict h, float a,
+                      const float *restrict mudt, const float *restrict sigma, float blowup)
+{
+    int ok = 1;
+    for (size_t i = 0; i < len; i++) {
+        const float xo = x[i];
+        const float f = (float)0 + (float)2 * J2[i] * xo + (float)4 * J4[i] * xo * xo * xo +
+                        bias[i] + a * h[i];
+        const float xnew = xo - mudt[i] * f + sigma[i] * xi[i];
+        ok &= (xnew <= blowup) & (xnew >= -blowup);
+        x[i] = xnew;
+    }
+    return ok;
+}
+
+/* x of units u0 .. u1 - 1 of path k to row `row` of the block's states. */
+static void unit_snapshot(th__noiser *z, size_t row, size_t k, size_t u0, size_t u1)
+{
+    const size_t n = z->n;
+    memcpy(z->states.f32 + (row * z->B + k) * n + u0, z->x + k * n + u0,
+           (u1 - u0) * sizeof(float));
+}
+
+/* Task q for T steps from step z->step, amplitudes z->amp; rows: the row of
+ * the state after each step 0 .. T (SIZE_MAX: none), or NULL. */
+static void unit_task_run(th__noiser *z, size_t q, const uint64_t *path_ids, size_t T,
+                          const size_t *rows, float *xi)
+{
+    const size_t n = z->n, per_path = (n + z->unit_chunk - 1) / z->unit_chunk;
+    const size_t k = q / per_path, u0 = (q % per_path) * z->unit_chunk;
+    const size_t u1 = u0 + z->unit_chunk < n ? u0 + z->unit_chunk : n;
+    const uint64_t stream = TH_GEN_PATH_STREAM + path_ids[k], blocks_per_step = (n + 3) / 4;
+    const float blowup = (float)th_run_default().blowup;
+    struct unit_task *tk = &z->tasks[q];
+    float *x = z->x + k * n + u0;
+    tk->bad_step = 0;
+    if (rows && rows[0] != SIZE_MAX) unit_snapshot(z, rows[0], k, u0, u1);
+    for (size_t o = 0; o < T; o++) {
+        const uint64_t step = z->step + o;
+        th_normal_fill_f32(z->p.seed, stream, step * blocks_per_step + u0 / 4, xi, u1 - u0);
+        if (!unit_steps(u1 - u0, x, xi, z->J2 + u0, z->J4 + u0, z->bias + u0,
+                        z->field.f32 + k * n + u0, z->amp[o], z->mudt + u0, z->sigma + u0,
+                        blowup)) {
+            size_t i = 0;
+            while (i + 1 < u1 - u0 && fabsf(x[i]) <= blowup) i++;
+            *tk = (struct unit_task){o + 1, u0 + i, x[i]};
+            return;
+        }
+        if (rows && rows[o + 1] != SIZE_MAX) unit_snapshot(z, rows[o + 1], k, u0, u1);
+    }
+}
+
+/* Runs every task for T steps with the amplitudes of the next T steps (the
+ * constant drive, or the ramp from t0); the first failure (by step, then
+ * path, then unit) is returned. */
+static int units_steps(th__noiser *z, const uint64_t *path_ids, size_t T, const size_t *rows,
+                       int ramp, double t0)
+{
+    const th_gen_params *p = &z->p;
+    const double t_start = z->t;
+    for (size_t o = 0; o < T; o++) {
+        z->amp[o] = (float)(ramp ? th_gen_ramp(p, z->t - t0) : p->drive);
+        z->t += p->dt;
+    }
+#pragma omp parallel for schedule(dynamic) num_threads(z->threads) if (z->n_tasks > 1)
+    for (size_t q = 0; q < z->n_tasks; q++)
+        unit_task_run(z, q, path_ids, T, rows, z->noise + (size_t)omp_get_thread_num() * z->n);
+    const struct unit_task *bad = NULL;
+    for (size_t q = 0; q < z->n_tasks; q++) {
+        const struct unit_task *tk = &z->tasks[q];
+        if (tk->bad_step && (!bad || tk->bad_step < bad->bad_step)) bad = tk;
+    }
+    if (bad) {
+        const size_t per_path = (z->n + z->unit_chunk - 1) / z->unit_chunk;
+        const size_t k = (size_t)(bad - z->tasks) / per_path;
+        double t = t_start;
+        for (size_t o = 0; o + 1 < bad->bad_step; o++) t += p->dt;
+        return th__fail(TH_EDIVERGED, "path %zu: simulation diverged at step %llu (t = %g): "
+                        "unit %zu reached x = %g, beyond the bound %g; the time step dt = %g is "
+                        "probably too large for the wells (mu dt times the curvature 2 J2 + "
+                        "12 J4 x^2 must stay well below 1)", k,
+                        (unsigned long long)(z->step + bad->bad_step), t + p->dt, bad->bad_unit,
+                        (double)bad->bad_x, th_run_default().blowup, p->dt);
+    }
+    z->step += T;
+    return TH_OK;
+}
+
+/* noiser_run for float32, by units (above). */
+static int units_run(th__noiser *z, const float *images, const int *classes,
+                     const uint64_t *path_ids, th__path_block_fn fn_block,
+                     th__path_rows_fn fn_rows, void *ctx)
+{
+    const th_gen_params *p = &z->p;
+    const size_t n = z->n, B = z->B;
+    int rc = th__gen_check_classes(p, classes, B);
+    if (rc != TH_OK) return rc;
+    TH_ASSERT(images != NULL && path_ids != NULL);
+    if ((rc = th_gen_drive_field(p, images, B, z->field, TH_F32)) != TH_OK) return rc;
+    memset(z->x, 0, B * n * sizeof(float));
+    th__gen_clamp_labels(p, TH_F32, classes, B, (th_ptr){.f32 = z->x}, z->clamped);
+    /* mu dt and sqrt(2 mu kT dt) as the integrator sets them (0: clamped) */
+    for (size_t i = 0; i < n; i++) {
+        const int held = p->n_classes && z->clamped[i];
+        z->mudt[i] = held ? 0.0f : (float)(p->mu * p->dt);
+        z->sigma[i] = held ? 0.0f : (float)sqrt(2.0 * p->mu * p->kT * p->dt);
+    }
+    z->step = 0;
+    z->t = 0;
+    if ((rc = units_steps(z, path_ids, z->steps, NULL, 0, 0.0)) != TH_OK) return rc;
+
+    const double t0 = z->t;
+    for (size_t k0 = 0; k0 < z->steps; k0 += z->block) {
+        const size_t T = z->steps - k0 < z->block ? z->steps - k0 : z->block;
+        size_t chosen = 0;
+        for (size_t o = 0; o <= T; o++) z->row_of_step[o] = z->stride == 1 ? o : SIZE_MAX;
+        if (z->stride > 1) {
+            /* steps k0 + o with (k0 + o) mod stride = 0: x at o, y at o + 1 */
+            for (size_t o = 0; o < T; o++)
+                if ((k0 + o) % z->stride == 0) z->snap_steps[chosen++] = o;
+            for (size_t c = 0; c < chosen; c++) {
+                z->row_of_step[z->snap_steps[c]] = c;
+                z->row_of_step[z->snap_steps[c] + 1] = chosen + c;
+            }
+        }
+        if ((rc = units_steps(z, path_ids, T, z->row_of_step, 1, t0)) != TH_OK) return rc;
+        if (z->stride == 1)
+            rc = fn_block ? fn_block(z->states, T, B, k0, ctx)
+                          : fn_rows(z->states, (th_ptr){.f32 = z->states.f32 + B * n}, T * B,
+                                    B, k0, 1, ctx);
+        else if (chosen)
+            rc = fn_rows(z->states, (th_ptr){.f32 = z->states.f32 + chosen * B * n},
+                         chosen * B, B, k0 + z->snap_steps[0], z->stride, ctx);
+        if (rc != TH_OK) return rc;
+    }
+    return TH_OK;
+}
+
 /* Prepares and noises the z->B paths, handing each block to fn_block
  * (stride 1: all its states) or its chosen transitions to fn_rows. */
 static int noiser_run(th__noiser *z, const float *images, const int *classes,
                       const uint64_t *path_ids, th__path_block_fn fn_block,
                       th__path_rows_fn fn_rows, void *ctx)
 {
+    if (z->by_units) return units_run(z, images, classes, path_ids, fn_block, fn_rows, ctx);
     const th_gen_params *p = &z->p;
     int rc = th__gen_check_classes(p, classes, z->B);
     if (rc != TH_OK) return rc;

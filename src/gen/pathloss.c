@@ -135,6 +135,15 @@ int th_gen_protocol_path_loss(const th_gen_protocol *pr, const th_gen_params *p,
                               const uint64_t *path_ids, size_t B, th_kernel kernel,
                               double *loss, const th_gen_protocol *grad)
 {
+    return th__gen_protocol_path_loss(pr, p, images, classes, path_ids, B, kernel, loss, grad,
+                                      1);
+}
+
+int th__gen_protocol_path_loss(const th_gen_protocol *pr, const th_gen_params *p,
+                               const float *images, const int *classes,
+                               const uint64_t *path_ids, size_t B, th_kernel kernel,
+                               double *loss, const th_gen_protocol *grad, int check_models)
+{
     TH_ASSERT(pr != NULL && p != NULL && loss != NULL);
     int rc = th_gen_params_validate(p);
     if (rc != TH_OK) return rc;
@@ -147,7 +156,7 @@ int th_gen_protocol_path_loss(const th_gen_protocol *pr, const th_gen_params *p,
         return th__fail(TH_EINVAL, "kernel %d: expected fast or reference", (int)kernel);
     if (B == 0) return th__fail(TH_EINVAL, "0 paths: expected at least 1");
     const size_t S = pr->segments;
-    for (size_t k = 0; k < S; k++)
+    for (size_t k = 0; check_models && k < S; k++)
         if ((rc = th_model_validate(pr->seg[k])) != TH_OK) return rc;
 
     const size_t n = m->n, es = th_dtype_size(m->dtype);

@@ -26,10 +26,25 @@ th_gen_train_opts th_gen_train_opts_default(void)
 static int descend(th_model *m, const th_model *grad, double lr, const th_gen_params *p)
 {
     const size_t n = m->n;
-    for (size_t i = 0; i < n * n; i++) {
-        double v = th_ptr_get(m->J, m->dtype, i) - lr * th_ptr_get(grad->J, m->dtype, i);
-        if (!isfinite(v)) return 0;
-        th_ptr_set(m->J, m->dtype, i, v);
+    /* in double, rounded to the model's type, in a loop per type (a call
+     * per element costs more than the arithmetic on n^2 couplings); the
+     * first value that is not finite stops it, unwritten */
+    if (m->dtype == TH_F32) {
+        float *J = m->J.f32;
+        const float *G = grad->J.f32;
+        for (size_t i = 0; i < n * n; i++) {
+            const double v = (double)J[i] - lr * (double)G[i];
+            if (!isfinite(v)) return 0;
+            J[i] = (float)v;
+        }
+    } else {
+        double *J = m->J.f64;
+        const double *G = grad->J.f64;
+        for (size_t i = 0; i < n * n; i++) {
+            const double v = J[i] - lr * G[i];
+            if (!isfinite(v)) return 0;
+            J[i] = v;
+        }
     }
     for (size_t i = 0; i < n; i++) {
         if (!th__gen_bias_trained(p, i)) continue;
@@ -103,6 +118,10 @@ int th__gen_protocol_train(th_gen_protocol *pr, const th_gen_params *p, const fl
                         opts->updates);
 
     if ((rc = th__gen_check_classes(p, classes, count)) != TH_OK) return rc;
+    /* once: from here on only descend changes the model (finite steps along
+     * a symmetric gradient); a device's models are checked every update */
+    for (size_t k = 0; k < pr->segments; k++)
+        if ((rc = th_model_validate(pr->seg[k])) != TH_OK) return rc;
 
     const size_t nv = p->n_visible, S = pr->segments;
     const th_model *m0 = pr->seg[0];
@@ -138,9 +157,9 @@ int th__gen_protocol_train(th_gen_protocol *pr, const th_gen_params *p, const fl
         for (size_t k = 0; dev && rc == TH_OK && k < S; k++)
             rc = opts->device(pr->seg[k], u, dev->seg[k], opts->device_ctx);
         if (rc == TH_OK && B)
-            rc = th_gen_protocol_path_loss(dev ? dev : pr, p, batch_images,
-                                           classes ? batch_classes : NULL, ids, B,
-                                           TH_KERNEL_FAST, &loss[u], grad);
+            rc = th__gen_protocol_path_loss(dev ? dev : pr, p, batch_images,
+                                            classes ? batch_classes : NULL, ids, B,
+                                            TH_KERNEL_FAST, &loss[u], grad, dev != NULL);
         rc = th_dist_any_error(rc); /* no process waits for one that failed */
         if (rc == TH_OK) rc = sum_over_processes(grad, &loss[u], buf);
         if (rc != TH_OK) goto done;
