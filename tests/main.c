@@ -12,6 +12,7 @@ static int n_filters;
 static char **filters;
 
 void suite_rng(void);
+void suite_noise(void);
 void suite_backend(void);
 void suite_bf16(void);
 void suite_model(void);
@@ -69,6 +70,7 @@ int main(int argc, char **argv)
     n_filters = argc - 1;
     filters = argv + 1;
     suite_rng();
+    suite_noise();
     suite_backend();
     suite_bf16();
     suite_model();

@@ -160,6 +160,12 @@ void th_normal_fill_f32(uint64_t seed, uint64_t stream, uint64_t first_block,
                         float *out, size_t n);
 void th_normal_fill_f64(uint64_t seed, uint64_t stream, uint64_t first_block,
                         double *out, size_t n);
+/* The float32 fill's kernel: "avx512" or "avx2" (hand-written vector code)
+ * where the CPU has the instructions, else "portable" (plain C), unless
+ * THERMO_NOISE names another this CPU runs; th_normal_use picks one from code
+ * (TH_EINVAL naming those it runs). Every kernel gives the same bits. */
+const char *th_normal_kernel(void);
+int th_normal_use(const char *kernel);
 
 /* ------------------------------------------------------------- the model */
 

@@ -105,6 +105,25 @@ void th__langevin_step_panel_f32(const struct th__step_panel_ctx *ctx, size_t r0
 void th__langevin_step_panel_f64(const struct th__step_panel_ctx *ctx, size_t r0, size_t rows,
                                  double *work);
 
+/* The float32 normal fill (th_normal_fill_f32, rng.c). Kernels give the bits
+ * of the portable reference th__normal_fill_f32_ref for every argument;
+ * rng.c picks the best one this CPU runs at the first call (THERMO_NOISE or
+ * th_normal_use force one); tests/test_rng.c checks each against the
+ * reference to the bit. */
+typedef struct th__normal_kernel {
+    const char *name;
+    int (*available)(void);
+    void (*fill)(uint64_t seed, uint64_t stream, uint64_t first_block, float *out, size_t n);
+    /* The Box-Muller stage alone, for the tests: nb blocks of given words,
+     * w[4 b + j] (word j of block b), to the normals out[4 b + j]. */
+    void (*from_words)(const uint32_t *w, float *out, size_t nb);
+} th__normal_kernel;
+/* rng_avx512.c, rng_avx2.c; their available() answers 0 off x86-64. */
+extern const th__normal_kernel th__normal_kernel_avx512, th__normal_kernel_avx2;
+void th__normal_fill_f32_ref(uint64_t seed, uint64_t stream, uint64_t first_block, float *out,
+                             size_t n);
+void th__normal_from_words_ref(const uint32_t *w, float *out, size_t nb);
+
 /* The plain triple loop that defines the result: the reference twin of the
  * kernels, serial and slow. */
 void th__gemm_ref_f32(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,

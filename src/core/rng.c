@@ -8,11 +8,14 @@
  * pure function of (seed, stream, step), whatever the threads.
  *
  * th_normal_fill_f32 is the hot path of the Langevin integrator (one normal per
- * unit per step per trajectory). It generates Philox blocks into small stack
+ * unit per step per trajectory). Its definition is the portable fill here,
+ * th__normal_fill_f32_ref: it generates Philox blocks into small stack
  * buffers in loops the compiler vectorises, then applies the Box-Muller
  * transform with branch-free polynomial approximations of log, sqrt, sin and
- * cos instead of libm calls (which do not vectorise). The f64 version is the
- * straightforward reference, with libm.
+ * cos instead of libm calls (which do not vectorise). Hand-written AVX-512
+ * and AVX2 kernels (rng_x86.inc) give the same bits faster; the one used is
+ * chosen at the first call (THERMO_NOISE, th_normal_use; end of this file).
+ * The f64 version is the straightforward reference, with libm.
  *
  * Reproducibility: the f32 fill uses only integer operations and correctly
  * rounded float +, -, *, / and int-to-float conversions, in a fixed order, so
@@ -21,6 +24,8 @@
  * multiply-adds are not fused: gcc's -std=c11 implies -ffp-contract=off, and
  * the pragma below says the same to clang. */
 #include "internal.h"
+
+#include "backend.h"
 
 #include <math.h>
 #include <string.h>
@@ -163,6 +168,8 @@ void th_normal_fill_f64(uint64_t seed, uint64_t stream, uint64_t first_block,
         for (size_t j = 0; j < m; j++) out[i + j] = z[j];
     }
 }
+
+static int always_available(void) { return 1; }
 
 /* Blocks per chunk of the f32 fill: 64 blocks = 256 normals, 4 KiB of stack
  * buffers, long enough for the vector loops to run at speed, small enough to
@@ -333,11 +340,12 @@ philox_blocks(uint64_t q0, size_t nb, uint32_t st_lo, uint32_t st_hi,
     }
 }
 
+/* The portable reference twin of the hand-written kernels (rng_x86.inc),
+ * and the fill on CPUs without them. */
 TH__CLONES
-void th_normal_fill_f32(uint64_t seed, uint64_t stream, uint64_t first_block,
-                        float *out, size_t n)
+void th__normal_fill_f32_ref(uint64_t seed, uint64_t stream, uint64_t first_block,
+                             float *out, size_t n)
 {
-    TH_ASSERT(out || n == 0);
     const uint32_t key_lo = (uint32_t)seed, key_hi = (uint32_t)(seed >> 32);
     const uint32_t st_lo = (uint32_t)stream, st_hi = (uint32_t)(stream >> 32);
     uint32_t w[4][CHUNK];
@@ -383,4 +391,85 @@ void th_normal_fill_f32(uint64_t seed, uint64_t stream, uint64_t first_block,
         }
         q += nb;
     }
+}
+
+/* The transform of the fill above on given words, block by block, for the
+ * tests (backend.h). */
+void th__normal_from_words_ref(const uint32_t *w, float *out, size_t nb)
+{
+    for (size_t b = 0; b < nb; b++, w += 4, out += 4) {
+        float rad0 = sqrt_pos(radius2(w[0]));
+        float rad1 = sqrt_pos(radius2(w[2]));
+        float cos0, sin0, cos1, sin1;
+        cos_sin_turn(w[1], &cos0, &sin0);
+        cos_sin_turn(w[3], &cos1, &sin1);
+        out[0] = rad0 * cos0;
+        out[1] = rad0 * sin0;
+        out[2] = rad1 * cos1;
+        out[3] = rad1 * sin1;
+    }
+}
+
+/* ------------------------------------------- choosing the f32 kernel */
+
+static const th__normal_kernel kernel_portable = {.name = "portable",
+                                                  .available = always_available,
+                                                  .fill = th__normal_fill_f32_ref,
+                                                  .from_words = th__normal_from_words_ref};
+
+/* Best first: the hand-written kernels keep a group of blocks in registers
+ * from counter to store, where the portable loop passes through two stack
+ * buffers (bench_noise measures the difference). */
+static const th__normal_kernel *const normal_kernels[] = {
+    &th__normal_kernel_avx512, &th__normal_kernel_avx2, &kernel_portable};
+#define N_NORMAL_KERNELS (sizeof normal_kernels / sizeof normal_kernels[0])
+
+static const th__normal_kernel *normal_chosen;
+
+static const th__normal_kernel *normal_find(const char *name)
+{
+    for (size_t k = 0; k < N_NORMAL_KERNELS; k++)
+        if (strcmp(normal_kernels[k]->name, name) == 0 && normal_kernels[k]->available())
+            return normal_kernels[k];
+    return NULL;
+}
+
+/* THERMO_NOISE's kernel when this CPU runs it, else the best; threads that
+ * race here all find the same one. */
+static const th__normal_kernel *normal_active(void)
+{
+    const th__normal_kernel *k = __atomic_load_n(&normal_chosen, __ATOMIC_ACQUIRE);
+    if (k) return k;
+    const char *want = getenv("THERMO_NOISE");
+    k = want && *want ? normal_find(want) : NULL;
+    for (size_t i = 0; !k && i < N_NORMAL_KERNELS; i++)
+        if (normal_kernels[i]->available()) k = normal_kernels[i];
+    __atomic_store_n(&normal_chosen, k, __ATOMIC_RELEASE);
+    return k;
+}
+
+const char *th_normal_kernel(void) { return normal_active()->name; }
+
+int th_normal_use(const char *name)
+{
+    const th__normal_kernel *k = name ? normal_find(name) : NULL;
+    if (!k) {
+        char list[64] = "";
+        for (size_t i = 0; i < N_NORMAL_KERNELS; i++)
+            if (normal_kernels[i]->available()) {
+                if (list[0]) strcat(list, ", ");
+                strcat(list, normal_kernels[i]->name);
+            }
+        return th__fail(TH_EINVAL, "normal-fill kernel '%s': this CPU runs %s",
+                        name ? name : "(null)", list);
+    }
+    __atomic_store_n(&normal_chosen, k, __ATOMIC_RELEASE);
+    return TH_OK;
+}
+
+void th_normal_fill_f32(uint64_t seed, uint64_t stream, uint64_t first_block, float *out,
+                        size_t n)
+{
+    TH_ASSERT(out || n == 0);
+    normal_active()->fill(seed, stream, first_block, out, n);
 }
