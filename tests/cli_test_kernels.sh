@@ -2,9 +2,9 @@
 # cli_test_kernels.sh - same seed, same bits, whatever the machine's kernels:
 # a short run of the PRL preset (training, then sampling) gives byte-identical
 # model, samples and heat under every OpenBLAS core type (OPENBLAS_CORETYPE),
-# under each of thermo's matrix-product kernels (THERMO_GEMM), and with one
-# thread or two; and samples asked for on their own (--first) equal the same
-# samples inside a larger batch.
+# under each of thermo's matrix-product kernels (THERMO_GEMM) and noise kernels
+# (THERMO_NOISE), and with one thread or two; and samples asked for on their
+# own (--first) equal the same samples inside a larger batch.
 # Usage: tests/cli_test_kernels.sh path/to/thermo
 CLI_NAME=cli_kernels
 . "$(dirname "$0")/cli_common.sh"
@@ -23,7 +23,7 @@ fingerprint() {
 
 check_environments() {
     local base
-    base=$(fingerprint -u OPENBLAS_CORETYPE -u THERMO_GEMM OMP_NUM_THREADS=2)
+    base=$(fingerprint -u OPENBLAS_CORETYPE -u THERMO_GEMM -u THERMO_NOISE OMP_NUM_THREADS=2)
     case "$base" in *failed*) fail "kernels" "the reference run: $base"; return ;; esac
     local envs=(
         "OPENBLAS_CORETYPE=Prescott OMP_NUM_THREADS=2"
@@ -34,11 +34,13 @@ check_environments() {
         "OPENBLAS_CORETYPE=Cooperlake OMP_NUM_THREADS=2"
         "THERMO_GEMM=avx2 OMP_NUM_THREADS=2"
         "THERMO_GEMM=avx2 OMP_NUM_THREADS=1"
+        "THERMO_NOISE=portable OMP_NUM_THREADS=2"
+        "THERMO_NOISE=avx2 OMP_NUM_THREADS=1"
     )
     local e got bad=0
     for e in "${envs[@]}"; do
         # shellcheck disable=SC2086
-        got=$(fingerprint -u OPENBLAS_CORETYPE -u THERMO_GEMM $e)
+        got=$(fingerprint -u OPENBLAS_CORETYPE -u THERMO_GEMM -u THERMO_NOISE $e)
         if [ "$got" != "$base" ]; then
             fail "same bits under $e" "checksums differ from the reference run"
             echo "    reference: $base"

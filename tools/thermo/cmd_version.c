@@ -18,6 +18,7 @@ int cmd_version(int argc, char **argv)
                    "Prints the version of thermo, the micro-kernel of its own matrix products\n"
                    "(THERMO_GEMM=avx512|avx2|scalar chooses another; results do not change),\n"
                    "that of its bfloat16 products (THERMO_BF16=avx512bf16|portable; the same),\n"
+                   "that of its Gaussian noise (THERMO_NOISE=avx512|avx2|portable; the same),\n"
                    "the BLAS library behind its LAPACK calls (OpenBLAS's build configuration),\n"
                    "the number of threads OpenMP and OpenBLAS would use, and how idle OpenMP\n"
                    "threads wait (OMP_WAIT_POLICY).\n");
@@ -30,6 +31,7 @@ int cmd_version(int argc, char **argv)
     printf("thermo %s\n", th_version());
     printf("matrix products: thermo's own, %s kernel\n", th_matmul_kernel());
     printf("bfloat16 products (--precision bf16): %s kernel\n", th_matmul_bf16_kernel());
+    printf("Gaussian noise (Philox, Box-Muller): %s kernel\n", th_normal_kernel());
     printf("BLAS (LAPACK): %s\n", openblas_get_config());
     const char *wait = getenv("OMP_WAIT_POLICY");
     printf("OpenMP: %d threads at most, waiting %s; OpenBLAS: %d threads\n",
