@@ -43,26 +43,60 @@ check_latent_classes() {
     if [ ! -x "$py" ] || ! "$py" -c 'import numpy' 2>/dev/null; then
         ok "train --latent-classes: trained (no numpy to read the samples file)"; return
     fi
-    if ! "$py" "$reader" "$TMP/lat/samples.safetensors" | grep -q '^tensor classes .* 12 -12\.0 '; then
+    if ! "$py" "$reader" "$TMP/lat/samples.safetensors" 2>/dev/null | grep -q '^tensor classes .* 12 -12\.0 '; then
         fail "train --latent-classes" "the samples file does not record 12 unconditional samples"
         return
     fi
-    if ! "$py" "$reader" "$TMP/lat/model.safetensors" | grep -q '^meta sample.latent_classes 1'; then
+    if ! "$py" "$reader" "$TMP/lat/model.safetensors" 2>/dev/null | grep -q '^meta sample.latent_classes 1'; then
         fail "train --latent-classes" "the model file does not record sample.latent_classes"; return
     fi
     run sample --model "$TMP/lat/model.safetensors" --n 4 --out "$TMP/l.png" \
         --save "$TMP/l.safetensors" --quiet
     if [ $status -ne 0 ] ||
-       ! "$py" "$reader" "$TMP/l.safetensors" | grep -q '^tensor classes .* 4 -4\.0 '; then
+       ! "$py" "$reader" "$TMP/l.safetensors" 2>/dev/null | grep -q '^tensor classes .* 4 -4\.0 '; then
         fail "sample (latent classes)" "expected 4 samples recorded as unconditional"; return
     fi
     run sample --model "$TMP/lat/model.safetensors" --n 4 --class 1 --out "$TMP/l1.png" \
         --save "$TMP/l1.safetensors" --quiet
     if [ $status -ne 0 ] ||
-       ! "$py" "$reader" "$TMP/l1.safetensors" | grep -q '^tensor classes .* 4 4\.0 '; then
+       ! "$py" "$reader" "$TMP/l1.safetensors" 2>/dev/null | grep -q '^tensor classes .* 4 4\.0 '; then
         fail "sample --class 1 (latent classes)" "expected 4 samples of class 1"; return
     fi
     ok "train --latent-classes: samples recorded as unconditional; sample --class still asks"
+}
+
+# Style codes: a folder of the three embedded digits, four copies each
+# (IDX files written here), trained with --styles 2 has 3 x 2 label units,
+# records gen.styles, and its samples are asked for classes 0..2, not codes;
+# one image a class cannot make two styles, and --styles needs --classes.
+check_styles() {
+    local d="$TMP/rep" k DATA_PRL=data/prl2026
+    mkdir -p "$d"
+    { printf '\x00\x00\x08\x03\x00\x00\x00\x0c\x00\x00\x00\x1c\x00\x00\x00\x1c'
+      for k in 1 2 3 4; do tail -c +17 "$DATA_PRL/train-images-idx3-ubyte"; done; } > "$d/train-images-idx3-ubyte"
+    { printf '\x00\x00\x08\x01\x00\x00\x00\x0c'
+      for k in 1 2 3 4; do tail -c +9 "$DATA_PRL/train-labels-idx1-ubyte"; done; } > "$d/train-labels-idx1-ubyte"
+    run train --preset tiny --data "$d" --images 12 --classes --class-visible --styles 2 \
+        --solver exact --samples 6 --out "$TMP/sty" --quiet
+    if [ $status -ne 0 ]; then fail "train --styles 2" "exit status $status"; return; fi
+    if ! grep -q '6 label units (class-conditional: 3 classes x 2 styles)' "$TMP/out"; then
+        fail "train --styles 2" "expected 6 label units, 3 classes x 2 styles"; return
+    fi
+    run sample --model "$TMP/sty/model.safetensors" --n 4 --class 2 --out "$TMP/s2.png" --quiet
+    if [ $status -ne 0 ]; then fail "sample --class 2 (styles)" "exit status $status"; return; fi
+    run sample --model "$TMP/sty/model.safetensors" --n 4 --class 3 --out "$TMP/s3.png" --quiet
+    if [ $status -eq 0 ] || ! grep -q 'expected a class from 0 to 2' "$TMP/err"; then
+        fail "sample --class 3 (3 classes x 2 styles)" "expected a refusal naming classes 0 to 2"; return
+    fi
+    run train --preset tiny --classes --styles 2 --solver exact --out "$TMP/sty1" --quiet
+    if [ $status -ne 1 ] || ! grep -q 'styles = 2: class 0 has only 1 training image' "$TMP/err"; then
+        fail "train --styles 2 (one image a class)" "expected exit 1 naming the class"; return
+    fi
+    run train --preset tiny --styles 2 --out "$TMP/sty2" --quiet
+    if [ $status -ne 2 ] || ! grep -q -- '--styles K .* needs --classes' "$TMP/err"; then
+        fail "train --styles without --classes" "expected a usage error"; return
+    fi
+    ok "train --styles: 3 classes x 2 styles, sample asks for classes; bad uses refused"
 }
 
 # The exact solution on the same paths is at least as good as gradient
@@ -176,6 +210,7 @@ check_segments() {
 
 check_exact_conditional
 check_latent_classes
+check_styles
 check_segments
 check_exact_beats_gd
 check_sample_class

@@ -72,6 +72,34 @@ def test_conditional_sampling(digits):
         gen.sample(2, classes=[0, 1, 2])
 
 
+def test_style_codes(digits, tmp_path):
+    # four copies of each embedded digit, so that each class splits into 2 styles
+    raw = open(os.path.join(digits, "train-images-idx3-ubyte"), "rb").read()
+    lab = open(os.path.join(digits, "train-labels-idx1-ubyte"), "rb").read()
+    with open(tmp_path / "train-images-idx3-ubyte", "wb") as f:
+        f.write(bytes([0, 0, 8, 3, 0, 0, 0, 12, 0, 0, 0, 28, 0, 0, 0, 28]) + raw[16:] * 4)
+    with open(tmp_path / "train-labels-idx1-ubyte", "wb") as f:
+        f.write(bytes([0, 0, 8, 1, 0, 0, 0, 12]) + lab[8:] * 4)
+    gen = thermo.Generator.train("tiny", data=str(tmp_path), images=12, classes=True,
+                                 class_visible=True, styles=2, solver="exact")
+    assert gen.params["n_classes"] == 6 and gen.params["styles"] == 2
+    assert gen.model.groups == [49, 16, 6]
+    a, _ = gen.sample(6, classes=[0, 1, 2, 2, 1, 0])
+    b, _ = gen.sample(1, first=3, classes=2)  # a sample's style is its own: batch-free
+    assert np.array_equal(a[3], b[0])
+    with pytest.raises(ValueError, match="classes: expected classes from 0 to 2"):
+        gen.sample(2, classes=[0, 3])
+    path = str(tmp_path / "styles.safetensors")
+    gen.save(path)
+    back = thermo.Generator.load(path)
+    assert back.params["styles"] == 2
+    assert np.array_equal(back.sample(6, classes=[0, 1, 2, 2, 1, 0])[0], a)
+    with pytest.raises(ValueError, match="styles: splits classes into styles"):
+        thermo.Generator.train("tiny", data=digits, styles=2)
+    with pytest.raises(thermo.Error, match="class 0 has only 1 training image"):
+        thermo.Generator.train("tiny", data=digits, classes=True, styles=2, solver="exact")
+
+
 def test_save_load(tiny, tmp_path):
     path = tmp_path / "gen.safetensors"
     tiny.save(path)

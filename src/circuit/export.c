@@ -162,8 +162,8 @@ static int build_generator(const th__circuit_source *src, const th_circuit_opts 
     const th_gen_params *gp = &src->gp;
     const size_t n = src->model->n, C = gp->n_classes, first_label = gp->n_visible + gp->n_hidden;
     if (C && o->label >= C)
-        return th__fail(TH_EINVAL, "label %zu: the generator has %zu classes (0 .. %zu)", o->label,
-                        C, C - 1);
+        return th__fail(TH_EINVAL, "label %zu: the generator has %zu label codes (0 .. %zu)",
+                        o->label, C, C - 1);
     unsigned char *clamped = calloc(n, 1);
     double *values = calloc(o->copies * (C ? C : 1), sizeof *values);
     if (!clamped || !values) {

@@ -279,7 +279,8 @@ int cmd_spice(int argc, char **argv)
          "independent copies in the netlist (neurons: per input)", NULL},
         {"inputs", "Z,Z,..", TOOL_OPT_STRING, &p.inputs_text, NULL, "neuron: the inputs z", "0.5"},
         {"label", "C", TOOL_OPT_SIZE, &p.o.label, NULL,
-         "conditional generator: the class its label units hold", NULL},
+         "conditional generator: the code its label units hold (the class; with --styles K, "
+         "class x K + style)", NULL},
         {"spu-time", "S", TOOL_OPT_NONNEG, &p.o.spu_time, NULL,
          "SPU: circuit time of each copy, s", "100 slowest relaxation times"},
         {"inductance", "H", TOOL_OPT_POSITIVE, &p.o.spu.inductance, NULL, "SPU: L per cell", NULL},

@@ -60,7 +60,11 @@ void train_describe(const train_params *p, const th_gen_params *gp, const double
     printf("model     %zu visible + %zu hidden units (visible-hidden, hidden-hidden "
            "couplings), hidden drive %s", gp->n_visible, gp->n_hidden,
            drive_names[gp->hidden_drive]);
-    if (gp->n_classes) printf("; %zu label units (class-conditional)", gp->n_classes);
+    if (gp->n_classes && gp->styles > 1)
+        printf("; %zu label units (class-conditional: %zu classes x %zu styles)", gp->n_classes,
+               th_gen_classes(gp), gp->styles);
+    else if (gp->n_classes)
+        printf("; %zu label units (class-conditional)", gp->n_classes);
     printf("\n");
     if (gp->segments > 1)
         printf("protocol  %zu segments of about %zu steps each, couplings and biases switched "
