@@ -28,6 +28,7 @@ void suite_gen_meta(void);
 void suite_gen_solve(void);
 void suite_gen_run(void);
 void suite_gen_seg(void);
+void suite_gen_styles(void);
 void suite_energy(void);
 void suite_nn(void);
 void suite_cnn(void);
@@ -86,6 +87,7 @@ int main(int argc, char **argv)
     suite_gen_solve();
     suite_gen_run();
     suite_gen_seg();
+    suite_gen_styles();
     suite_energy();
     suite_nn();
     suite_cnn();

@@ -72,7 +72,31 @@ typedef struct th_gen_params {
      * the noise phase draws at random. 0: every unit in the even single
      * well J2 x^2 + J4 x^4 (the paper). */
     size_t hidden_double_well;
+    /* Style codes (README "Style codes"): 0 or 1, one label unit a class;
+     * K >= 2, each class has K label units, one per style (a balanced
+     * k-means cluster of its training images, th_gen_training_set_styles),
+     * so n_classes = classes x K, and the label code of class c in style s
+     * is c K + s. A sample asked for class c takes a uniformly drawn style
+     * (th_gen_style_code). Written to the model file only when set. */
+    size_t styles;
 } th_gen_params;
+
+/* Label units a generator may have (n_classes): at most 1000. */
+#define TH_GEN_MAX_LABELS 1000
+/* The Philox stream of the style draws: sample k's style is word 0 of block
+ * k of this stream (th_gen_style_code); k-means seeding of class c uses
+ * stream TH_GEN_STYLE_STREAM + c. Above the sample streams (below 2^34). */
+#define TH_GEN_STYLE_STREAM ((uint64_t)1 << 40)
+
+/* The classes a sample can be asked for: n_classes, or n_classes / styles
+ * with style codes. */
+size_t th_gen_classes(const th_gen_params *p);
+/* The label code that sample index `sample` (its global index: first + k)
+ * asked for class cls clamps: cls without style codes; with K styles,
+ * cls K + s, s = floor(w K / 2^32) for the Philox word w of (p->seed,
+ * TH_GEN_STYLE_STREAM, block sample): the same for any batch, thread or
+ * rank. */
+int th_gen_style_code(const th_gen_params *p, int cls, uint64_t sample);
 
 /* The prl2026 preset above. */
 th_gen_params th_gen_params_default(void);
@@ -483,6 +507,9 @@ typedef struct th_gen_recipe {
      * parameters (th_gen_stats_protocol_fit): 0, segments solved apart */
     double segment_penalty;
     size_t readout_window;   /* samples' th_gen_sample_opts.readout_window: 0 */
+    /* with classes: K >= 2 styles a class (th_gen_training_set_styles,
+     * th_gen_params.styles); 0, one code a class */
+    size_t styles;
 } th_gen_recipe;
 
 /* The presets' names, NULL-terminated, the paper's "prl2026" first:
@@ -502,6 +529,7 @@ typedef struct th_gen_training_set {
     size_t n_classes;         /* with labels: 1 + the largest label; else 0 */
     uint64_t fnv1a64;         /* FNV-1a of the raw pixels of the chosen images */
     size_t index[3];          /* the paper's digits: where in the split they are */
+    size_t styles;            /* 0; K after th_gen_training_set_styles */
 } th_gen_training_set;
 
 /* From dataset d (named name in messages): images = 0 takes the first image
@@ -514,6 +542,15 @@ int th_gen_training_set_from_dataset(const th_dataset *d, const char *name, size
 int th_gen_training_set_load(const char *dir, size_t images, size_t pool, int labels,
                              th_gen_training_set **out);
 void th_gen_training_set_free(th_gen_training_set *ts);
+/* Style codes: splits each class of a labelled training set into `styles`
+ * balanced k-means clusters of its images (in double, k-means++ seeding
+ * from Philox streams of seed, at most 50 Lloyd rounds, each assigning
+ * images greedily from the nearest pair to clusters of n_c / K or one more
+ * images), then relabels image i of class c in cluster s as c K + s and
+ * sets n_classes to C K and ts->styles to K. styles 0 or 1: nothing.
+ * TH_EINVAL without labels, for a class with fewer images than styles, or
+ * above TH_GEN_MAX_LABELS label units. The same bits for any thread count. */
+int th_gen_training_set_styles(th_gen_training_set *ts, size_t styles, uint64_t seed);
 
 /* Image k of d with its pixels summed over pool x pool blocks (the average,
  * up to a factor that standardising removes), then standardised to zero mean

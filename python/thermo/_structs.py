@@ -134,6 +134,7 @@ class th_gen_params(Structure):
         ("visible_bias", c_size_t),
         ("segments", c_size_t),
         ("hidden_double_well", c_size_t),
+        ("styles", c_size_t),
     ]
 
 
@@ -218,6 +219,7 @@ class th_gen_recipe(Structure):
         ("segments", c_size_t),
         ("segment_penalty", c_double),
         ("readout_window", c_size_t),
+        ("styles", c_size_t),
     ]
 
 
@@ -232,6 +234,7 @@ class th_gen_training_set(Structure):
         ("n_classes", c_size_t),
         ("fnv1a64", c_uint64),
         ("index", c_size_t * 3),
+        ("styles", c_size_t),
     ]
 
 
@@ -756,6 +759,9 @@ PROTOTYPES = {
                              _f64_p]),
     "th_gen_recipe_names": (POINTER(c_char_p), []),
     "th_gen_recipe_preset": (_int, [_str, POINTER(th_gen_recipe)]),
+    "th_gen_training_set_styles": (_int, [POINTER(th_gen_training_set), _size, c_uint64]),
+    "th_gen_style_code": (_int, [POINTER(th_gen_params), _int, c_uint64]),
+    "th_gen_classes": (_size, [POINTER(th_gen_params)]),
     "th_gen_training_set_from_dataset": (_int, [_dataset_p, _str, _size, _size, _int,
                                                 POINTER(POINTER(th_gen_training_set))]),
     "th_gen_training_set_free": (_void, [POINTER(th_gen_training_set)]),

@@ -114,7 +114,8 @@ class Generator:
               batch=None, paths=None, stride=None, ridge=None, t_f=None, hidden=None,
               hidden_drive=None, drive=None, ramp_fraction=None, segments=None,
               segment_penalty=None, readout_window=None, class_ridge=None, bias_ridge=None,
-              latent_classes=None, hidden_double_well=None, seed=None, progress=None):
+              latent_classes=None, hidden_double_well=None, styles=None, seed=None,
+              progress=None):
         """Trains a generator as thermo train --preset PRESET does, each
         keyword overriding the preset as the option of the same name does
         (lr is --lr, t_f --t-f, ramp_fraction --ramp). solver "gd" (gradient
@@ -128,7 +129,10 @@ class Generator:
         noise schedule; class_ridge and bias_ridge (exact solver, per path)
         penalise the class biases and the trained biases; latent_classes
         records a conditional computer's samples as unconditional;
-        hidden_double_well puts the hidden units in double wells. progress(done, total) counts updates (gd), or paths
+        hidden_double_well puts the hidden units in double wells; styles K
+        gives each class K style codes (thermo train --styles: balanced
+        k-means clusters of its images; a sample draws its style).
+        progress(done, total) counts updates (gd), or paths
         then conjugate-gradient iterations (exact; total 0). A bad value
         raises ValueError or TypeError naming the argument."""
         r = S.th_gen_recipe()
@@ -137,7 +141,7 @@ class Generator:
         counts = {"images": (images, 0), "pool": (pool, 1), "updates": (updates, 1),
                   "batch": (batch, 1), "paths": (paths, 0), "stride": (stride, 1),
                   "hidden": (hidden, 1), "seed": (seed, 0), "segments": (segments, 1),
-                  "readout_window": (readout_window, 0)}
+                  "readout_window": (readout_window, 0), "styles": (styles, 0)}
         for field, (value, minimum) in counts.items():
             if value is not None:
                 setattr(r, field, L.count_arg(value, field, minimum))
@@ -167,6 +171,8 @@ class Generator:
                              ("hidden_double_well", hidden_double_well)):
             if value is not None:
                 setattr(r, field, int(bool(value)))
+        if r.styles > 1 and not r.classes:
+            raise ValueError("styles: splits classes into styles; it needs classes=True")
         if solver is not None:
             r.solver = L.choice_arg(solver, "solver", list(SOLVERS))
         if r.solver == 0 and r.segment_penalty > 0:
@@ -183,6 +189,10 @@ class Generator:
                                                   ctypes.byref(ts))
         lib.th_dataset_free(d)
         L.check(rc)
+        rc = lib.th_gen_training_set_styles(ts, r.styles, r.seed)
+        if rc != 0:
+            lib.th_gen_training_set_free(ts)
+            L.check(rc)
         try:
             return cls._train(r, ts, progress)
         finally:
@@ -361,8 +371,9 @@ class Generator:
         if np.ndim(classes) == 0:
             classes = np.full(n, L.count_arg(classes, "classes", 0), np.intc)
         arr = L.array_in(classes, "classes", np.intc, (n,))
-        if arr.min() < 0 or arr.max() >= gp.n_classes:
-            raise ValueError("classes: expected classes from 0 to %d" % (gp.n_classes - 1))
+        n_classes = lib.th_gen_classes(ctypes.byref(gp))  # with styles: classes, not codes
+        if arr.min() < 0 or arr.max() >= n_classes:
+            raise ValueError("classes: expected classes from 0 to %d" % (n_classes - 1))
         return arr
 
     def energy_ledger(self, n=1000, *, seed=None, temperature=300.0, time_unit=1e-6,

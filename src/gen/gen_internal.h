@@ -60,6 +60,8 @@ int th__gen_check_architecture(const th_model *m, const th_gen_params *p, const 
 /* TH_EINVAL unless a conditional generator has a class in range for each of
  * B paths (an unconditional one needs none). */
 int th__gen_check_classes(const th_gen_params *p, const int *classes, size_t B);
+/* The same for samples: classes below th_gen_classes (their styles are drawn). */
+int th__gen_check_sample_classes(const th_gen_params *p, const int *classes, size_t B);
 
 /* Sets the label units of the B states x (B, units) to the one-hot code of
  * their class, and, with clamped non-NULL (units), marks the label units as

@@ -37,6 +37,8 @@ static const th__field fields[] = {
      TH__FIELD_OMIT_ZERO, NULL, 0},
     {"gen.hidden_double_well", TH__FIELD_SIZE, offsetof(th_gen_params, hidden_double_well),
      TH__FIELD_OMIT_ZERO, NULL, 0},
+    {"gen.styles", TH__FIELD_SIZE, offsetof(th_gen_params, styles), TH__FIELD_OMIT_ZERO, NULL,
+     0},
 };
 
 #define N_FIELDS (sizeof fields / sizeof fields[0])

@@ -82,8 +82,12 @@ int th_gen_params_validate(const th_gen_params *p)
     if (p->visible_bias && p->label_visible)
         return th__fail(TH_EINVAL, "visible_bias = 1 with label_visible = 1: the per-class "
                         "pixel biases already hold the pixel biases; expected one of them");
-    if (p->n_classes > 1000)
-        return th__fail(TH_EINVAL, "n_classes = %zu: at most 1000 supported", p->n_classes);
+    if (p->n_classes > TH_GEN_MAX_LABELS)
+        return th__fail(TH_EINVAL, "n_classes = %zu: at most %d supported", p->n_classes,
+                        TH_GEN_MAX_LABELS);
+    if (p->styles > 1 && (!p->n_classes || p->n_classes % p->styles))
+        return th__fail(TH_EINVAL, "styles = %zu: expected a divisor of n_classes (%zu) on a "
+                        "conditional generator", p->styles, p->n_classes);
     if (p->segments < 1 || p->segments > TH_GEN_MAX_SEGMENTS ||
         p->segments > th_gen_steps(p))
         return th__fail(TH_EINVAL, "segments = %zu: expected 1 to %d, and at most the %zu steps "
@@ -192,17 +196,29 @@ static double phase_amplitude(double t, void *ctx)
     return ph->ramp ? th_gen_ramp(ph->p, t - ph->t0) : ph->p->drive;
 }
 
-int th__gen_check_classes(const th_gen_params *p, const int *classes, size_t B)
+/* Classes below `limit`, each of the B paths or samples (`what`). */
+static int check_classes_below(const int *classes, size_t B, size_t limit, const char *what)
 {
-    if (p->n_classes == 0) return TH_OK;
     if (!classes)
         return th__fail(TH_EINVAL, "a conditional generator (%zu classes) needs the class of "
-                        "each path", p->n_classes);
+                        "each %s", limit, what);
     for (size_t k = 0; k < B; k++)
-        if (classes[k] < 0 || (size_t)classes[k] >= p->n_classes)
-            return th__fail(TH_EINVAL, "class %d of path %zu: expected 0 to %zu", classes[k], k,
-                            p->n_classes - 1);
+        if (classes[k] < 0 || (size_t)classes[k] >= limit)
+            return th__fail(TH_EINVAL, "class %d of %s %zu: expected 0 to %zu", classes[k], what,
+                            k, limit - 1);
     return TH_OK;
+}
+
+int th__gen_check_classes(const th_gen_params *p, const int *classes, size_t B)
+{
+    /* training paths carry label codes: with styles, class x K + style */
+    return p->n_classes ? check_classes_below(classes, B, p->n_classes, "path") : TH_OK;
+}
+
+int th__gen_check_sample_classes(const th_gen_params *p, const int *classes, size_t B)
+{
+    /* samples are asked for classes; their styles are drawn */
+    return p->n_classes ? check_classes_below(classes, B, th_gen_classes(p), "sample") : TH_OK;
 }
 
 void th__gen_clamp_labels(const th_gen_params *p, th_dtype dtype, const int *classes,

@@ -218,6 +218,7 @@ int th_gen_recipe_params(const th_gen_recipe *r, const th_gen_training_set *ts,
     p->visible_bias = r->visible_bias != 0;
     p->hidden_double_well = r->hidden_double_well != 0;
     p->segments = r->segments;
+    p->styles = ts->styles;
     return th_gen_params_validate(p);
 }
 

@@ -122,7 +122,7 @@ static int check_sample_opts(const th_gen_params *p, size_t count,
                              const th_gen_sample_opts *opts)
 {
     int rc = TH_OK;
-    if (opts->classes && (rc = th__gen_check_classes(p, opts->classes, count)) != TH_OK)
+    if (opts->classes && (rc = th__gen_check_sample_classes(p, opts->classes, count)) != TH_OK)
         return rc;
     if (opts->batch == 0) return th__fail(TH_EINVAL, "batch = 0: expected at least 1");
     if (opts->phase1 != TH_GEN_PHASE1_EULER && opts->phase1 != TH_GEN_PHASE1_EXACT)
@@ -285,8 +285,9 @@ int th_gen_protocol_sample(const th_gen_protocol *pr, const th_gen_params *p, si
              * valid class */
             const size_t j = k < nb ? k0 + k : k0;
             if (p->n_classes)
-                cls[k] = opts->classes ? opts->classes[j]
-                                       : (int)((opts->first + j) % p->n_classes);
+                cls[k] = th_gen_style_code(p, opts->classes ? opts->classes[j]
+                                              : (int)((opts->first + j) % th_gen_classes(p)),
+                                           opts->first + j);
         }
         /* A conditional computer's label units hold the class code in both
          * phases; the noise phase has no couplings, so they act only in the

@@ -93,7 +93,7 @@ int th_hw_gen_protocol_samples(const th_hw *hw, const th_gen_protocol *pr,
                  ? TH_OK
                  : th__fail(TH_ENOMEM, "out of memory for %zu samples", count);
     for (size_t k = 0; rc == TH_OK && s->classes && k < count; k++)
-        s->classes[k] = (int)(k % p->n_classes);
+        s->classes[k] = (int)(k % th_gen_classes(p));
     th_gen_sample_opts so = th_gen_sample_opts_default();
     so.readout_window = readout_window;
     if (rc == TH_OK) rc = th_hw_gen_protocol_sample(hw, pr, p, count, &so, s->images, s->heat);

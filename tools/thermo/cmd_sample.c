@@ -74,9 +74,9 @@ static int run_sample(sample_params *p, uint64_t seed)
                             "label units); leave --class out\n", p->model);
             goto done;
         }
-        if (tool_to_u64(p->class_text, &c) != 0 || c >= gp.n_classes) {
+        if (tool_to_u64(p->class_text, &c) != 0 || c >= th_gen_classes(&gp)) {
             fprintf(stderr, "thermo " CMD ": --class: expected a class from 0 to %zu for %s, "
-                            "got '%s'\n", gp.n_classes - 1, p->model, p->class_text);
+                            "got '%s'\n", th_gen_classes(&gp) - 1, p->model, p->class_text);
             goto done;
         }
         classes = malloc(p->n * sizeof *classes);

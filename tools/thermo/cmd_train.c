@@ -77,6 +77,8 @@ static int run_train(const train_params *p)
     rc = th_gen_training_set_from_dataset(d, p->r.data, p->r.images, p->r.pool, p->r.classes,
                                           &ts);
     th_dataset_free(d);
+    if (rc == TH_OK && (rc = th_gen_training_set_styles(ts, p->r.styles, p->r.seed)) != TH_OK)
+        th_gen_training_set_free(ts);
     if (rc != TH_OK) return tool_fail_lib(CMD, rc);
 
     th_gen_params gp;
@@ -230,6 +232,9 @@ int cmd_train(int argc, char **argv)
         {"hidden", "N", TOOL_OPT_COUNT, &p.r.hidden, NULL, "number of hidden units", NULL},
         {"hidden-drive", "copy|projection", TOOL_OPT_CHOICE, &p.r.hidden_drive, drive_names,
          "how noising drives hidden units: pixel copies or a fixed random projection", NULL},
+        {"styles", "K", TOOL_OPT_SIZE, &p.r.styles, NULL,
+         "with --classes: K style codes a class (balanced k-means clusters of its images); a "
+         "sample draws its style", "0 (one code a class)"},
         {"latent-classes", NULL, TOOL_OPT_FLAG, &p.r.latent_classes, NULL,
          "with --classes: the class is a latent code drawn per sample (an even mixture); "
          "samples recorded as unconditional", NULL},
@@ -271,6 +276,8 @@ int cmd_train(int argc, char **argv)
     if (p.r.solver == TH_GEN_SOLVER_EXACT && (p.resume || !th_hw_is_ideal(&p.aware.hw)))
         return tool_usage_error(CMD, "--resume and --aware-* apply to gradient descent; the "
                                 "exact solver has no updates");
+    if (p.r.styles > 1 && !p.r.classes)
+        return tool_usage_error(CMD, "--styles K splits classes into styles: it needs --classes");
     if (p.r.solver == TH_GEN_SOLVER_GD && p.r.segment_penalty > 0)
         return tool_usage_error(CMD, "--segment-penalty applies to the exact solver");
     tool_set_threads(p.threads);

@@ -17,7 +17,7 @@ int tool_save_samples(const char *path, const th_gen_params *gp, const float *im
     for (size_t k = 0; k < n; k++)
         cls[k] = !gp->n_classes || latent ? -1
                  : classes      ? classes[k]
-                                : (int)((first + k) % gp->n_classes);
+                                : (int)((first + k) % th_gen_classes(gp));
     int rc = th_samples_write(path, images, n, gp->n_visible, cls, heat);
     free(cls);
     return rc;
