@@ -74,18 +74,28 @@ int th_gen_recipe_preset(const char *name, th_gen_recipe *r)
      * the pixels, V(-x) = V(x) up to the hidden biases, and 55% of the
      * samples came out contrast-inverted; the label units break that
      * symmetry. Fashion-MNIST runs for t_f = 0.5: at 0.625 its pullovers
-     * were judged pullovers 58% of the time (coats 24%), at 0.5 68%. */
+     * were judged pullovers 58% of the time (coats 24%), at 0.5 68%.
+     * Style codes (README "Style codes"): one label code a class left the
+     * samples varying about one template, 15x the Frechet floor. The MNIST
+     * presets split each class into 50 styles (balanced k-means clusters of
+     * all 60,000 images, 120 a style), with the class-bias ridge at 1e-4
+     * per path (each code now sees a 50th of its class's paths): 100% by
+     * the judge, 1.08x real diversity (0.93x blurred), Frechet 4.3x its
+     * floor, on 1000 samples; 20,000 images gave 4.9x, 10,000 with 25
+     * styles 5.2x. */
     if (k >= 2) {
-        r->data = strcmp(name, "fashion10-cond") == 0 ? "data/fashion" : "data/mnist";
-        r->images = 2000;
+        const int fashion = strcmp(name, "fashion10-cond") == 0;
+        r->data = fashion ? "data/fashion" : "data/mnist";
+        r->images = fashion ? 2000 : 60000;
+        r->styles = fashion ? 0 : 50;
         r->classes = 1;
         r->class_visible = 1;
         r->latent_classes = strcmp(name, "mnist10") == 0;
         r->solver = TH_GEN_SOLVER_EXACT;
         r->stride = 10;
         r->ridge = 1;
-        r->class_ridge = 0.01;
-        r->t_f = strcmp(name, "fashion10-cond") == 0 ? 0.5 : 0.625;
+        r->class_ridge = fashion ? 0.01 : 1e-4;
+        r->t_f = fashion ? 0.5 : 0.625;
     }
     return TH_OK;
 }

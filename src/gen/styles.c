@@ -62,41 +62,38 @@ static int pair_order(const void *a, const void *b)
     return (x->k > y->k) - (x->k < y->k);
 }
 
-/* Squared distances of the n images (rows of X, indices idx) to the K
- * centres, into the pairs. */
-static void style_distances(const float *X, size_t nv, const size_t *idx, size_t n,
-                            const double *centre, size_t K, style_pair *pairs)
+/* Squared distances of the n images of a class (rows of Xc, double, with
+ * their squared norms xx) to the K centres: |x|^2 + |c|^2 - 2 x.c, the
+ * products by th_matmul_f64 (fixed sums: the same bits for any thread
+ * count), into the pairs. G: (n, K) scratch. */
+static void style_distances(const double *Xc, const double *xx, size_t nv, size_t n,
+                            const double *centre, size_t K, double *G, style_pair *pairs)
 {
-#pragma omp parallel for schedule(static) if (n * K * nv > 1000000)
-    for (size_t i = 0; i < n; i++) {
-        const float *x = X + idx[i] * nv;
-        for (size_t k = 0; k < K; k++) {
-            const double *c = centre + k * nv;
-            double s = 0;
-            for (size_t j = 0; j < nv; j++) {
-                const double e = (double)x[j] - c[j];
-                s += e * e;
-            }
-            pairs[i * K + k] = (style_pair){s, (uint32_t)i, (uint32_t)k};
-        }
+    th_matmul_f64(0, 1, n, K, nv, 1.0, Xc, nv, centre, nv, 0.0, G, K);
+    for (size_t k = 0; k < K; k++) {
+        double cc = 0;
+        for (size_t j = 0; j < nv; j++) cc += centre[k * nv + j] * centre[k * nv + j];
+        for (size_t i = 0; i < n; i++)
+            pairs[i * K + k] = (style_pair){xx[i] + cc - 2 * G[i * K + k], (uint32_t)i,
+                                            (uint32_t)k};
     }
 }
 
 /* k-means++ seeding (Arthur and Vassilvitskii 2007): the first centre a
  * uniformly drawn image, each next one an image drawn with probability
  * proportional to its squared distance to the nearest centre so far. */
-static void style_seed(const float *X, size_t nv, const size_t *idx, size_t n, size_t K,
-                       th_rng *rng, double *centre, double *nearest)
+static void style_seed(const double *Xc, size_t nv, size_t n, size_t K, th_rng *rng,
+                       double *centre, double *nearest)
 {
     size_t pick = (size_t)(th_rng_uniform(rng) * (double)n);
     for (size_t k = 0; k < K; k++) {
         if (pick >= n) pick = n - 1;
-        for (size_t j = 0; j < nv; j++) centre[k * nv + j] = X[idx[pick] * nv + j];
+        for (size_t j = 0; j < nv; j++) centre[k * nv + j] = Xc[pick * nv + j];
         double total = 0;
         for (size_t i = 0; i < n; i++) {
             double s = 0;
             for (size_t j = 0; j < nv; j++) {
-                const double e = (double)X[idx[i] * nv + j] - centre[k * nv + j];
+                const double e = Xc[i * nv + j] - centre[k * nv + j];
                 s += e * e;
             }
             if (k == 0 || s < nearest[i]) nearest[i] = s;
@@ -121,12 +118,13 @@ static void style_seed(const float *X, size_t nv, const size_t *idx, size_t n, s
  * assigns the pairs greedily from the nearest, every cluster taking at most
  * its capacity (n / K, the first n mod K clusters one more), then moves the
  * centres to their clusters' means; stops when no assignment changes. */
-static void style_cluster(const float *X, size_t nv, const size_t *idx, size_t n, size_t K,
-                          double *centre, style_pair *pairs, size_t *cap, int *assign)
+static void style_cluster(const double *Xc, const double *xx, size_t nv, size_t n, size_t K,
+                          double *centre, double *G, style_pair *pairs, size_t *cap,
+                          int *assign)
 {
     for (size_t i = 0; i < n; i++) assign[i] = -1;
     for (int it = 0; it < STYLE_MAX_ITERATIONS; it++) {
-        style_distances(X, nv, idx, n, centre, K, pairs);
+        style_distances(Xc, xx, nv, n, centre, K, G, pairs);
         qsort(pairs, n * K, sizeof *pairs, pair_order);
         for (size_t k = 0; k < K; k++) cap[k] = n / K + (k < n % K);
         int changed = 0;
@@ -150,7 +148,7 @@ static void style_cluster(const float *X, size_t nv, const size_t *idx, size_t n
         for (size_t k = 0; k < K; k++) cap[k] = 0;
         for (size_t i = 0; i < n; i++) {
             double *c = centre + (size_t)assign[i] * nv;
-            for (size_t j = 0; j < nv; j++) c[j] += (double)X[idx[i] * nv + j];
+            for (size_t j = 0; j < nv; j++) c[j] += Xc[i * nv + j];
             cap[assign[i]]++;
         }
         for (size_t k = 0; k < K; k++)
@@ -181,8 +179,17 @@ int th_gen_training_set_styles(th_gen_training_set *ts, size_t styles, uint64_t 
     double *centre = th__alloc(K * nv * sizeof *centre);
     double *nearest = th__alloc(n * sizeof *nearest);
     size_t *cap = th__alloc(K * sizeof *cap);
+    size_t largest = 0; /* the most images of one class */
+    for (size_t c = 0; c < C; c++) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) m += (size_t)ts->labels[i] == c;
+        if (m > largest) largest = m;
+    }
+    double *Xc = th__alloc(largest * nv * sizeof *Xc);
+    double *xx = th__alloc(largest * sizeof *xx);
+    double *G = th__alloc(largest * K * sizeof *G);
     int rc = TH_OK;
-    if (!idx || !assign || !codes || !pairs || !centre || !nearest || !cap) {
+    if (!idx || !assign || !codes || !pairs || !centre || !nearest || !cap || !Xc || !xx || !G) {
         rc = th__fail(TH_ENOMEM, "out of memory for %zu styles of %zu images", K, n);
         goto done;
     }
@@ -195,10 +202,18 @@ int th_gen_training_set_styles(th_gen_training_set *ts, size_t styles, uint64_t 
                           "expected at least one a style", K, c, m);
             goto done;
         }
+        for (size_t i = 0; i < m; i++) {
+            double q = 0;
+            for (size_t j = 0; j < nv; j++) {
+                Xc[i * nv + j] = (double)ts->images[idx[i] * nv + j];
+                q += Xc[i * nv + j] * Xc[i * nv + j];
+            }
+            xx[i] = q;
+        }
         th_rng rng;
         th_rng_init(&rng, seed, TH_GEN_STYLE_STREAM + c);
-        style_seed(ts->images, nv, idx, m, K, &rng, centre, nearest);
-        style_cluster(ts->images, nv, idx, m, K, centre, pairs, cap, assign);
+        style_seed(Xc, nv, m, K, &rng, centre, nearest);
+        style_cluster(Xc, xx, nv, m, K, centre, G, pairs, cap, assign);
         for (size_t i = 0; i < m; i++) codes[idx[i]] = (int)(c * K) + assign[i];
     }
     memcpy(ts->labels, codes, n * sizeof *codes);
@@ -212,5 +227,8 @@ done:
     th__free(centre);
     th__free(nearest);
     th__free(cap);
+    th__free(Xc);
+    th__free(xx);
+    th__free(G);
     return rc;
 }

@@ -77,8 +77,10 @@ static int run_train(const train_params *p)
     rc = th_gen_training_set_from_dataset(d, p->r.data, p->r.images, p->r.pool, p->r.classes,
                                           &ts);
     th_dataset_free(d);
+    const double styles_t0 = tool_now();
     if (rc == TH_OK && (rc = th_gen_training_set_styles(ts, p->r.styles, p->r.seed)) != TH_OK)
         th_gen_training_set_free(ts);
+    const double styles_s = tool_now() - styles_t0;
     if (rc != TH_OK) return tool_fail_lib(CMD, rc);
 
     th_gen_params gp;
@@ -115,7 +117,7 @@ static int run_train(const train_params *p)
         goto done;
     }
 
-    run_report g = {0};
+    run_report g = {.styles_s = styles_s};
     double t0 = tool_now();
     if (gd) {
         th_gen_train_opts to = th_gen_train_opts_default();

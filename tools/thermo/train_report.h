@@ -29,6 +29,7 @@ typedef struct train_params {
 /* What the run measured, for the report and summary.json. */
 typedef struct run_report {
     th_gen_exact_report exact;
+    double styles_s; /* the style clusters (--styles) */
     double stats_s, solve_s, train_s, sample_s;
     double heat_mean, heat_sd;
     double work_mean, work_sd; /* switching work per sample, protocols of 2+ segments */
