@@ -82,19 +82,21 @@ int th_gen_recipe_preset(const char *name, th_gen_recipe *r)
      * per path (each code now sees a 50th of its class's paths): 100% by
      * the judge, 1.08x real diversity (0.93x blurred), Frechet 4.3x its
      * floor, on 1000 samples; 20,000 images gave 4.9x, 10,000 with 25
-     * styles 5.2x. */
+     * styles 5.2x. Fashion-MNIST takes 25 styles of 10,000 images: 93.9%
+     * by its judge (shirts 83%), 1.18x real diversity (0.91x blurred),
+     * Frechet 12.7x its floor, where one code a class gave 35.8x. */
     if (k >= 2) {
         const int fashion = strcmp(name, "fashion10-cond") == 0;
         r->data = fashion ? "data/fashion" : "data/mnist";
-        r->images = fashion ? 2000 : 60000;
-        r->styles = fashion ? 0 : 50;
+        r->images = fashion ? 10000 : 60000;
+        r->styles = fashion ? 25 : 50;
         r->classes = 1;
         r->class_visible = 1;
         r->latent_classes = strcmp(name, "mnist10") == 0;
         r->solver = TH_GEN_SOLVER_EXACT;
         r->stride = 10;
         r->ridge = 1;
-        r->class_ridge = fashion ? 0.01 : 1e-4;
+        r->class_ridge = 1e-4;
         r->t_f = fashion ? 0.5 : 0.625;
     }
     return TH_OK;

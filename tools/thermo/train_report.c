@@ -40,7 +40,7 @@ void train_print_help(const tool_opt *opts, size_t n_opts)
            "  mnist10  the same computer asked for no class: its class is a latent code\n"
            "           (sample k of class k mod 10), the samples unconditional.\n"
            "  fashion10-cond  on Fashion-MNIST (thermo data fetch fashion): the first\n"
-           "           2000 images, one code a class, 0.01 on the class biases, t_f 0.5.\n\n"
+           "           10,000 images, 25 styles a class, t_f 0.5.\n\n"
            "Writes RUN/model.safetensors, loss.csv, summary.json, noising.png,\n"
            "denoising.png, samples.png and fields.png, and a checkpoint that --resume\n"
            "continues from (bit-identical to an uninterrupted run).\n\n"
