@@ -40,6 +40,20 @@ def digits():
 
 
 @pytest.fixture(scope="session")
+def digits_repeated(tmp_path_factory):
+    """Four copies of each embedded digit (12 images, classes 0, 1, 2), so
+    that a class can split into styles (--styles)."""
+    d = tmp_path_factory.mktemp("repeated")
+    raw = open(os.path.join(DIGITS, "train-images-idx3-ubyte"), "rb").read()
+    lab = open(os.path.join(DIGITS, "train-labels-idx1-ubyte"), "rb").read()
+    with open(str(d / "train-images-idx3-ubyte"), "wb") as f:
+        f.write(bytes([0, 0, 8, 3, 0, 0, 0, 12, 0, 0, 0, 28, 0, 0, 0, 28]) + raw[16:] * 4)
+    with open(str(d / "train-labels-idx1-ubyte"), "wb") as f:
+        f.write(bytes([0, 0, 8, 1, 0, 0, 0, 12]) + lab[8:] * 4)
+    return str(d)
+
+
+@pytest.fixture(scope="session")
 def digits_both_splits(tmp_path_factory):
     """The three embedded digits as both the training and the test split
     (there is no MNIST in CI), as .ci/run sets them up."""

@@ -1,8 +1,6 @@
 """Generators: training by gradient descent and by the exact solver from the
 presets, sampling and its noise streams, files, the energy ledger, and the
 error paths. (tests/test_same_bits.py compares all of it with the CLI.)"""
-import os
-
 import numpy as np
 import pytest
 
@@ -72,15 +70,8 @@ def test_conditional_sampling(digits):
         gen.sample(2, classes=[0, 1, 2])
 
 
-def test_style_codes(digits, tmp_path):
-    # four copies of each embedded digit, so that each class splits into 2 styles
-    raw = open(os.path.join(digits, "train-images-idx3-ubyte"), "rb").read()
-    lab = open(os.path.join(digits, "train-labels-idx1-ubyte"), "rb").read()
-    with open(tmp_path / "train-images-idx3-ubyte", "wb") as f:
-        f.write(bytes([0, 0, 8, 3, 0, 0, 0, 12, 0, 0, 0, 28, 0, 0, 0, 28]) + raw[16:] * 4)
-    with open(tmp_path / "train-labels-idx1-ubyte", "wb") as f:
-        f.write(bytes([0, 0, 8, 1, 0, 0, 0, 12]) + lab[8:] * 4)
-    gen = thermo.Generator.train("tiny", data=str(tmp_path), images=12, classes=True,
+def test_style_codes(digits, digits_repeated, tmp_path):
+    gen = thermo.Generator.train("tiny", data=digits_repeated, images=12, classes=True,
                                  class_visible=True, styles=2, solver="exact")
     assert gen.params["n_classes"] == 6 and gen.params["styles"] == 2
     assert gen.model.groups == [49, 16, 6]

@@ -93,6 +93,17 @@ def test_train_tiny_ridges(tool, digits, tmp_path):
         thermo.Generator.train("tiny", data=digits, solver="exact", class_ridge=-1)
 
 
+def test_train_tiny_styles(tool, digits_repeated, tmp_path):
+    """Style codes (--styles 2 on four copies of each digit) beside
+    thermo train: the same clusters, model and samples."""
+    run_tool(tool, "train", "--preset", "tiny", "--data", digits_repeated, "--images", 12,
+             "--classes", "--class-visible", "--styles", 2, "--solver", "exact",
+             "--class-ridge", "0.01", "--out", tmp_path / "run", "--quiet")
+    gen = thermo.Generator.train("tiny", data=digits_repeated, images=12, classes=True,
+                                 class_visible=True, styles=2, solver="exact", class_ridge=0.01)
+    _same_run(gen, tmp_path)
+
+
 @pytest.mark.parametrize("precision", ["f32", "bf16"])
 def test_sample_with_seed_and_first(tool, tiny, tmp_path, precision):
     tiny.save(tmp_path / "m.safetensors")
