@@ -62,7 +62,7 @@ ROWS = [
      "readout: the pixels averaged over the last 200 steps"),
     ("cr003", "class ridge", 0.003, ["--class-ridge", "0.003"], "class-bias ridge 0.003"),
     ("cr001", "class ridge", 0.01, ["--class-ridge", "0.01"],
-     "class-bias ridge 0.01 (the new preset)"),
+     "class-bias ridge 0.01 (the one-code preset)"),
     ("cr002", "class ridge", 0.02, ["--class-ridge", "0.02"], "class-bias ridge 0.02"),
     ("cr005", "class ridge", 0.05, ["--class-ridge", "0.05"], "class-bias ridge 0.05"),
     ("cr01", "class ridge", 0.1, ["--class-ridge", "0.1"], "class-bias ridge 0.1"),
