@@ -1,6 +1,8 @@
 """Generators: training by gradient descent and by the exact solver from the
 presets, sampling and its noise streams, files, the energy ledger, and the
 error paths. (tests/test_same_bits.py compares all of it with the CLI.)"""
+import os
+
 import numpy as np
 import pytest
 
