@@ -114,10 +114,11 @@ static void style_seed(const double *Xc, size_t nv, size_t n, size_t K, th_rng *
     }
 }
 
-/* Balanced Lloyd iterations for the n images idx of one class: each round
- * assigns the pairs greedily from the nearest, every cluster taking at most
- * its capacity (n / K, the first n mod K clusters one more), then moves the
- * centres to their clusters' means; stops when no assignment changes. */
+/* Balanced Lloyd iterations for the n images of one class (rows of Xc):
+ * each round assigns the pairs greedily from the nearest, every cluster
+ * taking at most its capacity (n / K, the first n mod K clusters one more),
+ * then moves the centres to their clusters' means; stops when no assignment
+ * changes. */
 static void style_cluster(const double *Xc, const double *xx, size_t nv, size_t n, size_t K,
                           double *centre, double *G, style_pair *pairs, size_t *cap,
                           int *assign)
