@@ -26,8 +26,8 @@ static const th__normal_kernel *const vector_kernels[] = {&th__normal_kernel_avx
 
 static int kernel_runs(const th__normal_kernel *k)
 {
-    if (k->available()) return 1;
-    printf("     (this CPU has no %s: its normal-fill kernel is not tested)\n", k->name);
+    if (k->id.available()) return 1;
+    printf("     (this CPU has no %s: its normal-fill kernel is not tested)\n", k->id.name);
     return 0;
 }
 
@@ -75,7 +75,7 @@ static void test_noise_kernels_match_reference_fills(void)
         for (size_t i = 0; i < 4; i++, fills++)
             bad += fill_mismatches(k, 20260101u + i, 3 * i, 1000 * i, long_n[i], i % 2, ref,
                                    buf);
-        if (bad) printf("     kernel %s: %zu mismatches in %zu fills\n", k->name, bad, fills);
+        if (bad) printf("     kernel %s: %zu mismatches in %zu fills\n", k->id.name, bad, fills);
         CHECK_EQ_INT(bad, 0);
     }
 done:
@@ -147,7 +147,7 @@ static void test_noise_kernels_match_reference_words(void)
             if (memcmp(got + i, ref + i, sizeof *got) != 0 && bad++ == 0) first_bad = i;
         if (bad)
             printf("     kernel %s: %zu of %zu values differ, first: word %08x, %.9g vs %.9g\n",
-                   k->name, bad, 4 * nb, (unsigned)w[first_bad], (double)got[first_bad],
+                   k->id.name, bad, 4 * nb, (unsigned)w[first_bad], (double)got[first_bad],
                    (double)ref[first_bad]);
         CHECK_EQ_INT(bad, 0);
     }

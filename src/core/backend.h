@@ -105,14 +105,39 @@ void th__langevin_step_panel_f32(const struct th__step_panel_ctx *ctx, size_t r0
 void th__langevin_step_panel_f64(const struct th__step_panel_ctx *ctx, size_t r0, size_t rows,
                                  double *work);
 
+/* Every kernel family (matrix products, bfloat16 products, normals) begins
+ * its struct with this identity, so that one menu (kernel_menu.c) chooses
+ * among any family's kernels: the one its environment variable names when
+ * this CPU runs it, else the first this CPU runs (the lists go best first).
+ * A pointer to a kernel struct converts to a pointer to its first member and
+ * back (C11 6.7.2.1). */
+typedef struct th__kernel_id {
+    const char *name;
+    int (*available)(void);
+} th__kernel_id;
+
+typedef struct th__kernel_menu {
+    const char *what;                 /* in messages: "matrix-product kernel" */
+    const char *env;                  /* the variable that forces one: THERMO_GEMM */
+    const th__kernel_id *const *list; /* best first */
+    size_t count;
+    const th__kernel_id *chosen;      /* set at the first call; read atomically */
+} th__kernel_menu;
+
+/* The chosen kernel. Threads that race here compute the same answer, so the
+ * race is benign; the atomic accesses keep it defined. */
+const th__kernel_id *th__kernel_active(th__kernel_menu *m);
+/* Chooses the kernel of that name; TH_EINVAL naming the kernels this CPU
+ * runs when it is not one of them. */
+int th__kernel_use(th__kernel_menu *m, const char *name);
+
 /* The float32 normal fill (th_normal_fill_f32, rng.c). Kernels give the bits
  * of the portable reference th__normal_fill_f32_ref for every argument;
  * rng.c picks the best one this CPU runs at the first call (THERMO_NOISE or
  * th_normal_use force one); tests/test_rng.c checks each against the
  * reference to the bit. */
 typedef struct th__normal_kernel {
-    const char *name;
-    int (*available)(void);
+    th__kernel_id id;
     void (*fill)(uint64_t seed, uint64_t stream, uint64_t first_block, float *out, size_t n);
     /* The Box-Muller stage alone, for the tests: nb blocks of given words,
      * w[4 b + j] (word j of block b), to the normals out[4 b + j]. */
@@ -157,8 +182,7 @@ typedef void (*th__ukernel_f64)(size_t kc, const double *a, const double *b,
  * not mr32). */
 #define TH__MR_MAX 12
 typedef struct th__gemm_kernel {
-    const char *name;
-    int (*available)(void);
+    th__kernel_id id;
     size_t mr32, nr32;
     th__ukernel_f32 run32[TH__MR_MAX + 1];
     size_t mr64, nr64;
@@ -194,8 +218,7 @@ extern const th__gemm_kernel th__gemm_kernel_avx512, th__gemm_kernel_avx2;
 typedef void (*th__ukernel_bf16)(size_t kp, const uint32_t *a, const uint32_t *b, float *out,
                                  size_t ld_out, float alpha, float beta);
 typedef struct th__bf16_kernel {
-    const char *name;
-    int (*available)(void);
+    th__kernel_id id;
     th__ukernel_bf16 run[TH__MR_MAX + 1]; /* by tile height; run[TH__MR_MAX] not NULL */
 } th__bf16_kernel;
 extern const th__bf16_kernel th__bf16_kernel_avx512; /* gemm_bf16_x86.c */

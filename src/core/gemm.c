@@ -62,8 +62,7 @@ DEFINE_SCALAR_KERNEL(ukernel_scalar_f64_m4, double, fma, 4)
 static int always(void) { return 1; }
 
 static const th__gemm_kernel kernel_scalar = {
-    .name = "scalar",
-    .available = always,
+    .id = {"scalar", always},
     .mr32 = 4,
     .nr32 = SCALAR_NR,
     .run32 = {[1] = ukernel_scalar_f32_m1, [2] = ukernel_scalar_f32_m2,
@@ -74,35 +73,19 @@ static const th__gemm_kernel kernel_scalar = {
               [4] = ukernel_scalar_f64_m4}};
 
 /* Best first. */
-static const th__gemm_kernel *const kernels[] = {&th__gemm_kernel_avx512, &th__gemm_kernel_avx2,
-                                                 &kernel_scalar};
-#define N_KERNELS (sizeof kernels / sizeof kernels[0])
+static const th__kernel_id *const kernels[] = {&th__gemm_kernel_avx512.id,
+                                               &th__gemm_kernel_avx2.id, &kernel_scalar.id};
 
-static const th__gemm_kernel *chosen;
+static th__kernel_menu gemm_menu = {"matrix-product kernel", "THERMO_GEMM", kernels,
+                                    sizeof kernels / sizeof kernels[0], NULL};
 
-static const th__gemm_kernel *find_kernel(const char *name)
-{
-    for (size_t k = 0; k < N_KERNELS; k++)
-        if (strcmp(kernels[k]->name, name) == 0 && kernels[k]->available()) return kernels[k];
-    return NULL;
-}
-
-/* The kernel of THERMO_GEMM when this CPU runs it, else the best one. Every
- * thread that races here computes the same answer, so the race is benign;
- * the atomic accesses keep it defined. */
+/* The kernel of THERMO_GEMM when this CPU runs it, else the best one. */
 static const th__gemm_kernel *active_kernel(void)
 {
-    const th__gemm_kernel *k = __atomic_load_n(&chosen, __ATOMIC_ACQUIRE);
-    if (k) return k;
-    const char *want = getenv("THERMO_GEMM");
-    if (want && *want) k = find_kernel(want);
-    for (size_t i = 0; !k && i < N_KERNELS; i++)
-        if (kernels[i]->available()) k = kernels[i];
-    __atomic_store_n(&chosen, k, __ATOMIC_RELEASE);
-    return k;
+    return (const th__gemm_kernel *)th__kernel_active(&gemm_menu);
 }
 
-const char *th_matmul_kernel(void) { return active_kernel()->name; }
+const char *th_matmul_kernel(void) { return active_kernel()->id.name; }
 
 
 void th_matmul_f32(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
@@ -173,21 +156,7 @@ size_t th__gemm_rows_per_tile(int is_f64)
     return is_f64 ? active_kernel()->mr64 : active_kernel()->mr32;
 }
 
-int th_matmul_use(const char *name)
-{
-    const th__gemm_kernel *k = find_kernel(name);
-    if (!k) {
-        char list[128] = "";
-        for (size_t i = 0; i < N_KERNELS; i++)
-            if (kernels[i]->available()) {
-                if (list[0]) strcat(list, ", ");
-                strcat(list, kernels[i]->name);
-            }
-        return th__fail(TH_EINVAL, "matrix-product kernel '%s': this CPU runs %s", name, list);
-    }
-    __atomic_store_n(&chosen, k, __ATOMIC_RELEASE);
-    return TH_OK;
-}
+int th_matmul_use(const char *name) { return th__kernel_use(&gemm_menu, name); }
 
 void th__packed_free(th__packed *p)
 {

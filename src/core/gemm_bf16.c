@@ -196,57 +196,25 @@ DEFINE_PORTABLE_KERNEL(portable_m12, 12)
 static int always(void) { return 1; }
 
 static const th__bf16_kernel kernel_portable = {
-    .name = "portable",
-    .available = always,
+    .id = {"portable", always},
     .run = {[1] = portable_m1, [2] = portable_m2, [4] = portable_m4, [6] = portable_m6,
             [8] = portable_m8, [12] = portable_m12}};
 
 /* Best first. */
-static const th__bf16_kernel *const bf16_kernels[] = {&th__bf16_kernel_avx512,
-                                                      &kernel_portable};
-#define N_BF16_KERNELS (sizeof bf16_kernels / sizeof bf16_kernels[0])
+static const th__kernel_id *const bf16_kernels[] = {&th__bf16_kernel_avx512.id,
+                                                    &kernel_portable.id};
 
-static const th__bf16_kernel *bf16_chosen;
+static th__kernel_menu bf16_menu = {"bfloat16 kernel", "THERMO_BF16", bf16_kernels,
+                                    sizeof bf16_kernels / sizeof bf16_kernels[0], NULL};
 
-static const th__bf16_kernel *bf16_find(const char *name)
-{
-    for (size_t k = 0; k < N_BF16_KERNELS; k++)
-        if (strcmp(bf16_kernels[k]->name, name) == 0 && bf16_kernels[k]->available())
-            return bf16_kernels[k];
-    return NULL;
-}
-
-/* THERMO_BF16's kernel when this CPU runs it, else the best; threads that
- * race here all find the same one. */
 static const th__bf16_kernel *bf16_active(void)
 {
-    const th__bf16_kernel *k = __atomic_load_n(&bf16_chosen, __ATOMIC_ACQUIRE);
-    if (k) return k;
-    const char *want = getenv("THERMO_BF16");
-    k = want && *want ? bf16_find(want) : NULL;
-    for (size_t i = 0; !k && i < N_BF16_KERNELS; i++)
-        if (bf16_kernels[i]->available()) k = bf16_kernels[i];
-    __atomic_store_n(&bf16_chosen, k, __ATOMIC_RELEASE);
-    return k;
+    return (const th__bf16_kernel *)th__kernel_active(&bf16_menu);
 }
 
-const char *th_matmul_bf16_kernel(void) { return bf16_active()->name; }
+const char *th_matmul_bf16_kernel(void) { return bf16_active()->id.name; }
 
-int th_matmul_bf16_use(const char *name)
-{
-    const th__bf16_kernel *k = bf16_find(name);
-    if (!k) {
-        char list[64] = "";
-        for (size_t i = 0; i < N_BF16_KERNELS; i++)
-            if (bf16_kernels[i]->available()) {
-                if (list[0]) strcat(list, ", ");
-                strcat(list, bf16_kernels[i]->name);
-            }
-        return th__fail(TH_EINVAL, "bfloat16 kernel '%s': this CPU runs %s", name, list);
-    }
-    __atomic_store_n(&bf16_chosen, k, __ATOMIC_RELEASE);
-    return TH_OK;
-}
+int th_matmul_bf16_use(const char *name) { return th__kernel_use(&bf16_menu, name); }
 
 /* -------------------------------------------------------------- packing */
 

@@ -69,14 +69,13 @@ static int has_avx512bf16(void)
 }
 
 const th__bf16_kernel th__bf16_kernel_avx512 = {
-    .name = "avx512bf16",
-    .available = has_avx512bf16,
+    .id = {"avx512bf16", has_avx512bf16},
     .run = {[1] = avx512bf16_m1, [2] = avx512bf16_m2, [4] = avx512bf16_m4, [6] = avx512bf16_m6,
             [8] = avx512bf16_m8, [12] = avx512bf16_m12}};
 
 #else /* not x86-64: the portable kernel serves */
 
 static int never(void) { return 0; }
-const th__bf16_kernel th__bf16_kernel_avx512 = {.name = "avx512bf16", .available = never};
+const th__bf16_kernel th__bf16_kernel_avx512 = {.id = {"avx512bf16", never}};
 
 #endif

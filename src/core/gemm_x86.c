@@ -104,8 +104,7 @@ static int has_avx2(void)
 }
 
 const th__gemm_kernel th__gemm_kernel_avx512 = {
-    .name = "avx512",
-    .available = has_avx512,
+    .id = {"avx512", has_avx512},
     .mr32 = 12,
     .nr32 = 32,
     .run32 = {[1] = avx512_f32_m1, [2] = avx512_f32_m2, [4] = avx512_f32_m4,
@@ -115,8 +114,7 @@ const th__gemm_kernel th__gemm_kernel_avx512 = {
     .run64 = {[1] = avx512_f64_m1, [2] = avx512_f64_m2, [4] = avx512_f64_m4,
               [8] = avx512_f64_m8, [12] = avx512_f64_m12}};
 const th__gemm_kernel th__gemm_kernel_avx2 = {
-    .name = "avx2",
-    .available = has_avx2,
+    .id = {"avx2", has_avx2},
     .mr32 = 6,
     .nr32 = 16,
     .run32 = {[1] = avx2_f32_m1, [2] = avx2_f32_m2, [4] = avx2_f32_m4, [6] = avx2_f32_m6},
@@ -127,7 +125,7 @@ const th__gemm_kernel th__gemm_kernel_avx2 = {
 #else /* not x86-64: the scalar kernel serves */
 
 static int never(void) { return 0; }
-const th__gemm_kernel th__gemm_kernel_avx512 = {.name = "avx512", .available = never};
-const th__gemm_kernel th__gemm_kernel_avx2 = {.name = "avx2", .available = never};
+const th__gemm_kernel th__gemm_kernel_avx512 = {.id = {"avx512", never}};
+const th__gemm_kernel th__gemm_kernel_avx2 = {.id = {"avx2", never}};
 
 #endif

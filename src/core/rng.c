@@ -412,60 +412,27 @@ void th__normal_from_words_ref(const uint32_t *w, float *out, size_t nb)
 
 /* ------------------------------------------- choosing the f32 kernel */
 
-static const th__normal_kernel kernel_portable = {.name = "portable",
-                                                  .available = always_available,
+static const th__normal_kernel kernel_portable = {.id = {"portable", always_available},
                                                   .fill = th__normal_fill_f32_ref,
                                                   .from_words = th__normal_from_words_ref};
 
 /* Best first: the hand-written kernels keep a group of blocks in registers
  * from counter to store, where the portable loop passes through two stack
  * buffers (bench_noise measures the difference). */
-static const th__normal_kernel *const normal_kernels[] = {
-    &th__normal_kernel_avx512, &th__normal_kernel_avx2, &kernel_portable};
-#define N_NORMAL_KERNELS (sizeof normal_kernels / sizeof normal_kernels[0])
+static const th__kernel_id *const normal_kernels[] = {
+    &th__normal_kernel_avx512.id, &th__normal_kernel_avx2.id, &kernel_portable.id};
 
-static const th__normal_kernel *normal_chosen;
+static th__kernel_menu normal_menu = {"normal-fill kernel", "THERMO_NOISE", normal_kernels,
+                                      sizeof normal_kernels / sizeof normal_kernels[0], NULL};
 
-static const th__normal_kernel *normal_find(const char *name)
-{
-    for (size_t k = 0; k < N_NORMAL_KERNELS; k++)
-        if (strcmp(normal_kernels[k]->name, name) == 0 && normal_kernels[k]->available())
-            return normal_kernels[k];
-    return NULL;
-}
-
-/* THERMO_NOISE's kernel when this CPU runs it, else the best; threads that
- * race here all find the same one. */
 static const th__normal_kernel *normal_active(void)
 {
-    const th__normal_kernel *k = __atomic_load_n(&normal_chosen, __ATOMIC_ACQUIRE);
-    if (k) return k;
-    const char *want = getenv("THERMO_NOISE");
-    k = want && *want ? normal_find(want) : NULL;
-    for (size_t i = 0; !k && i < N_NORMAL_KERNELS; i++)
-        if (normal_kernels[i]->available()) k = normal_kernels[i];
-    __atomic_store_n(&normal_chosen, k, __ATOMIC_RELEASE);
-    return k;
+    return (const th__normal_kernel *)th__kernel_active(&normal_menu);
 }
 
-const char *th_normal_kernel(void) { return normal_active()->name; }
+const char *th_normal_kernel(void) { return normal_active()->id.name; }
 
-int th_normal_use(const char *name)
-{
-    const th__normal_kernel *k = name ? normal_find(name) : NULL;
-    if (!k) {
-        char list[64] = "";
-        for (size_t i = 0; i < N_NORMAL_KERNELS; i++)
-            if (normal_kernels[i]->available()) {
-                if (list[0]) strcat(list, ", ");
-                strcat(list, normal_kernels[i]->name);
-            }
-        return th__fail(TH_EINVAL, "normal-fill kernel '%s': this CPU runs %s",
-                        name ? name : "(null)", list);
-    }
-    __atomic_store_n(&normal_chosen, k, __ATOMIC_RELEASE);
-    return TH_OK;
-}
+int th_normal_use(const char *name) { return th__kernel_use(&normal_menu, name); }
 
 void th_normal_fill_f32(uint64_t seed, uint64_t stream, uint64_t first_block, float *out,
                         size_t n)

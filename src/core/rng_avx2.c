@@ -83,11 +83,11 @@ static int has_avx2(void)
 }
 
 const th__normal_kernel th__normal_kernel_avx2 = {
-    .name = "avx2", .available = has_avx2, .fill = fill_vec, .from_words = words_vec};
+    .id = {"avx2", has_avx2}, .fill = fill_vec, .from_words = words_vec};
 
 #else /* not x86-64: the portable fill serves */
 
 static int never(void) { return 0; }
-const th__normal_kernel th__normal_kernel_avx2 = {.name = "avx2", .available = never};
+const th__normal_kernel th__normal_kernel_avx2 = {.id = {"avx2", never}};
 
 #endif

@@ -78,11 +78,11 @@ static int has_avx512(void)
 }
 
 const th__normal_kernel th__normal_kernel_avx512 = {
-    .name = "avx512", .available = has_avx512, .fill = fill_vec, .from_words = words_vec};
+    .id = {"avx512", has_avx512}, .fill = fill_vec, .from_words = words_vec};
 
 #else /* not x86-64: the portable fill serves */
 
 static int never(void) { return 0; }
-const th__normal_kernel th__normal_kernel_avx512 = {.name = "avx512", .available = never};
+const th__normal_kernel th__normal_kernel_avx512 = {.id = {"avx512", never}};
 
 #endif
