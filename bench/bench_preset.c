@@ -12,7 +12,10 @@
  *     is the sampling with phase 1 drawn exactly (th_gen_sample_opts.phase1,
  *     the same phase-2 arithmetic and noise) less the exact draws' own time
  *     (th_batch_draw_wells, timed alone), and phase 1 is the default
- *     sampling less phase 2.
+ *     sampling less phase 2;
+ *   - the whole preset again with phase 1 drawn exactly (--phase1 exact),
+ *     and phase 2 in bfloat16 (--precision bf16) against the float32
+ *     generation bound.
  *
  * Its FLOP, derived from the shapes (every multiply-add of the products the
  * code issues counts 2):
@@ -21,7 +24,7 @@
  *     products, 2 x 1,064,960 (visible-hidden both ways and hidden-hidden
  *     blocks, rows x columns): 10.65 GFLOP an update, 1.065 TFLOP in all;
  *   - generation, per sample: 2502 coupling-force products (2500 steps, and
- *     one at each end of the run for the heat's coupling part), each over
+ *     one at each end of the run for the energies of the heat), each over
  *     the blocks F[:, visible] = X[:, hidden] J (512 x 784) and
  *     F[:, hidden] = X J (1296 x 512): 1,064,960 multiply-adds: 5.33 TFLOP.
  * The bound is each phase's FLOP at the best float32 product rate measured
@@ -174,6 +177,8 @@ static void sgemm_rates(const th_gen_params *p, int calls, double *best_gen, dou
 
 typedef struct times {
     double train, sample, sample_exact, draws, phase1, phase2, total;
+    double sample_bf16;  /* phase 1 drawn exactly, phase 2 in bfloat16 */
+    double phase2_bf16;
 } times;
 
 static times run_preset(const th_gen_params *p, const th_gen_training_set *ts, size_t updates,
@@ -201,6 +206,11 @@ static times run_preset(const th_gen_params *p, const th_gen_training_set *ts, s
     if ((rc = th_gen_sample(m, p, samples, &so, out, heat)) != TH_OK)
         die("th_gen_sample (exact phase 1)", rc);
     t.sample_exact = bench_now_s() - t0;
+    so.precision = TH_PRECISION_BF16;
+    t0 = bench_now_s();
+    if ((rc = th_gen_sample(m, p, samples, &so, out, heat)) != TH_OK)
+        die("th_gen_sample (bfloat16)", rc);
+    t.sample_bf16 = bench_now_s() - t0;
 
     /* the exact draws alone, on the noise phase's wells, batch by batch */
     th_model *wells = th_gen_model_alloc(p, TH_F32);
@@ -214,6 +224,7 @@ static times run_preset(const th_gen_params *p, const th_gen_training_set *ts, s
     }
     t.draws = bench_now_s() - t0;
     t.phase2 = t.sample_exact - t.draws;
+    t.phase2_bf16 = t.sample_bf16 - t.draws;
     t.phase1 = t.sample - t.phase2;
     t.total = t.train + t.sample;
     th_batch_free(b);
@@ -229,6 +240,12 @@ static int cmp_double(const void *a, const void *b)
 {
     const double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+static double median_of(double *v, int count)
+{
+    qsort(v, (size_t)count, sizeof *v, cmp_double);
+    return count % 2 ? v[count / 2] : (v[count / 2 - 1] + v[count / 2]) / 2;
 }
 
 int main(int argc, char **argv)
@@ -278,8 +295,9 @@ int main(int argc, char **argv)
     printf("      total      %8.4f TFLOP\n\n", (flop_train + flop_gen) * 1e-12);
     fflush(stdout);
 
-    double *ratio = malloc((size_t)reps * sizeof *ratio);
+    double *ratio = malloc(3 * (size_t)reps * sizeof *ratio);
     if (!ratio) die("malloc", TH_ENOMEM);
+    double *ratio_exact = ratio + reps, *ratio_bf16 = ratio + 2 * reps;
     for (int rep = 0; rep < reps; rep++) {
         double best_gen, best_train;
         sgemm_rates(&p, quick ? 4 : 20, &best_gen, &best_train);
@@ -296,13 +314,21 @@ int main(int argc, char **argv)
         printf("phase 2  %8.2f s  %zu samples x %zu steps under the couplings   %.2f x the "
                "generation bound\n", t.phase2, samples, steps, t.phase2 / b_gen);
         printf("preset   %8.2f s  wall (training + sampling)   %.2f x the bound   [rep %d of "
-               "%d]\n\n", t.total, t.total / bound, rep + 1, reps);
+               "%d]\n", t.total, t.total / bound, rep + 1, reps);
+        ratio_exact[rep] = (t.train + t.sample_exact) / bound;
+        ratio_bf16[rep] = t.phase2_bf16 / b_gen;
+        printf("  with --phase1 exact %8.2f s wall   %.2f x the bound\n",
+               t.train + t.sample_exact, ratio_exact[rep]);
+        printf("  phase 2 in bfloat16 %8.2f s (%s)   %.2f x the float32 generation bound\n\n",
+               t.phase2_bf16, th_matmul_bf16_kernel(), ratio_bf16[rep]);
         fflush(stdout);
     }
-    qsort(ratio, (size_t)reps, sizeof *ratio, cmp_double);
-    const double median = reps % 2 ? ratio[reps / 2] : (ratio[reps / 2 - 1] + ratio[reps / 2]) / 2;
-    printf("preset / bound: median %.2f over %d run%s (target <= 1.1)\n", median, reps,
-           reps == 1 ? "" : "s");
+    printf("medians over %d run%s:\n", reps, reps == 1 ? "" : "s");
+    printf("  preset / bound                         %.2f (target <= 1.1)\n",
+           median_of(ratio, reps));
+    printf("  preset with --phase1 exact / bound     %.2f\n", median_of(ratio_exact, reps));
+    printf("  bfloat16 phase 2 / float32 gen. bound  %.2f (target <= 0.6)\n",
+           median_of(ratio_bf16, reps));
     free(ratio);
     th_gen_training_set_free(ts);
     return 0;

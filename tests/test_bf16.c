@@ -293,6 +293,73 @@ static void test_bf16_portable_is_the_instruction(void)
     CHECK(cases > 10000);
 }
 
+/* The operand conversion: known answers of the definition (a subnormal read
+ * as a zero of its sign even where rounding would reach FLT_MIN, which is
+ * what VCVTNE2PS2BF16 does), then every conversion kernel this CPU runs
+ * against the definition, word for word, on every subnormal float (2^24
+ * patterns), the largest finite floats, infinities, NaNs, and a million
+ * random patterns, at row lengths that end mid-vector and at an odd length. */
+static void test_bf16_operand_conversion(void)
+{
+    static const uint32_t known[][2] = {
+        {0x3f800000, 0x3f80}, {0x3f808000, 0x3f80}, {0x3f818000, 0x3f82}, /* ties to even */
+        {0x00800000, 0x0080}, /* FLT_MIN stays */
+        {0x007fffff, 0x0000}, /* the largest subnormal: zero, not FLT_MIN */
+        {0x807f8000, 0x8000}, /* a negative subnormal: -0 */
+        {0x00000001, 0x0000}, {0x7f7fffff, 0x7f80}, /* the largest float rounds to inf */
+        {0x7f800000, 0x7f80}, {0xff800000, 0xff80}, /* infinities */
+        {0x7f800001, 0x7fc0}, /* a signalling NaN is made quiet */
+    };
+    for (size_t c = 0; c < sizeof known / sizeof known[0]; c++) {
+        const uint32_t got = th__bf16_operand(from_bits(known[c][0]));
+        if (got != known[c][1]) {
+            fprintf(stderr, "  operand(0x%08x) = 0x%04x, expected 0x%04x\n", known[c][0], got,
+                    known[c][1]);
+            th_test_check_failed++;
+        }
+    }
+    const size_t n = (1u << 24) + (1u << 20) + 8;
+    float *x = malloc(n * sizeof *x);
+    uint32_t *want = malloc((n / 2 + 1) * sizeof *want), *got = malloc((n / 2 + 1) * sizeof *got);
+    size_t m = 0;
+    for (uint32_t u = 0; u < (1u << 23); u++) x[m++] = from_bits(u), x[m++] = from_bits(u | 0x80000000u);
+    static const uint32_t edges[] = {0x7f7fffff, 0xff7fffff, 0x7f800000, 0xff800000,
+                                     0x7fc00000, 0x7f800001, 0xffffffff, 0x7f7f8000};
+    for (size_t e = 0; e < 8; e++) x[m++] = from_bits(edges[e]);
+    uint64_t st = 99;
+    while (m < n) x[m++] = from_bits((uint32_t)splitmix64(&st));
+    th__bf16_convert_ref(x, n, want);
+    int bad = 0;
+    for (size_t i = 0; i < n / 2; i++)
+        bad += want[i] != (th__bf16_operand(x[2 * i]) | th__bf16_operand(x[2 * i + 1]) << 16);
+    CHECK_EQ_INT(bad, 0);
+    const char *saved = th_matmul_bf16_kernel();
+    for (size_t kn = 0; kn < N_BF16_KERNELS; kn++) {
+        if (th_matmul_bf16_use(bf16_kernel_names[kn]) != TH_OK) continue;
+        const th__bf16_kernel *kr = kn == 0 ? NULL : &th__bf16_kernel_avx512;
+        if (!kr) continue; /* the portable kernel's conversion is the reference itself */
+        kr->convert(x, n, got);
+        int differ = memcmp(got, want, (n / 2) * sizeof *got) != 0;
+        /* short rows: every length up to 40 ends mid-vector; odd lengths
+         * leave a zero high half */
+        for (size_t len = 1; len <= 40; len++) {
+            uint32_t a[21] = {0}, b[21] = {0};
+            th__bf16_convert_ref(x + (1u << 24) + 3 * len, len, a);
+            kr->convert(x + (1u << 24) + 3 * len, len, b);
+            differ |= memcmp(a, b, sizeof a) != 0;
+        }
+        if (differ) {
+            fprintf(stderr, "  kernel %s: its conversion differs from the definition\n",
+                    bf16_kernel_names[kn]);
+            th_test_check_failed++;
+        }
+    }
+    CHECK_EQ_INT(th_matmul_bf16_use(saved), TH_OK);
+    free(x);
+    free(want);
+    free(got);
+}
+
 /* ------------------------------------------------------------------ runs */
 
 /* Semi-restricted like the PRL computer: group 0 couples to group 1, group
@@ -483,6 +550,7 @@ void suite_bf16(void)
     RUN_TEST(test_bf16_reference_against_float64);
     RUN_TEST(test_bf16_kernels_match_reference_bits);
     RUN_TEST(test_bf16_portable_is_the_instruction);
+    RUN_TEST(test_bf16_operand_conversion);
     RUN_TEST(test_bf16_run_rejects);
     RUN_TEST(test_bf16_run_same_bits_any_kernel_thread_batch);
     RUN_TEST(test_bf16_equilibrium_matches_f32);

@@ -288,9 +288,9 @@ static void test_gen_seg_equal_segments(void)
     th_model_free(m);
 }
 
-/* The first law per trajectory, dV = W - Q: the residual is the
- * integrator's O(dt) (the midpoint rule on the quartic wells), so it halves
- * with dt at a fixed t_f, and it is small beside the work. */
+/* The first law per trajectory, dV = W - Q, across the protocol's segments
+ * (each a run with its own model): with Crooks' heat and work it holds to
+ * rounding at any dt, where the work is far from zero. */
 static void test_gen_seg_first_law(void)
 {
     double resid[2], work_size = 0;
@@ -313,13 +313,11 @@ static void test_gen_seg_first_law(void)
         }
         th_gen_protocol_free(pr);
     }
-    const double ratio = resid[0] / resid[1];
-    if (getenv("THERMO_TEST_VERBOSE") || !(ratio > 1.6 && ratio < 2.5) ||
-        !(resid[0] < 1e-2 * work_size))
-        fprintf(stderr, "  first law: residual %.3g (dt 1e-3), %.3g (dt 5e-4), ratio %.3f, "
-                "|W| %.3g\n", resid[0], resid[1], ratio, work_size);
-    CHECK(ratio > 1.6 && ratio < 2.5);
-    CHECK(resid[0] < 1e-2 * work_size);
+    if (getenv("THERMO_TEST_VERBOSE") || !(resid[0] < 1e-10 && resid[1] < 1e-10))
+        fprintf(stderr, "  first law: residual %.3g (dt 1e-3), %.3g (dt 5e-4), |W| %.3g\n",
+                resid[0], resid[1], work_size);
+    CHECK(work_size > 0.1);
+    CHECK(resid[0] < 1e-10 && resid[1] < 1e-10);
 }
 
 /* ------------------------------------------------- objective and solvers */

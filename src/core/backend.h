@@ -176,6 +176,13 @@ typedef void (*th__ukernel_f64)(size_t kc, const double *a, const double *b,
                                 const double *acc_in, size_t ld_in, double *out, size_t ld_out,
                                 double alpha, double beta);
 
+/* The same tile with A unpacked, row-major: s_ij sums a[i lda + k] b[k nr + j]
+ * over k < kc from zero, in the same order as th__ukernel_f32, so the bits
+ * are the same. For products whose B is packed once and whose A is a batch
+ * of states read every step (the fused Langevin step). */
+typedef void (*th__ukernel_rows_f32)(size_t kc, const float *a, size_t lda, const float *b,
+                                     float *out, size_t ld_out, float alpha, float beta);
+
 /* A kernel family: run32[mr] computes tiles of mr rows where it is not NULL;
  * mr32 is the largest, used for every panel but the last, which takes the
  * smallest mr that covers its rows (one row of a batch of 1 costs one row,
@@ -185,6 +192,7 @@ typedef struct th__gemm_kernel {
     th__kernel_id id;
     size_t mr32, nr32;
     th__ukernel_f32 run32[TH__MR_MAX + 1];
+    th__ukernel_rows_f32 rows32[TH__MR_MAX + 1]; /* NULL where A must be packed */
     size_t mr64, nr64;
     th__ukernel_f64 run64[TH__MR_MAX + 1];
 } th__gemm_kernel;
@@ -195,9 +203,11 @@ extern const th__gemm_kernel th__gemm_kernel_avx512, th__gemm_kernel_avx2;
 /* ---------------------------------------- bfloat16 products (gemm_bf16.c)
  *
  * A second precision behind the same seam (--precision bf16): the operands
- * are rounded to bfloat16 (round to nearest even, th_bf16_from_f32, then
- * subnormals to signed zero) and the sums run in float32 in pairs of depths,
- * the order of the AVX-512 BF16 instruction VDPBF16PS:
+ * are rounded to bfloat16 as the AVX-512 BF16 conversion VCVTNE2PS2BF16 does
+ * (a subnormal float32 read as a zero of its sign, anything else rounded to
+ * nearest even as th_bf16_from_f32; checked against the instruction on all
+ * 2^32 floats on this project's Zen 5), and the sums run in float32 in pairs
+ * of depths, the order of the AVX-512 BF16 instruction VDPBF16PS:
  *
  *     s = 0; for q = 0, 1, ..., ceil(K/2) - 1:
  *         s = ftz(fma(a_2q+1 b_2q+1, s));  s = ftz(fma(a_2q b_2q, s))
@@ -217,10 +227,23 @@ extern const th__gemm_kernel th__gemm_kernel_avx512, th__gemm_kernel_avx2;
  * when beta = 0). */
 typedef void (*th__ukernel_bf16)(size_t kp, const uint32_t *a, const uint32_t *b, float *out,
                                  size_t ld_out, float alpha, float beta);
+/* The same tile with A as rows of words where they lie: row i's depth pair q
+ * at a[i lda + q] (the states of a Langevin batch, converted row by row). */
+typedef void (*th__ukernel_rows_bf16)(size_t kp, const uint32_t *a, size_t lda,
+                                      const uint32_t *b, float *out, size_t ld_out, float alpha,
+                                      float beta);
 typedef struct th__bf16_kernel {
     th__kernel_id id;
     th__ukernel_bf16 run[TH__MR_MAX + 1]; /* by tile height; run[TH__MR_MAX] not NULL */
+    th__ukernel_rows_bf16 rows[TH__MR_MAX + 1]; /* NULL where A must be packed */
+    /* n floats to ceil(n / 2) words of operands, depth 2q in the low half of
+     * word q (th__bf16_operand each; a zero high half for odd n) */
+    void (*convert)(const float *x, size_t n, uint32_t *words);
 } th__bf16_kernel;
+/* One float32 as a bfloat16 operand: the definition the conversions give. */
+uint32_t th__bf16_operand(float x);
+/* The portable conversion (the reference twin of the kernels' convert). */
+void th__bf16_convert_ref(const float *x, size_t n, uint32_t *words);
 extern const th__bf16_kernel th__bf16_kernel_avx512; /* gemm_bf16_x86.c */
 
 /* Turns a float32 operand packed by th__pack_f32 into a bfloat16 one in place

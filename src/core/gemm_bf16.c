@@ -77,13 +77,19 @@ int th__precision_check(int precision, int is_f64, int reference_kernel)
 
 /* ------------------------------------------------- operands and the chain */
 
-/* An operand as the kernels read it: rounded, and a subnormal made a zero of
- * its sign, which is what VDPBF16PS reads it as. */
+/* An operand as the kernels read it: VCVTNE2PS2BF16's conversion. A
+ * subnormal float32 (exponent field 0) is read as a zero of its sign; any
+ * other is rounded to nearest even, which never gives a subnormal bfloat16
+ * (the two formats share their exponent range), so VDPBF16PS, which reads
+ * subnormal operands as zero, sees exactly these values. */
 static inline uint32_t operand(float x)
 {
-    const uint32_t h = round_bf16(x);
-    return (h & 0x7f80u) ? h : (h & 0x8000u);
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return (u & 0x7f800000u) ? round_bf16(x) : (u >> 16) & 0x8000u;
 }
+
+uint32_t th__bf16_operand(float x) { return operand(x); }
 
 static inline float f32_of_bits(uint32_t u)
 {
@@ -195,10 +201,21 @@ DEFINE_PORTABLE_KERNEL(portable_m12, 12)
 
 static int always(void) { return 1; }
 
+/* Depth pairs of one contiguous row x of n values into words: one loop the
+ * compiler vectorises (TH__CLONES). */
+TH__CLONES void th__bf16_convert_ref(const float *restrict x, size_t n,
+                                     uint32_t *restrict words)
+{
+    for (size_t q = 0; q < n / 2; q++)
+        words[q] = operand(x[2 * q]) | operand(x[2 * q + 1]) << 16;
+    if (n & 1) words[n / 2] = operand(x[n - 1]);
+}
+
 static const th__bf16_kernel kernel_portable = {
     .id = {"portable", always},
     .run = {[1] = portable_m1, [2] = portable_m2, [4] = portable_m4, [6] = portable_m6,
-            [8] = portable_m8, [12] = portable_m12}};
+            [8] = portable_m8, [12] = portable_m12},
+    .convert = th__bf16_convert_ref};
 
 /* Best first. */
 static const th__kernel_id *const bf16_kernels[] = {&th__bf16_kernel_avx512.id,
@@ -277,26 +294,30 @@ static struct bf16_job bf16_job(size_t M, float alpha, const th__packed *Bp, flo
     return j;
 }
 
-/* Depth pairs of one contiguous row x of `depths` values into words:
- * one loop the compiler vectorises (TH__CLONES). */
-TH__CLONES static void row_pairs(const float *restrict x, size_t depths,
-                                 uint32_t *restrict words)
-{
-    for (size_t q = 0; q < depths / 2; q++)
-        words[q] = operand(x[2 * q]) | operand(x[2 * q + 1]) << 16;
-    if (depths & 1) words[depths / 2] = operand(x[depths - 1]);
-}
-
 /* Rows [i0, i0 + mr) of op(A) into the (kp, mr) panel at ip, zero past row
  * M. A row of an untransposed A is contiguous: it is converted in chunks
  * and then spread over the panel. */
 #define ROW_CHUNK 256 /* depth pairs */
+/* Whether panel ip is converted row by row into (mr, kp) words that a row
+ * kernel reads, rather than packed (kp, mr): a row of an untransposed A
+ * converts in one vector pass, where spreading it over a packed panel is a
+ * scatter. */
+static int bf16_panel_rows(const struct bf16_job *j, int ta, size_t ip)
+{
+    const size_t mr = ip + 1 < j->mp ? MR : j->mr_last;
+    return ta == TH__N && j->kr->rows[mr] && j->M - ip * MR >= mr;
+}
+
 static void bf16_pack_panel(const struct bf16_job *j, int ta, const float *A, size_t lda,
                             size_t ip)
 {
     const size_t i0 = ip * MR, mr = ip + 1 < j->mp ? MR : j->mr_last, kp = j->kp;
     const size_t rows = j->M - i0 < mr ? j->M - i0 : mr;
     uint32_t *dst = j->apack + ip * MR * kp;
+    if (bf16_panel_rows(j, ta, ip)) {
+        for (size_t i = 0; i < mr; i++) j->kr->convert(A + (i0 + i) * lda, j->K, dst + i * kp);
+        return;
+    }
     uint32_t words[ROW_CHUNK];
     for (size_t i = 0; i < mr; i++)
         for (size_t q0 = 0; q0 < kp; q0 += ROW_CHUNK) {
@@ -304,8 +325,8 @@ static void bf16_pack_panel(const struct bf16_job *j, int ta, const float *A, si
             if (i >= rows)
                 for (size_t q = 0; q < qn; q++) words[q] = 0;
             else if (ta == TH__N)
-                row_pairs(A + (i0 + i) * lda + 2 * q0,
-                          j->K - 2 * q0 < 2 * qn ? j->K - 2 * q0 : 2 * qn, words);
+                j->kr->convert(A + (i0 + i) * lda + 2 * q0,
+                               j->K - 2 * q0 < 2 * qn ? j->K - 2 * q0 : 2 * qn, words);
             else
                 for (size_t q = 0; q < qn; q++)
                     words[q] = depth_pair(ta, A, lda, j->K, i0 + i, q0 + q);
@@ -314,19 +335,26 @@ static void bf16_pack_panel(const struct bf16_job *j, int ta, const float *A, si
 }
 
 /* Whole tiles go straight to C; edge tiles through a padded buffer. */
-static void bf16_tile(const struct bf16_job *j, size_t jp, size_t ip)
+static void bf16_tile(const struct bf16_job *j, int ta, size_t jp, size_t ip)
 {
     const size_t i0 = ip * MR, j0 = jp * NR, mr = ip + 1 < j->mp ? MR : j->mr_last;
     const size_t rows = j->M - i0 < mr ? j->M - i0 : mr;
     const size_t cols = j->N - j0 < NR ? j->N - j0 : NR;
     const uint32_t *a = j->apack + ip * MR * j->kp, *b = j->B + jp * j->kp * NR;
     float *out = j->C + i0 * j->ldc + j0;
+    const int by_rows = bf16_panel_rows(j, ta, ip);
     if (rows == mr && cols == NR) {
-        j->kr->run[mr](j->kp, a, b, out, j->ldc, j->alpha, j->beta);
+        if (by_rows)
+            j->kr->rows[mr](j->kp, a, j->kp, b, out, j->ldc, j->alpha, j->beta);
+        else
+            j->kr->run[mr](j->kp, a, b, out, j->ldc, j->alpha, j->beta);
         return;
     }
     float buf[MR * NR] __attribute__((aligned(64)));
-    j->kr->run[mr](j->kp, a, b, buf, NR, 1, 0);
+    if (by_rows)
+        j->kr->rows[mr](j->kp, a, j->kp, b, buf, NR, 1, 0);
+    else
+        j->kr->run[mr](j->kp, a, b, buf, NR, 1, 0);
     for (size_t i = 0; i < rows; i++)
         for (size_t c = 0; c < cols; c++)
             out[i * j->ldc + c] = epilogue(buf[i * NR + c], j->alpha, j->beta,
@@ -349,7 +377,7 @@ void th__gemm_packed_serial_bf16(int trans_a, size_t M, float alpha, const float
     const struct bf16_job j = bf16_job(M, alpha, Bp, beta, C, ldc, (uint32_t *)(void *)work);
     for (size_t ip = 0; ip < j.mp; ip++) bf16_pack_panel(&j, trans_a, A, lda, ip);
     for (size_t jp = 0; jp < j.np; jp++)
-        for (size_t ip = 0; ip < j.mp; ip++) bf16_tile(&j, jp, ip);
+        for (size_t ip = 0; ip < j.mp; ip++) bf16_tile(&j, trans_a, jp, ip);
 }
 
 /* The chain over the packed operand, element by element: the fallback when
@@ -387,7 +415,7 @@ void th__gemm_packed_bf16(int trans_a, size_t M, float alpha, const float *A, si
         for (size_t ip = 0; ip < j.mp; ip++) bf16_pack_panel(&j, trans_a, A, lda, ip);
 #pragma omp for collapse(2) schedule(dynamic)
         for (size_t jp = 0; jp < j.np; jp++)
-            for (size_t ip = 0; ip < j.mp; ip++) bf16_tile(&j, jp, ip);
+            for (size_t ip = 0; ip < j.mp; ip++) bf16_tile(&j, trans_a, jp, ip);
     }
     th__free(apack);
 }

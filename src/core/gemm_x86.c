@@ -54,6 +54,54 @@
         }                                                                                    \
     }
 
+/* The same tile with A read where it lies, row-major with stride lda (the
+ * states of a Langevin batch): element (i, k) at a[i lda + k]. The sums are
+ * the same fma chains in the same order as the packed kernel's, so the bits
+ * are the same; only the packing pass is saved, which in a fused Langevin
+ * step (12 rows against all of J, every step) costs as much as the noise.
+ * The row pointers are kept apart so that each broadcast is one load. */
+#define DEFINE_VEC_KERNEL_ROWS(NAME, TARGET, REAL, VEC, W, MR, LOADU, STOREU, SET1, FMADD,    \
+                               ZERO, MUL, ADD)                                               \
+    __attribute__((target(TARGET))) static void NAME(size_t kc, const REAL *restrict a,     \
+                                                     size_t lda, const REAL *restrict b,    \
+                                                     REAL *out, size_t ld_out, REAL alpha,  \
+                                                     REAL beta)                             \
+    {                                                                                        \
+        VEC c0[MR], c1[MR];                                                                  \
+        const REAL *ar[MR];                                                                  \
+        _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                                \
+        {                                                                                    \
+            c0[i] = ZERO();                                                                  \
+            c1[i] = ZERO();                                                                  \
+            ar[i] = a + (size_t)i * lda;                                                     \
+        }                                                                                    \
+        for (size_t k = 0; k < kc; k++) {                                                    \
+            const VEC b0 = LOADU(b), b1 = LOADU(b + W);                                      \
+            _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                            \
+            {                                                                                \
+                const VEC ai = SET1(ar[i][k]);                                               \
+                c0[i] = FMADD(ai, b0, c0[i]);                                                \
+                c1[i] = FMADD(ai, b1, c1[i]);                                                \
+            }                                                                                \
+            b += 2 * W;                                                                      \
+        }                                                                                    \
+        const VEC va = SET1(alpha), vb = SET1(beta);                                         \
+        if (beta == 0) {                                                                     \
+            _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                            \
+            {                                                                                \
+                STOREU(out + i * ld_out, MUL(va, c0[i]));                                    \
+                STOREU(out + i * ld_out + W, MUL(va, c1[i]));                                \
+            }                                                                                \
+        } else {                                                                             \
+            _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                            \
+            {                                                                                \
+                REAL *o = out + i * ld_out;                                                  \
+                STOREU(o, ADD(MUL(va, c0[i]), MUL(vb, LOADU(o))));                           \
+                STOREU(o + W, ADD(MUL(va, c1[i]), MUL(vb, LOADU(o + W))));                   \
+            }                                                                                \
+        }                                                                                    \
+    }
+
 #define AVX512_F32(MR, NAME)                                                                 \
     DEFINE_VEC_KERNEL(NAME, "avx512f", float, __m512, 16, MR, _mm512_loadu_ps,              \
                       _mm512_storeu_ps, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_setzero_ps, \
@@ -70,6 +118,15 @@
     DEFINE_VEC_KERNEL(NAME, "avx2,fma", double, __m256d, 4, MR, _mm256_loadu_pd,            \
                       _mm256_storeu_pd, _mm256_set1_pd, _mm256_fmadd_pd, _mm256_setzero_pd, \
                       _mm256_mul_pd, _mm256_add_pd)
+
+#define AVX512_F32_ROWS(MR, NAME)                                                            \
+    DEFINE_VEC_KERNEL_ROWS(NAME, "avx512f", float, __m512, 16, MR, _mm512_loadu_ps,         \
+                           _mm512_storeu_ps, _mm512_set1_ps, _mm512_fmadd_ps,               \
+                           _mm512_setzero_ps, _mm512_mul_ps, _mm512_add_ps)
+#define AVX2_F32_ROWS(MR, NAME)                                                              \
+    DEFINE_VEC_KERNEL_ROWS(NAME, "avx2,fma", float, __m256, 8, MR, _mm256_loadu_ps,         \
+                           _mm256_storeu_ps, _mm256_set1_ps, _mm256_fmadd_ps,               \
+                           _mm256_setzero_ps, _mm256_mul_ps, _mm256_add_ps)
 
 /* The main tile and the narrower ones for the last panel of rows. */
 AVX512_F32(12, avx512_f32_m12)
@@ -90,6 +147,15 @@ AVX2_F64(6, avx2_f64_m6)
 AVX2_F64(4, avx2_f64_m4)
 AVX2_F64(2, avx2_f64_m2)
 AVX2_F64(1, avx2_f64_m1)
+AVX512_F32_ROWS(12, avx512_f32_rows_m12)
+AVX512_F32_ROWS(8, avx512_f32_rows_m8)
+AVX512_F32_ROWS(4, avx512_f32_rows_m4)
+AVX512_F32_ROWS(2, avx512_f32_rows_m2)
+AVX512_F32_ROWS(1, avx512_f32_rows_m1)
+AVX2_F32_ROWS(6, avx2_f32_rows_m6)
+AVX2_F32_ROWS(4, avx2_f32_rows_m4)
+AVX2_F32_ROWS(2, avx2_f32_rows_m2)
+AVX2_F32_ROWS(1, avx2_f32_rows_m1)
 
 static int has_avx512(void)
 {
@@ -109,6 +175,8 @@ const th__gemm_kernel th__gemm_kernel_avx512 = {
     .nr32 = 32,
     .run32 = {[1] = avx512_f32_m1, [2] = avx512_f32_m2, [4] = avx512_f32_m4,
               [8] = avx512_f32_m8, [12] = avx512_f32_m12},
+    .rows32 = {[1] = avx512_f32_rows_m1, [2] = avx512_f32_rows_m2, [4] = avx512_f32_rows_m4,
+               [8] = avx512_f32_rows_m8, [12] = avx512_f32_rows_m12},
     .mr64 = 12,
     .nr64 = 16,
     .run64 = {[1] = avx512_f64_m1, [2] = avx512_f64_m2, [4] = avx512_f64_m4,
@@ -118,6 +186,8 @@ const th__gemm_kernel th__gemm_kernel_avx2 = {
     .mr32 = 6,
     .nr32 = 16,
     .run32 = {[1] = avx2_f32_m1, [2] = avx2_f32_m2, [4] = avx2_f32_m4, [6] = avx2_f32_m6},
+    .rows32 = {[1] = avx2_f32_rows_m1, [2] = avx2_f32_rows_m2, [4] = avx2_f32_rows_m4,
+               [6] = avx2_f32_rows_m6},
     .mr64 = 6,
     .nr64 = 8,
     .run64 = {[1] = avx2_f64_m1, [2] = avx2_f64_m2, [4] = avx2_f64_m4, [6] = avx2_f64_m6}};

@@ -51,10 +51,11 @@ struct run_setup {
     int ledger;               /* heat and work are summed (th__langevin_run_states: not) */
     double blowup;
     int *row_ok;              /* (b) the last step kept trajectory k bounded */
-    double *coupling_energy;  /* (b) x.Jx/2 at the start of the run */
+    double *start_energy;     /* (b) V(x; a) at the start of the run (fast kernel) */
+    double *run_work;         /* (b) the work done on it during the run */
     th__packed packed[TH_MAX_GROUPS]; /* the plan's blocks of J (fast kernel) */
     size_t panel_rows;        /* rows of a panel of the fused step */
-    th_ptr step_work;         /* (threads, step_work_per_thread): a row's heat
+    th_ptr step_work;         /* (threads, step_work_per_thread): a row's work
                                  terms (n), then the product's packing space */
     size_t step_work_per_thread;
     size_t next_snap;
@@ -78,6 +79,9 @@ struct run_setup {
  * stationary start of eta from TH__OU_START_BLOCK + s * blocks_per_step (s
  * the step at which it is drawn); both far beyond any white-noise block. */
 #define TH__OU_BLOCK ((uint64_t)1 << 62)
+/* Lanes of a step's heat sum (langevin_kernel.inc, lane_sum): a whole
+ * AVX-512 register of floats. Part of the definition of the heat's bits. */
+#define TH__SUM_LANES 16
 #define TH__OU_START_BLOCK ((uint64_t)3 << 61)
 
 /* mu dt and sqrt(2 mu kT dt) of every unit for a step that starts at time t
@@ -449,7 +453,8 @@ static void setup_free(struct run_setup *su)
     th__free(su->sigma.v);
     th__free(su->zeros.v);
     th__free(su->row_ok);
-    th__free(su->coupling_energy);
+    th__free(su->start_energy);
+    th__free(su->run_work);
     for (size_t p = 0; p < TH_MAX_GROUPS; p++) th__packed_free(&su->packed[p]);
     th__free(su->step_work.v);
     th__free(su->noise32);
@@ -596,7 +601,8 @@ static int langevin_run(const th_model *m, th_batch *s, const th_run *r, int che
     su.mudt.v = th__alloc(n * es);
     su.sigma.v = th__alloc(n * es);
     su.row_ok = th__calloc(s->b, sizeof(int));
-    su.coupling_energy = th__calloc(s->b, sizeof(double));
+    su.start_energy = th__calloc(s->b, sizeof(double));
+    su.run_work = th__calloc(s->b, sizeof(double));
     if (r->drive) {
         su.field = r->drive->field;
         su.field_per_trajectory = r->drive->per_trajectory;
@@ -604,7 +610,8 @@ static int langevin_run(const th_model *m, th_batch *s, const th_run *r, int che
         su.zeros.v = th__calloc(n, es);
         su.field = su.zeros;
     }
-    if (!su.mudt.v || !su.sigma.v || !su.row_ok || !su.coupling_energy || !su.field.v ||
+    if (!su.mudt.v || !su.sigma.v || !su.row_ok || !su.start_energy || !su.run_work ||
+        !su.field.v ||
         prepare_noise(m, s, r, &su) != TH_OK) {
         setup_free(&su);
         return th__fail(TH_ENOMEM, "out of memory preparing a run");

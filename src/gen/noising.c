@@ -445,26 +445,42 @@ TH__CLONES
 static int unit_steps(size_t len, float *restrict x, const float *restrict xi,
                       const float *restrict J2, const float *restrict J4,
                       const float *restrict bias, const float *restrict h, float a,
-                      const float *restrict mudt, const float *restrict sigma, float blowup)
+                      const float *restrict mudt, const float *restrict sigma, float blowup,
+                      float *restrict snap)
 {
     int ok = 1;
-    for (size_t i = 0; i < len; i++) {
-        const float xo = x[i];
-        const float f = (float)0 + (float)2 * J2[i] * xo + (float)4 * J4[i] * xo * xo * xo +
-                        bias[i] + a * h[i];
-        const float xnew = xo - mudt[i] * f + sigma[i] * xi[i];
-        ok &= (xnew <= blowup) & (xnew >= -blowup);
-        x[i] = xnew;
-    }
+    if (snap) /* the state also to its row of the block, in the same pass */
+        for (size_t i = 0; i < len; i++) {
+            const float xo = x[i];
+            const float f = (float)0 + (float)2 * J2[i] * xo +
+                            (float)4 * J4[i] * xo * xo * xo + bias[i] + a * h[i];
+            const float xnew = xo - mudt[i] * f + sigma[i] * xi[i];
+            ok &= (xnew <= blowup) & (xnew >= -blowup);
+            x[i] = xnew;
+            snap[i] = xnew;
+        }
+    else
+        for (size_t i = 0; i < len; i++) {
+            const float xo = x[i];
+            const float f = (float)0 + (float)2 * J2[i] * xo +
+                            (float)4 * J4[i] * xo * xo * xo + bias[i] + a * h[i];
+            const float xnew = xo - mudt[i] * f + sigma[i] * xi[i];
+            ok &= (xnew <= blowup) & (xnew >= -blowup);
+            x[i] = xnew;
+        }
     return ok;
+}
+
+/* Where units u0.. of path k go in row `row` of the block's states. */
+static float *unit_row(th__noiser *z, size_t row, size_t k, size_t u0)
+{
+    return z->states.f32 + (row * z->B + k) * z->n + u0;
 }
 
 /* x of units u0 .. u1 - 1 of path k to row `row` of the block's states. */
 static void unit_snapshot(th__noiser *z, size_t row, size_t k, size_t u0, size_t u1)
 {
-    const size_t n = z->n;
-    memcpy(z->states.f32 + (row * z->B + k) * n + u0, z->x + k * n + u0,
-           (u1 - u0) * sizeof(float));
+    memcpy(unit_row(z, row, k, u0), z->x + k * z->n + u0, (u1 - u0) * sizeof(float));
 }
 
 /* Task q for T steps from step z->step, amplitudes z->amp; rows: the row of
@@ -484,15 +500,15 @@ static void unit_task_run(th__noiser *z, size_t q, const uint64_t *path_ids, siz
     for (size_t o = 0; o < T; o++) {
         const uint64_t step = z->step + o;
         th_normal_fill_f32(z->p.seed, stream, step * blocks_per_step + u0 / 4, xi, u1 - u0);
+        float *snap = rows && rows[o + 1] != SIZE_MAX ? unit_row(z, rows[o + 1], k, u0) : NULL;
         if (!unit_steps(u1 - u0, x, xi, z->J2 + u0, z->J4 + u0, z->bias + u0,
                         z->field.f32 + k * n + u0, z->amp[o], z->mudt + u0, z->sigma + u0,
-                        blowup)) {
+                        blowup, snap)) {
             size_t i = 0;
             while (i + 1 < u1 - u0 && fabsf(x[i]) <= blowup) i++;
             *tk = (struct unit_task){o + 1, u0 + i, x[i]};
             return;
         }
-        if (rows && rows[o + 1] != SIZE_MAX) unit_snapshot(z, rows[o + 1], k, u0, u1);
     }
 }
 

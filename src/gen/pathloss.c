@@ -21,6 +21,9 @@ struct loss_ws {
     th__force_plan *forces; /* the model's couplings, packed once per call */
 };
 
+/* Lanes of a row's sum of squared residuals (pathloss_kernel.inc). */
+#define LOSS_LANES 16
+
 #define REAL float
 #define FN(name) name##_f32
 #define GEMM th__gemm_f32
