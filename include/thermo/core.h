@@ -371,9 +371,10 @@ th_run th_run_default(void);
 
 /* Advance every trajectory of s by r->n_steps Euler-Maruyama steps:
  *     x <- x - mu dt dV/dx(x, t) + sqrt(2 mu kT dt) xi,
- * accumulating heat (Stratonovich, at the midpoint of each step) and work
- * (sum over steps of V(x_k, t_{k+1}) - V(x_k, t_k)) in units of kT, so that
- * work = V_end - V_start + heat up to O(dt). Results are identical for any
+ * accumulating work (sum over steps of V(x_k, t_{k+1}) - V(x_k, t_k)) and
+ * heat (sum of V(x_k, t_{k+1}) - V(x_{k+1}, t_{k+1}), the Stratonovich heat
+ * along each straight step exactly; Crooks' discrete definition) in units of
+ * kT, so that work = V_end - V_start + heat to rounding. Results are identical for any
  * number of threads. On TH_EDIVERGED the message names the step, trajectory
  * and unit; no state is overwritten by a value beyond the bound, so every
  * trajectory holds a finite state (those that diverged, their last one within

@@ -271,8 +271,8 @@ typedef struct th_energy_ledger {
      * potential_change): the work the switches do on the computer, at
      * switch-on and at every boundary between segments; the potential change
      * V_end - V_start of the computing phase; and the first law's residual
-     * dV - (W - Q), whose mean and largest magnitude are the integrator's
-     * O(dt) (science.md section 1). One segment: all of them 0, and the
+     * dV - (W - Q), whose mean and largest magnitude are rounding (the
+     * integrator's heat and work satisfy it exactly, th_langevin_run). One segment: all of them 0, and the
      * books are those of fixed couplings. */
     size_t segments;
     th_heat_stats work;

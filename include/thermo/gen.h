@@ -417,8 +417,8 @@ typedef struct th_gen_sample_opts {
      * segment boundary (V_{s+1}(x) - V_s(x)); potential_change, V_end -
      * V_start (V_start the wells' energy where the phase starts, V_end the
      * last segment's where it ends). With heat Q the first law holds per
-     * trajectory: potential_change = work - heat, up to the integrator's
-     * O(dt). */
+     * trajectory: potential_change = work - heat, to rounding (the
+     * integrator's heat and work are Crooks' discrete ones, th_langevin_run). */
     double *work;
     double *potential_change;
 } th_gen_sample_opts;

@@ -9,11 +9,15 @@
  * one pass over each trajectory. The reference kernel is the same mathematics
  * as plain loops, kept as the twin the tests compare against.
  *
- * Heat (Sekimoto, Stratonovich): Q = -sum_k dV/dx(x_mid, t_{k+1}) . dx_k.
- * Work: W = sum_k V(x_k, t_{k+1}) - V(x_k, t_k). Splitting each step into a
- * change of the potential at fixed x (work) and a move at fixed t (heat) gives
- * the first law W = V_end - V_start + Q, exact but for the midpoint rule's
- * O(dx^3) error on the cubic and quartic terms, which sums to O(dt) over a path. */
+ * Heat and work by Crooks' discrete definition (J. Stat. Phys. 90, 1481
+ * (1998)): each step first changes the potential at fixed x, work
+ * W_k = V(x_k, t_{k+1}) - V(x_k, t_k), then moves x at fixed t, heat to the
+ * bath Q_k = V(x_k, t_{k+1}) - V(x_{k+1}, t_{k+1}). Q_k is Sekimoto's
+ * Stratonovich heat -int dV/dx o dx along the straight step from x_k to
+ * x_{k+1}, exactly (a midpoint rule would miss it by O(dx^3) a step, O(dt) a
+ * path), and the first law W = V_end - V_start + Q holds to rounding. The
+ * fast kernel telescopes the heat to two energies a run (run_fast); the
+ * reference kernel sums it step by step. */
 #include "internal.h"
 
 #include <math.h>
@@ -49,6 +53,7 @@ struct run_setup {
     size_t noise_steps;       /* steps drawn per fill */
     uint64_t end_step;        /* the batch's step count when the run ends */
     int ledger;               /* heat and work are summed (th__langevin_run_states: not) */
+    int by_panels;            /* the run's steps went panel by panel (run_by_panels) */
     double blowup;
     int *row_ok;              /* (b) the last step kept trajectory k bounded */
     double *start_energy;     /* (b) V(x; a) at the start of the run (fast kernel) */

@@ -47,7 +47,8 @@ static void print_switching(FILE *f, const th_energy_ledger *L)
             L->segments > 2 ? "ies" : "y", L->segments,
             L->work_J, L->temperature_K);
     fprintf(f, "  first law dV = W - Q per sample: dV mean %.4g kT, W - Q mean %.4g kT;\n"
-            "            |dV - (W - Q)| mean %.3g kT, at most %.3g kT (the integrator's O(dt))\n",
+            "            |dV - (W - Q)| mean %.3g kT, at most %.3g kT (rounding: it holds\n"
+            "            step by step)\n",
             v->mean, w->mean - L->hs.mean, L->first_law_mean_abs, L->first_law_max_abs);
 }
 
