@@ -59,7 +59,9 @@ struct run_setup {
     double *start_energy;     /* (b) V(x; a) at the start of the run (fast kernel) */
     double *run_work;         /* (b) the work done on it during the run */
     th__packed packed[TH_MAX_GROUPS]; /* the plan's blocks of J (fast kernel) */
-    size_t panel_rows;        /* rows of a panel of the fused step */
+    size_t panel_rows;        /* the largest panel of the fused step */
+    size_t n_panels;          /* the batch cut into panels (prepare_fused_step) */
+    size_t *panel_r0, *panel_len; /* (n_panels) first row and rows of each */
     th_ptr step_work;         /* (threads, step_work_per_thread): a row's work
                                  terms (n), then the product's packing space */
     size_t step_work_per_thread;
@@ -458,6 +460,8 @@ static void setup_free(struct run_setup *su)
     th__free(su->sigma.v);
     th__free(su->zeros.v);
     th__free(su->row_ok);
+    th__free(su->panel_r0);
+    th__free(su->panel_len);
     th__free(su->start_energy);
     th__free(su->run_work);
     for (size_t p = 0; p < TH_MAX_GROUPS; p++) th__packed_free(&su->packed[p]);
@@ -492,6 +496,36 @@ static int prepare_fused_step(const th_model *m, size_t b, struct run_setup *su)
     const int f64 = m->dtype == TH_F64;
     su->panel_rows = th__gemm_rows_per_tile(f64);
     if (su->panel_rows > b) su->panel_rows = b;
+    /* The batch in equal parts, one a thread, each cut into panels of
+     * panel_rows and one shorter panel for its remainder; the full panels
+     * are handed out first and the short ones last, so that threads taking
+     * panels as they free up end a step together (256 rows on 2 threads:
+     * 20 panels of 12, then 2 of 8, where 21 of 12 and 1 of 4 left one
+     * thread most of a panel behind every step). Which thread computes a
+     * row does not change its bits (backend.h). */
+    const size_t mr = su->panel_rows, T = (size_t)omp_get_max_threads();
+    const size_t parts = T < (b + mr - 1) / mr ? T : (b + mr - 1) / mr;
+    su->n_panels = 0;
+    for (size_t q = 0; q < parts; q++) {
+        const size_t len = b * (q + 1) / parts - b * q / parts;
+        su->n_panels += (len + mr - 1) / mr;
+    }
+    su->panel_r0 = th__alloc(su->n_panels * sizeof(size_t));
+    su->panel_len = th__alloc(su->n_panels * sizeof(size_t));
+    if (!su->panel_r0 || !su->panel_len) return th__fail(TH_ENOMEM, "out of memory preparing a run");
+    size_t full = 0, tails = 0, n_full = 0;
+    for (size_t q = 0; q < parts; q++) {
+        const size_t len = b * (q + 1) / parts - b * q / parts;
+        n_full += len / mr;
+    }
+    for (size_t q = 0; q < parts; q++) {
+        const size_t begin = b * q / parts, len = b * (q + 1) / parts - begin;
+        for (size_t j = 0; j < len; j += mr) {
+            const size_t at = len - j >= mr ? full++ : n_full + tails++;
+            su->panel_r0[at] = begin + j;
+            su->panel_len[at] = len - j >= mr ? mr : len - j;
+        }
+    }
     size_t per = 1;
     for (size_t p = 0; p < su->plan.n_blocks; p++) {
         size_t w = f64 ? th__gemm_packed_work_f64(&su->packed[p], su->panel_rows)
