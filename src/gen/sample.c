@@ -278,12 +278,22 @@ int th_gen_protocol_sample(const th_gen_protocol *pr, const th_gen_params *p, si
 
     for (size_t k0 = 0; k0 < count; k0 += B) {
         const size_t nb = count - k0 < B ? count - k0 : B;
+        if (nb < s->b) {
+            /* The last, partial batch runs only its own trajectories: each
+             * sample's noise is its own stream, so the smaller batch changes
+             * no bits (1000 samples in batches of 256 ran 1024). */
+            th_batch *last = th_batch_alloc(m, nb, p->seed);
+            if (!last) {
+                rc = TH_ENOMEM;
+                goto done;
+            }
+            th_batch_free(s);
+            s = ph.ro.s = last;
+        }
         th_batch_reset(s);
-        for (size_t k = 0; k < B; k++) {
+        for (size_t k = 0; k < nb; k++) {
             s->stream[k] = TH_GEN_SAMPLE_STREAM + opts->first + k0 + k;
-            /* rows beyond the count in a last, partial batch still need a
-             * valid class */
-            const size_t j = k < nb ? k0 + k : k0;
+            const size_t j = k0 + k;
             if (p->n_classes)
                 cls[k] = th_gen_style_code(p, opts->classes ? opts->classes[j]
                                               : (int)((opts->first + j) % th_gen_classes(p)),
@@ -292,7 +302,7 @@ int th_gen_protocol_sample(const th_gen_protocol *pr, const th_gen_params *p, si
         /* A conditional computer's label units hold the class code in both
          * phases; the noise phase has no couplings, so they act only in the
          * computing phase. */
-        th__gen_clamp_labels(p, m->dtype, cls, B, s->x, clamped);
+        th__gen_clamp_labels(p, m->dtype, cls, nb, s->x, clamped);
         th_run r = th_run_default();
         r.dt = p->dt;
         r.n_steps = steps;
@@ -308,8 +318,8 @@ int th_gen_protocol_sample(const th_gen_protocol *pr, const th_gen_params *p, si
         } else if ((rc = th__langevin_run_states(noise, s, &r)) != TH_OK) {
             goto done;
         }
-        memset(s->heat, 0, B * sizeof(double));
-        memset(s->work, 0, B * sizeof(double));
+        memset(s->heat, 0, nb * sizeof(double));
+        memset(s->work, 0, nb * sizeof(double));
         r.precision = opts->precision; /* the computing phase's products */
         ph.r = r;
         if ((rc = run_phase2(&ph, s, noise, k0 == 0 && opts->n_snaps)) != TH_OK) goto done;
