@@ -6,9 +6,9 @@
  * free units' potential only as the linear term sum_{j in, i free} s_j J_ji
  * x_i = h . x_free, h = s J_in. Simulating the free units alone with h as a
  * drive of constant amplitude 1 is therefore the same dynamics; and the same
- * Stratonovich heat, since the clamped units neither move nor take heat, and
- * the drive's term at the midpoint, h . dx, is exactly what the full model's
- * coupling term gives. The drive does no work (its amplitude never changes).
+ * heat, since the clamped units neither move nor take heat, and the drive's
+ * term in V, h . x, changes over a step by exactly what the full model's
+ * coupling term does. The drive does no work (its amplitude never changes).
  * The full model's step would draw noise for the 784 clamped units and
  * multiply them into the force every step; this one does neither, about ten
  * times less work for the PNAS sizes. */

@@ -93,9 +93,10 @@ size_t th__gemm_rows_per_tile(int is_f64);
  * this does one panel: its coupling product F = X J through the run's packed
  * blocks of J (th__gemm_packed_serial_*), then for each row the noise of its
  * Philox stream (th_normal_fill_f32/f64, rng.c: the normal fills), the
- * on-site force, the Euler-Maruyama update, the Stratonovich heat and work
- * and the divergence check. ctx holds the run (opaque here); work is the
- * calling thread's workspace (the row's heat terms, then packing space). A device backend replaces this together
+ * on-site force, the Euler-Maruyama update, the work of a changing drive
+ * and the divergence check (the heat needs nothing per step: langevin_kernel.inc,
+ * run_fast). ctx holds the run (opaque here); work is the calling thread's
+ * workspace (the row's work terms, then packing space). A device backend replaces this together
  * with the products; the noise must come from the same streams.
  * The path objective's products (gen/pathloss.c, gen/solve.c) are th__gemm
  * and th__syrk calls over blocks of path steps. */

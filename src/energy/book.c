@@ -4,8 +4,8 @@
  * only in the description of kind below and in a few sentences; the rest is
  * one code path.
  *
- * The thermodynamic side is measured: Q (in kT) per sample, Stratonovich
- * heat, converted to joules as Q k_B T (science.md section 1). The digital
+ * The thermodynamic side is measured: Q (in kT) per sample, the
+ * integrator's heat (Sekimoto's, exact along each step), converted to joules as Q k_B T (science.md section 1). The digital
  * side is priced: MAC counts (th_energy_mlp_macs, th_energy_*_ops) at an
  * energy per MAC, and the CPU packages' own counters (RAPL). */
 #include "core/internal.h"

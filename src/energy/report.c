@@ -65,7 +65,7 @@ static void print_thermo(FILE *f, const th_energy_ledger *L, const char *png)
     if (cls) fprintf(f, " (%.4g kT a trajectory)", hs->mean / M);
     fprintf(f, ", sd %.3g kT, range %.4g to %.4g kT\n            given to the bath while %s\n",
             hs->sd, hs->min, hs->max, cls ? "the free units run with the inputs clamped"
-                                         : "computing (Stratonovich heat, Sekimoto)");
+                                         : "computing (Sekimoto's heat, exact along each step)");
     fprintf(f, "            = %.4g J mean, %.3g J sd at %g K\n", L->heat_J, hs->sd * L->kT_J,
             L->temperature_K);
     fprintf(f, "            %zu of %zu %ss took heat from the bath (Q < 0); the ledger uses the "
@@ -230,8 +230,9 @@ static void gen_json(cJSON *root, const th_energy_ledger *L, const char *png)
 {
     const th_heat_stats *hs = &L->hs;
     cJSON *h = cJSON_AddObjectToObject(root, "heat_per_sample");
-    cJSON_AddStringToObject(h, "phase", "computing (couplings on), Stratonovich heat given "
-                                        "to the bath");
+    cJSON_AddStringToObject(h, "phase", "computing (couplings on), heat given to the bath "
+                                        "(Sekimoto's, exact along each step: Crooks' "
+                                        "discrete definition)");
     NUMBERS(h, {"mean_kT", hs->mean}, {"sd_kT", hs->sd}, {"min_kT", hs->min},
             {"max_kT", hs->max}, {"negative_samples", hs->negative}, {"mean_J", L->heat_J},
             {"sd_J", hs->sd * L->kT_J});
