@@ -328,7 +328,7 @@ check_energy_protocol() {
     fi
     local word
     for word in 'switch between 2 segments' '^  work      mean ' 'boundary of its 2 segments' \
-        '^  first law dV = W - Q per sample: ' '+ 1 for the heat in each of 2 segments'; do
+        '^  first law dV = W - Q per sample: ' '+ 2 for the heat in each of 2 segments'; do
         if ! grep -q -- "$word" "$TMP/out"; then fail "energy (protocol)" "no line matching '$word'"; return; fi
     done
     if command -v python3 >/dev/null && ! python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))

@@ -67,9 +67,9 @@ static void test_energy_gen_ops(void)
     /* The PRL computer: 784 visible + 512 hidden, visible-hidden and
      * hidden-hidden couplings. Ordered pairs: 2 x 784 x 512 = 802,816 plus
      * 512 x 511 = 261,632, so 1,064,448 MACs a force evaluation; 2500 steps
-     * a phase; force evaluations 2501 (one more for the heat):
-     * 1,064,448 x 2501 = 2,662,184,448. On-site 20 x 1296 units x 5000 steps
-     * = 129,600,000; Gaussian numbers 1296 x 5000 = 6,480,000. */
+     * a phase; force evaluations 2502 (two more for the heat):
+     * 1,064,448 x 2502 = 2,663,248,896. On-site 9 x 1296 units x 5000 steps
+     * = 58,320,000; Gaussian numbers 1296 x 5000 = 6,480,000. */
     th_gen_params p = th_gen_params_default();
     th_model *m = th_gen_model_alloc(&p, TH_F32);
     CHECK(m != NULL);
@@ -78,15 +78,15 @@ static void test_energy_gen_ops(void)
     CHECK_EQ_INT(th_energy_gen_ops(m, &p, &ops), TH_OK);
     CHECK_EQ_INT(ops.steps, 2500);
     CHECK_EQ_INT(ops.coupling_pairs, 1064448);
-    CHECK_EQ_INT(ops.coupling_macs, 2662184448ULL);
-    CHECK_EQ_INT(ops.onsite_macs, 129600000);
+    CHECK_EQ_INT(ops.coupling_macs, 2663248896ULL);
+    CHECK_EQ_INT(ops.onsite_macs, 58320000);
     CHECK_EQ_INT(ops.normals, 6480000);
-    /* a protocol of 4 segments: 4 runs, each closing its heat with one more
-     * force evaluation: 1,064,448 x 2504 */
+    /* a protocol of 4 segments: 4 runs, each with its two evaluations for
+     * the heat: 1,064,448 x 2508 */
     p.segments = 4;
     CHECK_EQ_INT(th_energy_gen_ops(m, &p, &ops), TH_OK);
-    CHECK_EQ_INT(ops.coupling_macs, 1064448ULL * 2504);
-    CHECK_EQ_INT(ops.onsite_macs, 129600000);
+    CHECK_EQ_INT(ops.coupling_macs, 1064448ULL * 2508);
+    CHECK_EQ_INT(ops.onsite_macs, 58320000);
     p.n_hidden = 500; /* the model no longer matches */
     CHECK_EQ_INT(th_energy_gen_ops(m, &p, &ops), TH_EINVAL);
     th_model_free(m);
@@ -97,9 +97,9 @@ static void test_energy_student_ops(void)
     /* The PNAS student: 784 inputs, 64 hidden + 10 output free units with
      * hidden-hidden, hidden-output and output-output couplings: the free
      * block is all-to-all, 74 x 73 = 5,402 ordered pairs; 200 steps, so per
-     * trajectory 5,402 x 201 = 1,085,802 coupling MACs; 10 trajectories
-     * 10,858,020 plus the input field 784 x 74 = 58,016 once: 10,916,036.
-     * On-site 20 x 74 x 200 x 10 = 2,960,000; Gaussian numbers 148,000. */
+     * trajectory 5,402 x 202 = 1,091,204 coupling MACs; 10 trajectories
+     * 10,912,040 plus the input field 784 x 74 = 58,016 once: 10,970,056.
+     * On-site 9 x 74 x 200 x 10 = 1,332,000; Gaussian numbers 148,000. */
     th_student_params p = th_student_params_default();
     th_model *m = th_student_model_alloc(&p, TH_F32);
     CHECK(m != NULL);
@@ -108,8 +108,8 @@ static void test_energy_student_ops(void)
     CHECK_EQ_INT(th_energy_student_ops(m, &p, 10, &ops), TH_OK);
     CHECK_EQ_INT(ops.steps, 200);
     CHECK_EQ_INT(ops.coupling_pairs, 5402);
-    CHECK_EQ_INT(ops.coupling_macs, 10916036);
-    CHECK_EQ_INT(ops.onsite_macs, 2960000);
+    CHECK_EQ_INT(ops.coupling_macs, 10970056);
+    CHECK_EQ_INT(ops.onsite_macs, 1332000);
     CHECK_EQ_INT(ops.normals, 148000);
     CHECK_EQ_INT(th_energy_student_ops(m, &p, 0, &ops), TH_EINVAL);
     p.n_hidden = 63; /* the model no longer matches */
@@ -461,8 +461,8 @@ static void test_energy_ledger_gen(void)
      * 2000 kT = 2000 x 4.141947e-21 = 8.283894e-18 J at 300 K.
      * (a) the paper's 784-128-128-784 MLP x 10 steps: 2,170,880 MACs,
      *     2.17088e-6 J at 1 pJ; ratio 2.17088e-6 / 8.283894e-18 = 2.6206033e11.
-     * (b) 2,662,184,448 + 129,600,000 = 2,791,784,448 MACs = 2.791784448e-3 J,
-     *     ratio 3.3701354e14.
+     * (b) 2,663,248,896 + 58,320,000 = 2,721,568,896 MACs = 2.721568896e-3 J,
+     *     ratio 3.2853738e14.
      * (d) by default the same network as (a).
      * The paper's own: 2.17088e-6 / (2.9e3 x 4.141947e-21) = 1.8073126e11.
      * Each phase lasts 2500 x 1e-3 x 1e-6 s = 2.5e-6 s. */
@@ -484,8 +484,8 @@ static void test_energy_ledger_gen(void)
     CHECK_REL(a->joules, 2.17088e-6, 1e-15);
     CHECK(a->ratio_defined);
     CHECK_REL(a->ratio, 2.6206033e11, 1e-7);
-    CHECK(b->macs == 2791784448.0);
-    CHECK_REL(b->ratio, 3.3701354e14, 1e-7);
+    CHECK(b->macs == 2721568896.0);
+    CHECK_REL(b->ratio, 3.2853738e14, 1e-7);
     CHECK(!c->available && !c->ratio_defined);
     CHECK_STR_CONTAINS(c->why_not, "not measured");
     CHECK(d->macs == a->macs);
@@ -493,7 +493,7 @@ static void test_energy_ledger_gen(void)
     CHECK_EQ_INT(L.n_layers, 4);
     CHECK_REL(L.paper.ratio, 1.8073126e11, 1e-7);
     CHECK_STR_CONTAINS(a->label, "784-128-128-784 MLP x 10 steps, 1e-12 J/MAC");
-    CHECK_STR_CONTAINS(b->assumes, "1,064,448 coupled pairs x 2501 force evaluations");
+    CHECK_STR_CONTAINS(b->assumes, "1,064,448 coupled pairs x 2502 force evaluations");
     CHECK_STR_CONTAINS(d->label, "x 10 denoising steps");
     /* sqrt(3) bins would be 2: at least 5; the counts hold every sample. */
     CHECK_EQ_INT(L.n_bins, TH_ENERGY_MIN_BINS);
@@ -563,7 +563,7 @@ static void test_energy_ledger_student(void)
      * mean 5e4 kT = 2.0709735e-16 J.
      * (a) one forward pass: 784 x 32 + 32 x 32 + 32 x 10 = 26,432 MACs,
      *     2.6432e-8 J; ratio 2.6432e-8 / 2.0709735e-16 = 1.2763080e8.
-     * (b) 10,916,036 + 2,960,000 = 13,876,036 MACs.
+     * (b) 10,970,056 + 1,332,000 = 12,302,056 MACs.
      * The PNAS paper's: 2.6432e-8 / (2.3e4 x 10 x 4.141947e-21)
      * = 2.7745826e7, "above 1e7". One trajectory lasts 200 x 1e-3 x 1e-6 s. */
     th_student_params p = th_student_params_default();
@@ -580,7 +580,7 @@ static void test_energy_ledger_student(void)
     CHECK_REL(L.heat_J, 2.0709735e-16, 1e-15);
     CHECK(L.line[TH_ENERGY_LINE_PAPER].macs == 26432);
     CHECK_REL(L.line[TH_ENERGY_LINE_PAPER].ratio, 1.2763080e8, 1e-7);
-    CHECK(L.line[TH_ENERGY_LINE_SIM].macs == 13876036);
+    CHECK(L.line[TH_ENERGY_LINE_SIM].macs == 12302056);
     CHECK(L.line[TH_ENERGY_LINE_USER].macs == 26432);
     CHECK_EQ_INT(L.steps, 1);
     CHECK_STR_CONTAINS(L.line[TH_ENERGY_LINE_USER].label, "784-32-32-10 MLP x 1 pass,");
@@ -731,12 +731,12 @@ static void test_energy_run_protocol(void)
         fprintf(stderr, "  protocol ledger: |dV - (W - Q)| mean %.3g, max %.3g kT; mean |W| "
                 "%.3g kT\n", mean_r, max_r, mean_w);
     /* 3 runs, each closing its heat: (10 + 3) force evaluations */
-    CHECK_EQ_INT(run.ops.coupling_macs, run.ops.coupling_pairs * 13);
+    CHECK_EQ_INT(run.ops.coupling_macs, run.ops.coupling_pairs * 16);
     char *text = th_energy_ledger_text(&run, NULL);
     char *json = th_energy_ledger_json(&run, "p.safetensors", NULL);
     CHECK_STR_CONTAINS(text, "  first law dV = W - Q per sample: ");
     CHECK_STR_CONTAINS(text, "at switch-on and at the 2 boundaries of its 3 segments");
-    CHECK_STR_CONTAINS(text, "(10 steps + 1 for the heat in each of 3 segments)");
+    CHECK_STR_CONTAINS(text, "(10 steps + 2 for the heat in each of 3 segments)");
     CHECK_STR_CONTAINS(json, "\"first_law_per_sample\"");
     CHECK_STR_CONTAINS(json, "\"residual_max_abs_kT\"");
     free(text);

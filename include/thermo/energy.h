@@ -40,28 +40,29 @@ int th_energy_mlp_macs(const size_t *sizes, size_t n_sizes, size_t steps, uint64
 
 /* Multiplications per unit per step in the fused Euler-Maruyama update of
  * th_langevin_run's fast kernel (langevin_kernel.inc, fused_row): 7 for the
- * on-site, bias and drive force, 2 for the step, 1 for the midpoint, 7 for the
- * force at the midpoint, 1 for the heat and 2 for the work. Each is counted as
- * one MAC. */
-#define TH_ENERGY_ONSITE_MACS 20
+ * on-site, bias and drive force and 2 for the step, each counted as one MAC.
+ * The heat costs nothing per step (it telescopes to two energies a run); the
+ * work's 2 per unit are spent only on steps where a drive changes, which no
+ * run priced here has. (Before the heat telescoped: 20.) */
+#define TH_ENERGY_ONSITE_MACS 9
 
 /* The arithmetic one generated sample costs this simulation (th_gen_sample
  * with the fast kernel): steps = th_gen_steps(p) per phase. */
 typedef struct th_energy_sim_ops {
     uint64_t steps;          /* steps of each phase (noise, then computing) */
     uint64_t coupling_pairs; /* th_model_coupling_pairs(m): MACs of one coupling force */
-    uint64_t coupling_macs;  /* coupling_pairs * (steps + 1): one force a step of the
-                                computing phase and one more at its end for the
-                                coupling part of the heat; the uncoupled noise phase
-                                has none */
+    uint64_t coupling_macs;  /* coupling_pairs * (steps + 2): one force a step of the
+                                computing phase and two more for the heat, the
+                                energies at its start and end; the uncoupled noise
+                                phase has none */
     uint64_t onsite_macs;    /* TH_ENERGY_ONSITE_MACS * n * 2 steps: both phases */
     uint64_t normals;        /* Gaussian numbers drawn: n * 2 steps (not priced as MACs) */
 } th_energy_sim_ops;
 
 /* TH_EINVAL when m does not have p's n_visible + n_hidden units or a count
  * overflows. A protocol of p->segments > 1 segments runs th_langevin_run
- * once per segment, each with its closing force evaluation for the heat:
- * coupling_macs = coupling_pairs * (steps + segments). */
+ * once per segment, each with its two force evaluations for the heat:
+ * coupling_macs = coupling_pairs * (steps + 2 segments). */
 int th_energy_gen_ops(const th_model *m, const th_gen_params *p, th_energy_sim_ops *out);
 
 /* ratio = digital_J / heat_J. The ratio of an energy to a heat that is zero

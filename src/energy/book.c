@@ -294,10 +294,10 @@ static int begin_gen(const th_model *m, const th_gen_params *p, const th_energy_
     char net[TH_ENERGY_MAX_LAYERS * 21], pairs[32], normals[32], evals[96];
     network_text(k.net_a, k.n_a, net, sizeof net);
     if (p->segments > 1)
-        snprintf(evals, sizeof evals, "%llu computing steps + 1 for the heat in each of its %zu "
+        snprintf(evals, sizeof evals, "%llu computing steps + 2 for the heat in each of its %zu "
                  "segments", (unsigned long long)ops->steps, p->segments);
     else
-        snprintf(evals, sizeof evals, "%llu computing steps + 1 for the heat",
+        snprintf(evals, sizeof evals, "%llu computing steps + 2 for the heat",
                  (unsigned long long)ops->steps);
     th_energy_line *a = &L->line[TH_ENERGY_LINE_PAPER], *b = &L->line[TH_ENERGY_LINE_SIM];
     snprintf(a->label, sizeof a->label, "paper's baseline %s MLP x %zu steps, %g J/MAC", net,
@@ -311,7 +311,7 @@ static int begin_gen(const th_model *m, const th_gen_params *p, const th_energy_
              "(%s) plus %d MACs per unit per step for the "
              "on-site update in both phases, at %g J per MAC; the %s Gaussian numbers and "
              "memory traffic not counted", th_energy_grouped(ops->coupling_pairs, pairs, 32),
-             (unsigned long long)(ops->steps + (p->segments > 1 ? p->segments : 1)), evals,
+             (unsigned long long)(ops->steps + 2 * (p->segments > 1 ? p->segments : 1)), evals,
              TH_ENERGY_ONSITE_MACS, mac_J, th_energy_grouped(ops->normals, normals, 32));
     return TH_OK;
 }
@@ -348,7 +348,7 @@ static int begin_student(const th_model *m, const th_student_params *p, const si
              "(%zu x %zu), and %d MACs per free unit per step for the on-site update, at %g J "
              "per MAC; the %s Gaussian numbers and memory traffic not counted",
              L->trajectories, (unsigned long long)ops->steps,
-             (unsigned long long)ops->coupling_pairs, (unsigned long long)(ops->steps + 1),
+             (unsigned long long)ops->coupling_pairs, (unsigned long long)(ops->steps + 2),
              p->n_input, p->n_hidden + p->n_output, TH_ENERGY_ONSITE_MACS, mac_J,
              th_energy_grouped(ops->normals, normals, sizeof normals));
     return TH_OK;

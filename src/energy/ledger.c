@@ -66,13 +66,12 @@ int th_energy_gen_ops(const th_model *m, const th_gen_params *p, th_energy_sim_o
     const uint64_t steps = th_gen_steps(p);
     const uint64_t pairs = th_model_coupling_pairs(m);
     uint64_t unit_steps;
-    /* The fast kernel evaluates the coupling force once before the first
-     * step (it serves that step) and once after every step: steps + 1 in
-     * all, the last only for the coupling part of the heat, which telescopes
-     * to x.Jx/2 at the ends (langevin_kernel.inc, run_fast). A protocol runs
-     * once per segment, each run closing its own heat: steps + segments. */
+    /* The fast kernel evaluates the coupling force once a step and twice
+     * more a run, for the energies at its start and end that its heat
+     * telescopes to (langevin_kernel.inc, run_fast): steps + 2. A protocol
+     * runs once per segment, each run with its own two: steps + 2 segments. */
     const uint64_t runs = p->segments > 1 ? p->segments : 1;
-    if (!mul_u64(pairs, steps + runs, &out->coupling_macs) ||
+    if (!mul_u64(pairs, steps + 2 * runs, &out->coupling_macs) ||
         !mul_u64(m->n, 2 * steps, &unit_steps) ||
         !mul_u64(unit_steps, TH_ENERGY_ONSITE_MACS, &out->onsite_macs))
         return th__fail(TH_EINVAL, "the simulation's operation count overflows 64 bits");
@@ -97,11 +96,11 @@ int th_energy_student_ops(const th_model *m, const th_student_params *p, size_t 
         for (size_t j = n_in; j < m->n; j++) ff += i != j && th_model_groups_couple(m, i, j);
     const uint64_t steps = th_student_steps(p), M = trajectories;
     uint64_t per_traj, all_traj, field, unit_steps, onsite_one;
-    /* Each trajectory evaluates the free units' coupling force steps + 1
+    /* Each trajectory evaluates the free units' coupling force steps + 2
      * times (as th_energy_gen_ops explains); the clamped inputs enter as the
      * field s . J_in, computed once per image for all its trajectories
      * (student_eval.c); the on-site update runs on the free units only. */
-    if (!mul_u64(ff, steps + 1, &per_traj) || !mul_u64(per_traj, M, &all_traj) ||
+    if (!mul_u64(ff, steps + 2, &per_traj) || !mul_u64(per_traj, M, &all_traj) ||
         !mul_u64(n_in, nf, &field) || all_traj > UINT64_MAX - field ||
         !mul_u64(nf, steps, &unit_steps) || !mul_u64(unit_steps, M, &out->normals) ||
         !mul_u64(out->normals, TH_ENERGY_ONSITE_MACS, &onsite_one))

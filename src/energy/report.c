@@ -125,15 +125,16 @@ static void print_digital(FILE *f, const th_energy_ledger *L)
                 th_energy_grouped(o->coupling_macs, n1, NUM),
                 th_energy_grouped(o->onsite_macs, n2, NUM));
     } else {
-        /* one closing force evaluation for the heat per run, a run per segment */
-        char runs[64] = "1 for the heat";
+        /* two force evaluations for the heat per run (its energies at the
+         * start and end), a run per segment */
+        char runs[64] = "2 for the heat";
         if (L->segments > 1)
-            snprintf(runs, sizeof runs, "1 for the heat in each of %zu segments", L->segments);
+            snprintf(runs, sizeof runs, "2 for the heat in each of %zu segments", L->segments);
         fprintf(f, "        coupling forces %s MACs x %llu (%llu steps + %s) = %s\n"
                 "        on-site update  %d MACs x %zu units x %llu steps (both phases) = %s\n"
                 "        not counted: %s Gaussian numbers (Philox and Box-Muller), memory "
                 "traffic\n", th_energy_grouped(o->coupling_pairs, n1, NUM),
-                (unsigned long long)(o->steps + (L->segments > 1 ? L->segments : 1)),
+                (unsigned long long)(o->steps + 2 * (L->segments > 1 ? L->segments : 1)),
                 (unsigned long long)o->steps, runs,
                 th_energy_grouped(o->coupling_macs, n2, NUM), TH_ENERGY_ONSITE_MACS, L->n_units,
                 (unsigned long long)(2 * o->steps), th_energy_grouped(o->onsite_macs, n3, NUM),

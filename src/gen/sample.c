@@ -289,6 +289,7 @@ int th_gen_protocol_sample(const th_gen_protocol *pr, const th_gen_params *p, si
             }
             th_batch_free(s);
             s = ph.ro.s = last;
+            ph.L.B = nb; /* the ledger's rows (its buffers hold B) */
         }
         th_batch_reset(s);
         for (size_t k = 0; k < nb; k++) {
