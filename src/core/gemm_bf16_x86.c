@@ -17,6 +17,24 @@
 
 #define BF16_TARGET "avx512bf16,avx512f,avx512bw,avx512vl"
 
+/* The tile's epilogue, out = alpha s + beta out (out not read when beta =
+ * 0), from the accumulators c0, c1 of a kernel below. */
+#define BF16_TILE_STORE(MR)                                                                   \
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);                       \
+    _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                                     \
+    {                                                                                         \
+        float *o = out + i * ld_out;                                                          \
+        if (beta == 0) {                                                                      \
+            _mm512_storeu_ps(o, _mm512_mul_ps(va, c0[i]));                                    \
+            _mm512_storeu_ps(o + 16, _mm512_mul_ps(va, c1[i]));                               \
+        } else {                                                                              \
+            _mm512_storeu_ps(o, _mm512_add_ps(_mm512_mul_ps(va, c0[i]),                       \
+                                              _mm512_mul_ps(vb, _mm512_loadu_ps(o))));        \
+            _mm512_storeu_ps(o + 16, _mm512_add_ps(_mm512_mul_ps(va, c1[i]),                  \
+                                                   _mm512_mul_ps(vb, _mm512_loadu_ps(o + 16)))); \
+        }                                                                                     \
+    }
+
 #define DEFINE_BF16_KERNEL(NAME, MR)                                                          \
     __attribute__((target(BF16_TARGET))) static void NAME(                                    \
         size_t kp, const uint32_t *restrict a, const uint32_t *restrict b, float *out,        \
@@ -37,21 +55,7 @@
             a += MR;                                                                          \
             b += 32;                                                                          \
         }                                                                                     \
-        const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);                   \
-        _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                                 \
-        {                                                                                     \
-            float *o = out + i * ld_out;                                                      \
-            if (beta == 0) {                                                                  \
-                _mm512_storeu_ps(o, _mm512_mul_ps(va, c0[i]));                                \
-                _mm512_storeu_ps(o + 16, _mm512_mul_ps(va, c1[i]));                           \
-            } else {                                                                          \
-                _mm512_storeu_ps(o, _mm512_add_ps(_mm512_mul_ps(va, c0[i]),                   \
-                                                  _mm512_mul_ps(vb, _mm512_loadu_ps(o))));    \
-                _mm512_storeu_ps(o + 16,                                                      \
-                                 _mm512_add_ps(_mm512_mul_ps(va, c1[i]),                      \
-                                               _mm512_mul_ps(vb, _mm512_loadu_ps(o + 16))));  \
-            }                                                                                 \
-        }                                                                                     \
+        BF16_TILE_STORE(MR);                                                                  \
     }
 
 /* The tile with A as rows of words (th__ukernel_rows_bf16): the same
@@ -79,21 +83,7 @@
             }                                                                                 \
             b += 32;                                                                          \
         }                                                                                     \
-        const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);                   \
-        _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                                 \
-        {                                                                                     \
-            float *o = out + i * ld_out;                                                      \
-            if (beta == 0) {                                                                  \
-                _mm512_storeu_ps(o, _mm512_mul_ps(va, c0[i]));                                \
-                _mm512_storeu_ps(o + 16, _mm512_mul_ps(va, c1[i]));                           \
-            } else {                                                                          \
-                _mm512_storeu_ps(o, _mm512_add_ps(_mm512_mul_ps(va, c0[i]),                   \
-                                                  _mm512_mul_ps(vb, _mm512_loadu_ps(o))));    \
-                _mm512_storeu_ps(o + 16,                                                      \
-                                 _mm512_add_ps(_mm512_mul_ps(va, c1[i]),                      \
-                                               _mm512_mul_ps(vb, _mm512_loadu_ps(o + 16))));  \
-            }                                                                                 \
-        }                                                                                     \
+        BF16_TILE_STORE(MR);                                                                  \
     }
 
 DEFINE_BF16_ROWS_KERNEL(avx512bf16_rows_m12, 12)

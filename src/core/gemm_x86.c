@@ -14,6 +14,25 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
+/* The tile's epilogue, out = alpha s + beta out (out not read when beta =
+ * 0), from the accumulators c0, c1 of a kernel below. */
+#define TILE_STORE(REAL, VEC, W, MR, LOADU, STOREU, SET1, MUL, ADD)                          \
+    const VEC va = SET1(alpha), vb = SET1(beta);                                             \
+    if (beta == 0) {                                                                         \
+        _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                                \
+        {                                                                                    \
+            STOREU(out + i * ld_out, MUL(va, c0[i]));                                        \
+            STOREU(out + i * ld_out + W, MUL(va, c1[i]));                                    \
+        }                                                                                    \
+    } else {                                                                                 \
+        _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                                \
+        {                                                                                    \
+            REAL *o = out + i * ld_out;                                                      \
+            STOREU(o, ADD(MUL(va, c0[i]), MUL(vb, LOADU(o))));                               \
+            STOREU(o + W, ADD(MUL(va, c1[i]), MUL(vb, LOADU(o + W))));                       \
+        }                                                                                    \
+    }
+
 #define DEFINE_VEC_KERNEL(NAME, TARGET, REAL, VEC, W, MR, LOADU, STOREU, SET1, FMADD, ZERO, \
                           MUL, ADD)                                                          \
     __attribute__((target(TARGET))) static void NAME(                                        \
@@ -37,21 +56,7 @@
             a += MR;                                                                         \
             b += 2 * W;                                                                      \
         }                                                                                    \
-        const VEC va = SET1(alpha), vb = SET1(beta);                                         \
-        if (beta == 0) {                                                                     \
-            _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                            \
-            {                                                                                \
-                STOREU(out + i * ld_out, MUL(va, c0[i]));                                    \
-                STOREU(out + i * ld_out + W, MUL(va, c1[i]));                                \
-            }                                                                                \
-        } else {                                                                             \
-            _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                            \
-            {                                                                                \
-                REAL *o = out + i * ld_out;                                                  \
-                STOREU(o, ADD(MUL(va, c0[i]), MUL(vb, LOADU(o))));                           \
-                STOREU(o + W, ADD(MUL(va, c1[i]), MUL(vb, LOADU(o + W))));                   \
-            }                                                                                \
-        }                                                                                    \
+        TILE_STORE(REAL, VEC, W, MR, LOADU, STOREU, SET1, MUL, ADD);                        \
     }
 
 /* The same tile with A read where it lies, row-major with stride lda (the
@@ -85,21 +90,7 @@
             }                                                                                \
             b += 2 * W;                                                                      \
         }                                                                                    \
-        const VEC va = SET1(alpha), vb = SET1(beta);                                         \
-        if (beta == 0) {                                                                     \
-            _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                            \
-            {                                                                                \
-                STOREU(out + i * ld_out, MUL(va, c0[i]));                                    \
-                STOREU(out + i * ld_out + W, MUL(va, c1[i]));                                \
-            }                                                                                \
-        } else {                                                                             \
-            _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                            \
-            {                                                                                \
-                REAL *o = out + i * ld_out;                                                  \
-                STOREU(o, ADD(MUL(va, c0[i]), MUL(vb, LOADU(o))));                           \
-                STOREU(o + W, ADD(MUL(va, c1[i]), MUL(vb, LOADU(o + W))));                   \
-            }                                                                                \
-        }                                                                                    \
+        TILE_STORE(REAL, VEC, W, MR, LOADU, STOREU, SET1, MUL, ADD);                        \
     }
 
 #define AVX512_F32(MR, NAME)                                                                 \
