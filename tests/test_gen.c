@@ -284,6 +284,68 @@ static void test_gen_fast_matches_reference(void)
     free(img);
 }
 
+/* The parallel paths of an update at a size that takes them (n = 416: the
+ * gradient's A + A^T in 32 x 32 tiles shared among the threads, the descent
+ * over n^2 >= 65536 couplings, the noising path cut into units at 16-unit
+ * boundaries): the fast gradient against the reference twin, as above, and
+ * two training updates with 1 and 2 threads to the same bits in both
+ * precisions, the diagonal left at 0. Then a learning rate of 1e308 makes
+ * the training blow up: TH_EDIVERGED, naming the update. */
+static void test_gen_train_parallel_paths(void)
+{
+    th_gen_params p = th_gen_params_default();
+    p.n_visible = 300;
+    p.n_hidden = 116;
+    p.t_f = 0.01;
+    p.block_steps = 4;
+    p.seed = 78;
+    float *img = test_standard_images(3, p.n_visible, 709);
+    const uint64_t ids[2] = {3, 4};
+    const th_dtype dtypes[2] = {TH_F64, TH_F32};
+    const double rtol[2] = {1e-10, 1e-4};
+    const int saved = omp_get_max_threads();
+    for (int d = 0; d < 2; d++) {
+        th_model *m = test_gen_random_model(&p, dtypes[d], 0.05, 810);
+        th_model *gf = th_gen_model_alloc(&p, dtypes[d]);
+        th_model *gr = th_gen_model_alloc(&p, dtypes[d]);
+        const size_t n = m->n, es = th_dtype_size(dtypes[d]);
+        omp_set_num_threads(2);
+        path_loss(m, &p, img, ids, 2, TH_KERNEL_FAST, gf);
+        path_loss(m, &p, img, ids, 2, TH_KERNEL_REFERENCE, gr);
+        const double scale_J = max_abs(gr->J, dtypes[d], n * n);
+        CHECK(scale_J > 0.1);
+        CHECK_CLOSE(max_abs_diff(gf->J, gr->J, dtypes[d], n * n), 0, rtol[d] * scale_J);
+
+        th_model *trained[2];
+        for (int t = 0; t < 2; t++) {
+            omp_set_num_threads(t + 1);
+            trained[t] = test_gen_random_model(&p, dtypes[d], 0.05, 810); /* m again */
+            double loss[2] = {0};
+            th_gen_train_opts o = th_gen_train_opts_default();
+            o.updates = 2;
+            CHECK_EQ_INT(th_gen_train(trained[t], &p, img, NULL, 3, &o, 0, loss), TH_OK);
+        }
+        CHECK_EQ_INT(memcmp(trained[0]->J.v, trained[1]->J.v, n * n * es), 0);
+        CHECK_EQ_INT(memcmp(trained[0]->b.v, trained[1]->b.v, n * es), 0);
+        CHECK_EQ_INT(memcmp(trained[0]->J.v, m->J.v, n * n * es) != 0, 1);
+        for (size_t i = 0; i < n; i++) CHECK_EQ_INT(th_ptr_get(trained[0]->J, dtypes[d],
+                                                               i * n + i) == 0, 1);
+
+        double loss[2] = {0};
+        th_gen_train_opts o = th_gen_train_opts_default();
+        o.updates = 2;
+        o.learning_rate = 1e308;
+        CHECK_EQ_INT(th_gen_train(trained[1], &p, img, NULL, 3, &o, 0, loss), TH_EDIVERGED);
+        CHECK_STR_CONTAINS(th_last_error(), "training diverged at update");
+        for (int t = 0; t < 2; t++) th_model_free(trained[t]);
+        th_model_free(gr);
+        th_model_free(gf);
+        th_model_free(m);
+    }
+    omp_set_num_threads(saved);
+    free(img);
+}
+
 /* Collects whole paths (steps + 1, B, n) in double from the block callback,
  * checking that blocks arrive in order and share their boundary state. */
 struct collect {
@@ -800,6 +862,7 @@ void suite_gen(void)
     RUN_TEST(test_gen_loss_is_quadratic);
     RUN_TEST(test_gen_loss_at_zero_is_half_per_unit_step);
     RUN_TEST(test_gen_fast_matches_reference);
+    RUN_TEST(test_gen_train_parallel_paths);
     RUN_TEST(test_gen_paths_depend_only_on_ids);
     RUN_TEST(test_gen_ramp);
     RUN_TEST(test_gen_drive_field_copy);

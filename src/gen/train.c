@@ -27,25 +27,36 @@ static int descend(th_model *m, const th_model *grad, double lr, const th_gen_pa
 {
     const size_t n = m->n;
     /* in double, rounded to the model's type, in a loop per type (a call
-     * per element costs more than the arithmetic on n^2 couplings); the
-     * first value that is not finite stops it, unwritten */
+     * per element costs more than the arithmetic on n^2 couplings), the
+     * rows shared among the threads. A value that is not finite is not
+     * written and fails the update (the training stops with an error, so
+     * the other values' fate does not matter); written on the bits of the
+     * test so that the loop vectorises. */
+    int bad = 0;
     if (m->dtype == TH_F32) {
         float *J = m->J.f32;
         const float *G = grad->J.f32;
-        for (size_t i = 0; i < n * n; i++) {
-            const double v = (double)J[i] - lr * (double)G[i];
-            if (!isfinite(v)) return 0;
-            J[i] = (float)v;
-        }
+#pragma omp parallel for schedule(static) reduction(| : bad) if (n * n >= 65536)
+        for (size_t r = 0; r < n; r++)
+            for (size_t i = r * n; i < (r + 1) * n; i++) {
+                const double v = (double)J[i] - lr * (double)G[i];
+                const int ok = isfinite(v);
+                bad |= !ok;
+                J[i] = ok ? (float)v : J[i];
+            }
     } else {
         double *J = m->J.f64;
         const double *G = grad->J.f64;
-        for (size_t i = 0; i < n * n; i++) {
-            const double v = J[i] - lr * G[i];
-            if (!isfinite(v)) return 0;
-            J[i] = v;
-        }
+#pragma omp parallel for schedule(static) reduction(| : bad) if (n * n >= 65536)
+        for (size_t r = 0; r < n; r++)
+            for (size_t i = r * n; i < (r + 1) * n; i++) {
+                const double v = J[i] - lr * G[i];
+                const int ok = isfinite(v);
+                bad |= !ok;
+                J[i] = ok ? v : J[i];
+            }
     }
+    if (bad) return 0;
     for (size_t i = 0; i < n; i++) {
         if (!th__gen_bias_trained(p, i)) continue;
         double v = th_ptr_get(m->b, m->dtype, i) - lr * th_ptr_get(grad->b, m->dtype, i);
