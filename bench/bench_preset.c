@@ -165,6 +165,13 @@ static void sgemm_rates(const th_gen_params *p, int calls, double *best_gen, dou
     *best_gen = fmax(*best_gen, g);
     *best_train = fmax(*best_train, t);
     printf("  %-34s %13.1f GF/s %13.1f GF/s\n", "best", *best_gen * 1e-9, *best_train * 1e-9);
+    /* what the vector unit itself allows: the products are near it, so
+     * the bound is the machine's, and what is left is work outside them */
+    const double peak = fmax(bench_fma_peak(1), bench_fma_peak(0));
+    if (peak > 0)
+        printf("  %-34s %13.1f GF/s   (registers only; the best products: %.0f%% and %.0f%% "
+               "of it)\n", "multiply-add peak, all threads", peak * 1e-9,
+               100 * *best_gen / peak, 100 * *best_train / peak);
     th_matmul_operand_free(o.Jh);
     th_matmul_operand_free(o.Jv);
     free(o.J);
