@@ -161,10 +161,58 @@ check_neuron_curve() {
     ok "neuron curve: zero imperfection is the ideal curve; bits, mismatch, dkT and ADC change it"
 }
 
+# A generator trained in the repository's root records data.source relative
+# to it (data/prl2026); run from another folder, the sweep finds the images
+# from the folders above the model file, passing over a look-alike nearer to
+# it whose images differ (its hash is not the model's data.fnv1a64). With no
+# such folder it fails, naming where it looked, and the look-alike it passed
+# over.
+check_sweep_elsewhere() {
+    local root="$TMP/tree" here thermo_abs
+    here=$(pwd)
+    thermo_abs="$(cd "$(dirname "$THERMO")" && pwd)/$(basename "$THERMO")"
+    mkdir -p "$root/data/prl2026" "$root/runs/m/data/prl2026" "$TMP/cwd"
+    cp data/prl2026/train-* "$root/data/prl2026/"
+    cp data/prl2026/train-labels-idx1-ubyte "$root/runs/m/data/prl2026/"
+    local imgs="$root/runs/m/data/prl2026/train-images-idx3-ubyte" size
+    size=$(wc -c < data/prl2026/train-images-idx3-ubyte)
+    head -c 16 data/prl2026/train-images-idx3-ubyte > "$imgs" # the same header, grey pixels
+    head -c $((size - 16)) /dev/zero | tr '\000' '\200' >> "$imgs"
+    cp "$TMP/g/model.safetensors" "$root/runs/m/"
+    cd "$TMP/cwd" || return
+    local saved=$THERMO
+    THERMO=$thermo_abs
+    run hardware sweep --model "$root/runs/m/model.safetensors" --param bits --values 2,4 \
+        --devices 1 --samples 8 --out "$TMP/swe" --quiet
+    local st1=$status
+    cp "$root/runs/m/model.safetensors" "$TMP/cwd/alone.safetensors"
+    run hardware sweep --model "$TMP/cwd/alone.safetensors" --param bits --values 2 --devices 1 \
+        --samples 8 --out "$TMP/swe2" --quiet
+    local st2=$status
+    rm -r "$root/data"
+    run hardware sweep --model "$root/runs/m/model.safetensors" --param bits --values 2 \
+        --devices 1 --samples 8 --out "$TMP/swe3" --quiet
+    local st3=$status
+    THERMO=$saved
+    cd "$here" || return
+    # 1 header + 1 ideal + 2 values x 1 device
+    if [ $st1 -ne 0 ] || [ "$(wc -l < "$TMP/swe/sweep.csv")" -ne 4 ]; then
+        fail "hardware sweep elsewhere" "exit status $st1 or a bad sweep.csv"; return
+    fi
+    if [ $st2 -ne 1 ]; then fail "hardware sweep, no training set" "exit status $st2"; return; fi
+    if [ $st3 -ne 1 ] || ! grep -q 'each folder above the model file' "$TMP/err" ||
+       ! grep -q "passed over .*hash is .*data.fnv1a64" "$TMP/err"; then
+        fail "hardware sweep, only a look-alike" "exit status $st3"; return
+    fi
+    ok "hardware sweep from another folder: the training set found above the model file, a look-alike with another hash passed over"
+}
+
+
 check_bad_options
 check_zero_imperfection
 check_aware_training
 check_sweep
+check_sweep_elsewhere
 check_sweep_protocol
 check_neuron_curve
 cli_summary

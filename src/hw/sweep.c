@@ -4,6 +4,7 @@
  * fewest bits, the largest mismatch, the longest tau_c and the largest
  * temperature offset that cost at most 1 point of a classifier's accuracy
  * or 5% of a generator's quality (science.md section 9). */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "hw/hw_internal.h"
 
 #include <math.h>
@@ -98,24 +99,64 @@ void th_hw_target_free(th_hw_target *t)
 
 int th_hw_target_kind(const th_hw_target *t) { return t->kind; }
 
+/* Loads the training set at dir/src (dir NULL: src as given), keeping it
+ * only if its content hash is the one the model recorded (want, "" or NULL:
+ * none recorded). */
+static int try_refs(const char *dir, const char *src, size_t images, size_t pooling,
+                    const char *want, th_gen_training_set **out)
+{
+    char where[4096];
+    if (dir && snprintf(where, sizeof where, "%s/%s", dir, src) >= (int)sizeof where)
+        return TH_EINVAL;
+    int rc = th_gen_training_set_load(dir ? where : src, images, pooling, 0, out);
+    if (rc != TH_OK || !want || !want[0]) return rc;
+    char got[17];
+    snprintf(got, sizeof got, "%016llx", (unsigned long long)(*out)->fnv1a64);
+    if (strcmp(got, want) == 0) return TH_OK;
+    th_gen_training_set_free(*out);
+    *out = NULL;
+    return th__fail(TH_EFORMAT, "%s: its images' hash is %s, the model recorded data.fnv1a64 "
+                    "= %.20s", dir ? where : src, got, want);
+}
+
 /* The training images of an unconditional generator, from its data.*
  * metadata: "data.source", "data.pool", and "data.images" ("first N of the
- * training split") or "data.indices" (the paper's three digits). */
+ * training split") or "data.indices" (the paper's three digits). A relative
+ * data.source was written relative to where training ran (the repository's
+ * root for the presets), so it is looked for from the working folder, then
+ * from each folder above the model file, nearest first; data.fnv1a64, the
+ * hash of the images the model was trained on, tells the right one. */
 static int load_refs(const char *path, const th_meta *meta, th_gen_training_set **out)
 {
     const char *src = th_meta_get(meta, "data.source"), *pool = th_meta_get(meta, "data.pool");
     const char *first = th_meta_get(meta, "data.images");
+    const char *hash = th_meta_get(meta, "data.fnv1a64");
     size_t images = 0, pooling = 1;
     if (!src || !src[0] || (pool && sscanf(pool, "%zu", &pooling) != 1) ||
         (first && sscanf(first, "first %zu", &images) != 1))
         return th__fail(TH_EFORMAT, "%s: no training set in its data.* metadata (data.source, "
                         "data.images, data.pool): the quality of an unconditional generator "
                         "is the share of samples that resemble a training image", path);
-    int rc = th_gen_training_set_load(src, images, pooling, 0, out);
+    int rc = try_refs(NULL, src, images, pooling, hash, out);
     if (rc == TH_OK) return TH_OK;
     char why[512]; /* th__fail writes the buffer th_last_error() reads */
     snprintf(why, sizeof why, "%s", th_last_error());
-    return th__fail(rc, "%s: its training set: %s", path, why);
+    char other[512] = ""; /* a look-alike passed over, to say so */
+    char *dir = src[0] != '/' ? realpath(path, NULL) : NULL;
+    for (char *cut = dir ? strrchr(dir, '/') : NULL; cut; cut = strrchr(dir, '/')) {
+        *cut = 0; /* the folder above */
+        const int tried = try_refs(dir[0] ? dir : "/", src, images, pooling, hash, out);
+        if (tried == TH_OK) {
+            free(dir);
+            return TH_OK;
+        }
+        if (tried == TH_EFORMAT && !other[0])
+            snprintf(other, sizeof other, "; passed over %s", th_last_error());
+    }
+    free(dir);
+    return th__fail(rc, "%s: its training set: %s%s%s", path, why,
+                    src[0] != '/' ? " (looked from the working folder and from each folder "
+                                    "above the model file)" : "", other);
 }
 
 /* A generator's every segment (th_gen_protocol_load) and the readout window
