@@ -33,7 +33,10 @@
  * transposed products), the best over thermo's kernels (each this CPU runs,
  * plain and with B packed once) and OpenBLAS as loaded
  * (th_matmul_openblas_f32, OPENBLAS_CORETYPE's kernel, printed). The
- * fraction of the bound is wall time over that. On a machine shared with
+ * fraction of the bound is wall time over that. Beside the products it
+ * prints the multiply-add peak of the vector unit (bench_fma_peak: chains
+ * in registers, no memory, on every thread), measured before and after
+ * them: how close the products, and so the bound, come to the machine. On a machine shared with
  * other work read the ratios, not the absolute times; the load average is
  * printed.
  *
@@ -136,6 +139,9 @@ static void sgemm_rates(const th_gen_params *p, int calls, double *best_gen, dou
     o.Jv = th_matmul_operand_f32(0, o.h, o.v, o.J + o.v * n, n);
     if (!o.Jh || !o.Jv) die("th_matmul_operand_f32", TH_ENOMEM);
 
+    /* the vector unit's own rate, before and after the products (the best
+     * of the two: a busy spell of a shared machine lowers one) */
+    double peak = fmax(bench_fma_peak(1), bench_fma_peak(0));
     printf("float32 products at the preset's shapes (best of %d rounds of %d calls):\n",
            SGEMM_ROUNDS, calls);
     printf("  %-34s %18s %18s\n", "implementation", "generation B=256", "training M=250");
@@ -167,7 +173,7 @@ static void sgemm_rates(const th_gen_params *p, int calls, double *best_gen, dou
     printf("  %-34s %13.1f GF/s %13.1f GF/s\n", "best", *best_gen * 1e-9, *best_train * 1e-9);
     /* what the vector unit itself allows: the products are near it, so
      * the bound is the machine's, and what is left is work outside them */
-    const double peak = fmax(bench_fma_peak(1), bench_fma_peak(0));
+    peak = fmax(peak, fmax(bench_fma_peak(1), bench_fma_peak(0)));
     if (peak > 0)
         printf("  %-34s %13.1f GF/s   (registers only; the best products: %.0f%% and %.0f%% "
                "of it)\n", "multiply-add peak, all threads", peak * 1e-9,
