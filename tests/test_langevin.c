@@ -5,6 +5,7 @@
 #include "harness.h"
 #include "thermo.h"
 #include "core/backend.h"
+#include "core/internal.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -503,6 +504,53 @@ static void test_langevin_rejects_invalid(void)
     th_model_free(m);
 }
 
+/* th__coupling_force (the forces X J of many rows at once, training's path
+ * objective) writes every column: the groups' products where a group is
+ * coupled, zeros where it is coupled to nothing, at the start, in the
+ * middle and at the end of the units, whatever F held before (NaN here).
+ * Against a plain double loop over the couplings. */
+static void test_coupling_force_every_column(void)
+{
+    const size_t sizes[5] = {5, 7, 6, 4, 3}, rows = 9;
+    for (int d = 0; d < 2; d++) {
+        const th_dtype dtype = d ? TH_F64 : TH_F32;
+        th_model *m = th_model_alloc(5, sizes, dtype);
+        th_model_couple(m, 0, 2); /* group 1 and group 4 coupled to nothing */
+        th_model_couple(m, 3, 3);
+        th_rng r;
+        th_rng_init(&r, 5, 6);
+        const size_t n = m->n;
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = i + 1; j < n; j++)
+                if (th_model_groups_couple(m, i, j))
+                    th_model_set_coupling(m, i, j, th_rng_uniform(&r) - 0.5);
+        th_ptr X = {.v = calloc(rows * n, 8)}, F = {.v = calloc(rows * n, 8)};
+        for (size_t q = 0; q < rows * n; q++) {
+            th_ptr_set(X, dtype, q, th_rng_uniform(&r) - 0.5);
+            th_ptr_set(F, dtype, q, NAN);
+        }
+        th__force_plan *fp = th__force_plan_alloc(m);
+        CHECK(fp != NULL);
+        if (fp) th__coupling_force(fp, rows, X, F);
+        for (size_t row = 0; row < rows; row++)
+            for (size_t i = 0; i < n; i++) {
+                double want = 0;
+                for (size_t j = 0; j < n; j++)
+                    want += th_ptr_get(X, dtype, row * n + j) * th_model_get_coupling(m, j, i);
+                const double got = th_ptr_get(F, dtype, row * n + i);
+                const size_t g = th_model_group_of(m, i);
+                if (g == 1 || g == 4)
+                    CHECK_EQ_INT(got == 0, 1);
+                else
+                    CHECK_CLOSE(got, want, d ? 1e-12 : 1e-5);
+            }
+        th__force_plan_free(fp);
+        free(X.v);
+        free(F.v);
+        th_model_free(m);
+    }
+}
+
 void suite_langevin(void)
 {
     RUN_TEST(test_langevin_twin_f64);
@@ -516,4 +564,5 @@ void suite_langevin(void)
     RUN_TEST(test_langevin_progress_cancel);
     RUN_TEST(test_langevin_by_panels_matches_steps);
     RUN_TEST(test_langevin_rejects_invalid);
+    RUN_TEST(test_coupling_force_every_column);
 }
