@@ -23,19 +23,27 @@
 
 
 
+/* The paper's settings at another size, length and blocking. */
+static th_gen_params sized_params(size_t n_visible, size_t n_hidden, double t_f,
+                                  size_t block_steps, uint64_t seed)
+{
+    th_gen_params p = th_gen_params_default();
+    p.n_visible = n_visible;
+    p.n_hidden = n_hidden;
+    p.t_f = t_f;
+    p.block_steps = block_steps;
+    p.seed = seed;
+    return p;
+}
+
 /* The small generator of the gradient checks: 6 visible + 4 hidden units,
  * 50 steps in blocks of 7 (7 blocks of 7 and one of 1, so blocks of several
  * sizes and their shared boundaries are exercised). */
 static th_gen_params small_params(void)
 {
-    th_gen_params p = th_gen_params_default();
-    p.n_visible = 6;
-    p.n_hidden = 4;
-    p.t_f = 0.05;
+    th_gen_params p = sized_params(6, 4, 0.05, 7, 11);
     p.dt = 1e-3;
-    p.block_steps = 7;
     p.kT = 0.1;
-    p.seed = 11;
     return p;
 }
 
@@ -251,12 +259,7 @@ static double max_abs_diff(th_ptr a, th_ptr b, th_dtype dtype, size_t count)
  * relative accuracy) is ten times that bound; ~2e-7 is typical. */
 static void test_gen_fast_matches_reference(void)
 {
-    th_gen_params p = th_gen_params_default();
-    p.n_visible = 12;
-    p.n_hidden = 8;
-    p.t_f = 0.05;
-    p.block_steps = 16;
-    p.seed = 77;
+    const th_gen_params p = sized_params(12, 8, 0.05, 16, 77);
     float *img = test_standard_images(3, p.n_visible, 707);
     const uint64_t ids[3] = {10, 11, 12};
     const th_dtype dtypes[2] = {TH_F64, TH_F32};
@@ -293,12 +296,7 @@ static void test_gen_fast_matches_reference(void)
  * the training blow up: TH_EDIVERGED, naming the update. */
 static void test_gen_train_parallel_paths(void)
 {
-    th_gen_params p = th_gen_params_default();
-    p.n_visible = 300;
-    p.n_hidden = 116;
-    p.t_f = 0.01;
-    p.block_steps = 4;
-    p.seed = 78;
+    const th_gen_params p = sized_params(300, 116, 0.01, 4, 78);
     float *img = test_standard_images(3, p.n_visible, 709);
     const uint64_t ids[2] = {3, 4};
     const th_dtype dtypes[2] = {TH_F64, TH_F32};
