@@ -27,34 +27,32 @@ static int descend(th_model *m, const th_model *grad, double lr, const th_gen_pa
 {
     const size_t n = m->n;
     /* in double, rounded to the model's type, in a loop per type (a call
-     * per element costs more than the arithmetic on n^2 couplings), the
-     * rows shared among the threads. A value that is not finite is not
-     * written and fails the update (the training stops with an error, so
-     * the other values' fate does not matter); written on the bits of the
-     * test so that the loop vectorises. */
+     * per element costs more than the arithmetic on n^2 couplings), shared
+     * among the threads. A value that is not finite is not written and
+     * fails the update (the training stops with an error, so the other
+     * values' fate does not matter); the test is a select rather than a way
+     * out of the loop, so that the loop vectorises. */
     int bad = 0;
     if (m->dtype == TH_F32) {
         float *J = m->J.f32;
         const float *G = grad->J.f32;
 #pragma omp parallel for schedule(static) reduction(| : bad) if (n * n >= 65536)
-        for (size_t r = 0; r < n; r++)
-            for (size_t i = r * n; i < (r + 1) * n; i++) {
-                const double v = (double)J[i] - lr * (double)G[i];
-                const int ok = isfinite(v);
-                bad |= !ok;
-                J[i] = ok ? (float)v : J[i];
-            }
+        for (size_t i = 0; i < n * n; i++) {
+            const double v = (double)J[i] - lr * (double)G[i];
+            const int ok = isfinite(v);
+            bad |= !ok;
+            J[i] = ok ? (float)v : J[i];
+        }
     } else {
         double *J = m->J.f64;
         const double *G = grad->J.f64;
 #pragma omp parallel for schedule(static) reduction(| : bad) if (n * n >= 65536)
-        for (size_t r = 0; r < n; r++)
-            for (size_t i = r * n; i < (r + 1) * n; i++) {
-                const double v = J[i] - lr * G[i];
-                const int ok = isfinite(v);
-                bad |= !ok;
-                J[i] = ok ? v : J[i];
-            }
+        for (size_t i = 0; i < n * n; i++) {
+            const double v = J[i] - lr * G[i];
+            const int ok = isfinite(v);
+            bad |= !ok;
+            J[i] = ok ? v : J[i];
+        }
     }
     if (bad) return 0;
     for (size_t i = 0; i < n; i++) {
