@@ -15,7 +15,13 @@
  *     sampling less phase 2;
  *   - the whole preset again with phase 1 drawn exactly (--phase1 exact),
  *     and phase 2 in bfloat16 (--precision bf16) against the float32
- *     generation bound.
+ *     generation bound;
+ *   - the unit-steps' price: the noise phase is nothing but unit-steps (a
+ *     normal and the update of one unit), so its time per unit-step prices
+ *     those of phase 2 and of training's noising paths too. The bound plus
+ *     all of them, over the bound, is the ratio the preset would have with
+ *     its products exactly at the bound and nothing else outside them (with
+ *     --phase1 exact: the draws instead of the noise phase).
  *
  * Its FLOP, derived from the shapes (every multiply-add of the products the
  * code issues counts 2):
@@ -308,9 +314,16 @@ int main(int argc, char **argv)
     printf("      total      %8.4f TFLOP\n\n", (flop_train + flop_gen) * 1e-12);
     fflush(stdout);
 
-    double *ratio = malloc(3 * (size_t)reps * sizeof *ratio);
+    double *ratio = malloc(5 * (size_t)reps * sizeof *ratio);
     if (!ratio) die("malloc", TH_ENOMEM);
     double *ratio_exact = ratio + reps, *ratio_bf16 = ratio + 2 * reps;
+    double *floor_euler = ratio + 3 * reps, *floor_exact = ratio + 4 * reps;
+    /* Unit-steps (a normal and an update of one unit) outside the products:
+     * the noise phase, phase 2, and training's noising paths (preparation
+     * and noising), every unit of every step. */
+    const double unit_steps_1 = (double)samples * (double)steps * (double)n;
+    const double unit_steps_2 = unit_steps_1;
+    const double unit_steps_train = (double)updates * 2.0 * (double)steps * (double)n;
     for (int rep = 0; rep < reps; rep++) {
         double best_gen, best_train;
         sgemm_rates(&p, quick ? 4 : 20, &best_gen, &best_train);
@@ -332,8 +345,19 @@ int main(int argc, char **argv)
         ratio_bf16[rep] = t.phase2_bf16 / b_gen;
         printf("  with --phase1 exact %8.2f s wall   %.2f x the bound\n",
                t.train + t.sample_exact, ratio_exact[rep]);
-        printf("  phase 2 in bfloat16 %8.2f s (%s)   %.2f x the float32 generation bound\n\n",
+        printf("  phase 2 in bfloat16 %8.2f s (%s)   %.2f x the float32 generation bound\n",
                t.phase2_bf16, th_matmul_bf16_kernel(), ratio_bf16[rep]);
+        /* The noise phase is nothing but unit-steps, so its rate prices
+         * those the rest of the preset must also take, whatever the speed
+         * of its products. */
+        const double per_unit_step = t.phase1 / unit_steps_1;
+        const double outside = per_unit_step * (unit_steps_1 + unit_steps_2 + unit_steps_train);
+        floor_euler[rep] = (bound + outside) / bound;
+        floor_exact[rep] = (bound + outside - per_unit_step * unit_steps_1 + t.draws) / bound;
+        printf("  unit-steps %6.2f s (%.3g, a normal and an update each, at phase 1's %.2f "
+               "ns): bound + these = %.2f x the bound, %.2f with --phase1 exact\n\n",
+               outside, unit_steps_1 + unit_steps_2 + unit_steps_train, per_unit_step * 1e9,
+               floor_euler[rep], floor_exact[rep]);
         fflush(stdout);
     }
     printf("medians over %d run%s:\n", reps, reps == 1 ? "" : "s");
@@ -342,6 +366,8 @@ int main(int argc, char **argv)
     printf("  preset with --phase1 exact / bound     %.2f\n", median_of(ratio_exact, reps));
     printf("  bfloat16 phase 2 / float32 gen. bound  %.2f (target <= 0.6)\n",
            median_of(ratio_bf16, reps));
+    printf("  (bound + unit-steps) / bound           %.2f, %.2f with --phase1 exact\n",
+           median_of(floor_euler, reps), median_of(floor_exact, reps));
     free(ratio);
     th_gen_training_set_free(ts);
     return 0;
